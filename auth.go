@@ -1,0 +1,111 @@
+package latch
+
+import (
+	"context"
+	"time"
+
+	"github.com/latchauth/latch/store"
+)
+
+// Authenticator issues credentials for a subject on a device and turns a
+// presented credential back into a Principal. *Auth implements it for each
+// Mode; the middleware and the framework adapters are written against it.
+type Authenticator interface {
+	// Login starts a new session for user on a device and returns its
+	// tokens. The identity function turns user into the subject, and the
+	// claims loader adds claims for user. Only Login yields fresh tokens.
+	Login(ctx context.Context, user any, opts LoginOptions) (*Tokens, error)
+
+	// Verify checks a token of type want and returns who presented it.
+	// Errors match one of the kinds in errors.go.
+	Verify(ctx context.Context, tok string, want TokenType) (*Principal, error)
+
+	// Refresh spends a refresh token and returns the session's next
+	// tokens. A spent token presented again revokes its session.
+	Refresh(ctx context.Context, refreshToken string) (*Tokens, error)
+}
+
+// Mode selects how tokens look; the application code is the same in every
+// mode.
+type Mode string
+
+const (
+	// ModeOpaque: random opaque access and refresh tokens; every request
+	// reads the session, so logout and revocation act at once.
+	ModeOpaque Mode = "opaque"
+	// ModeJWT: signed JWT access and refresh tokens. Access tokens verify
+	// without the store unless Config.SessionCheck is set; refresh goes
+	// through the store, so per-device logout still works.
+	ModeJWT Mode = "jwt"
+	// ModeHybrid: short-lived JWT access tokens carrying the session id,
+	// opaque refresh tokens bound to the device's session.
+	ModeHybrid Mode = "hybrid"
+)
+
+// TokenType is the "type" of a token: where it may be used.
+type TokenType string
+
+// Token types.
+const (
+	Access  TokenType = "access"
+	Refresh TokenType = "refresh"
+)
+
+// Device describes the device a session was opened on.
+type Device = store.Device
+
+// LoginOptions are the per-login inputs.
+type LoginOptions struct {
+	// Device is shown in the session list; see DeviceFromRequest.
+	Device Device
+	// Claims are added to this login's claims, winning ties with the
+	// claims loader. Reserved names (sub, iat, nbf, exp, jti, type, fresh,
+	// sid, iss, aud, csrf) are refused with ErrInvalidClaims.
+	Claims map[string]any
+}
+
+// Tokens are what a login or a refresh returns. The JSON form is the usual
+// OAuth-style token response.
+type Tokens struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	TokenType    string `json:"token_type"`
+	// ExpiresIn is the access token's lifetime in seconds.
+	ExpiresIn int `json:"expires_in"`
+
+	SessionID        string    `json:"-"`
+	AccessExpiresAt  time.Time `json:"-"`
+	RefreshExpiresAt time.Time `json:"-"`
+}
+
+// Principal is the verified caller of a request.
+type Principal struct {
+	Subject   string
+	SessionID string
+	Type      TokenType
+	// Fresh: the token comes from a credential login, not a refresh, and
+	// any freshness deadline has not passed.
+	Fresh bool
+	// Claims are the application's claims (from the claims loader and the
+	// login call), the same in every mode. Reserved claims are fields.
+	Claims map[string]any
+	// Device is known when the session was read for this request (opaque
+	// mode, refresh, or Config.SessionCheck); zero otherwise.
+	Device Device
+	// TokenID is a JWT's jti; empty for opaque tokens.
+	TokenID   string
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+}
+
+// SessionInfo is one device's session as a "your devices" page shows it.
+// It carries no hashes.
+type SessionInfo struct {
+	ID         string    `json:"id"`
+	Device     Device    `json:"device"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastUsedAt time.Time `json:"last_used_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	// Current marks the session of the request that listed them.
+	Current bool `json:"current"`
+}

@@ -1,0 +1,175 @@
+package latch
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+)
+
+// found is a token and where it was found.
+type found struct {
+	tok string
+	loc Location
+}
+
+// extract finds the token of type typ in r, trying locs in order. The first
+// location holding a token decides, except that different tokens in two of
+// header, query and json are ErrConflictingTokens (RFC 6750 §2: a client
+// uses one method). A body read for the json location is put back for the
+// handler.
+func (a *Auth) extract(r *http.Request, typ TokenType, locs []Location) (found, error) {
+	var first, rfc found
+	for _, loc := range locs {
+		var tok string
+		var err error
+		switch loc {
+		case InHeader:
+			tok, err = a.fromHeader(r)
+		case InCookie:
+			tok, err = a.fromCookie(r, typ)
+		case InQuery:
+			if typ == Access {
+				tok, err = fromQuery(r, a.cfg.HTTP.QueryParam)
+			}
+		case InJSON:
+			tok, err = a.fromJSON(r, typ)
+		}
+		if err != nil {
+			return found{}, err
+		}
+		if tok == "" {
+			continue
+		}
+		if first.tok == "" {
+			first = found{tok, loc}
+		}
+		if loc == InCookie {
+			continue
+		}
+		if rfc.tok != "" && rfc.tok != tok {
+			return found{}, ErrConflictingTokens
+		}
+		rfc = found{tok, loc}
+	}
+	if first.tok == "" {
+		return found{}, ErrNoToken
+	}
+	return first, nil
+}
+
+// fromHeader reads "Authorization: Bearer <token>". A header with another
+// scheme holds no bearer token; a bearer header without a usable token is
+// malformed; two headers are a bad request.
+func (a *Auth) fromHeader(r *http.Request) (string, error) {
+	h := a.cfg.HTTP
+	vals := r.Header.Values(h.HeaderName)
+	switch len(vals) {
+	case 0:
+		return "", nil
+	case 1:
+	default:
+		return "", fmt.Errorf("%w: more than one %s header", ErrBadRequest, h.HeaderName)
+	}
+	v := strings.TrimSpace(vals[0])
+	if h.HeaderScheme != "" {
+		scheme, rest, _ := strings.Cut(v, " ")
+		if !strings.EqualFold(scheme, h.HeaderScheme) {
+			return "", nil
+		}
+		v = strings.TrimLeft(rest, " ")
+	}
+	if v == "" {
+		return "", fmt.Errorf("%w: empty %s header", ErrMalformedToken, h.HeaderName)
+	}
+	return v, checkTokenText(v)
+}
+
+func (a *Auth) fromCookie(r *http.Request, typ TokenType) (string, error) {
+	name := a.cookieName(typ, false)
+	c, err := r.Cookie(name)
+	if err != nil || c.Value == "" {
+		return "", nil
+	}
+	return c.Value, checkTokenText(c.Value)
+}
+
+func fromQuery(r *http.Request, param string) (string, error) {
+	vals := r.URL.Query()[param]
+	switch len(vals) {
+	case 0:
+		return "", nil
+	case 1:
+		if vals[0] == "" {
+			return "", fmt.Errorf("%w: empty %s parameter", ErrMalformedToken, param)
+		}
+		return vals[0], checkTokenText(vals[0])
+	}
+	return "", fmt.Errorf("%w: more than one %s parameter", ErrBadRequest, param)
+}
+
+// fromJSON reads the token field of a JSON body, at most MaxBodyBytes, and
+// restores the body for the handler. Only application/json bodies are
+// read; anything else holds no token.
+func (a *Auth) fromJSON(r *http.Request, typ TokenType) (string, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return "", nil
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		return "", nil
+	}
+	body, err := ReadBody(r, a.cfg.HTTP.MaxBodyBytes)
+	if err != nil {
+		return "", err
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return "", fmt.Errorf("%w: body is not a JSON object", ErrBadRequest)
+	}
+	key := a.cfg.HTTP.JSONAccessKey
+	if typ == Refresh {
+		key = a.cfg.HTTP.JSONRefreshKey
+	}
+	raw, ok := fields[key]
+	if !ok || string(raw) == "null" {
+		return "", nil
+	}
+	var tok string
+	if err := json.Unmarshal(raw, &tok); err != nil {
+		return "", fmt.Errorf("%w: %s is not a string", ErrBadRequest, key)
+	}
+	if tok == "" {
+		return "", fmt.Errorf("%w: empty %s", ErrMalformedToken, key)
+	}
+	return tok, checkTokenText(tok)
+}
+
+// ReadBody reads r's body, at most limit bytes, and puts it back so the
+// handler can read it again. A longer body is ErrBodyTooLarge; a body that
+// fails to arrive is ErrBadRequest.
+func ReadBody(r *http.Request, limit int64) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	if r.ContentLength > limit {
+		return nil, ErrBodyTooLarge
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	r.Body.Close()
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, ErrBodyTooLarge
+		}
+		return nil, fmt.Errorf("%w: reading the body failed", ErrBadRequest)
+	}
+	if int64(len(b)) > limit {
+		return nil, ErrBodyTooLarge
+	}
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	return b, nil
+}

@@ -1,0 +1,177 @@
+package latch
+
+import (
+	"errors"
+	"net"
+	"net/http"
+)
+
+// Guard describes what a route requires. The zero value requires a valid
+// access token from any configured location.
+type Guard struct {
+	// Optional forgives a missing token: the handler runs anonymously.
+	// A token that is present but invalid is still refused.
+	Optional bool
+	// Fresh requires a token from a credential login (not a refresh).
+	Fresh bool
+	// Type is the token type accepted: Access (default) or Refresh.
+	Type TokenType
+	// Locations overrides Config.HTTP.Locations for this route.
+	Locations []Location
+	// Checks run on the verified principal, in order; the first error
+	// refuses the request (use Forbidden for a 403 with a message).
+	Checks []Check
+}
+
+// Check is a custom guard on a verified request, like the walkthrough's
+// admin_required.
+type Check func(r *http.Request, p *Principal) error
+
+// Middleware returns net/http middleware enforcing g. Refusals go through
+// the responders (see WithResponder); a store failure is a 503, never a
+// pass.
+func (a *Auth) Middleware(g Guard) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r2, err := a.Authenticate(r, g)
+			if err != nil {
+				a.WriteError(w, r, err)
+				return
+			}
+			next.ServeHTTP(w, r2)
+		})
+	}
+}
+
+// Required lets a request through only with a valid access token.
+func (a *Auth) Required(next http.Handler) http.Handler { return a.Middleware(Guard{})(next) }
+
+// Optional lets a request through without a token, anonymously, but
+// refuses one with an invalid token.
+func (a *Auth) Optional(next http.Handler) http.Handler {
+	return a.Middleware(Guard{Optional: true})(next)
+}
+
+// FreshRequired lets a request through only with a fresh access token.
+func (a *Auth) FreshRequired(next http.Handler) http.Handler {
+	return a.Middleware(Guard{Fresh: true})(next)
+}
+
+// RefreshRequired lets a request through only with a valid refresh token;
+// it does not spend it (see RefreshHandler).
+func (a *Auth) RefreshRequired(next http.Handler) http.Handler {
+	return a.Middleware(Guard{Type: Refresh})(next)
+}
+
+// Require lets a request through with a valid access token that passes
+// every check.
+func (a *Auth) Require(checks ...Check) func(http.Handler) http.Handler {
+	return a.Middleware(Guard{Checks: checks})
+}
+
+// Authenticate runs g against r and returns r carrying the principal and
+// the loaded user (see FromContext, UserFrom). It is the one code path
+// behind the middleware and every framework adapter.
+func (a *Auth) Authenticate(r *http.Request, g Guard) (*http.Request, error) {
+	ctx := r.Context()
+	typ := g.Type
+	if typ == "" {
+		typ = Access
+	}
+	locs := g.Locations
+	if len(locs) == 0 {
+		locs = a.cfg.HTTP.Locations
+	}
+	f, err := a.extract(r, typ, locs)
+	if errors.Is(err, ErrNoToken) && g.Optional {
+		return r, nil
+	}
+	if err == nil && f.loc == InCookie {
+		err = a.checkCSRF(r, f.tok)
+	}
+	var p *Principal
+	if err == nil {
+		p, err = a.Verify(ctx, f.tok, typ)
+	}
+	if err == nil && g.Fresh && !p.Fresh {
+		err = ErrFreshRequired
+	}
+	var user any
+	if err == nil && a.loadUser != nil {
+		user, err = a.loadUser(ctx, p)
+		if errors.Is(err, ErrUserNotFound) {
+			err = &publicError{kind: ErrUserNotFound.(*kind), msg: "Error loading the user " + p.Subject}
+		} else if err != nil && kindOf(err) == nil {
+			err = errors.Join(ErrUnavailable, err)
+		}
+	}
+	if err == nil {
+		r = r.WithContext(NewContext(ctx, p, user))
+		for _, check := range g.Checks {
+			if err = check(r, p); err != nil {
+				if kindOf(err) == nil {
+					err = errors.Join(ErrForbidden, err)
+				}
+				break
+			}
+		}
+	}
+	if err != nil {
+		e := Event{Kind: EventFailure, Err: err}
+		if p != nil {
+			e.Subject, e.SessionID = p.Subject, p.SessionID
+		}
+		a.emit(ctx, e)
+		return nil, err
+	}
+	return r, nil
+}
+
+// RefreshHandler serves a refresh endpoint: it takes the refresh token
+// from the configured locations (the CSRF check applies to cookies),
+// spends it, and answers 200 with the new tokens as JSON; when the token
+// came in a cookie the new ones are set as cookies too.
+func (a *Auth) RefreshHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t, err := a.RefreshRequest(w, r)
+		if err != nil {
+			a.WriteError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, t)
+	})
+}
+
+// RefreshRequest spends the refresh token r carries and returns the new
+// tokens, setting them as cookies when the old one came in a cookie. It is
+// RefreshHandler without the response, for handlers that answer their own
+// way.
+func (a *Auth) RefreshRequest(w http.ResponseWriter, r *http.Request) (*Tokens, error) {
+	f, err := a.extract(r, Refresh, a.cfg.HTTP.Locations)
+	if err == nil && f.loc == InCookie {
+		err = a.checkCSRF(r, f.tok)
+	}
+	var t *Tokens
+	if err == nil {
+		t, err = a.Refresh(r.Context(), f.tok)
+	}
+	if err != nil {
+		a.emit(r.Context(), Event{Kind: EventFailure, Err: err})
+		return nil, err
+	}
+	if f.loc == InCookie {
+		a.SetCookies(w, t)
+	}
+	return t, nil
+}
+
+// DeviceFromRequest describes the device r comes from: label as given,
+// the User-Agent header, and the peer's IP address. It does not trust
+// X-Forwarded-For; behind a proxy, set IP yourself from what it vouches.
+func DeviceFromRequest(r *http.Request, label string) Device {
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		ip = r.RemoteAddr
+	}
+	return clipDevice(Device{Label: label, UserAgent: r.UserAgent(), IP: ip})
+}

@@ -1,0 +1,307 @@
+package latch_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/latchauth/latch"
+)
+
+const (
+	realm       = `Bearer realm="latch"`
+	invalidTok  = `Bearer realm="latch", error="invalid_token", error_description="`
+	forbiddenTo = `Bearer realm="latch", error="insufficient_scope", error_description="`
+)
+
+type want struct {
+	status int
+	authn  string // WWW-Authenticate
+	msg    string // body "msg"; "" to skip
+}
+
+func check(t *testing.T, got *resp, wt want) {
+	t.Helper()
+	if got.status != wt.status {
+		t.Errorf("status = %d, want %d (body %s)", got.status, wt.status, got.body)
+	}
+	if got.authn != wt.authn {
+		t.Errorf("WWW-Authenticate = %q, want %q", got.authn, wt.authn)
+	}
+	if wt.msg != "" && got.msg != wt.msg {
+		t.Errorf("msg = %q, want %q (body %s)", got.msg, wt.msg, got.body)
+	}
+}
+
+type resp struct {
+	status int
+	authn  string
+	msg    string
+	body   string
+	json   map[string]any
+}
+
+func call(t *testing.T, e *env, method, path string, hdr map[string]string, body string) *resp {
+	t.Helper()
+	w := do(e.handler(), method, path, hdr, body)
+	r := &resp{status: w.Code, authn: w.Header().Get("WWW-Authenticate"), body: w.Body.String()}
+	if ct := w.Header().Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type = %q, want application/json", ct)
+	}
+	r.json = bodyMap(t, w)
+	r.msg, _ = r.json["msg"].(string)
+	return r
+}
+
+func TestMiddlewareTable(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			e := newEnv(t, mode, nil)
+			tk := e.login(t, users["1"], "laptop")
+			admin := e.login(t, users["2"], "cave")
+			ghost := e.login(t, users["3"], "nowhere")
+			cases := []struct {
+				name   string
+				method string
+				path   string
+				hdr    map[string]string
+				want   want
+			}{
+				{"no token", "GET", "/protected", nil, want{401, realm, "Missing authorization token"}},
+				{"wrong scheme", "GET", "/protected", map[string]string{"Authorization": "Basic dGVzdDp0ZXN0"}, want{401, realm, "Missing authorization token"}},
+				{"empty bearer", "GET", "/protected", map[string]string{"Authorization": "Bearer "}, want{401, invalidTok + `Malformed token"`, "Malformed token"}},
+				{"garbage", "GET", "/protected", bearer("abc.def"), want{401, invalidTok + `Malformed token"`, "Malformed token"}},
+				{"many dots", "GET", "/protected", bearer(strings.Repeat(".", 8000)), want{401, invalidTok + `Malformed token"`, "Malformed token"}},
+				{"oversized", "GET", "/protected", bearer(strings.Repeat("a", latch.MaxTokenLen+1)), want{401, invalidTok + `Malformed token"`, "Malformed token"}},
+				{"non ascii", "GET", "/protected", bearer("tökén"), want{401, invalidTok + `Malformed token"`, "Malformed token"}},
+				{"space inside", "GET", "/protected", bearer("a b"), want{401, invalidTok + `Malformed token"`, "Malformed token"}},
+				{"valid", "GET", "/protected", bearer(tk.AccessToken), want{200, "", ""}},
+				{"scheme any case", "GET", "/protected", map[string]string{"Authorization": "bEaReR " + tk.AccessToken}, want{200, "", ""}},
+				{"refresh as access", "GET", "/protected", bearer(tk.RefreshToken), want{401, invalidTok + `Wrong token type"`, "Wrong token type"}},
+				{"access as refresh", "GET", "/refresh-only", bearer(tk.AccessToken), want{401, invalidTok + `Wrong token type"`, "Wrong token type"}},
+				{"refresh where refresh", "GET", "/refresh-only", bearer(tk.RefreshToken), want{200, "", ""}},
+				{"optional without token", "GET", "/optional", nil, want{200, "", ""}},
+				{"optional wrong scheme", "GET", "/optional", map[string]string{"Authorization": "Basic dGVzdDp0ZXN0"}, want{200, "", ""}},
+				{"optional invalid token", "GET", "/optional", bearer("abc"), want{401, invalidTok + `Malformed token"`, "Malformed token"}},
+				{"optional valid", "GET", "/optional", bearer(tk.AccessToken), want{200, "", ""}},
+				{"fresh after login", "GET", "/fresh", bearer(tk.AccessToken), want{200, "", ""}},
+				{"admin guard refuses", "GET", "/admin", bearer(tk.AccessToken), want{403, forbiddenTo + `Admins only!"`, "Admins only!"}},
+				{"admin guard admits", "GET", "/admin", bearer(admin.AccessToken), want{200, "", ""}},
+				{"user loader nil", "GET", "/protected", bearer(ghost.AccessToken), want{401, invalidTok + `Error loading the user 3"`, "Error loading the user 3"}},
+				{"two headers", "GET", "/protected", nil, want{400, "", ""}},
+			}
+			for _, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					before := e.store.writeCount()
+					var got *resp
+					if c.name == "two headers" {
+						w := doMulti(e.handler(), tk.AccessToken)
+						got = &resp{status: w.Code, authn: w.Header().Get("WWW-Authenticate"), body: w.Body.String()}
+						c.want.authn = `Bearer realm="latch", error="invalid_request", error_description="Invalid request"`
+					} else {
+						got = call(t, e, c.method, c.path, c.hdr, "")
+					}
+					check(t, got, c.want)
+					if c.want.status != 200 && e.store.writeCount() != before {
+						t.Errorf("a refused request wrote to the store")
+					}
+					if c.want.status == 200 && c.path != "/optional" || c.name == "optional valid" {
+						if got.json["anonymous"] != false {
+							t.Errorf("handler saw no principal: %s", got.body)
+						}
+					}
+					if c.name == "valid" {
+						if got.json["sub"] != "1" || got.json["foo"] != "bar" || got.json["user"] != "test" ||
+							got.json["fresh"] != true || got.json["type"] != "access" || got.json["sid"] != tk.SessionID {
+							t.Errorf("principal = %s", got.body)
+						}
+					}
+					if strings.HasPrefix(c.name, "optional without") && got.json["anonymous"] != true {
+						t.Errorf("optional route without token is not anonymous: %s", got.body)
+					}
+				})
+			}
+		})
+	}
+}
+
+func doMulti(h http.Handler, tok string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest("GET", "/protected", nil)
+	r.Header.Add("Authorization", "Bearer "+tok)
+	r.Header.Add("Authorization", "Bearer "+tok)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+func TestExpiredTokenResponder(t *testing.T) {
+	dave := latch.WithResponder(latch.ErrTokenExpired, func(w http.ResponseWriter, r *http.Request, err error) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write([]byte(`{"code":"dave","err":"I can't let you do that"}`))
+	})
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			e := newEnv(t, mode, nil, dave)
+			tk := e.login(t, users["1"], "laptop")
+			e.clock.Add(15*time.Minute + time.Second)
+			got := call(t, e, "GET", "/protected", bearer(tk.AccessToken), "")
+			check(t, got, want{401, invalidTok + `Token has expired"`, ""})
+			if got.json["code"] != "dave" || got.json["err"] != "I can't let you do that" {
+				t.Errorf("body = %s, want the custom responder's", got.body)
+			}
+			// The refresh token still works and gives a valid, non-fresh
+			// access token.
+			next, err := e.auth.Refresh(context.Background(), tk.RefreshToken)
+			if err != nil {
+				t.Fatalf("Refresh after access expiry: %v", err)
+			}
+			ok := call(t, e, "GET", "/protected", bearer(next.AccessToken), "")
+			if ok.status != 200 || ok.json["fresh"] != false {
+				t.Errorf("after refresh: %d %s, want 200 and fresh=false", ok.status, ok.body)
+			}
+			fresh := call(t, e, "GET", "/fresh", bearer(next.AccessToken), "")
+			check(t, fresh, want{401, invalidTok + `Fresh token required"`, "Fresh token required"})
+		})
+	}
+}
+
+func TestDefaultExpiredBody(t *testing.T) {
+	e := newEnv(t, latch.ModeOpaque, nil)
+	tk := e.login(t, users["1"], "laptop")
+	e.clock.Add(16 * time.Minute)
+	got := call(t, e, "GET", "/protected", bearer(tk.AccessToken), "")
+	check(t, got, want{401, invalidTok + `Token has expired"`, "Token has expired"})
+}
+
+func TestStoreUnavailable(t *testing.T) {
+	for _, mode := range modes {
+		for _, sessionCheck := range []bool{false, true} {
+			name := string(mode)
+			if sessionCheck {
+				name += "/session-check"
+			}
+			t.Run(name, func(t *testing.T) {
+				e := newEnv(t, mode, func(c *latch.Config) { c.SessionCheck = sessionCheck })
+				tk := e.login(t, users["1"], "laptop")
+				e.store.setDown(true)
+				got := call(t, e, "GET", "/protected", bearer(tk.AccessToken), "")
+				stateless := mode != latch.ModeOpaque && !sessionCheck
+				if stateless {
+					// jwt access tokens without session checks need no store.
+					if got.status != 200 {
+						t.Errorf("stateless JWT with store down: %d %s, want 200", got.status, got.body)
+					}
+				} else {
+					check(t, got, want{503, "", "Service temporarily unavailable"})
+					if ra := do(e.handler(), "GET", "/protected", bearer(tk.AccessToken), "").Header().Get("Retry-After"); ra != "5" {
+						t.Errorf("Retry-After = %q, want 5", ra)
+					}
+				}
+				// Refresh always needs the store: 503, never a pass.
+				r := call(t, e, "POST", "/refresh", bearer(tk.RefreshToken), "")
+				check(t, r, want{503, "", "Service temporarily unavailable"})
+				if !strings.Contains(e.logs.String(), "store_error") {
+					t.Errorf("store failure not logged: %s", e.logs)
+				}
+				// Service recovers by itself.
+				e.store.setDown(false)
+				if got := call(t, e, "GET", "/protected", bearer(tk.AccessToken), ""); got.status != 200 {
+					t.Errorf("after recovery: %d %s", got.status, got.body)
+				}
+			})
+		}
+	}
+}
+
+func TestStoreTimeout(t *testing.T) {
+	e := newEnv(t, latch.ModeOpaque, func(c *latch.Config) { c.StoreTimeout = latch.Duration(50 * time.Millisecond) })
+	slow := &slowStore{Store: e.store}
+	a, err := latch.New(e.auth.Config(), latch.WithStore(slow), latch.WithClock(e.clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk, err := a.Login(context.Background(), "1", latch.LoginOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow.delay = time.Minute
+	start := time.Now()
+	w := do(a.Required(okHandler), "GET", "/", bearer(tk.AccessToken), "")
+	if w.Code != 503 {
+		t.Errorf("slow store: status %d, want 503", w.Code)
+	}
+	// Bounded by the timeout, not the store: generous margin for noisy machines.
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("request took %s with a 50ms store timeout", d)
+	}
+}
+
+var okHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
+
+func TestConflictingLocations(t *testing.T) {
+	e := newEnv(t, latch.ModeOpaque, func(c *latch.Config) {
+		c.HTTP.Locations = []latch.Location{latch.InHeader, latch.InQuery, latch.InJSON}
+	})
+	a := e.login(t, users["1"], "a")
+	b := e.login(t, users["1"], "b")
+	cases := []struct {
+		name   string
+		target string
+		hdr    map[string]string
+		body   string
+		status int
+	}{
+		{"header and query differ", "/protected?access_token=" + b.AccessToken, bearer(a.AccessToken), "", 400},
+		{"header and query agree", "/protected?access_token=" + a.AccessToken, bearer(a.AccessToken), "", 200},
+		{"query alone", "/protected?access_token=" + a.AccessToken, nil, "", 200},
+		{"two query values", "/protected?access_token=" + a.AccessToken + "&access_token=" + a.AccessToken, nil, "", 400},
+		{"header and body differ", "/protected", map[string]string{"Authorization": "Bearer " + a.AccessToken, "Content-Type": "application/json"}, `{"access_token":"` + b.AccessToken + `"}`, 400},
+		{"body alone", "/protected", map[string]string{"Content-Type": "application/json"}, `{"access_token":"` + a.AccessToken + `"}`, 200},
+		{"body not an object", "/protected", map[string]string{"Content-Type": "application/json"}, `[1,2]`, 400},
+		{"body token not a string", "/protected", map[string]string{"Content-Type": "application/json"}, `{"access_token":12}`, 400},
+		{"body deeply nested", "/protected", map[string]string{"Content-Type": "application/json"}, strings.Repeat("[", 20000), 400},
+		{"body too large", "/protected", map[string]string{"Content-Type": "application/json"}, `{"x":"` + strings.Repeat("a", 70<<10) + `"}`, 413},
+		{"body not json", "/protected", map[string]string{"Content-Type": "text/plain"}, `{"access_token":"` + a.AccessToken + `"}`, 401},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			method := "GET"
+			if c.body != "" {
+				method = "POST"
+			}
+			w := do(e.handler(), method, c.target, c.hdr, c.body)
+			if w.Code != c.status {
+				t.Errorf("status = %d, want %d (%s)", w.Code, c.status, w.Body)
+			}
+			if c.status == 400 && !strings.Contains(w.Header().Get("WWW-Authenticate"), `error="invalid_request"`) {
+				t.Errorf("WWW-Authenticate = %q, want invalid_request", w.Header().Get("WWW-Authenticate"))
+			}
+		})
+	}
+}
+
+func TestQueryLocationOffByDefault(t *testing.T) {
+	e := newEnv(t, latch.ModeOpaque, nil)
+	tk := e.login(t, users["1"], "a")
+	got := call(t, e, "GET", "/protected?access_token="+tk.AccessToken, nil, "")
+	check(t, got, want{401, realm, "Missing authorization token"})
+}
+
+func TestBodyIsKeptForTheHandler(t *testing.T) {
+	e := newEnv(t, latch.ModeOpaque, func(c *latch.Config) { c.HTTP.Locations = []latch.Location{latch.InJSON} })
+	tk := e.login(t, users["1"], "a")
+	body := `{"access_token":"` + tk.AccessToken + `","note":"hello"}`
+	var seen string
+	h := e.auth.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := latch.ReadBody(r, 1<<20)
+		seen = string(b)
+	}))
+	w := do(h, "POST", "/", map[string]string{"Content-Type": "application/json"}, body)
+	if w.Code != 200 || seen != body {
+		t.Errorf("status %d, handler read %q, want %q", w.Code, seen, body)
+	}
+}

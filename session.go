@@ -1,0 +1,633 @@
+package latch
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/latchauth/latch/store"
+	"github.com/latchauth/latch/token"
+)
+
+// reservedClaims are written by latch and cannot be set by loaders or
+// LoginOptions.Claims.
+var reservedClaims = map[string]bool{
+	"sub": true, "iat": true, "nbf": true, "exp": true, "jti": true, "type": true,
+	"fresh": true, "sid": true, "iss": true, "aud": true, "csrf": true,
+}
+
+// maxClaimsJSON bounds the application claims of a session, so a JWT stays
+// well under MaxTokenLen.
+const maxClaimsJSON = 4096
+
+// Login starts a new session for user on opts.Device and returns its
+// tokens. The session's tokens are fresh.
+func (a *Auth) Login(ctx context.Context, user any, opts LoginOptions) (*Tokens, error) {
+	subject, err := a.identity(user)
+	if err != nil {
+		return nil, err
+	}
+	if err := ValidateSubject(subject); err != nil {
+		return nil, err
+	}
+	claims, err := a.loginClaims(ctx, user, opts.Claims)
+	if err != nil {
+		return nil, err
+	}
+	now := a.now()
+	cfg := a.cfg
+	s := &store.Session{
+		Subject:    subject,
+		Device:     clipDevice(opts.Device),
+		Claims:     claims,
+		CreatedAt:  now,
+		LastUsedAt: now,
+		ExpiresAt:  now.Add(cfg.SessionTTL.D()),
+	}
+	s.IdleUntil = earliest(now.Add(cfg.RefreshTTL.D()), s.ExpiresAt)
+	s.FreshUntil = s.ExpiresAt
+	if cfg.FreshTTL > 0 {
+		s.FreshUntil = earliest(now.Add(cfg.FreshTTL.D()), s.ExpiresAt)
+	}
+	refreshSecret, refreshHash := token.NewSecret()
+	s.RefreshHash = refreshHash
+	var accessSecret string
+	if !a.accessJWT {
+		var h []byte
+		accessSecret, h = token.NewSecret()
+		s.SecretHash = h
+		s.AccessExpiresAt = earliest(now.Add(cfg.AccessTTL.D()), s.ExpiresAt)
+	}
+	if err := a.call(ctx, func(ctx context.Context) error { return a.store.Create(ctx, s, cfg.MaxSessions) }); err != nil {
+		return nil, err
+	}
+	t, err := a.mint(s, accessSecret, refreshSecret, now)
+	if err != nil {
+		return nil, err
+	}
+	a.emit(ctx, Event{Kind: EventLogin, Time: now, Subject: subject, SessionID: s.ID})
+	return t, nil
+}
+
+// ValidateSubject reports whether s can be a subject: non-empty valid UTF-8
+// without NUL, at most 1024 bytes.
+func ValidateSubject(s string) error {
+	switch {
+	case s == "":
+		return fmt.Errorf("%w: empty", ErrInvalidSubject)
+	case len(s) > store.MaxSubjectLen:
+		return fmt.Errorf("%w: over %d bytes", ErrInvalidSubject, store.MaxSubjectLen)
+	case !utf8.ValidString(s):
+		return fmt.Errorf("%w: not valid UTF-8", ErrInvalidSubject)
+	case strings.IndexByte(s, 0) >= 0:
+		return fmt.Errorf("%w: contains NUL", ErrInvalidSubject)
+	}
+	return nil
+}
+
+// loginClaims merges the loader's claims with the call's (the call wins),
+// refuses reserved names, and normalises values through JSON so that every
+// mode hands handlers the same types.
+func (a *Auth) loginClaims(ctx context.Context, user any, extra map[string]any) (map[string]any, error) {
+	merged := map[string]any{}
+	if a.claims != nil {
+		loaded, err := a.claims(ctx, user)
+		if err != nil {
+			return nil, fmt.Errorf("latch: claims loader: %w", err)
+		}
+		for k, v := range loaded {
+			merged[k] = v
+		}
+	}
+	for k, v := range extra {
+		merged[k] = v
+	}
+	if len(merged) == 0 {
+		return nil, nil
+	}
+	for k := range merged {
+		if reservedClaims[k] {
+			return nil, fmt.Errorf("%w: %q is reserved; latch sets it", ErrInvalidClaims, k)
+		}
+	}
+	b, err := json.Marshal(merged)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidClaims, err)
+	}
+	if len(b) > maxClaimsJSON {
+		return nil, fmt.Errorf("%w: %d bytes of JSON, limit %d", ErrInvalidClaims, len(b), maxClaimsJSON)
+	}
+	var out map[string]any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&out); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidClaims, err)
+	}
+	return out, nil
+}
+
+// mint builds the tokens of s at now. accessSecret is empty when access
+// tokens are JWTs; refreshSecret is the current refresh secret.
+func (a *Auth) mint(s *store.Session, accessSecret, refreshSecret string, now time.Time) (*Tokens, error) {
+	t := &Tokens{TokenType: "Bearer", SessionID: s.ID, RefreshExpiresAt: s.IdleUntil}
+	if a.accessJWT {
+		c := a.baseClaims(s, now, Access)
+		c.ExpiresAt = earliest(now.Add(a.cfg.AccessTTL.D()), s.ExpiresAt)
+		c.ID = newJTI()
+		c.Extra = s.Claims
+		if now.Before(s.FreshUntil) {
+			c.Fresh = true
+			if a.cfg.FreshTTL > 0 {
+				c.FreshUntil = s.FreshUntil
+			}
+		}
+		tok, err := a.keys.Sign(c)
+		if err != nil {
+			return nil, fmt.Errorf("latch: signing: %w", err)
+		}
+		t.AccessToken, t.AccessExpiresAt = tok, c.ExpiresAt
+	} else {
+		t.AccessToken = token.FormatOpaque(token.PrefixAccess, s.ID, accessSecret)
+		t.AccessExpiresAt = s.AccessExpiresAt
+	}
+	if a.refreshJWT {
+		c := a.baseClaims(s, now, Refresh)
+		c.ExpiresAt = s.IdleUntil
+		c.ID = refreshSecret
+		tok, err := a.keys.Sign(c)
+		if err != nil {
+			return nil, fmt.Errorf("latch: signing: %w", err)
+		}
+		t.RefreshToken = tok
+	} else {
+		t.RefreshToken = token.FormatOpaque(token.PrefixRefresh, s.ID, refreshSecret)
+	}
+	t.ExpiresIn = int(t.AccessExpiresAt.Sub(now).Round(time.Second) / time.Second)
+	return t, nil
+}
+
+func (a *Auth) baseClaims(s *store.Session, now time.Time, typ TokenType) *token.Claims {
+	c := &token.Claims{
+		Subject:   s.Subject,
+		IssuedAt:  now,
+		NotBefore: now,
+		Type:      string(typ),
+		SessionID: s.ID,
+		Issuer:    a.cfg.JWT.Issuer,
+	}
+	if a.cfg.JWT.Audience != "" {
+		c.Audience = []string{a.cfg.JWT.Audience}
+	}
+	return c
+}
+
+// newJTI returns 128 random bits as base62: a JWT id.
+func newJTI() string { return store.NewID() }
+
+// Verify checks tok as a token of type want and returns its principal.
+func (a *Auth) Verify(ctx context.Context, tok string, want TokenType) (*Principal, error) {
+	if err := checkTokenText(tok); err != nil {
+		return nil, err
+	}
+	now := a.now()
+	if want == Refresh {
+		p, _, _, err := a.checkRefresh(ctx, tok, now)
+		return p, err
+	}
+	if want != Access {
+		return nil, fmt.Errorf("latch: Verify: unknown token type %q", want)
+	}
+	if !a.accessJWT {
+		return a.verifyOpaqueAccess(ctx, tok, now)
+	}
+	return a.verifyJWTAccess(ctx, tok, now)
+}
+
+// checkTokenText refuses tokens no format accepts, before any parsing:
+// empty, longer than MaxTokenLen, or outside RFC 6750's b64token alphabet.
+func checkTokenText(tok string) error {
+	if tok == "" || len(tok) > MaxTokenLen {
+		return fmt.Errorf("%w: empty or over %d bytes", ErrMalformedToken, MaxTokenLen)
+	}
+	for i := 0; i < len(tok); i++ {
+		if !isB64TokenChar(tok[i]) {
+			return fmt.Errorf("%w: character outside the token alphabet", ErrMalformedToken)
+		}
+	}
+	return nil
+}
+
+func isB64TokenChar(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '='
+}
+
+func (a *Auth) verifyOpaqueAccess(ctx context.Context, tok string, now time.Time) (*Principal, error) {
+	id, hash, err := token.ParseOpaque(tok, token.PrefixAccess)
+	if err != nil {
+		return nil, opaqueError(err)
+	}
+	s, err := a.get(ctx, id, now)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	ref := dummyHash
+	if s != nil && len(s.SecretHash) == store.HashLen {
+		ref = s.SecretHash
+	}
+	match := subtle.ConstantTimeCompare(hash, ref) == 1
+	switch {
+	case s == nil:
+		return nil, ErrTokenRevoked
+	case !match:
+		return nil, fmt.Errorf("%w: secret does not match", ErrInvalidToken)
+	case !now.Before(s.AccessExpiresAt):
+		return nil, ErrTokenExpired
+	}
+	if err := a.touch(ctx, s, now); err != nil {
+		return nil, err
+	}
+	return &Principal{
+		Subject:   s.Subject,
+		SessionID: s.ID,
+		Type:      Access,
+		Fresh:     now.Before(s.FreshUntil),
+		Claims:    s.Claims,
+		Device:    s.Device,
+		ExpiresAt: s.AccessExpiresAt,
+	}, nil
+}
+
+func (a *Auth) verifyJWTAccess(ctx context.Context, tok string, now time.Time) (*Principal, error) {
+	if token.IsOpaque(tok) {
+		return nil, ErrWrongTokenType
+	}
+	c, err := a.verifyJWT(tok, now)
+	if err != nil {
+		return nil, err
+	}
+	if c.Type != string(Access) {
+		return nil, ErrWrongTokenType
+	}
+	p := &Principal{
+		Subject:   c.Subject,
+		SessionID: c.SessionID,
+		Type:      Access,
+		Fresh:     c.Fresh && (c.FreshUntil.IsZero() || now.Before(c.FreshUntil)),
+		Claims:    c.Extra,
+		TokenID:   c.ID,
+		IssuedAt:  c.IssuedAt,
+		ExpiresAt: c.ExpiresAt,
+	}
+	if !a.cfg.SessionCheck {
+		return p, nil
+	}
+	s, err := a.get(ctx, c.SessionID, now)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, ErrTokenRevoked
+	case err != nil:
+		return nil, err
+	case s.Subject != c.Subject:
+		return nil, fmt.Errorf("%w: session belongs to another subject", ErrInvalidToken)
+	}
+	if err := a.touch(ctx, s, now); err != nil {
+		return nil, err
+	}
+	p.Device = s.Device
+	return p, nil
+}
+
+// verifyJWT checks a JWT's signature and registered claims.
+func (a *Auth) verifyJWT(tok string, now time.Time) (*token.Claims, error) {
+	c, err := a.keys.Verify(tok, token.VerifyOptions{
+		Now: now, Leeway: a.cfg.JWT.Leeway.D(), Issuer: a.cfg.JWT.Issuer, Audience: a.cfg.JWT.Audience,
+	})
+	switch {
+	case err == nil:
+		if ValidateSubject(c.Subject) != nil || !store.ValidID(c.SessionID) {
+			return nil, fmt.Errorf("%w: bad sub or sid", ErrMalformedToken)
+		}
+		return c, nil
+	case errors.Is(err, token.ErrExpired):
+		return nil, fmt.Errorf("%w: %w", ErrTokenExpired, err)
+	case errors.Is(err, token.ErrMalformed):
+		return nil, fmt.Errorf("%w: %w", ErrMalformedToken, err)
+	}
+	return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+}
+
+func opaqueError(err error) error {
+	if errors.Is(err, token.ErrWrongType) {
+		return fmt.Errorf("%w: %w", ErrWrongTokenType, err)
+	}
+	return fmt.Errorf("%w: %w", ErrMalformedToken, err)
+}
+
+// verifyRefresh checks a refresh token without spending it. It returns the
+// session and the presented hash, so Refresh can go on to rotate; spent
+// reports whether the hash is one of the session's spent ones, in which
+// case the error is ErrInvalidToken and Refresh revokes.
+func (a *Auth) verifyRefresh(ctx context.Context, tok string, now time.Time) (p *Principal, s *store.Session, hash []byte, err error) {
+	var id, subject string
+	if a.refreshJWT {
+		if token.IsOpaque(tok) {
+			return nil, nil, nil, ErrWrongTokenType
+		}
+		c, err := a.verifyJWT(tok, now)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if c.Type != string(Refresh) {
+			return nil, nil, nil, ErrWrongTokenType
+		}
+		id, subject, hash = c.SessionID, c.Subject, token.HashSecret(c.ID)
+	} else {
+		if strings.Count(tok, ".") == 2 {
+			return nil, nil, nil, ErrWrongTokenType // a JWT where an opaque refresh token belongs
+		}
+		id, hash, err = token.ParseOpaque(tok, token.PrefixRefresh)
+		if err != nil {
+			return nil, nil, nil, opaqueError(err)
+		}
+	}
+	s, err = a.get(ctx, id, now)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, nil, nil, err
+	}
+	current, spent, latest := matchRefresh(s, hash, a.cfg.KeepSpent)
+	switch {
+	case s == nil:
+		return nil, nil, nil, ErrTokenRevoked
+	case subject != "" && subject != s.Subject:
+		return nil, nil, nil, fmt.Errorf("%w: session belongs to another subject", ErrInvalidToken)
+	case latest && now.Sub(s.RotatedAt) < a.cfg.ReuseGrace.D():
+		return nil, nil, nil, ErrRefreshRace
+	case spent:
+		return nil, s, hash, errSpent
+	case !current:
+		return nil, nil, nil, fmt.Errorf("%w: refresh secret does not match", ErrInvalidToken)
+	}
+	return &Principal{
+		Subject:   s.Subject,
+		SessionID: s.ID,
+		Type:      Refresh,
+		Fresh:     false,
+		Claims:    s.Claims,
+		Device:    s.Device,
+		ExpiresAt: s.IdleUntil,
+	}, s, hash, nil
+}
+
+// checkRefresh is verifyRefresh plus reuse detection: a spent secret that
+// comes back revokes its session, wherever it is presented.
+func (a *Auth) checkRefresh(ctx context.Context, tok string, now time.Time) (*Principal, *store.Session, []byte, error) {
+	p, s, hash, err := a.verifyRefresh(ctx, tok, now)
+	if !errors.Is(err, errSpent) {
+		return p, s, hash, err
+	}
+	if err := a.call(ctx, func(ctx context.Context) error { return a.store.Revoke(ctx, s.Subject, s.ID) }); err != nil {
+		return nil, nil, nil, err
+	}
+	a.emit(ctx, Event{Kind: EventReuse, Time: now, Subject: s.Subject, SessionID: s.ID, Err: ErrRefreshReused})
+	return nil, nil, nil, ErrRefreshReused
+}
+
+// errSpent marks a spent refresh secret inside verifyRefresh.
+var errSpent = fmt.Errorf("%w: refresh secret already spent", ErrInvalidToken)
+
+// matchRefresh compares hash with the session's current and spent refresh
+// hashes. It always does the same work, keepSpent+1 constant-time
+// comparisons, whether the session exists or how the hashes differ.
+// latest reports a match with the most recently spent hash.
+func matchRefresh(s *store.Session, hash []byte, keepSpent int) (current, spent, latest bool) {
+	ref, old := dummyHash, [][]byte(nil)
+	if s != nil {
+		if len(s.RefreshHash) == store.HashLen {
+			ref = s.RefreshHash
+		}
+		old = s.Spent
+	}
+	current = subtle.ConstantTimeCompare(hash, ref) == 1
+	hit, first := 0, 0
+	for i := 0; i < keepSpent || i < len(old); i++ {
+		h := dummyHash
+		if i < len(old) && len(old[i]) == store.HashLen {
+			h = old[i]
+		}
+		eq := subtle.ConstantTimeCompare(hash, h)
+		hit |= eq
+		if i == 0 {
+			first = eq
+		}
+	}
+	return current, hit == 1 && !current, first == 1 && !current
+}
+
+// Refresh spends refreshToken and returns the session's next tokens. Of
+// concurrent refreshes with one token exactly one succeeds; the others get
+// ErrRefreshRace and the session lives on. A token that was already spent
+// revokes the session and returns ErrRefreshReused; a token that was never
+// issued returns ErrInvalidToken and changes nothing.
+func (a *Auth) Refresh(ctx context.Context, refreshToken string) (*Tokens, error) {
+	if err := checkTokenText(refreshToken); err != nil {
+		return nil, err
+	}
+	now := a.now()
+	_, s, hash, err := a.checkRefresh(ctx, refreshToken, now)
+	if err != nil {
+		return nil, err
+	}
+	cfg := a.cfg
+	refreshSecret, refreshHash := token.NewSecret()
+	r := store.Rotation{
+		Old:         hash,
+		RefreshHash: refreshHash,
+		IdleUntil:   earliest(now.Add(cfg.RefreshTTL.D()), s.ExpiresAt),
+		KeepSpent:   cfg.KeepSpent,
+	}
+	var accessSecret string
+	if !a.accessJWT {
+		accessSecret, r.SecretHash = token.NewSecret()
+		r.AccessExpiresAt = earliest(now.Add(cfg.AccessTTL.D()), s.ExpiresAt)
+	}
+	err = a.call(ctx, func(ctx context.Context) error { return a.store.Rotate(ctx, s.ID, r, now) })
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		return nil, ErrRefreshRace
+	case errors.Is(err, store.ErrNotFound):
+		return nil, ErrTokenRevoked
+	case err != nil:
+		return nil, err
+	}
+	s.RefreshHash, s.SecretHash = r.RefreshHash, r.SecretHash
+	s.AccessExpiresAt, s.IdleUntil, s.FreshUntil = r.AccessExpiresAt, r.IdleUntil, time.Time{}
+	s.LastUsedAt, s.RotatedAt = now, now
+	t, err := a.mint(s, accessSecret, refreshSecret, now)
+	if err != nil {
+		return nil, err
+	}
+	a.emit(ctx, Event{Kind: EventRefresh, Time: now, Subject: s.Subject, SessionID: s.ID})
+	return t, nil
+}
+
+// touch records a use of s when the last recorded one is older than the
+// touch interval; most requests write nothing.
+func (a *Auth) touch(ctx context.Context, s *store.Session, now time.Time) error {
+	every := a.cfg.TouchInterval.D()
+	if now.Sub(s.LastUsedAt) < every {
+		return nil
+	}
+	err := a.call(ctx, func(ctx context.Context) error {
+		return a.store.Touch(ctx, s.ID, now, a.cfg.RefreshTTL.D(), every)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrTokenRevoked
+	}
+	return err
+}
+
+// get reads a session; store.ErrNotFound passes through, other failures
+// become ErrUnavailable.
+func (a *Auth) get(ctx context.Context, id string, now time.Time) (*store.Session, error) {
+	if !store.ValidID(id) {
+		return nil, store.ErrNotFound
+	}
+	var s *store.Session
+	err := a.call(ctx, func(ctx context.Context) error {
+		var err error
+		s, err = a.store.Get(ctx, id, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// call runs one store operation under the store timeout. The store's
+// ErrNotFound and ErrConflict pass through; anything else is reported and
+// returned as ErrUnavailable, so callers fail closed.
+func (a *Auth) call(ctx context.Context, op func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, a.cfg.StoreTimeout.D())
+	defer cancel()
+	err := op(ctx)
+	if err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
+		return err
+	}
+	err = fmt.Errorf("%w: %w", ErrUnavailable, err)
+	a.emit(ctx, Event{Kind: EventStoreFailure, Err: err})
+	return err
+}
+
+// Logout ends the session p came from.
+func (a *Auth) Logout(ctx context.Context, p *Principal) error {
+	if p == nil || p.SessionID == "" {
+		return ErrNoToken
+	}
+	if err := a.call(ctx, func(ctx context.Context) error { return a.store.Revoke(ctx, p.Subject, p.SessionID) }); err != nil {
+		return err
+	}
+	a.emit(ctx, Event{Kind: EventLogout, Subject: p.Subject, SessionID: p.SessionID})
+	return nil
+}
+
+// Sessions lists subject's live sessions, newest first. The one whose id
+// is current is marked Current.
+func (a *Auth) Sessions(ctx context.Context, subject, current string) ([]SessionInfo, error) {
+	var list []store.Session
+	now := a.now()
+	err := a.call(ctx, func(ctx context.Context) error {
+		var err error
+		list, err = a.store.List(ctx, subject, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SessionInfo, len(list))
+	for i, s := range list {
+		out[i] = SessionInfo{
+			ID: s.ID, Device: s.Device, CreatedAt: s.CreatedAt, LastUsedAt: s.LastUsedAt,
+			ExpiresAt: earliest(s.IdleUntil, s.ExpiresAt), Current: s.ID == current,
+		}
+	}
+	return out, nil
+}
+
+// RevokeSession ends subject's session id. A session that does not exist
+// or belongs to another subject is ErrSessionNotFound, and nothing changes.
+func (a *Auth) RevokeSession(ctx context.Context, subject, id string) error {
+	now := a.now()
+	s, err := a.get(ctx, id, now)
+	switch {
+	case errors.Is(err, store.ErrNotFound) || err == nil && s.Subject != subject:
+		return ErrSessionNotFound
+	case err != nil:
+		return err
+	}
+	if err := a.call(ctx, func(ctx context.Context) error { return a.store.Revoke(ctx, subject, id) }); err != nil {
+		return err
+	}
+	a.emit(ctx, Event{Kind: EventRevoke, Time: now, Subject: subject, SessionID: id})
+	return nil
+}
+
+// RevokeAll ends every session of subject, as after a password change or
+// when an account is disabled. It returns how many ended.
+func (a *Auth) RevokeAll(ctx context.Context, subject string) (int, error) {
+	return a.revokeSubject(ctx, subject, "")
+}
+
+// RevokeOthers ends every session of p's subject except p's own.
+func (a *Auth) RevokeOthers(ctx context.Context, p *Principal) (int, error) {
+	if p == nil || p.SessionID == "" {
+		return 0, ErrNoToken
+	}
+	return a.revokeSubject(ctx, p.Subject, p.SessionID)
+}
+
+func (a *Auth) revokeSubject(ctx context.Context, subject, keep string) (int, error) {
+	var n int
+	err := a.call(ctx, func(ctx context.Context) error {
+		var err error
+		n, err = a.store.RevokeSubject(ctx, subject, keep)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	a.emit(ctx, Event{Kind: EventRevokeAll, Subject: subject, SessionID: keep, Count: n})
+	return n, nil
+}
+
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// clipDevice cuts each device field to store.MaxDeviceLen bytes at a rune
+// boundary, and drops invalid UTF-8, so a long User-Agent never fails a
+// login.
+func clipDevice(d Device) Device {
+	clip := func(s string) string {
+		s = strings.ToValidUTF8(s, "")
+		s = strings.ReplaceAll(s, "\x00", "")
+		if len(s) <= store.MaxDeviceLen {
+			return s
+		}
+		s = s[:store.MaxDeviceLen]
+		for !utf8.ValidString(s) {
+			s = s[:len(s)-1]
+		}
+		return s
+	}
+	return Device{Label: clip(d.Label), UserAgent: clip(d.UserAgent), IP: clip(d.IP)}
+}

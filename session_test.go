@@ -1,0 +1,479 @@
+package latch_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/token"
+)
+
+var bg = context.Background()
+
+func TestLoginVerifyEveryMode(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			e := newEnv(t, mode, nil)
+			tk := e.login(t, users["1"], "laptop")
+			if tk.RefreshToken == "" || tk.AccessToken == "" || tk.TokenType != "Bearer" || tk.ExpiresIn != 900 {
+				t.Fatalf("tokens = %+v", tk)
+			}
+			p, err := e.auth.Verify(bg, tk.AccessToken, latch.Access)
+			if err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+			if p.Subject != "1" || p.SessionID != tk.SessionID || p.Type != latch.Access || !p.Fresh {
+				t.Errorf("principal = %+v", p)
+			}
+			// The same claims, with the same JSON types, in every mode.
+			if p.Claims["foo"] != "bar" || p.Claims["upcase_name"] != "TEST" || p.Claims["is_administrator"] != false {
+				t.Errorf("claims = %v", p.Claims)
+			}
+			if _, err := e.auth.Verify(bg, tk.RefreshToken, latch.Access); !errors.Is(err, latch.ErrWrongTokenType) {
+				t.Errorf("refresh token as access: %v, want ErrWrongTokenType", err)
+			}
+			if _, err := e.auth.Verify(bg, tk.AccessToken, latch.Refresh); !errors.Is(err, latch.ErrWrongTokenType) {
+				t.Errorf("access token as refresh: %v, want ErrWrongTokenType", err)
+			}
+			rp, err := e.auth.Verify(bg, tk.RefreshToken, latch.Refresh)
+			if err != nil || rp.Type != latch.Refresh || rp.Subject != "1" || rp.Device.Label != "laptop" {
+				t.Errorf("Verify(refresh) = %+v, %v", rp, err)
+			}
+			if _, err := e.auth.Refresh(bg, tk.AccessToken); !errors.Is(err, latch.ErrWrongTokenType) {
+				t.Errorf("Refresh with an access token: %v, want ErrWrongTokenType", err)
+			}
+		})
+	}
+}
+
+func TestModeTokenShapes(t *testing.T) {
+	for _, c := range []struct {
+		mode           latch.Mode
+		access, refres string
+	}{
+		{latch.ModeOpaque, "lta_", "ltr_"},
+		{latch.ModeJWT, "eyJ", "eyJ"},
+		{latch.ModeHybrid, "eyJ", "ltr_"},
+	} {
+		e := newEnv(t, c.mode, nil)
+		tk := e.login(t, users["1"], "x")
+		if !strings.HasPrefix(tk.AccessToken, c.access) || !strings.HasPrefix(tk.RefreshToken, c.refres) {
+			t.Errorf("%s: access %.6s…, refresh %.6s…; want %s, %s", c.mode, tk.AccessToken, tk.RefreshToken, c.access, c.refres)
+		}
+	}
+}
+
+func TestRefreshRotationAndReuse(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			e := newEnv(t, mode, func(c *latch.Config) { c.SessionCheck = true })
+			tk := e.login(t, users["1"], "laptop")
+			other := e.login(t, users["1"], "phone")
+			e.clock.Add(time.Minute)
+			next, err := e.auth.Refresh(bg, tk.RefreshToken)
+			if err != nil {
+				t.Fatalf("Refresh: %v", err)
+			}
+			if next.RefreshToken == tk.RefreshToken || next.AccessToken == tk.AccessToken || next.SessionID != tk.SessionID {
+				t.Fatalf("refresh did not rotate: %+v", next)
+			}
+			if mode == latch.ModeOpaque {
+				// The old opaque access secret was replaced.
+				if _, err := e.auth.Verify(bg, tk.AccessToken, latch.Access); !errors.Is(err, latch.ErrInvalidToken) {
+					t.Errorf("old access token after refresh: %v", err)
+				}
+			}
+			// Inside the grace window a spent token is a lost race: 401,
+			// and the session lives on.
+			if _, err := e.auth.Refresh(bg, tk.RefreshToken); !errors.Is(err, latch.ErrRefreshRace) {
+				t.Errorf("spent token inside grace: %v, want ErrRefreshRace", err)
+			}
+			if _, err := e.auth.Verify(bg, next.AccessToken, latch.Access); err != nil {
+				t.Fatalf("session died inside the grace window: %v", err)
+			}
+			// Later, the spent token is a replay: the session is revoked.
+			e.clock.Add(10 * time.Second)
+			if _, err := e.auth.Refresh(bg, tk.RefreshToken); !errors.Is(err, latch.ErrRefreshReused) {
+				t.Fatalf("replayed token: %v, want ErrRefreshReused", err)
+			}
+			if _, err := e.auth.Verify(bg, next.AccessToken, latch.Access); !errors.Is(err, latch.ErrTokenRevoked) {
+				t.Errorf("access after reuse detection: %v, want ErrTokenRevoked", err)
+			}
+			if _, err := e.auth.Refresh(bg, next.RefreshToken); !errors.Is(err, latch.ErrTokenRevoked) {
+				t.Errorf("current refresh after reuse detection: %v, want ErrTokenRevoked", err)
+			}
+			// The user's other device is untouched.
+			if _, err := e.auth.Verify(bg, other.AccessToken, latch.Access); err != nil {
+				t.Errorf("other device after reuse detection: %v", err)
+			}
+			if !hasEvent(e, latch.EventReuse) {
+				t.Error("no refresh_reuse event")
+			}
+		})
+	}
+}
+
+func hasEvent(e *env, k latch.EventKind) bool {
+	for _, ev := range *e.events {
+		if ev.Kind == k {
+			return true
+		}
+	}
+	return false
+}
+
+func TestForgedRefreshChangesNothing(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			e := newEnv(t, mode, nil)
+			tk := e.login(t, users["1"], "laptop")
+			var forged string
+			if mode == latch.ModeJWT {
+				// A correctly signed refresh token naming the session but
+				// carrying a secret that was never issued (a key holder's
+				// forgery): still only invalid.
+				forged = signRefresh(t, e, tk.SessionID, "1")
+			} else {
+				secret, _ := token.NewSecret()
+				forged = token.FormatOpaque(token.PrefixRefresh, tk.SessionID, secret)
+			}
+			before := e.store.writeCount()
+			if _, err := e.auth.Refresh(bg, forged); !errors.Is(err, latch.ErrInvalidToken) ||
+				errors.Is(err, latch.ErrRefreshReused) || errors.Is(err, latch.ErrTokenRevoked) {
+				t.Fatalf("forged refresh: %v, want plain ErrInvalidToken", err)
+			}
+			if e.store.writeCount() != before {
+				t.Error("a forged refresh token wrote to the store")
+			}
+			if _, err := e.auth.Refresh(bg, tk.RefreshToken); err != nil {
+				t.Errorf("real refresh after forgery: %v", err)
+			}
+		})
+	}
+}
+
+func signRefresh(t *testing.T, e *env, sid, sub string) string {
+	t.Helper()
+	now := e.clock.Now()
+	secret, _ := token.NewSecret()
+	s, err := e.auth.Keyring().Sign(&token.Claims{Subject: sub, SessionID: sid, Type: "refresh", ID: secret,
+		IssuedAt: now, NotBefore: now, ExpiresAt: now.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestConcurrentRefreshExactlyOneWins(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			e := newEnv(t, mode, nil)
+			tk := e.login(t, users["1"], "laptop")
+			const n = 32
+			var wg sync.WaitGroup
+			results := make([]*latch.Tokens, n)
+			errs := make([]error, n)
+			for i := range n {
+				wg.Go(func() { results[i], errs[i] = e.auth.Refresh(bg, tk.RefreshToken) })
+			}
+			wg.Wait()
+			wins := 0
+			var winner *latch.Tokens
+			for i, err := range errs {
+				switch {
+				case err == nil:
+					wins++
+					winner = results[i]
+				case !errors.Is(err, latch.ErrRefreshRace):
+					t.Errorf("loser got %v, want ErrRefreshRace", err)
+				}
+			}
+			if wins != 1 {
+				t.Fatalf("%d refreshes won, want exactly 1", wins)
+			}
+			if _, err := e.auth.Refresh(bg, winner.RefreshToken); err != nil {
+				t.Errorf("the session did not survive the race: %v", err)
+			}
+		})
+	}
+}
+
+// TestNoPlaintextSecretInStore proves the store only ever receives hashes:
+// every byte written to it is searched for every token and secret issued,
+// raw, base64 and hex.
+func TestNoPlaintextSecretInStore(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			e := newEnv(t, mode, nil)
+			var secrets []string
+			add := func(tk *latch.Tokens) {
+				for _, s := range []string{tk.AccessToken, tk.RefreshToken} {
+					secrets = append(secrets, s)
+					if token.IsOpaque(s) {
+						secrets = append(secrets, s[26:69]) // the secret part
+					}
+				}
+			}
+			tk := e.login(t, users["1"], "laptop")
+			add(tk)
+			e.clock.Add(time.Minute)
+			next, err := e.auth.Refresh(bg, tk.RefreshToken)
+			if err != nil {
+				t.Fatal(err)
+			}
+			add(next)
+			e.clock.Add(2 * time.Minute)
+			if _, err := e.auth.Verify(bg, next.AccessToken, latch.Access); err != nil {
+				t.Fatal(err)
+			}
+			if mode == latch.ModeJWT {
+				// the refresh JWT's jti is its secret
+				p, _ := e.auth.Keyring().Verify(next.RefreshToken, token.VerifyOptions{Now: e.clock.Now()})
+				if p != nil {
+					secrets = append(secrets, p.ID)
+				}
+			}
+			e.store.mu.Lock()
+			all := bytes.Join(e.store.written, []byte{'\n'})
+			e.store.mu.Unlock()
+			if len(all) == 0 {
+				t.Fatal("nothing recorded")
+			}
+			for _, s := range secrets {
+				for _, form := range []string{s, base64.StdEncoding.EncodeToString([]byte(s)), hex.EncodeToString([]byte(s))} {
+					if bytes.Contains(all, []byte(form)) {
+						t.Errorf("the store received a plaintext secret (%.8s…)", s)
+					}
+				}
+			}
+			for _, s := range secrets {
+				if strings.Contains(e.logs.String(), s) {
+					t.Errorf("a token or secret reached the log (%.8s…)", s)
+				}
+			}
+		})
+	}
+}
+
+func TestDevicesAreIndependent(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			e := newEnv(t, mode, func(c *latch.Config) { c.SessionCheck = true })
+			laptop := e.login(t, users["1"], "laptop")
+			e.clock.Add(time.Second)
+			phone := e.login(t, users["1"], "phone")
+			e.clock.Add(time.Second)
+			tablet := e.login(t, users["1"], "tablet")
+			bat := e.login(t, users["2"], "cave")
+
+			list, err := e.auth.Sessions(bg, "1", phone.SessionID)
+			if err != nil || len(list) != 3 {
+				t.Fatalf("Sessions = %v, %v", list, err)
+			}
+			if list[0].Device.Label != "tablet" || list[2].Device.Label != "laptop" || !list[1].Current || list[0].Current {
+				t.Errorf("Sessions order/current = %+v", list)
+			}
+			// Logging out the laptop leaves the phone and tablet.
+			p, _ := e.auth.Verify(bg, laptop.AccessToken, latch.Access)
+			if err := e.auth.Logout(bg, p); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.auth.Verify(bg, laptop.AccessToken, latch.Access); !errors.Is(err, latch.ErrTokenRevoked) {
+				t.Errorf("laptop after logout: %v", err)
+			}
+			if _, err := e.auth.Refresh(bg, laptop.RefreshToken); !errors.Is(err, latch.ErrTokenRevoked) {
+				t.Errorf("laptop refresh after logout: %v", err)
+			}
+			if _, err := e.auth.Verify(bg, phone.AccessToken, latch.Access); err != nil {
+				t.Errorf("phone after laptop logout: %v", err)
+			}
+			// Another user's session id: not found, nothing changes.
+			if err := e.auth.RevokeSession(bg, "1", bat.SessionID); !errors.Is(err, latch.ErrSessionNotFound) {
+				t.Errorf("revoking another user's session: %v, want ErrSessionNotFound", err)
+			}
+			if _, err := e.auth.Verify(bg, bat.AccessToken, latch.Access); err != nil {
+				t.Errorf("batman after user 1 tried to revoke him: %v", err)
+			}
+			// Revoke others from the phone: the tablet ends, the phone stays.
+			pp, _ := e.auth.Verify(bg, phone.AccessToken, latch.Access)
+			if n, err := e.auth.RevokeOthers(bg, pp); err != nil || n != 1 {
+				t.Errorf("RevokeOthers = %d, %v; want 1", n, err)
+			}
+			if _, err := e.auth.Verify(bg, tablet.AccessToken, latch.Access); !errors.Is(err, latch.ErrTokenRevoked) {
+				t.Errorf("tablet after RevokeOthers: %v", err)
+			}
+			if _, err := e.auth.Verify(bg, phone.AccessToken, latch.Access); err != nil {
+				t.Errorf("phone after RevokeOthers: %v", err)
+			}
+			if n, err := e.auth.RevokeAll(bg, "1"); err != nil || n != 1 {
+				t.Errorf("RevokeAll = %d, %v; want 1", n, err)
+			}
+			if list, _ := e.auth.Sessions(bg, "1", ""); len(list) != 0 {
+				t.Errorf("sessions after RevokeAll: %v", list)
+			}
+			if list, _ := e.auth.Sessions(bg, "2", ""); len(list) != 1 {
+				t.Errorf("batman's sessions after user 1's RevokeAll: %v", list)
+			}
+		})
+	}
+}
+
+func TestJWTWithoutSessionCheckIsStateless(t *testing.T) {
+	e := newEnv(t, latch.ModeJWT, nil)
+	tk := e.login(t, users["1"], "laptop")
+	p, _ := e.auth.Verify(bg, tk.AccessToken, latch.Access)
+	before := e.store.writeCount()
+	if err := e.auth.Logout(bg, p); err != nil {
+		t.Fatal(err)
+	}
+	if e.store.writeCount() == before {
+		t.Error("logout wrote nothing")
+	}
+	// Documented trade-off: the access JWT lives until exp; refresh is dead.
+	if _, err := e.auth.Verify(bg, tk.AccessToken, latch.Access); err != nil {
+		t.Errorf("stateless access token after logout: %v (should verify until exp)", err)
+	}
+	if _, err := e.auth.Refresh(bg, tk.RefreshToken); !errors.Is(err, latch.ErrTokenRevoked) {
+		t.Errorf("refresh after logout: %v, want ErrTokenRevoked", err)
+	}
+}
+
+func TestIdleAndAbsoluteExpiry(t *testing.T) {
+	e := newEnv(t, latch.ModeOpaque, func(c *latch.Config) {
+		c.AccessTTL = latch.Duration(time.Hour)
+		c.RefreshTTL = latch.Duration(30 * time.Minute) // idle timeout
+		c.SessionTTL = latch.Duration(2 * time.Hour)
+	})
+	tk := e.login(t, users["1"], "laptop")
+	// Used every 20 minutes, the session slides past the idle timeout...
+	for range 2 {
+		e.clock.Add(20 * time.Minute)
+		if _, err := e.auth.Verify(bg, tk.AccessToken, latch.Access); err != nil {
+			t.Fatalf("in use: %v", err)
+		}
+	}
+	// ...but 31 idle minutes end it.
+	e.clock.Add(31 * time.Minute)
+	if _, err := e.auth.Verify(bg, tk.AccessToken, latch.Access); !errors.Is(err, latch.ErrTokenRevoked) {
+		t.Errorf("after idle timeout: %v, want ErrTokenRevoked", err)
+	}
+
+	// Absolute lifetime: refreshing every 25 minutes cannot pass 2 hours.
+	tk = e.login(t, users["1"], "laptop")
+	start := e.clock.Now()
+	var err error
+	for e.clock.Now().Sub(start) < 2*time.Hour-25*time.Minute {
+		e.clock.Add(25 * time.Minute)
+		if tk, err = e.auth.Refresh(bg, tk.RefreshToken); err != nil {
+			t.Fatalf("refresh at %s: %v", e.clock.Now().Sub(start), err)
+		}
+		if tk.AccessExpiresAt.After(start.Add(2 * time.Hour)) {
+			t.Errorf("access token outlives the session: %s", tk.AccessExpiresAt.Sub(start))
+		}
+	}
+	e.clock.Add(2*time.Hour - e.clock.Now().Sub(start))
+	if _, err := e.auth.Refresh(bg, tk.RefreshToken); !errors.Is(err, latch.ErrTokenRevoked) {
+		t.Errorf("refresh at the absolute expiry: %v, want ErrTokenRevoked", err)
+	}
+}
+
+func TestTouchIsThrottled(t *testing.T) {
+	e := newEnv(t, latch.ModeOpaque, nil)
+	tk := e.login(t, users["1"], "laptop")
+	before := e.store.writeCount()
+	for range 50 {
+		e.clock.Add(time.Second)
+		if _, err := e.auth.Verify(bg, tk.AccessToken, latch.Access); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 50 requests over 50 seconds: inside one touch interval, no write.
+	if n := e.store.writeCount() - before; n != 0 {
+		t.Errorf("%d store writes for 50 requests inside the touch interval, want 0", n)
+	}
+	e.clock.Add(time.Minute)
+	e.auth.Verify(bg, tk.AccessToken, latch.Access)
+	if n := e.store.writeCount() - before; n != 1 {
+		t.Errorf("%d writes after the interval, want 1", n)
+	}
+}
+
+func TestMaxSessionsEvictsOldest(t *testing.T) {
+	e := newEnv(t, latch.ModeOpaque, func(c *latch.Config) { c.MaxSessions = 2 })
+	first := e.login(t, users["1"], "a")
+	e.clock.Add(time.Second)
+	e.login(t, users["1"], "b")
+	e.clock.Add(time.Second)
+	e.login(t, users["1"], "c")
+	if _, err := e.auth.Verify(bg, first.AccessToken, latch.Access); !errors.Is(err, latch.ErrTokenRevoked) {
+		t.Errorf("oldest session over the cap: %v, want ErrTokenRevoked", err)
+	}
+	list, _ := e.auth.Sessions(bg, "1", "")
+	if len(list) != 2 || list[0].Device.Label != "c" || list[1].Device.Label != "b" {
+		t.Errorf("sessions = %+v", list)
+	}
+}
+
+func TestLoginValidation(t *testing.T) {
+	e := newEnv(t, latch.ModeJWT, nil)
+	plain, err := latch.New(latch.Config{}, latch.WithStore(e.store))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		a    *latch.Auth
+		user any
+		opts latch.LoginOptions
+		want error
+	}{
+		{"empty subject", plain, "", latch.LoginOptions{}, latch.ErrInvalidSubject},
+		{"long subject", plain, strings.Repeat("x", 1025), latch.LoginOptions{}, latch.ErrInvalidSubject},
+		{"NUL", plain, "a\x00b", latch.LoginOptions{}, latch.ErrInvalidSubject},
+		{"bad UTF-8", plain, "a\xffb", latch.LoginOptions{}, latch.ErrInvalidSubject},
+		{"unsupported user type", plain, struct{}{}, latch.LoginOptions{}, latch.ErrInvalidSubject},
+		{"identity of another type", e.auth, "1", latch.LoginOptions{}, latch.ErrInvalidSubject},
+		{"reserved claim", plain, "u", latch.LoginOptions{Claims: map[string]any{"sub": "admin"}}, latch.ErrInvalidClaims},
+		{"reserved claim exp", plain, "u", latch.LoginOptions{Claims: map[string]any{"exp": 1}}, latch.ErrInvalidClaims},
+		{"unencodable claim", plain, "u", latch.LoginOptions{Claims: map[string]any{"f": func() {}}}, latch.ErrInvalidClaims},
+		{"huge claims", plain, "u", latch.LoginOptions{Claims: map[string]any{"big": strings.Repeat("x", 5000)}}, latch.ErrInvalidClaims},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := c.a.Login(bg, c.user, c.opts); !errors.Is(err, c.want) {
+				t.Errorf("Login = %v, want %v", err, c.want)
+			}
+		})
+	}
+	// 1 KiB of unicode is a fine subject; the call's claims win ties.
+	sub := strings.Repeat("é", 512)
+	tk, err := plain.Login(bg, sub, latch.LoginOptions{Claims: map[string]any{"n": 1}, Device: latch.Device{UserAgent: strings.Repeat("ü", 2000)}})
+	if err != nil {
+		t.Fatalf("Login with a 1 KiB subject: %v", err)
+	}
+	p, err := plain.Verify(bg, tk.AccessToken, latch.Access)
+	if err != nil || p.Subject != sub || p.Claims["n"] != float64(1) || len(p.Device.UserAgent) > 1024 {
+		t.Errorf("Verify = %+v, %v", p, err)
+	}
+}
+
+func TestCallClaimsWinTies(t *testing.T) {
+	for _, mode := range modes {
+		e := newEnv(t, mode, nil)
+		tk, err := e.auth.Login(bg, users["1"], latch.LoginOptions{Claims: map[string]any{"foo": "baz"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := e.auth.Verify(bg, tk.AccessToken, latch.Access)
+		if p.Claims["foo"] != "baz" || p.Claims["upcase_name"] != "TEST" {
+			t.Errorf("%s: claims = %v", mode, p.Claims)
+		}
+	}
+}

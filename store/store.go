@@ -1,0 +1,159 @@
+// Package store defines the contract between latch and the place where it
+// keeps per-device sessions.
+//
+// A Store holds one Session per login. Tokens name their session by its
+// public ID and prove possession with a secret whose SHA-256 alone is kept
+// here, so a dumped store yields no usable token. The contract below is
+// what the conformance suite (package conformance) checks, rule by rule;
+// a custom Store is correct when that suite passes against it.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors a Store returns. Any other error means the backend failed: the
+// caller treats it as "unavailable" and never as "not found".
+var (
+	// ErrNotFound: the session is absent, revoked, idle-expired or past its
+	// absolute expiry.
+	ErrNotFound = errors.New("store: session not found")
+	// ErrConflict: a Rotate lost the compare-and-swap because the refresh
+	// hash it expected is no longer current.
+	ErrConflict = errors.New("store: refresh hash changed")
+)
+
+// Limits every Store may rely on; the core refuses anything larger before
+// it reaches a Store.
+const (
+	MaxSubjectLen = 1024 // bytes of valid UTF-8, no NUL
+	MaxDeviceLen  = 1024 // bytes, for each Device field
+	IDLen         = 22   // characters of a session id, base62
+	HashLen       = 32   // bytes of a SHA-256 digest
+)
+
+// Device describes the device a session was opened on: what a "your
+// devices" page shows. It is informational and never used for checks.
+type Device struct {
+	Label     string `json:"label,omitempty"`
+	UserAgent string `json:"user_agent,omitempty"`
+	IP        string `json:"ip,omitempty"`
+}
+
+// Session is one device's login.
+type Session struct {
+	// ID is assigned by Create: IDLen base62 characters, unique, not secret.
+	ID      string
+	Subject string
+	Device  Device
+
+	// SecretHash is SHA-256 of the opaque access secret; nil when access
+	// tokens are JWTs.
+	SecretHash []byte
+	// RefreshHash is SHA-256 of the current refresh secret.
+	RefreshHash []byte
+	// Spent holds hashes of recently spent refresh secrets, newest first,
+	// for reuse detection. Its length is bounded by Rotation.KeepSpent.
+	Spent [][]byte
+
+	// Claims are the application's claims, kept so every mode sees the same
+	// ones. Values are anything encoding/json can round-trip.
+	Claims map[string]any
+
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+	// RotatedAt is when Rotate last replaced RefreshHash (zero before the
+	// first rotation): a spent hash presented moments later is a
+	// concurrent refresh that lost the race, not a replay.
+	RotatedAt time.Time
+	// FreshUntil: the session counts as freshly authenticated before this
+	// instant. Zero means not fresh.
+	FreshUntil time.Time
+	// AccessExpiresAt bounds the current opaque access secret; zero when
+	// access tokens are JWTs.
+	AccessExpiresAt time.Time
+	// IdleUntil slides forward on use; ExpiresAt never moves.
+	IdleUntil time.Time
+	ExpiresAt time.Time
+}
+
+// Live reports whether s has neither idled out nor expired at now.
+func (s *Session) Live(now time.Time) bool {
+	return now.Before(s.IdleUntil) && now.Before(s.ExpiresAt)
+}
+
+// Rotation is the change Rotate applies when the refresh hash still equals
+// Old.
+type Rotation struct {
+	Old             []byte // the refresh hash the caller saw
+	RefreshHash     []byte // the new refresh hash
+	SecretHash      []byte // the new access hash (nil in JWT modes)
+	AccessExpiresAt time.Time
+	IdleUntil       time.Time
+	// FreshUntil replaces the session's: refreshing never makes a session
+	// fresher than it was, so the core passes zero.
+	FreshUntil time.Time
+	// KeepSpent bounds Session.Spent: Old is prepended and the oldest are
+	// dropped beyond this many.
+	KeepSpent int
+}
+
+// Store keeps sessions. Implementations must be safe for concurrent use
+// from many processes sharing one backend.
+//
+// The contract, which package conformance enforces:
+//
+//   - Times are compared with the now the caller passes; a Store never reads
+//     the clock for a decision (it may use it for clean-up TTLs, since now
+//     only moves forward from the real time). A session is live at now when
+//     now is before both IdleUntil and ExpiresAt; anything else is
+//     ErrNotFound, exactly as if it did not exist.
+//   - Byte slices come back byte for byte; times come back to the
+//     millisecond at least, in any location; Claims come back as
+//     encoding/json would decode them (numbers as float64).
+//   - Errors: ErrNotFound and ErrConflict as documented per method; any
+//     backend failure is returned as an error that is neither, and never as
+//     a session or as "not found". A done ctx returns promptly with an error
+//     wrapping ctx.Err().
+//   - Revocation is idempotent and scoped by subject: no call ever ends a
+//     session of a subject other than the one it names.
+type Store interface {
+	// Create assigns s.ID and stores s. With max > 0, when the subject would
+	// then hold more than max live sessions, the oldest of its other
+	// sessions (by CreatedAt, then ID descending: the end of List's order)
+	// are deleted in the same atomic step, so no interleaving of concurrent
+	// Creates leaves more than max. The new session itself is never evicted.
+	// Liveness here is judged at s.CreatedAt.
+	Create(ctx context.Context, s *Session, max int) error
+
+	// Get returns the live session with id, or ErrNotFound.
+	Get(ctx context.Context, id string, now time.Time) (*Session, error)
+
+	// Touch records a use at now: LastUsedAt = now and IdleUntil =
+	// min(now+idle, ExpiresAt). When the recorded LastUsedAt is younger
+	// than every, it writes nothing. A session that is not live is
+	// ErrNotFound.
+	Touch(ctx context.Context, id string, now time.Time, idle, every time.Duration) error
+
+	// Rotate applies r if the live session's RefreshHash equals r.Old, as
+	// one compare-and-swap: of concurrent callers with the same r.Old
+	// exactly one succeeds and the others get ErrConflict. It also sets
+	// LastUsedAt = RotatedAt = now and prepends r.Old to Spent. A session that is not
+	// live is ErrNotFound.
+	Rotate(ctx context.Context, id string, r Rotation, now time.Time) error
+
+	// Revoke deletes subject's session id. An absent session, or one that
+	// belongs to another subject, is left alone and is not an error.
+	Revoke(ctx context.Context, subject, id string) error
+
+	// RevokeSubject deletes every session of subject except keep ("" keeps
+	// none) and returns how many it deleted (sessions that had already
+	// expired but were not yet cleaned up may be counted).
+	RevokeSubject(ctx context.Context, subject, keep string) (int, error)
+
+	// List returns subject's live sessions at now, newest first (CreatedAt
+	// descending), ties broken by ID ascending.
+	List(ctx context.Context, subject string, now time.Time) ([]Session, error)
+}
