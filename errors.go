@@ -43,8 +43,9 @@ var (
 	ErrBadRequest = newKind("latch: invalid request", nil, http.StatusBadRequest, "invalid_request", "Invalid request")
 	// ErrConflictingTokens: different tokens in two RFC 6750 locations.
 	ErrConflictingTokens = newKind("latch: different tokens in more than one location", ErrBadRequest, 0, "", "Different tokens in more than one location")
-	// ErrBodyTooLarge: a body that latch had to read exceeds the limit.
-	ErrBodyTooLarge = newKind("latch: request body too large", ErrBadRequest, http.StatusRequestEntityTooLarge, "", "Request body too large")
+	// ErrBodyTooLarge: a body that latch had to read exceeds
+	// Config.HTTP.MaxBodyBytes.
+	ErrBodyTooLarge = newKind("latch: request body too large", nil, http.StatusRequestEntityTooLarge, "", "Request body too large")
 
 	// ErrForbidden: a guard refused an authenticated principal. Use
 	// Forbidden to give the refusal a message.
@@ -58,7 +59,7 @@ var (
 	ErrUnavailable = newKind("latch: session store unavailable", nil, http.StatusServiceUnavailable, "", "Service temporarily unavailable")
 
 	// ErrSessionNotFound: no session with that id belongs to the subject
-	// (RevokeSession, Session).
+	// (RevokeSession).
 	ErrSessionNotFound = newKind("latch: session not found", nil, http.StatusNotFound, "", "Session not found")
 	// ErrInvalidSubject: a subject that is empty, over 1024 bytes, not
 	// valid UTF-8 or contains NUL.
@@ -103,9 +104,8 @@ func (k *kind) Is(target error) bool {
 	return false
 }
 
-// kindOf returns the most specific kind in err's chain; an error latch
-// did not make is ErrUnavailable when it came from a store, and otherwise
-// treated as an internal failure by the caller.
+// kindOf returns the most specific kind in err's chain, or nil for an
+// error latch did not make.
 func kindOf(err error) *kind {
 	var k *kind
 	if errors.As(err, &k) {
