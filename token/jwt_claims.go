@@ -1,0 +1,286 @@
+package token
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Claims are the claims of a latch JWT. Times are whole seconds, in UTC
+// when returned by Verify.
+type Claims struct {
+	Subject   string    // "sub": required, non-empty
+	IssuedAt  time.Time // "iat": omitted when zero
+	NotBefore time.Time // "nbf": omitted when zero
+	ExpiresAt time.Time // "exp": required
+	ID        string    // "jti"
+	Type      string    // "type": "access" or "refresh"; the caller checks it
+	Fresh     bool      // "fresh": true for a token issued on a fresh login
+	// FreshUntil is set by Verify when "fresh" was a NumericDate deadline;
+	// Fresh is then true iff the verification time is before it. Sign
+	// writes "fresh" as this deadline when it is non-zero, else as Fresh.
+	FreshUntil time.Time
+	SessionID  string   // "sid"
+	Issuer     string   // "iss"
+	Audience   []string // "aud": a string or an array on input; a string when one value on output
+	// Extra holds every other claim as encoding/json decodes it, csrf
+	// (which has no field) included. Sign ignores entries named like a
+	// reserved claim (sub iat nbf exp jti type fresh sid iss aud csrf, in
+	// any letter case): they cannot be overridden.
+	Extra map[string]any
+}
+
+// jwtMaxDate is 9999-12-31T23:59:59Z, the largest NumericDate latch
+// accepts: later dates only serve to overflow someone's time type.
+const jwtMaxDate = 253402300799
+
+// jwtReserved are the claim names Extra can never set.
+var jwtReserved = []string{"sub", "iat", "nbf", "exp", "jti", "type", "fresh", "sid", "iss", "aud", "csrf"}
+
+func jwtIsReserved(name string) bool {
+	for _, r := range jwtReserved {
+		// Case-insensitively: a decoder matching names like encoding/json's
+		// struct decoding would read "SUB" as "sub".
+		if strings.EqualFold(name, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// jwtClaims decodes and checks a token's claims for Verify and implements
+// jwt.Claims for golang-jwt's validator. golang-jwt decodes claims before
+// it checks the signature, so problems found while decoding are kept in
+// err and reported by Validate, which runs only after the signature
+// verified: a forged token is always ErrSignature, whatever its claims.
+type jwtClaims struct {
+	c       Claims
+	err     error
+	crit    bool // the header had "crit"
+	decoded bool
+}
+
+var (
+	jwtErrNotObject = fmt.Errorf("%w: claims are not a JSON object", ErrMalformed)
+	jwtErrCrit      = fmt.Errorf("%w: crit header names extensions latch does not implement", ErrClaims)
+)
+
+// UnmarshalJSON decodes claims and records, rather than returns, any
+// problem (see jwtClaims).
+func (j *jwtClaims) UnmarshalJSON(b []byte) error {
+	j.decoded = true
+	var m map[string]any // exact, case-sensitive member names
+	if err := json.Unmarshal(b, &m); err != nil || m == nil {
+		j.err = jwtErrNotObject
+		return nil
+	}
+	j.err = j.c.jwtFromMap(m)
+	return nil
+}
+
+// Validate implements jwt.ClaimsValidator; golang-jwt calls it after the
+// signature verified.
+func (j *jwtClaims) Validate() error {
+	switch {
+	case !j.decoded:
+		return jwtErrNotObject
+	case j.err != nil:
+		return j.err
+	case j.crit:
+		return jwtErrCrit
+	}
+	return nil
+}
+
+func jwtDate(t time.Time) *jwt.NumericDate {
+	if t.IsZero() {
+		return nil
+	}
+	return &jwt.NumericDate{Time: t}
+}
+
+// GetExpirationTime implements jwt.Claims.
+func (j *jwtClaims) GetExpirationTime() (*jwt.NumericDate, error) { return jwtDate(j.c.ExpiresAt), nil }
+
+// GetIssuedAt implements jwt.Claims.
+func (j *jwtClaims) GetIssuedAt() (*jwt.NumericDate, error) { return jwtDate(j.c.IssuedAt), nil }
+
+// GetNotBefore implements jwt.Claims.
+func (j *jwtClaims) GetNotBefore() (*jwt.NumericDate, error) { return jwtDate(j.c.NotBefore), nil }
+
+// GetIssuer implements jwt.Claims.
+func (j *jwtClaims) GetIssuer() (string, error) { return j.c.Issuer, nil }
+
+// GetSubject implements jwt.Claims.
+func (j *jwtClaims) GetSubject() (string, error) { return j.c.Subject, nil }
+
+// GetAudience implements jwt.Claims.
+func (j *jwtClaims) GetAudience() (jwt.ClaimStrings, error) { return j.c.Audience, nil }
+
+func jwtBadClaim(name, want string) error {
+	return fmt.Errorf("%w: %q claim must be %s", ErrMalformed, name, want)
+}
+
+// jwtFromMap fills c from decoded claims, taking the registered ones out
+// of m; what is left becomes Extra.
+func (c *Claims) jwtFromMap(m map[string]any) error {
+	var err error
+	if v, ok := m["sub"]; ok {
+		s, isStr := v.(string)
+		if !isStr || s == "" {
+			return jwtBadClaim("sub", "a non-empty string")
+		}
+		c.Subject = s
+		delete(m, "sub")
+	} else {
+		return jwtBadClaim("sub", "present")
+	}
+	if v, ok := m["exp"]; ok {
+		if c.ExpiresAt, err = jwtDecodeDate("exp", v); err != nil {
+			return err
+		}
+		delete(m, "exp")
+	} else {
+		return jwtBadClaim("exp", "present")
+	}
+	if v, ok := m["iat"]; ok {
+		if c.IssuedAt, err = jwtDecodeDate("iat", v); err != nil {
+			return err
+		}
+		delete(m, "iat")
+	}
+	if v, ok := m["nbf"]; ok {
+		if c.NotBefore, err = jwtDecodeDate("nbf", v); err != nil {
+			return err
+		}
+		delete(m, "nbf")
+	}
+	for _, f := range [...]struct {
+		name string
+		dst  *string
+	}{{"jti", &c.ID}, {"type", &c.Type}, {"sid", &c.SessionID}, {"iss", &c.Issuer}} {
+		if v, ok := m[f.name]; ok {
+			s, isStr := v.(string)
+			if !isStr {
+				return jwtBadClaim(f.name, "a string")
+			}
+			*f.dst = s
+			delete(m, f.name)
+		}
+	}
+	if v, ok := m["aud"]; ok {
+		switch a := v.(type) {
+		case string:
+			c.Audience = []string{a}
+		case []any:
+			if len(a) > 0 {
+				c.Audience = make([]string, len(a))
+			}
+			for i, e := range a {
+				s, isStr := e.(string)
+				if !isStr {
+					return jwtBadClaim("aud", "a string or an array of strings")
+				}
+				c.Audience[i] = s
+			}
+		default:
+			return jwtBadClaim("aud", "a string or an array of strings")
+		}
+		delete(m, "aud")
+	}
+	if v, ok := m["fresh"]; ok {
+		switch f := v.(type) {
+		case bool:
+			c.Fresh = f
+		case float64:
+			if c.FreshUntil, err = jwtDecodeDate("fresh", v); err != nil {
+				return err
+			}
+		default:
+			return jwtBadClaim("fresh", "a boolean or a NumericDate")
+		}
+		delete(m, "fresh")
+	}
+	if len(m) > 0 {
+		c.Extra = m
+	}
+	return nil
+}
+
+// jwtDecodeDate checks that v is a JSON number within [0, jwtMaxDate] and
+// returns it as a UTC time in whole seconds, rounded down as golang-jwt's
+// NumericDate does.
+func jwtDecodeDate(name string, v any) (time.Time, error) {
+	f, ok := v.(float64) // a JSON number; a quoted "123" decodes as a string
+	if !ok || !(f >= 0 && f <= jwtMaxDate) {
+		return time.Time{}, jwtBadClaim(name, "a number of seconds between 0 and 253402300799")
+	}
+	return time.Unix(int64(f), 0).UTC(), nil
+}
+
+// jwtEncodeDate returns t in whole seconds, rounded down, checking that it
+// fits a NumericDate.
+func jwtEncodeDate(name string, t time.Time) (int64, error) {
+	s := t.Unix()
+	if s < 0 || s > jwtMaxDate {
+		return 0, fmt.Errorf("%w: %s must be between 1970 and 9999", ErrMalformed, name)
+	}
+	return s, nil
+}
+
+// jwtToMap returns the claims Sign writes.
+func (c *Claims) jwtToMap() (jwt.MapClaims, error) {
+	if c == nil {
+		return nil, fmt.Errorf("%w: nil claims", ErrMalformed)
+	}
+	if c.Subject == "" {
+		return nil, fmt.Errorf("%w: empty Subject", ErrMalformed)
+	}
+	if c.ExpiresAt.IsZero() {
+		return nil, fmt.Errorf("%w: ExpiresAt is required", ErrMalformed)
+	}
+	m := make(jwt.MapClaims, len(c.Extra)+11)
+	for k, v := range c.Extra {
+		if !jwtIsReserved(k) {
+			m[k] = v
+		}
+	}
+	var err error
+	m["sub"] = c.Subject
+	if m["exp"], err = jwtEncodeDate("ExpiresAt", c.ExpiresAt); err != nil {
+		return nil, err
+	}
+	for _, f := range [...]struct {
+		name string
+		t    time.Time
+	}{{"iat", c.IssuedAt}, {"nbf", c.NotBefore}} {
+		if !f.t.IsZero() {
+			if m[f.name], err = jwtEncodeDate(f.name, f.t); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, f := range [...]struct{ name, v string }{
+		{"jti", c.ID}, {"type", c.Type}, {"sid", c.SessionID}, {"iss", c.Issuer},
+	} {
+		if f.v != "" {
+			m[f.name] = f.v
+		}
+	}
+	switch len(c.Audience) {
+	case 0:
+	case 1:
+		m["aud"] = c.Audience[0]
+	default:
+		m["aud"] = c.Audience
+	}
+	if c.FreshUntil.IsZero() {
+		m["fresh"] = c.Fresh
+	} else if m["fresh"], err = jwtEncodeDate("FreshUntil", c.FreshUntil); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
