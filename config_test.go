@@ -1,6 +1,13 @@
 package latch_test
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,4 +127,81 @@ func TestSecretNeverPrints(t *testing.T) {
 			t.Errorf("secret printed: %s", s)
 		}
 	}
+}
+
+func TestKeyFileAndJWKS(t *testing.T) {
+	dir := t.TempDir()
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	der, _ := x509.MarshalPKCS8PrivateKey(priv)
+	path := filepath.Join(dir, "key.pem")
+	os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
+	t.Setenv("LATCH_MODE", "jwt")
+	t.Setenv("LATCH_JWT_KEY_FILE", path)
+	cfg, err := latch.ConfigFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := latch.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk, err := a.Login(bg, "alice", latch.LoginOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr, _ := base64.RawURLEncoding.DecodeString(strings.Split(tk.AccessToken, ".")[0])
+	if !strings.Contains(string(hdr), `"alg":"EdDSA"`) {
+		t.Errorf("header = %s, want EdDSA", hdr)
+	}
+	if _, err := a.Verify(bg, tk.AccessToken, latch.Access); err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	a.Keyring().JWKS().ServeHTTP(w, httptest.NewRequest("GET", "/.well-known/jwks.json", nil))
+	var set struct {
+		Keys []struct{ Kty, Crv, X, Kid, Alg string }
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &set); err != nil || len(set.Keys) != 1 {
+		t.Fatalf("JWKS = %s, %v", w.Body, err)
+	}
+	k := set.Keys[0]
+	pub := priv.Public().(ed25519.PublicKey)
+	if k.Kty != "OKP" || k.Crv != "Ed25519" || k.Alg != "EdDSA" || k.X != base64.RawURLEncoding.EncodeToString(pub) {
+		t.Errorf("JWKS key = %+v", k)
+	}
+	// An algorithm that does not fit the key is refused at start-up.
+	t.Setenv("LATCH_JWT_ALG", "RS256")
+	cfg, _ = latch.ConfigFromEnv()
+	if _, err := latch.New(cfg); err == nil {
+		t.Error("EdDSA key accepted with LATCH_JWT_ALG=RS256")
+	}
+}
+
+func TestSecretAlgorithms(t *testing.T) {
+	key48 := base64.StdEncoding.EncodeToString(randomBytes(48))
+	cases := []struct {
+		alg, secret string
+		ok          bool
+	}{
+		{"HS256", testSecret, true},
+		{"HS384", testSecret, false}, // 32 bytes is too short for HS384
+		{"HS384", key48, true},
+		{"HS512", key48, false},
+		{"RS256", testSecret, false}, // a secret is never an RSA key
+		{"none", testSecret, false},
+	}
+	for _, c := range cases {
+		cfg := latch.Config{Mode: latch.ModeJWT}
+		cfg.JWT.Secret, cfg.JWT.Alg = latch.Secret(c.secret), c.alg
+		_, err := latch.New(cfg)
+		if (err == nil) != c.ok {
+			t.Errorf("%s with %d-byte secret: err = %v, want ok=%v", c.alg, len(c.secret)*3/4, err, c.ok)
+		}
+	}
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b)
+	return b
 }

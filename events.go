@@ -2,6 +2,7 @@ package latch
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 )
@@ -46,10 +47,12 @@ func (a *Auth) emit(ctx context.Context, e Event) {
 		return
 	}
 	level := slog.LevelInfo
-	switch e.Kind {
-	case EventReuse:
+	switch {
+	case e.Kind == EventFailure && errors.Is(e.Err, ErrNoToken):
+		level = slog.LevelDebug // anonymous traffic is not an auth event
+	case e.Kind == EventReuse:
 		level = slog.LevelWarn
-	case EventStoreFailure:
+	case e.Kind == EventStoreFailure:
 		level = slog.LevelError
 	}
 	if !a.log.Enabled(ctx, level) {

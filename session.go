@@ -16,7 +16,7 @@ import (
 )
 
 // reservedClaims are written by latch and cannot be set by loaders or
-// LoginOptions.Claims.
+// LoginOptions.Claims, in any letter case.
 var reservedClaims = map[string]bool{
 	"sub": true, "iat": true, "nbf": true, "exp": true, "jti": true, "type": true,
 	"fresh": true, "sid": true, "iss": true, "aud": true, "csrf": true,
@@ -112,7 +112,8 @@ func (a *Auth) loginClaims(ctx context.Context, user any, extra map[string]any) 
 		return nil, nil
 	}
 	for k := range merged {
-		if reservedClaims[k] {
+		// Case-insensitively: some JWT decoders match names that way.
+		if reservedClaims[strings.ToLower(k)] {
 			return nil, fmt.Errorf("%w: %q is reserved; latch sets it", ErrInvalidClaims, k)
 		}
 	}

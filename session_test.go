@@ -442,6 +442,7 @@ func TestLoginValidation(t *testing.T) {
 		{"identity of another type", e.auth, "1", latch.LoginOptions{}, latch.ErrInvalidSubject},
 		{"reserved claim", plain, "u", latch.LoginOptions{Claims: map[string]any{"sub": "admin"}}, latch.ErrInvalidClaims},
 		{"reserved claim exp", plain, "u", latch.LoginOptions{Claims: map[string]any{"exp": 1}}, latch.ErrInvalidClaims},
+		{"reserved claim in capitals", plain, "u", latch.LoginOptions{Claims: map[string]any{"SID": "x"}}, latch.ErrInvalidClaims},
 		{"unencodable claim", plain, "u", latch.LoginOptions{Claims: map[string]any{"f": func() {}}}, latch.ErrInvalidClaims},
 		{"huge claims", plain, "u", latch.LoginOptions{Claims: map[string]any{"big": strings.Repeat("x", 5000)}}, latch.ErrInvalidClaims},
 	}
