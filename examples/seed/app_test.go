@@ -1,0 +1,466 @@
+package main
+
+import (
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/latchauth/latch"
+)
+
+// accessTTL is latch's default access token lifetime, which the tests run
+// with.
+const accessTTL = latch.DefaultAccessTTL
+
+// isJWT reports whether tok has the shape of a JWT rather than of an
+// opaque latch token.
+func isJWT(tok string) bool {
+	return strings.Count(tok, ".") == 2 && !strings.HasPrefix(tok, "lt")
+}
+
+// checkShape checks that a token answer has the mode's token formats.
+func checkShape(t *testing.T, mode latch.Mode, tk tokens) {
+	t.Helper()
+	accessJWT, refreshJWT := mode != latch.ModeOpaque, mode == latch.ModeJWT
+	if isJWT(tk.AccessToken) != accessJWT || !accessJWT && !strings.HasPrefix(tk.AccessToken, "lta_") {
+		t.Errorf("%s mode: access token %.12s… has the wrong format", mode, tk.AccessToken)
+	}
+	if isJWT(tk.RefreshToken) != refreshJWT || !refreshJWT && !strings.HasPrefix(tk.RefreshToken, "ltr_") {
+		t.Errorf("%s mode: refresh token %.12s… has the wrong format", mode, tk.RefreshToken)
+	}
+	if tk.TokenType != "Bearer" || tk.ExpiresIn != int(accessTTL/time.Second) {
+		t.Errorf("token_type %q, expires_in %d; want Bearer, %d", tk.TokenType, tk.ExpiresIn, int(accessTTL/time.Second))
+	}
+}
+
+func TestLogin(t *testing.T) {
+	const prefix, suffix = `{"username":"test","password":"test","device":"`, `"}`
+	atLimit := prefix + strings.Repeat("x", 64<<10-len(prefix)-len(suffix)) + suffix
+	overLimit := atLimit[:len(atLimit)-len(suffix)] + "x" + suffix
+	bad := want{400, "", `{"msg":"Bad request"}`}
+	wrong := want{401, "", `{"msg":"Bad username or password"}`}
+	tooLarge := want{413, "", `{"msg":"Request body too large"}`}
+	cases := []struct {
+		name string
+		body string
+		want want
+	}{
+		{"test", `{"username":"test","password":"test"}`, want{status: 200}},
+		{"batman with a device label", `{"username":"batman","password":"batman","device":"batcave"}`, want{status: 200}},
+		{"body at the limit", atLimit, want{status: 200}},
+		{"wrong password", `{"username":"test","password":"batman"}`, wrong},
+		{"unknown user", `{"username":"robin","password":"robin"}`, wrong},
+		{"username is case-sensitive", `{"username":"Test","password":"test"}`, wrong},
+		{"garbage", `not json`, bad},
+		{"no body", ``, bad},
+		{"empty object", `{}`, bad},
+		{"no password", `{"username":"test"}`, bad},
+		{"empty password", `{"username":"test","password":""}`, bad},
+		{"number for a string", `{"username":1,"password":"test"}`, bad},
+		{"array", `[]`, bad},
+		{"null", `null`, bad},
+		{"trailing data", `{"username":"test","password":"test"}{}`, bad},
+		{"body over the limit", overLimit, tooLarge},
+	}
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			h := newHarness(t, mode, nil)
+			for _, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					r := h.do(t, request{method: "POST", path: "/login", body: c.body})
+					r.check(t, c.want)
+					if got := r.header.Get("Cache-Control"); got != "no-store" {
+						t.Errorf("Cache-Control = %q, want no-store", got)
+					}
+					if c.want.status == 200 {
+						checkShape(t, mode, h.decodeTokens(t, r))
+					}
+				})
+			}
+		})
+	}
+}
+
+func TestRoutes(t *testing.T) {
+	malformed := want{401, invalidToken("Malformed token"), `{"msg":"Malformed token"}`}
+	wrongType := want{401, invalidToken("Wrong token type"), `{"msg":"Wrong token type"}`}
+	noToken := want{401, realm, missingToken}
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			h := newHarness(t, mode, nil)
+			test, batman := h.login(t, "test", "laptop"), h.login(t, "batman", "batcave")
+			as := map[string]string{
+				"nobody":  "",
+				"test":    test.AccessToken,
+				"batman":  batman.AccessToken,
+				"garbage": "abc.def",
+				"refresh": test.RefreshToken,
+			}
+			jwks := want{404, "", `{"msg":"Not Found"}`}
+			if mode != latch.ModeOpaque {
+				jwks = want{200, "", `{"keys":[]}`}
+			}
+			cases := []struct {
+				name, method, path, as string
+				want                   want
+			}{
+				{"protected without token", "GET", "/protected", "nobody", noToken},
+				{"protected", "GET", "/protected", "test", want{200, "", loggedInAs("1")}},
+				{"protected as batman", "GET", "/protected", "batman", want{200, "", loggedInAs("2")}},
+				{"protected with garbage", "GET", "/protected", "garbage", malformed},
+				{"protected with a refresh token", "GET", "/protected", "refresh", wrongType},
+				{"who_am_i without token", "GET", "/who_am_i", "nobody", noToken},
+				{"who_am_i", "GET", "/who_am_i", "test", want{200, "", `{"id":1,"full_name":"Test User","username":"test"}`}},
+				{"who_am_i as batman", "GET", "/who_am_i", "batman", want{200, "", `{"id":2,"full_name":"Bruce Wayne","username":"batman"}`}},
+				{"claims without token", "GET", "/claims", "nobody", noToken},
+				{"claims", "GET", "/claims", "test", want{200, "", `{"foo":"bar","upcase_name":"TEST"}`}},
+				{"claims as batman", "GET", "/claims", "batman", want{200, "", `{"foo":"bar","upcase_name":"BATMAN"}`}},
+				{"optionally_protected without token", "GET", "/optionally_protected", "nobody", want{200, "", loggedInAs("anonymous user")}},
+				{"optionally_protected", "GET", "/optionally_protected", "test", want{200, "", loggedInAs("1")}},
+				{"optionally_protected with garbage", "GET", "/optionally_protected", "garbage", malformed},
+				{"admin without token", "GET", "/admin", "nobody", noToken},
+				{"admin as test", "GET", "/admin", "test", want{403,
+					`Bearer realm="latch", error="insufficient_scope", error_description="Admins only!"`, `{"msg":"Admins only!"}`}},
+				{"admin as batman", "GET", "/admin", "batman", want{200, "", `{"foo":"bar"}`}},
+				{"sessions without token", "GET", "/sessions", "nobody", noToken},
+				{"sessions with garbage", "GET", "/sessions", "garbage", malformed},
+				{"delete session without token", "DELETE", "/sessions/abc", "nobody", noToken},
+				{"logout without token", "POST", "/logout", "nobody", noToken},
+				{"logout with a refresh token", "POST", "/logout", "refresh", wrongType},
+				{"logout_all without token", "POST", "/logout_all", "nobody", noToken},
+				{"refresh without token", "POST", "/refresh", "nobody", noToken},
+				{"refresh with an access token", "POST", "/refresh", "test", wrongType},
+				{"refresh with garbage", "POST", "/refresh", "garbage", malformed},
+				{"health", "GET", "/health", "nobody", want{200, "", `{"status":"ok"}`}},
+				{"health ignores tokens", "GET", "/health", "garbage", want{200, "", `{"status":"ok"}`}},
+				{"jwks", "GET", "/.well-known/jwks.json", "nobody", jwks},
+				{"unknown path", "GET", "/nope", "test", want{404, "", `{"msg":"Not Found"}`}},
+				{"wrong method", "GET", "/login", "nobody", want{405, "", `{"msg":"Method Not Allowed"}`}},
+			}
+			for _, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					r := h.do(t, request{method: c.method, path: c.path, token: as[c.as]})
+					r.check(t, c.want)
+					if c.want.status == 405 && r.header.Get("Allow") != "POST" {
+						t.Errorf("Allow = %q, want POST", r.header.Get("Allow"))
+					}
+				})
+			}
+		})
+	}
+}
+
+func TestExpiredAccessToken(t *testing.T) {
+	dave := want{401, invalidToken("Token has expired"), daveBody}
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			h := newHarness(t, mode, nil)
+			tk, bat := h.login(t, "test", "laptop"), h.login(t, "batman", "batcave")
+			h.clock.Add(accessTTL - time.Second)
+			t.Run("valid until it expires", func(t *testing.T) {
+				h.get(t, "/protected", tk.AccessToken).check(t, want{200, "", loggedInAs("1")})
+			})
+			h.clock.Add(2 * time.Second)
+			for _, c := range []struct{ path, token string }{
+				{"/protected", tk.AccessToken},
+				{"/who_am_i", tk.AccessToken},
+				{"/claims", tk.AccessToken},
+				{"/optionally_protected", tk.AccessToken},
+				{"/admin", bat.AccessToken},
+				{"/sessions", tk.AccessToken},
+			} {
+				t.Run(c.path, func(t *testing.T) { h.get(t, c.path, c.token).check(t, dave) })
+			}
+			t.Run("refresh gives a working token", func(t *testing.T) {
+				next := h.decodeTokens(t, h.refresh(t, tk.RefreshToken))
+				checkShape(t, mode, next)
+				h.get(t, "/protected", next.AccessToken).check(t, want{200, "", loggedInAs("1")})
+			})
+		})
+	}
+}
+
+func TestRefresh(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			h := newHarness(t, mode, nil)
+			old := h.login(t, "test", "laptop")
+			h.clock.Add(time.Minute)
+			var next tokens
+			t.Run("new tokens work", func(t *testing.T) {
+				next = h.decodeTokens(t, h.refresh(t, old.RefreshToken))
+				checkShape(t, mode, next)
+				if next.AccessToken == old.AccessToken || next.RefreshToken == old.RefreshToken {
+					t.Fatal("refresh returned the old tokens")
+				}
+				h.get(t, "/protected", next.AccessToken).check(t, want{200, "", loggedInAs("1")})
+				h.get(t, "/claims", next.AccessToken).check(t, want{200, "", `{"foo":"bar","upcase_name":"TEST"}`})
+			})
+			t.Run("old access token", func(t *testing.T) {
+				r := h.get(t, "/protected", old.AccessToken)
+				if mode == latch.ModeOpaque { // the session holds one access secret
+					r.check(t, want{401, invalidToken("Invalid token"), `{"msg":"Invalid token"}`})
+				} else { // a JWT lives until it expires
+					r.check(t, want{200, "", loggedInAs("1")})
+				}
+			})
+			sid := h.sessionID(t, next.AccessToken, "laptop")
+			t.Run("replay within the grace is a lost race", func(t *testing.T) {
+				h.clock.Add(time.Second)
+				h.refresh(t, old.RefreshToken).check(t, want{401, invalidToken("Refresh token already used"), `{"msg":"Refresh token already used"}`})
+				h.get(t, "/protected", next.AccessToken).check(t, want{200, "", loggedInAs("1")})
+			})
+			t.Run("replay after the grace ends the session", func(t *testing.T) {
+				h.clock.Add(latch.DefaultReuseGrace)
+				h.refresh(t, old.RefreshToken).check(t, want{401, invalidToken("Session has ended"), sessionEnded})
+			})
+			t.Run("the session is gone", func(t *testing.T) {
+				h.refresh(t, next.RefreshToken).check(t, want{401, invalidToken("Session has ended"), sessionEnded})
+				if mode == latch.ModeOpaque {
+					h.get(t, "/protected", next.AccessToken).check(t, want{401, invalidToken("Session has ended"), sessionEnded})
+				}
+				fresh := h.login(t, "test", "desktop")
+				for _, s := range h.sessions(t, fresh.AccessToken) {
+					if s.ID == sid {
+						t.Errorf("the replayed session %s is still listed", sid)
+					}
+				}
+			})
+		})
+	}
+}
+
+// TestDevices logs one user in on two devices and ends them one by one.
+// In JWT modes access tokens are refused at once only with SessionCheck;
+// TestJWTLogoutWithoutSessionCheck shows the difference.
+func TestDevices(t *testing.T) {
+	ended := want{401, invalidToken("Session has ended"), sessionEnded}
+	notFound := want{404, "", `{"msg":"Session not found"}`}
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			h := newHarness(t, mode, func(c *latch.Config) { c.SessionCheck = true })
+			a := h.login(t, "test", "laptop")
+			h.clock.Add(time.Second)
+			b := h.login(t, "test", "phone")
+			t.Run("list from A", func(t *testing.T) {
+				checkList(t, h.sessions(t, a.AccessToken), []string{"phone", "laptop"}, "laptop")
+			})
+			t.Run("list from B", func(t *testing.T) {
+				checkList(t, h.sessions(t, b.AccessToken), []string{"phone", "laptop"}, "phone")
+			})
+			t.Run("logout A", func(t *testing.T) {
+				h.post(t, "/logout", a.AccessToken).check(t, want{200, "", `{"msg":"Logged out"}`})
+				h.get(t, "/protected", a.AccessToken).check(t, ended)
+				h.refresh(t, a.RefreshToken).check(t, ended)
+			})
+			t.Run("B still works", func(t *testing.T) {
+				h.get(t, "/protected", b.AccessToken).check(t, want{200, "", loggedInAs("1")})
+				checkList(t, h.sessions(t, b.AccessToken), []string{"phone"}, "phone")
+			})
+			a = h.login(t, "test", "laptop")
+			t.Run("A revokes B", func(t *testing.T) {
+				id := h.sessionID(t, a.AccessToken, "phone")
+				h.del(t, "/sessions/"+id, a.AccessToken).check(t, want{200, "", `{"msg":"Session revoked"}`})
+				h.get(t, "/protected", b.AccessToken).check(t, ended)
+				h.refresh(t, b.RefreshToken).check(t, ended)
+				checkList(t, h.sessions(t, a.AccessToken), []string{"laptop"}, "laptop")
+				h.del(t, "/sessions/"+id, a.AccessToken).check(t, notFound)
+			})
+			bat := h.login(t, "batman", "batcave")
+			t.Run("another user's session is not found", func(t *testing.T) {
+				id := h.sessionID(t, bat.AccessToken, "batcave")
+				h.del(t, "/sessions/"+id, a.AccessToken).check(t, notFound)
+				h.get(t, "/protected", bat.AccessToken).check(t, want{200, "", loggedInAs("2")})
+				checkList(t, h.sessions(t, bat.AccessToken), []string{"batcave"}, "batcave")
+			})
+			t.Run("unknown ids are not found", func(t *testing.T) {
+				for _, id := range []string{"nope", "0000000000000000000000", strings.Repeat("z", 300)} {
+					h.del(t, "/sessions/"+id, a.AccessToken).check(t, notFound)
+				}
+			})
+			t.Run("logout_all ends every device", func(t *testing.T) {
+				c := h.login(t, "test", "tablet")
+				h.post(t, "/logout_all", a.AccessToken).check(t, want{200, "", `{"msg":"Logged out everywhere","revoked":2}`})
+				h.get(t, "/protected", a.AccessToken).check(t, ended)
+				h.get(t, "/protected", c.AccessToken).check(t, ended)
+				h.refresh(t, c.RefreshToken).check(t, ended)
+				h.get(t, "/protected", bat.AccessToken).check(t, want{200, "", loggedInAs("2")})
+			})
+		})
+	}
+}
+
+// checkList checks the device labels of a session list, in order, and
+// which one is current.
+func checkList(t *testing.T, list []latch.SessionInfo, labels []string, current string) {
+	t.Helper()
+	var got []string
+	for _, s := range list {
+		got = append(got, s.Device.Label)
+		if s.Current != (s.Device.Label == current) {
+			t.Errorf("session %q: current = %v", s.Device.Label, s.Current)
+		}
+		if s.Device.IP != "127.0.0.1" || !strings.HasPrefix(s.Device.UserAgent, "Go-http-client/") {
+			t.Errorf("session %q: device %+v, want the client's IP and User-Agent", s.Device.Label, s.Device)
+		}
+	}
+	if strings.Join(got, ",") != strings.Join(labels, ",") {
+		t.Errorf("sessions = %v, want %v (newest first)", got, labels)
+	}
+}
+
+func TestJWTLogoutWithoutSessionCheck(t *testing.T) {
+	for _, mode := range []latch.Mode{latch.ModeJWT, latch.ModeHybrid} {
+		t.Run(string(mode), func(t *testing.T) {
+			h := newHarness(t, mode, nil)
+			a, b := h.login(t, "test", "laptop"), h.login(t, "test", "phone")
+			h.post(t, "/logout", a.AccessToken).check(t, want{200, "", `{"msg":"Logged out"}`})
+			t.Run("A's access JWT works until it expires", func(t *testing.T) {
+				h.get(t, "/protected", a.AccessToken).check(t, want{200, "", loggedInAs("1")})
+				h.clock.Add(accessTTL + time.Second)
+				h.get(t, "/protected", a.AccessToken).check(t, want{401, invalidToken("Token has expired"), daveBody})
+			})
+			t.Run("A's refresh token is refused", func(t *testing.T) {
+				h.refresh(t, a.RefreshToken).check(t, want{401, invalidToken("Session has ended"), sessionEnded})
+			})
+			t.Run("B refreshes", func(t *testing.T) {
+				next := h.decodeTokens(t, h.refresh(t, b.RefreshToken))
+				checkList(t, h.sessions(t, next.AccessToken), []string{"phone"}, "phone")
+			})
+		})
+	}
+}
+
+func TestUserRemoved(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			h := newHarness(t, mode, nil)
+			h.app.users.add(&user{ID: 3, FullName: "Dick Grayson", Username: "robin", password: "robin"})
+			robin, test, bat := h.login(t, "robin", "belt"), h.login(t, "test", "laptop"), h.login(t, "batman", "batcave")
+			h.get(t, "/who_am_i", robin.AccessToken).check(t, want{200, "", `{"id":3,"full_name":"Dick Grayson","username":"robin"}`})
+			h.app.users.remove("3")
+			h.app.users.remove("1")
+			for _, c := range []struct{ name, path, token, id string }{
+				{"added user", "/who_am_i", robin.AccessToken, "3"},
+				{"seed user", "/protected", test.AccessToken, "1"},
+				{"optional route", "/optionally_protected", test.AccessToken, "1"},
+			} {
+				t.Run(c.name, func(t *testing.T) {
+					msg := "Error loading the user " + c.id
+					h.get(t, c.path, c.token).check(t, want{401, invalidToken(msg), `{"msg":"` + msg + `"}`})
+				})
+			}
+			t.Run("login refused", func(t *testing.T) {
+				h.do(t, request{method: "POST", path: "/login", body: `{"username":"test","password":"test"}`}).
+					check(t, want{401, "", `{"msg":"Bad username or password"}`})
+			})
+			t.Run("others unaffected", func(t *testing.T) {
+				h.get(t, "/who_am_i", bat.AccessToken).check(t, want{200, "", `{"id":2,"full_name":"Bruce Wayne","username":"batman"}`})
+			})
+		})
+	}
+}
+
+func TestCookies(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			h := newHarness(t, mode, func(c *latch.Config) {
+				c.HTTP.Locations = []latch.Location{latch.InHeader, latch.InCookie}
+				c.HTTP.Cookie.Insecure = true // httptest serves plain HTTP
+			})
+			jar, err := cookiejar.New(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.client.Jar = jar
+			u, _ := url.Parse(h.srv.URL)
+			cookie := func(name string) string {
+				for _, c := range jar.Cookies(u) {
+					if c.Name == name {
+						return c.Value
+					}
+				}
+				return ""
+			}
+			csrf := func(name string) map[string]string { return map[string]string{"X-CSRF-Token": cookie(name)} }
+			badCSRF := want{403, "", `{"msg":"CSRF token missing or incorrect"}`}
+			tk := h.login(t, "test", "browser")
+			t.Run("login sets cookies", func(t *testing.T) {
+				if cookie("latch_access") != tk.AccessToken || cookie("latch_refresh") != tk.RefreshToken {
+					t.Fatal("the token cookies do not hold the login's tokens")
+				}
+				if cookie("latch_csrf_access") == "" || cookie("latch_csrf_refresh") == "" {
+					t.Fatal("no CSRF cookies")
+				}
+			})
+			t.Run("cookie authenticates", func(t *testing.T) {
+				h.get(t, "/protected", "").check(t, want{200, "", loggedInAs("1")})
+			})
+			t.Run("refresh needs the CSRF header", func(t *testing.T) {
+				h.post(t, "/refresh", "").check(t, badCSRF)
+				next := h.decodeTokens(t, h.do(t, request{method: "POST", path: "/refresh", header: csrf("latch_csrf_refresh")}))
+				if cookie("latch_access") != next.AccessToken {
+					t.Error("refresh did not replace the access cookie")
+				}
+				h.get(t, "/protected", "").check(t, want{200, "", loggedInAs("1")})
+			})
+			t.Run("logout clears the cookies", func(t *testing.T) {
+				h.post(t, "/logout", "").check(t, badCSRF)
+				h.do(t, request{method: "POST", path: "/logout", header: csrf("latch_csrf_access")}).
+					check(t, want{200, "", `{"msg":"Logged out"}`})
+				if cookie("latch_access") != "" || cookie("latch_refresh") != "" {
+					t.Error("cookies left after logout")
+				}
+				h.get(t, "/protected", "").check(t, want{401, realm, missingToken})
+			})
+		})
+	}
+}
+
+func TestStoreUnavailable(t *testing.T) {
+	unavailable := want{503, "", `{"msg":"Service temporarily unavailable"}`}
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			fs := newFlakyStore()
+			h := newHarness(t, mode, nil, latch.WithStore(fs))
+			tk := h.login(t, "test", "laptop")
+			id := h.sessionID(t, tk.AccessToken, "laptop")
+			fs.setDown(true)
+			cases := []struct {
+				name, method, path string
+				token              string
+				body               string
+			}{
+				{"login", "POST", "/login", "", `{"username":"test","password":"test"}`},
+				{"sessions", "GET", "/sessions", tk.AccessToken, ""},
+				{"delete session", "DELETE", "/sessions/" + id, tk.AccessToken, ""},
+				{"logout", "POST", "/logout", tk.AccessToken, ""},
+				{"logout_all", "POST", "/logout_all", tk.AccessToken, ""},
+				{"refresh", "POST", "/refresh", tk.RefreshToken, ""},
+			}
+			for _, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					r := h.do(t, request{method: c.method, path: c.path, token: c.token, body: c.body})
+					r.check(t, unavailable)
+					if got := r.header.Get("Retry-After"); got != "5" {
+						t.Errorf("Retry-After = %q, want 5", got)
+					}
+				})
+			}
+			t.Run("protected", func(t *testing.T) {
+				r := h.get(t, "/protected", tk.AccessToken)
+				if mode == latch.ModeOpaque { // every request reads the session
+					r.check(t, unavailable)
+				} else { // a JWT verifies without the store
+					r.check(t, want{200, "", loggedInAs("1")})
+				}
+			})
+			fs.setDown(false)
+			t.Run("nothing changed", func(t *testing.T) {
+				checkList(t, h.sessions(t, tk.AccessToken), []string{"laptop"}, "laptop")
+			})
+		})
+	}
+}

@@ -1,0 +1,354 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/store"
+	"github.com/latchauth/latch/store/memstore"
+)
+
+var modes = []latch.Mode{latch.ModeOpaque, latch.ModeJWT, latch.ModeHybrid}
+
+// testSecret is a random 32-byte HMAC key, base64, for tests that set
+// LATCH_JWT_SECRET.
+const testSecret = "7lrqdxHt/5Kc+XeV5iRyrWJv8ZEl6/IrPPbeELcfecI="
+
+// WWW-Authenticate challenges.
+const realm = `Bearer realm="latch"`
+
+func invalidToken(desc string) string {
+	return `Bearer realm="latch", error="invalid_token", error_description="` + desc + `"`
+}
+
+// Bodies that several tests expect.
+const (
+	missingToken = `{"msg":"Missing authorization token"}`
+	sessionEnded = `{"msg":"Session has ended"}`
+	daveBody     = `{"code":"dave","err":"I can't let you do that"}`
+)
+
+// clock is a settable clock for latch.WithClock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *clock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
+
+// syncBuffer is a bytes.Buffer that the server's goroutines may log to.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// harness is one app behind a real HTTP server, as a user with curl would
+// reach it, with a clock the test moves and the app's log captured.
+type harness struct {
+	t      *testing.T
+	mode   latch.Mode
+	app    *app
+	srv    *httptest.Server
+	client *http.Client
+	clock  *clock
+	logs   *syncBuffer
+	dir    string
+	// issued holds every token the server handed out, so that cleanup can
+	// check that none of them was logged.
+	mu     sync.Mutex
+	issued []string
+}
+
+// newHarness starts the app in mode, with edit applied to its Config and
+// a fresh data directory; opts follow the harness's own.
+func newHarness(t *testing.T, mode latch.Mode, edit func(*latch.Config), opts ...latch.Option) *harness {
+	t.Helper()
+	h := &harness{t: t, mode: mode, clock: &clock{t: time.Now()}, logs: &syncBuffer{}, dir: t.TempDir()}
+	cfg := latch.Config{Mode: mode}
+	if edit != nil {
+		edit(&cfg)
+	}
+	base := []latch.Option{
+		latch.WithClock(h.clock.Now),
+		latch.WithLogger(slog.New(slog.NewTextHandler(h.logs, nil))),
+	}
+	a, err := newApp(cfg, h.dir, append(base, opts...)...)
+	if err != nil {
+		t.Fatalf("newApp(%s): %v", mode, err)
+	}
+	h.app = a
+	h.srv = httptest.NewServer(a)
+	h.client = &http.Client{Timeout: 5 * time.Second}
+	t.Cleanup(func() {
+		h.srv.Close()
+		if err := a.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		h.checkLogs()
+	})
+	return h
+}
+
+// checkLogs fails the test if the log holds a token that was issued.
+func (h *harness) checkLogs() {
+	logs := h.logs.String()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, tok := range h.issued {
+		if strings.Contains(logs, tok) {
+			h.t.Errorf("the log contains an issued token")
+			return
+		}
+	}
+}
+
+// response is what the server answered.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// request describes one request: token goes in an Authorization header.
+type request struct {
+	method, path string
+	token        string
+	body         string
+	header       map[string]string
+}
+
+// do sends req with the harness's client.
+func (h *harness) do(t *testing.T, req request) *response {
+	t.Helper()
+	return send(t, h.client, h.srv.URL, req)
+}
+
+func send(t *testing.T, c *http.Client, base string, req request) *response {
+	t.Helper()
+	var body io.Reader
+	if req.body != "" {
+		body = strings.NewReader(req.body)
+	}
+	r, err := http.NewRequest(req.method, base+req.path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.body != "" {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	if req.token != "" {
+		r.Header.Set("Authorization", "Bearer "+req.token)
+	}
+	for k, v := range req.header {
+		r.Header.Set(k, v)
+	}
+	resp, err := c.Do(r)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.method, req.path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: reading the body: %v", req.method, req.path, err)
+	}
+	return &response{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+// get, post and del are do for the common shapes.
+func (h *harness) get(t *testing.T, path, token string) *response {
+	t.Helper()
+	return h.do(t, request{method: "GET", path: path, token: token})
+}
+
+func (h *harness) post(t *testing.T, path, token string) *response {
+	t.Helper()
+	return h.do(t, request{method: "POST", path: path, token: token})
+}
+
+func (h *harness) del(t *testing.T, path, token string) *response {
+	t.Helper()
+	return h.do(t, request{method: "DELETE", path: path, token: token})
+}
+
+// want is an expected answer: status, the exact WWW-Authenticate ("" for
+// none) and the exact JSON body ("" to skip the body).
+type want struct {
+	status int
+	authn  string
+	body   string
+}
+
+// check compares r with w; every answer must be JSON.
+func (r *response) check(t *testing.T, w want) {
+	t.Helper()
+	if r.status != w.status {
+		t.Errorf("status = %d, want %d (body %s)", r.status, w.status, r.body)
+	}
+	if got := r.header.Get("WWW-Authenticate"); got != w.authn {
+		t.Errorf("WWW-Authenticate = %q, want %q", got, w.authn)
+	}
+	if ct := r.header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type = %q, want application/json", ct)
+	}
+	if w.body == "" {
+		return
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, r.body); err != nil {
+		t.Errorf("body %q is not JSON: %v", r.body, err)
+		return
+	}
+	if compact.String() != w.body {
+		t.Errorf("body = %s, want %s", compact.String(), w.body)
+	}
+}
+
+// tokens is the JSON of a login or refresh answer.
+type tokens struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int    `json:"expires_in"`
+}
+
+// decodeTokens reads r as a token answer and remembers the tokens.
+func (h *harness) decodeTokens(t *testing.T, r *response) tokens {
+	t.Helper()
+	r.check(t, want{status: 200})
+	var tk tokens
+	if err := json.Unmarshal(r.body, &tk); err != nil {
+		t.Fatalf("token answer %s: %v", r.body, err)
+	}
+	if tk.AccessToken == "" || tk.RefreshToken == "" {
+		t.Fatalf("token answer %s lacks a token", r.body)
+	}
+	h.mu.Lock()
+	h.issued = append(h.issued, tk.AccessToken, tk.RefreshToken)
+	h.mu.Unlock()
+	return tk
+}
+
+// login logs username in on a device labelled device.
+func (h *harness) login(t *testing.T, username, device string) tokens {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"username": username, "password": username, "device": device})
+	return h.decodeTokens(t, h.do(t, request{method: "POST", path: "/login", body: string(body)}))
+}
+
+// refresh spends a refresh token at POST /refresh.
+func (h *harness) refresh(t *testing.T, refreshToken string) *response {
+	t.Helper()
+	return h.post(t, "/refresh", refreshToken)
+}
+
+// sessionList is the JSON of GET /sessions.
+type sessionList struct {
+	Sessions []latch.SessionInfo `json:"sessions"`
+}
+
+// sessions lists the sessions of token's user.
+func (h *harness) sessions(t *testing.T, token string) []latch.SessionInfo {
+	t.Helper()
+	r := h.get(t, "/sessions", token)
+	r.check(t, want{status: 200})
+	var l sessionList
+	if err := json.Unmarshal(r.body, &l); err != nil {
+		t.Fatalf("GET /sessions: %s: %v", r.body, err)
+	}
+	return l.Sessions
+}
+
+// sessionID returns the id of the session of token's user labelled
+// device.
+func (h *harness) sessionID(t *testing.T, token, device string) string {
+	t.Helper()
+	for _, s := range h.sessions(t, token) {
+		if s.Device.Label == device {
+			return s.ID
+		}
+	}
+	t.Fatalf("no session labelled %q", device)
+	return ""
+}
+
+// loggedInAs is the body of /protected for a subject.
+func loggedInAs(subject string) string { return `{"logged_in_as":"` + subject + `"}` }
+
+// flakyStore is a Store that can be made to fail, like a database that
+// went away.
+type flakyStore struct {
+	store.Store
+	mu   sync.Mutex
+	down bool
+}
+
+var errBackendDown = errors.New("test: backend down")
+
+func newFlakyStore() *flakyStore { return &flakyStore{Store: memstore.New()} }
+
+func (s *flakyStore) setDown(d bool) { s.mu.Lock(); s.down = d; s.mu.Unlock() }
+
+func (s *flakyStore) err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		return errBackendDown
+	}
+	return nil
+}
+
+func (s *flakyStore) Create(ctx context.Context, ss *store.Session, max int) error {
+	if err := s.err(); err != nil {
+		return err
+	}
+	return s.Store.Create(ctx, ss, max)
+}
+
+func (s *flakyStore) Get(ctx context.Context, id string, now time.Time) (*store.Session, error) {
+	if err := s.err(); err != nil {
+		return nil, err
+	}
+	return s.Store.Get(ctx, id, now)
+}
+
+func (s *flakyStore) Revoke(ctx context.Context, subject, id string) error {
+	if err := s.err(); err != nil {
+		return err
+	}
+	return s.Store.Revoke(ctx, subject, id)
+}
+
+func (s *flakyStore) RevokeSubject(ctx context.Context, subject, keep string) (int, error) {
+	if err := s.err(); err != nil {
+		return 0, err
+	}
+	return s.Store.RevokeSubject(ctx, subject, keep)
+}
+
+func (s *flakyStore) List(ctx context.Context, subject string, now time.Time) ([]store.Session, error) {
+	if err := s.err(); err != nil {
+		return nil, err
+	}
+	return s.Store.List(ctx, subject, now)
+}
