@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -21,7 +22,7 @@ type Config struct {
 	// Store is a store URL (memory:, sqlite:latch.db, postgres://…,
 	// redis://…); the store's module must be imported. Default "memory:".
 	// WithStore takes precedence.
-	Store string `json:"store"`
+	Store StoreURL `json:"store"`
 
 	JWT JWTConfig `json:"jwt"`
 
@@ -81,6 +82,28 @@ type JWTConfig struct {
 	Leeway Duration `json:"leeway"`
 }
 
+// StoreURL is a store URL that prints with its password redacted, since
+// it may hold one (redis://:pw@host).
+type StoreURL string
+
+// String returns the URL with any password replaced by "xxxxx".
+func (u StoreURL) String() string {
+	p, err := url.Parse(string(u))
+	if err != nil {
+		return "[unparseable store URL]"
+	}
+	return p.Redacted()
+}
+
+// GoString is String.
+func (u StoreURL) GoString() string { return u.String() }
+
+// MarshalJSON writes the redacted URL.
+func (u StoreURL) MarshalJSON() ([]byte, error) { return json.Marshal(u.String()) }
+
+// UnmarshalJSON reads the URL as it is.
+func (u *StoreURL) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, (*string)(u)) }
+
 // Secret is a string that never prints: fmt and slog show "[redacted]".
 type Secret string
 
@@ -124,9 +147,11 @@ type CookieConfig struct {
 	RefreshName     string `json:"refresh_name"`
 	CSRFAccessName  string `json:"csrf_access_name"`
 	CSRFRefreshName string `json:"csrf_refresh_name"`
-	// HostPrefix adds the __Host- prefix: Secure, Path=/, no Domain, so no
-	// subdomain can set or shadow the cookies.
-	HostPrefix bool `json:"host_prefix"`
+	// NoHostPrefix turns off the __Host- prefix. By default every cookie
+	// that is Secure, has no Domain and Path=/ is named __Host-…, which
+	// browsers only accept from this very host: no subdomain can set or
+	// shadow it.
+	NoHostPrefix bool `json:"no_host_prefix"`
 	// Domain, Path (default "/") and RefreshPath (default "/").
 	Domain      string `json:"domain"`
 	Path        string `json:"path"`
@@ -217,10 +242,13 @@ func (c Config) withDefaults() Config {
 			*s = v
 		}
 	}
+	c.Mode = Mode(strings.ToLower(string(c.Mode)))
 	if c.Mode == "" {
 		c.Mode = ModeOpaque
 	}
-	str(&c.Store, "memory:")
+	if c.Store == "" {
+		c.Store = "memory:"
+	}
 	def(&c.AccessTTL, DefaultAccessTTL)
 	def(&c.RefreshTTL, DefaultRefreshTTL)
 	def(&c.SessionTTL, DefaultSessionTTL)
@@ -285,8 +313,14 @@ func (c Config) validate() error {
 	if c.AccessTTL > c.SessionTTL || c.RefreshTTL > c.SessionTTL {
 		bad("access_ttl and refresh_ttl must not exceed session_ttl")
 	}
-	if c.MaxSessions < 0 || c.KeepSpent < 0 || c.KeepSpent > 100 {
-		bad("max_sessions must be >= 0 and keep_spent between 0 and 100")
+	if c.MaxSessions < 0 {
+		bad("max_sessions must not be negative")
+	}
+	if c.KeepSpent < 1 || c.KeepSpent > 100 {
+		bad("keep_spent must be between 1 and 100 (0 means the default, %d)", DefaultKeepSpent)
+	}
+	if c.TouchInterval > c.RefreshTTL/2 {
+		bad("touch_interval must be at most half of refresh_ttl, or sessions in use could idle out")
 	}
 	h := c.HTTP
 	for _, l := range h.Locations {
@@ -311,9 +345,6 @@ func (c Config) validate() error {
 		}
 	default:
 		bad("cookie same_site %q: use lax, strict or none", k.SameSite)
-	}
-	if k.HostPrefix && (k.Insecure || k.Domain != "" || k.Path != "/" || k.RefreshPath != "/") {
-		bad("cookie host_prefix requires Secure, no domain and path /")
 	}
 	return errors.Join(errs...)
 }
@@ -403,7 +434,11 @@ func configFrom(lookup func(string) (string, bool)) (Config, error) {
 	if mode != "" {
 		c.Mode = Mode(strings.ToLower(mode))
 	}
-	str("LATCH_STORE", &c.Store)
+	var storeURL string
+	str("LATCH_STORE", &storeURL)
+	if storeURL != "" {
+		c.Store = StoreURL(storeURL)
+	}
 	if v, ok := lookup("LATCH_JWT_SECRET"); ok {
 		c.JWT.Secret = Secret(v)
 	}

@@ -205,3 +205,64 @@ func randomBytes(n int) []byte {
 	rand.Read(b)
 	return b
 }
+
+func TestStoreURLNeverPrintsPassword(t *testing.T) {
+	c := latch.Config{Store: "redis://:hunter2@cache:6379/0"}
+	for _, s := range []string{fmtSprint(c), fmtSprintV(c), jsonString(c), c.Store.String()} {
+		if strings.Contains(s, "hunter2") {
+			t.Errorf("store password printed: %s", s)
+		}
+	}
+	var back latch.Config
+	if err := json.Unmarshal([]byte(`{"store":"redis://:hunter2@cache:6379/0"}`), &back); err != nil || string(back.Store) != "redis://:hunter2@cache:6379/0" {
+		t.Errorf("reading a store URL from JSON: %q, %v", back.Store, err)
+	}
+}
+
+func TestDefaultIdentity(t *testing.T) {
+	type id int32
+	for _, c := range []struct {
+		user any
+		want string
+	}{{"alice", "alice"}, {42, "42"}, {int64(-7), "-7"}, {uint8(9), "9"}, {id(5), "5"}, {uint(3), "3"}} {
+		a, _ := latch.New(latch.Config{})
+		tk, err := a.Login(bg, c.user, latch.LoginOptions{})
+		if err != nil {
+			t.Errorf("Login(%T): %v", c.user, err)
+			continue
+		}
+		p, _ := a.Verify(bg, tk.AccessToken, latch.Access)
+		if p.Subject != c.want {
+			t.Errorf("Login(%T %v) subject %q, want %q", c.user, c.user, p.Subject, c.want)
+		}
+	}
+}
+
+func TestConfigValidation(t *testing.T) {
+	cases := []struct {
+		name string
+		edit func(*latch.Config)
+		want string
+	}{
+		{"touch interval too long", func(c *latch.Config) { c.TouchInterval = latch.Duration(20 * 24 * time.Hour) }, "touch_interval"},
+		{"keep_spent too large", func(c *latch.Config) { c.KeepSpent = 500 }, "keep_spent"},
+		{"reuse grace too long", func(c *latch.Config) { c.ReuseGrace = latch.Duration(time.Hour) }, "reuse_grace"},
+		{"leeway too long", func(c *latch.Config) { c.JWT.Leeway = latch.Duration(time.Hour) }, "leeway"},
+		{"same_site none without Secure", func(c *latch.Config) {
+			c.HTTP.Cookie.SameSite, c.HTTP.Cookie.Insecure = "none", true
+		}, "same_site"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := latch.Config{}
+			c.edit(&cfg)
+			if _, err := latch.New(cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("New = %v, want an error about %s", err, c.want)
+			}
+		})
+	}
+	// Mode is case-insensitive in code as in the environment.
+	if a, err := latch.New(latch.Config{Mode: "OPAQUE"}); err != nil || a.Mode() != latch.ModeOpaque {
+		t.Errorf("Mode OPAQUE: %v", err)
+	}
+}

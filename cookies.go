@@ -21,10 +21,25 @@ func (a *Auth) cookieName(typ TokenType, csrf bool) string {
 	case csrf:
 		name = c.CSRFAccessName
 	}
-	if c.HostPrefix {
+	path := c.Path
+	if typ == Refresh && !csrf {
+		path = c.RefreshPath
+	}
+	if csrf {
+		path = "/"
+	}
+	if a.hostPrefix(path) {
 		return "__Host-" + name
 	}
 	return name
+}
+
+// hostPrefix reports whether a cookie at path gets the __Host- prefix:
+// by default whenever browsers allow it (Secure, no Domain, Path=/), so no
+// sibling subdomain can plant or shadow latch's cookies.
+func (a *Auth) hostPrefix(path string) bool {
+	c := a.cfg.HTTP.Cookie
+	return !c.NoHostPrefix && !c.Insecure && c.Domain == "" && path == "/"
 }
 
 // CSRFToken returns the double-submit value that goes with a token: it is
@@ -35,16 +50,19 @@ func CSRFToken(tok string) string {
 	return base64.RawURLEncoding.EncodeToString(h[:24])
 }
 
-// checkCSRF enforces the double-submit check on a cookie-borne token for
-// unsafe methods: the CSRF header must equal CSRFToken(tok), compared in
-// constant time.
-func (a *Auth) checkCSRF(r *http.Request, tok string) error {
+// checkCSRF enforces the double-submit check on a cookie-borne token: the
+// CSRF header must equal CSRFToken(tok), compared in constant time. Access
+// tokens are checked on unsafe methods; refresh tokens on every method,
+// since using one changes state.
+func (a *Auth) checkCSRF(r *http.Request, tok string, typ TokenType) error {
 	if a.cfg.HTTP.Cookie.DisableCSRF {
 		return nil
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
-		return nil
+		if typ != Refresh {
+			return nil
+		}
 	}
 	got := r.Header.Get(a.cfg.HTTP.Cookie.CSRFHeader)
 	want := CSRFToken(tok)
@@ -78,7 +96,9 @@ func (a *Auth) setPair(w http.ResponseWriter, typ TokenType, tok, path string, e
 		csrf = CSRFToken(tok)
 	}
 	http.SetCookie(w, a.cookie(a.cookieName(typ, false), tok, path, exp, true))
-	http.SetCookie(w, a.cookie(a.cookieName(typ, true), csrf, path, exp, false))
+	// CSRF cookies live at "/" so page scripts can read them wherever the
+	// token cookie's path points.
+	http.SetCookie(w, a.cookie(a.cookieName(typ, true), csrf, "/", exp, false))
 }
 
 func (a *Auth) cookie(name, value, path string, exp time.Time, httpOnly bool) *http.Cookie {

@@ -14,7 +14,6 @@ func TestCookiesAndCSRF(t *testing.T) {
 		t.Run(string(mode), func(t *testing.T) {
 			e := newEnv(t, mode, func(c *latch.Config) {
 				c.HTTP.Locations = []latch.Location{latch.InHeader, latch.InCookie}
-				c.HTTP.Cookie.HostPrefix = true
 			})
 			tk := e.login(t, users["1"], "browser")
 			w := httptest.NewRecorder()
@@ -92,6 +91,25 @@ func TestCookiesAndCSRF(t *testing.T) {
 			if rec.Code != 200 || len(rec.Result().Cookies()) != 4 {
 				t.Errorf("cookie refresh: %d, %d cookies set (%s)", rec.Code, len(rec.Result().Cookies()), rec.Body)
 			}
+			// Tokens kept in HttpOnly cookies never appear in a body a
+			// script could read.
+			if b := rec.Body.String(); strings.Contains(b, "token\":\"") || !strings.Contains(b, `"expires_in"`) {
+				t.Errorf("cookie refresh body = %s, want only token_type and expires_in", b)
+			}
+			// A refresh cookie needs the CSRF header even on GET, and the
+			// endpoint takes POST only.
+			r = httptest.NewRequest("GET", "/refresh-only", nil)
+			r.AddCookie(cookies["__Host-latch_refresh"])
+			rec = httptest.NewRecorder()
+			e.handler().ServeHTTP(rec, r)
+			if rec.Code != 403 {
+				t.Errorf("refresh cookie on GET without CSRF: %d, want 403", rec.Code)
+			}
+			rec = httptest.NewRecorder()
+			e.auth.RefreshHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/refresh", nil))
+			if rec.Code != 405 || rec.Header().Get("Allow") != "POST" {
+				t.Errorf("GET /refresh: %d Allow=%q, want 405 POST", rec.Code, rec.Header().Get("Allow"))
+			}
 
 			w = httptest.NewRecorder()
 			e.auth.ClearCookies(w)
@@ -114,5 +132,62 @@ func TestGarbageCookies(t *testing.T) {
 		if rec.Code != 401 {
 			t.Errorf("cookie %.20q: status %d, want 401", v, rec.Code)
 		}
+	}
+}
+
+func TestCookieNamesAndPaths(t *testing.T) {
+	cases := []struct {
+		name string
+		edit func(*latch.CookieConfig)
+		want map[string]string // cookie name -> path
+	}{
+		{"default: __Host- everywhere", nil, map[string]string{
+			"__Host-latch_access": "/", "__Host-latch_csrf_access": "/", "__Host-latch_refresh": "/", "__Host-latch_csrf_refresh": "/"}},
+		{"refresh on its own path", func(c *latch.CookieConfig) { c.RefreshPath = "/auth" }, map[string]string{
+			"__Host-latch_access": "/", "__Host-latch_csrf_access": "/", "latch_refresh": "/auth", "__Host-latch_csrf_refresh": "/"}},
+		{"plain-HTTP development", func(c *latch.CookieConfig) { c.Insecure = true }, map[string]string{
+			"latch_access": "/", "latch_csrf_access": "/", "latch_refresh": "/", "latch_csrf_refresh": "/"}},
+		{"shared domain", func(c *latch.CookieConfig) { c.Domain = "example.com" }, map[string]string{
+			"latch_access": "/", "latch_csrf_access": "/", "latch_refresh": "/", "latch_csrf_refresh": "/"}},
+		{"opted out", func(c *latch.CookieConfig) { c.NoHostPrefix = true }, map[string]string{
+			"latch_access": "/", "latch_csrf_access": "/", "latch_refresh": "/", "latch_csrf_refresh": "/"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, latch.ModeOpaque, func(cfg *latch.Config) {
+				cfg.HTTP.Locations = []latch.Location{latch.InCookie}
+				if c.edit != nil {
+					c.edit(&cfg.HTTP.Cookie)
+				}
+			})
+			tk := e.login(t, users["1"], "b")
+			w := httptest.NewRecorder()
+			e.auth.SetCookies(w, tk)
+			got := map[string]string{}
+			for _, ck := range w.Result().Cookies() {
+				got[ck.Name] = ck.Path
+				if ck.Secure == e.auth.Config().HTTP.Cookie.Insecure {
+					t.Errorf("%s: Secure=%v with insecure=%v", ck.Name, ck.Secure, e.auth.Config().HTTP.Cookie.Insecure)
+				}
+			}
+			if len(got) != len(c.want) {
+				t.Fatalf("cookies = %v, want %v", got, c.want)
+			}
+			for name, path := range c.want {
+				if got[name] != path {
+					t.Errorf("cookie %s at %q, want %q (all: %v)", name, got[name], path, got)
+				}
+			}
+			// The middleware reads the cookie under the same name.
+			r := httptest.NewRequest("GET", "/protected", nil)
+			for _, ck := range w.Result().Cookies() {
+				r.AddCookie(ck)
+			}
+			rec := httptest.NewRecorder()
+			e.handler().ServeHTTP(rec, r)
+			if rec.Code != 200 {
+				t.Errorf("request with the cookies set: %d %s", rec.Code, rec.Body)
+			}
+		})
 	}
 }

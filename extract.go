@@ -38,6 +38,12 @@ func (a *Auth) extract(r *http.Request, typ TokenType, locs []Location) (found, 
 			}
 		case InJSON:
 			tok, err = a.fromJSON(r, typ)
+			if err != nil && first.tok != "" {
+				// A token was found already; the body was read only to
+				// catch a second, different one. A body that cannot hold
+				// one does not fail the request.
+				tok, err = "", nil
+			}
 		}
 		if err != nil {
 			return found{}, err
@@ -126,9 +132,12 @@ func (a *Auth) fromJSON(r *http.Request, typ TokenType) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if !json.Valid(body) {
+		return "", fmt.Errorf("%w: body is not valid JSON", ErrBadRequest)
+	}
 	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(body, &fields); err != nil {
-		return "", fmt.Errorf("%w: body is not a JSON object", ErrBadRequest)
+	if json.Unmarshal(body, &fields) != nil {
+		return "", nil // valid JSON but not an object: it holds no token
 	}
 	key := a.cfg.HTTP.JSONAccessKey
 	if typ == Refresh {

@@ -76,7 +76,7 @@ func New(cfg Config, opts ...Option) (*Auth, error) {
 		}
 	}
 	if a.store == nil {
-		s, err := store.Open(context.Background(), cfg.Store)
+		s, err := store.Open(context.Background(), string(cfg.Store))
 		if err != nil {
 			return nil, err
 		}
@@ -234,16 +234,16 @@ func defaultIdentity(user any) (string, error) {
 	switch u := user.(type) {
 	case string:
 		return u, nil
-	case int:
-		return strconv.Itoa(u), nil
-	case int64:
-		return strconv.FormatInt(u, 10), nil
-	case uint64:
-		return strconv.FormatUint(u, 10), nil
 	case fmt.Stringer:
 		return u.String(), nil
 	}
-	return "", fmt.Errorf("%w: Login got a %T; pass a string or set WithIdentity", ErrInvalidSubject, user)
+	switch v := reflect.ValueOf(user); v.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.FormatInt(v.Int(), 10), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return strconv.FormatUint(v.Uint(), 10), nil
+	}
+	return "", fmt.Errorf("%w: Login got a %T; pass a string, an integer or a fmt.Stringer, or set WithIdentity", ErrInvalidSubject, user)
 }
 
 // dummyHash is what an unknown session's secret is compared with, so a

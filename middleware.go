@@ -2,6 +2,7 @@ package latch
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 )
@@ -18,6 +19,11 @@ type Guard struct {
 	Type TokenType
 	// Locations overrides Config.HTTP.Locations for this route.
 	Locations []Location
+	// CheckSession looks the token's session up in the store even when
+	// Config.SessionCheck is off (it always is in opaque mode). Use it on
+	// routes that manage sessions (list, revoke, log out everywhere), so a
+	// JWT from a session that was already revoked cannot act there.
+	CheckSession bool
 	// Checks run on the verified principal, in order; the first error
 	// refuses the request (use Forbidden for a 403 with a message).
 	Checks []Check
@@ -30,7 +36,20 @@ type Check func(r *http.Request, p *Principal) error
 // Middleware returns net/http middleware enforcing g. Refusals go through
 // the responders (see WithResponder); a store failure is a 503, never a
 // pass.
+//
+// It panics on a Guard that cannot work (an unknown type or location), at
+// setup rather than on the first request.
 func (a *Auth) Middleware(g Guard) func(http.Handler) http.Handler {
+	if g.Type != "" && g.Type != Access && g.Type != Refresh {
+		panic(fmt.Sprintf("latch: Guard.Type %q: use latch.Access or latch.Refresh", g.Type))
+	}
+	for _, l := range g.Locations {
+		switch l {
+		case InHeader, InCookie, InQuery, InJSON:
+		default:
+			panic(fmt.Sprintf("latch: Guard.Locations: unknown location %q", l))
+		}
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			r2, err := a.Authenticate(r, g)
@@ -63,6 +82,13 @@ func (a *Auth) RefreshRequired(next http.Handler) http.Handler {
 	return a.Middleware(Guard{Type: Refresh})(next)
 }
 
+// SessionRequired lets a request through only with a valid access token
+// whose session the store confirms is live, whatever the mode: for routes
+// that list or revoke sessions.
+func (a *Auth) SessionRequired(next http.Handler) http.Handler {
+	return a.Middleware(Guard{CheckSession: true})(next)
+}
+
 // Require lets a request through with a valid access token that passes
 // every check.
 func (a *Auth) Require(checks ...Check) func(http.Handler) http.Handler {
@@ -87,11 +113,11 @@ func (a *Auth) Authenticate(r *http.Request, g Guard) (*http.Request, error) {
 		return r, nil
 	}
 	if err == nil && f.loc == InCookie {
-		err = a.checkCSRF(r, f.tok)
+		err = a.checkCSRF(r, f.tok, typ)
 	}
 	var p *Principal
 	if err == nil {
-		p, err = a.Verify(ctx, f.tok, typ)
+		p, err = a.verify(ctx, f.tok, typ, a.cfg.SessionCheck || g.CheckSession)
 	}
 	if err == nil && g.Fresh && !p.Fresh {
 		err = ErrFreshRequired
@@ -127,42 +153,56 @@ func (a *Auth) Authenticate(r *http.Request, g Guard) (*http.Request, error) {
 	return r, nil
 }
 
-// RefreshHandler serves a refresh endpoint: it takes the refresh token
-// from the configured locations (the CSRF check applies to cookies),
-// spends it, and answers 200 with the new tokens as JSON; when the token
-// came in a cookie the new ones are set as cookies too.
+// RefreshHandler serves a refresh endpoint (POST only): it takes the
+// refresh token from the configured locations, spends it, and answers 200
+// with the new tokens as JSON. When the token came in a cookie, the new
+// ones are set as cookies and the body carries only token_type and
+// expires_in, so a script can never read a refresh token that was kept
+// out of its reach.
 func (a *Auth) RefreshHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t, err := a.RefreshRequest(w, r)
-		if err != nil {
-			a.WriteError(w, r, err)
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{a.cfg.HTTP.ErrorKey: "Method not allowed"})
 			return
 		}
-		writeJSON(w, http.StatusOK, t)
+		t, inCookie, err := a.refreshRequest(w, r)
+		switch {
+		case err != nil:
+			a.WriteError(w, r, err)
+		case inCookie:
+			WriteJSON(w, http.StatusOK, map[string]any{"token_type": t.TokenType, "expires_in": t.ExpiresIn})
+		default:
+			WriteJSON(w, http.StatusOK, t)
+		}
 	})
 }
 
 // RefreshRequest spends the refresh token r carries and returns the new
 // tokens, setting them as cookies when the old one came in a cookie. It is
 // RefreshHandler without the response, for handlers that answer their own
-// way.
+// way; do not echo the tokens of a cookie-borne refresh into the body.
 func (a *Auth) RefreshRequest(w http.ResponseWriter, r *http.Request) (*Tokens, error) {
+	t, _, err := a.refreshRequest(w, r)
+	return t, err
+}
+
+func (a *Auth) refreshRequest(w http.ResponseWriter, r *http.Request) (t *Tokens, inCookie bool, err error) {
 	f, err := a.extract(r, Refresh, a.cfg.HTTP.Locations)
 	if err == nil && f.loc == InCookie {
-		err = a.checkCSRF(r, f.tok)
+		err = a.checkCSRF(r, f.tok, Refresh)
 	}
-	var t *Tokens
 	if err == nil {
 		t, err = a.Refresh(r.Context(), f.tok)
 	}
 	if err != nil {
 		a.emit(r.Context(), Event{Kind: EventFailure, Err: err})
-		return nil, err
+		return nil, false, err
 	}
 	if f.loc == InCookie {
 		a.SetCookies(w, t)
 	}
-	return t, nil
+	return t, f.loc == InCookie, nil
 }
 
 // DeviceFromRequest describes the device r comes from: label as given,

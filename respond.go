@@ -49,7 +49,7 @@ func (a *Auth) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 			}
 		}
 	}
-	writeJSON(w, status, map[string]string{a.cfg.HTTP.ErrorKey: PublicMessage(err)})
+	WriteJSON(w, status, map[string]string{a.cfg.HTTP.ErrorKey: PublicMessage(err)})
 }
 
 // retryAfterSeconds is the Retry-After of a 503.
@@ -80,7 +80,10 @@ func quoteSafe(s string) string {
 	}, s)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// WriteJSON writes v as a JSON response with status, the way latch's own
+// answers go out: Content-Type application/json and Cache-Control
+// no-store (token responses must not be cached, RFC 6749 §5.1).
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)

@@ -40,6 +40,11 @@ func (a *Auth) Login(ctx context.Context, user any, opts LoginOptions) (*Tokens,
 	if err != nil {
 		return nil, err
 	}
+	if a.accessJWT {
+		if err := fitsJWT(subject, claims); err != nil {
+			return nil, err
+		}
+	}
 	now := a.now()
 	cfg := a.cfg
 	s := &store.Session{
@@ -69,6 +74,9 @@ func (a *Auth) Login(ctx context.Context, user any, opts LoginOptions) (*Tokens,
 	}
 	t, err := a.mint(s, accessSecret, refreshSecret, now)
 	if err != nil {
+		// Leave no session behind that nobody holds tokens for: under a
+		// cap it would have evicted a real one for nothing.
+		a.call(ctx, func(ctx context.Context) error { return a.store.Revoke(ctx, s.Subject, s.ID) })
 		return nil, err
 	}
 	a.emit(ctx, Event{Kind: EventLogin, Time: now, Subject: subject, SessionID: s.ID})
@@ -132,10 +140,34 @@ func (a *Auth) loginClaims(ctx context.Context, user any, extra map[string]any) 
 	return out, nil
 }
 
+// maxJWTPayload bounds the JSON of subject and claims in JWT modes, so a
+// token with its registered claims, header and even an RSA-4096 signature
+// stays under MaxTokenLen.
+const maxJWTPayload = 5120
+
+// fitsJWT refuses a subject and claims whose JSON (escapes included) would
+// make an access JWT longer than latch accepts.
+func fitsJWT(subject string, claims map[string]any) error {
+	sub, _ := json.Marshal(subject)
+	n := len(sub)
+	if len(claims) > 0 {
+		b, _ := json.Marshal(claims) // loginClaims already encoded it once
+		n += len(b)
+	}
+	if n > maxJWTPayload {
+		return fmt.Errorf("%w: subject and claims encode to %d bytes of JSON, over the %d a JWT here can carry",
+			ErrInvalidClaims, n, maxJWTPayload)
+	}
+	return nil
+}
+
 // mint builds the tokens of s at now. accessSecret is empty when access
 // tokens are JWTs; refreshSecret is the current refresh secret.
 func (a *Auth) mint(s *store.Session, accessSecret, refreshSecret string, now time.Time) (*Tokens, error) {
-	t := &Tokens{TokenType: "Bearer", SessionID: s.ID, RefreshExpiresAt: s.IdleUntil}
+	// A refresh token is good for the session's whole life: the store
+	// enforces the sliding idle timeout, which a token's fixed exp could
+	// not follow.
+	t := &Tokens{TokenType: "Bearer", SessionID: s.ID, RefreshExpiresAt: s.ExpiresAt}
 	if a.accessJWT {
 		c := a.baseClaims(s, now, Access)
 		c.ExpiresAt = earliest(now.Add(a.cfg.AccessTTL.D()), s.ExpiresAt)
@@ -158,7 +190,7 @@ func (a *Auth) mint(s *store.Session, accessSecret, refreshSecret string, now ti
 	}
 	if a.refreshJWT {
 		c := a.baseClaims(s, now, Refresh)
-		c.ExpiresAt = s.IdleUntil
+		c.ExpiresAt = s.ExpiresAt
 		c.ID = refreshSecret
 		tok, err := a.keys.Sign(c)
 		if err != nil {
@@ -191,7 +223,16 @@ func (a *Auth) baseClaims(s *store.Session, now time.Time, typ TokenType) *token
 func newJTI() string { return store.NewID() }
 
 // Verify checks tok as a token of type want and returns its principal.
+//
+// Verifying a refresh token does not spend it, but a spent one revokes its
+// session (reuse detection) wherever it is presented.
 func (a *Auth) Verify(ctx context.Context, tok string, want TokenType) (*Principal, error) {
+	return a.verify(ctx, tok, want, a.cfg.SessionCheck)
+}
+
+// verify is Verify with the session check chosen per call: Guard.CheckSession
+// asks for it on routes that manage sessions.
+func (a *Auth) verify(ctx context.Context, tok string, want TokenType, checkSession bool) (*Principal, error) {
 	if err := checkTokenText(tok); err != nil {
 		return nil, err
 	}
@@ -206,7 +247,7 @@ func (a *Auth) Verify(ctx context.Context, tok string, want TokenType) (*Princip
 	if !a.accessJWT {
 		return a.verifyOpaqueAccess(ctx, tok, now)
 	}
-	return a.verifyJWTAccess(ctx, tok, now)
+	return a.verifyJWTAccess(ctx, tok, now, checkSession)
 }
 
 // checkTokenText refuses tokens no format accepts, before any parsing:
@@ -246,7 +287,9 @@ func (a *Auth) verifyOpaqueAccess(ctx context.Context, tok string, now time.Time
 	case s == nil:
 		return nil, ErrTokenRevoked
 	case !match:
-		return nil, fmt.Errorf("%w: secret does not match", ErrInvalidToken)
+		// The same answer as an unknown session: a session id alone must
+		// not reveal whether its session is live.
+		return nil, fmt.Errorf("%w: secret does not match", ErrTokenRevoked)
 	case !now.Before(s.AccessExpiresAt):
 		return nil, ErrTokenExpired
 	}
@@ -264,7 +307,7 @@ func (a *Auth) verifyOpaqueAccess(ctx context.Context, tok string, now time.Time
 	}, nil
 }
 
-func (a *Auth) verifyJWTAccess(ctx context.Context, tok string, now time.Time) (*Principal, error) {
+func (a *Auth) verifyJWTAccess(ctx context.Context, tok string, now time.Time, checkSession bool) (*Principal, error) {
 	if token.IsOpaque(tok) {
 		return nil, ErrWrongTokenType
 	}
@@ -285,7 +328,7 @@ func (a *Auth) verifyJWTAccess(ctx context.Context, tok string, now time.Time) (
 		IssuedAt:  c.IssuedAt,
 		ExpiresAt: c.ExpiresAt,
 	}
-	if !a.cfg.SessionCheck {
+	if !checkSession {
 		return p, nil
 	}
 	s, err := a.get(ctx, c.SessionID, now)
@@ -361,18 +404,23 @@ func (a *Auth) verifyRefresh(ctx context.Context, tok string, now time.Time) (p 
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, nil, nil, err
 	}
-	current, spent, latest := matchRefresh(s, hash, a.cfg.KeepSpent)
+	current, spent := matchRefresh(s, hash, a.cfg.KeepSpent)
 	switch {
 	case s == nil:
 		return nil, nil, nil, ErrTokenRevoked
 	case subject != "" && subject != s.Subject:
 		return nil, nil, nil, fmt.Errorf("%w: session belongs to another subject", ErrInvalidToken)
-	case latest && now.Sub(s.RotatedAt) < a.cfg.ReuseGrace.D():
+	case spent && now.Sub(s.RotatedAt) < a.cfg.ReuseGrace.D():
+		// Spent while the session was being refreshed moments ago: a
+		// concurrent request (another tab) that lost, not a replay. No
+		// tokens are issued, so this hands an attacker nothing.
 		return nil, nil, nil, ErrRefreshRace
 	case spent:
 		return nil, s, hash, errSpent
 	case !current:
-		return nil, nil, nil, fmt.Errorf("%w: refresh secret does not match", ErrInvalidToken)
+		// The same answer as an unknown session, so a session id alone
+		// does not reveal whether its session is live.
+		return nil, nil, nil, fmt.Errorf("%w: refresh secret does not match", ErrTokenRevoked)
 	}
 	return &Principal{
 		Subject:   s.Subject,
@@ -405,8 +453,7 @@ var errSpent = fmt.Errorf("%w: refresh secret already spent", ErrInvalidToken)
 // matchRefresh compares hash with the session's current and spent refresh
 // hashes. It always does the same work, keepSpent+1 constant-time
 // comparisons, whether the session exists or how the hashes differ.
-// latest reports a match with the most recently spent hash.
-func matchRefresh(s *store.Session, hash []byte, keepSpent int) (current, spent, latest bool) {
+func matchRefresh(s *store.Session, hash []byte, keepSpent int) (current, spent bool) {
 	ref, old := dummyHash, [][]byte(nil)
 	if s != nil {
 		if len(s.RefreshHash) == store.HashLen {
@@ -415,19 +462,15 @@ func matchRefresh(s *store.Session, hash []byte, keepSpent int) (current, spent,
 		old = s.Spent
 	}
 	current = subtle.ConstantTimeCompare(hash, ref) == 1
-	hit, first := 0, 0
+	hit := 0
 	for i := 0; i < keepSpent || i < len(old); i++ {
 		h := dummyHash
 		if i < len(old) && len(old[i]) == store.HashLen {
 			h = old[i]
 		}
-		eq := subtle.ConstantTimeCompare(hash, h)
-		hit |= eq
-		if i == 0 {
-			first = eq
-		}
+		hit |= subtle.ConstantTimeCompare(hash, h)
 	}
-	return current, hit == 1 && !current, first == 1 && !current
+	return current, hit == 1 && !current
 }
 
 // Refresh spends refreshToken and returns the session's next tokens. Of
@@ -508,7 +551,17 @@ func (a *Auth) get(ctx context.Context, id string, now time.Time) (*store.Sessio
 	if err != nil {
 		return nil, err
 	}
+	if s == nil {
+		return nil, a.storeBroken("Get returned neither a session nor an error")
+	}
 	return s, nil
+}
+
+// storeBroken reports a store that broke its contract, failing closed.
+func (a *Auth) storeBroken(what string) error {
+	err := fmt.Errorf("%w: store: %s", ErrUnavailable, what)
+	a.emit(context.Background(), Event{Kind: EventStoreFailure, Err: err})
+	return err
 }
 
 // call runs one store operation under the store timeout. The store's
@@ -586,9 +639,19 @@ func (a *Auth) RevokeAll(ctx context.Context, subject string) (int, error) {
 }
 
 // RevokeOthers ends every session of p's subject except p's own.
+//
+// p's own session must be live: a stateless JWT from a session that was
+// already revoked cannot end the others.
 func (a *Auth) RevokeOthers(ctx context.Context, p *Principal) (int, error) {
 	if p == nil || p.SessionID == "" {
 		return 0, ErrNoToken
+	}
+	s, err := a.get(ctx, p.SessionID, a.now())
+	switch {
+	case errors.Is(err, store.ErrNotFound) || err == nil && s.Subject != p.Subject:
+		return 0, ErrTokenRevoked
+	case err != nil:
+		return 0, err
 	}
 	return a.revokeSubject(ctx, p.Subject, p.SessionID)
 }

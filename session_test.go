@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/store"
 	"github.com/latchauth/latch/token"
 )
 
@@ -145,9 +146,22 @@ func TestForgedRefreshChangesNothing(t *testing.T) {
 				forged = token.FormatOpaque(token.PrefixRefresh, tk.SessionID, secret)
 			}
 			before := e.store.writeCount()
-			if _, err := e.auth.Refresh(bg, forged); !errors.Is(err, latch.ErrInvalidToken) ||
-				errors.Is(err, latch.ErrRefreshReused) || errors.Is(err, latch.ErrTokenRevoked) {
-				t.Fatalf("forged refresh: %v, want plain ErrInvalidToken", err)
+			// The answer is the one an unknown session gets (no liveness
+			// oracle), and it is not reuse detection.
+			_, err := e.auth.Refresh(bg, forged)
+			if !errors.Is(err, latch.ErrTokenRevoked) || errors.Is(err, latch.ErrRefreshReused) {
+				t.Fatalf("forged refresh: %v, want ErrTokenRevoked without reuse", err)
+			}
+			var unknownTok string
+			if mode == latch.ModeJWT {
+				unknownTok = signRefresh(t, e, store.NewID(), "1")
+			} else {
+				secret, _ := token.NewSecret()
+				unknownTok = token.FormatOpaque(token.PrefixRefresh, store.NewID(), secret)
+			}
+			_, unknown := e.auth.Refresh(bg, unknownTok)
+			if latch.PublicMessage(err) != latch.PublicMessage(unknown) {
+				t.Errorf("wrong secret answers %q, unknown session %q: an oracle", latch.PublicMessage(err), latch.PublicMessage(unknown))
 			}
 			if e.store.writeCount() != before {
 				t.Error("a forged refresh token wrote to the store")
@@ -478,3 +492,139 @@ func TestCallClaimsWinTies(t *testing.T) {
 		}
 	}
 }
+
+// Browsers restoring many tabs refresh with one token several times within
+// moments; none of that is a replay.
+func TestRefreshStormInsideGraceIsNotReuse(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			e := newEnv(t, mode, nil)
+			a := e.login(t, users["1"], "browser")
+			e.clock.Add(time.Minute)
+			b, err := e.auth.Refresh(bg, a.RefreshToken) // tab 1
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.clock.Add(300 * time.Millisecond)
+			c, err := e.auth.Refresh(bg, b.RefreshToken) // tab 3, already holding B
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.clock.Add(300 * time.Millisecond)
+			if _, err := e.auth.Refresh(bg, a.RefreshToken); !errors.Is(err, latch.ErrRefreshRace) { // tab 2, late with A
+				t.Fatalf("late tab: %v, want ErrRefreshRace", err)
+			}
+			if _, err := e.auth.Refresh(bg, c.RefreshToken); err != nil {
+				t.Fatalf("session did not survive the tab storm: %v", err)
+			}
+		})
+	}
+}
+
+func TestOversizedLoginLeavesNoSession(t *testing.T) {
+	for _, mode := range []latch.Mode{latch.ModeJWT, latch.ModeHybrid} {
+		t.Run(string(mode), func(t *testing.T) {
+			e := newEnv(t, mode, func(c *latch.Config) { c.MaxSessions = 1 })
+			first := e.login(t, users["1"], "first")
+			big := strings.Repeat("<", 1024) // 6 KiB once JSON escapes it
+			for _, c := range []struct {
+				user   any
+				claims map[string]any
+			}{
+				{users["1"], map[string]any{"bio": strings.Repeat("x", 4000), "more": strings.Repeat("y", 1000)}},
+				{big, nil},
+			} {
+				plain, _ := latch.New(e.auth.Config(), latch.WithStore(e.store), latch.WithKeyring(e.auth.Keyring()))
+				a := e.auth
+				if _, ok := c.user.(string); ok {
+					a = plain
+				}
+				before := e.store.writeCount()
+				if _, err := a.Login(bg, c.user, latch.LoginOptions{Claims: c.claims}); !errors.Is(err, latch.ErrInvalidClaims) {
+					t.Errorf("oversized login: %v, want ErrInvalidClaims", err)
+				}
+				if e.store.writeCount() != before {
+					t.Error("a refused login wrote to the store")
+				}
+			}
+			if _, err := e.auth.Refresh(bg, first.RefreshToken); err != nil {
+				t.Errorf("the first device lost its session: %v", err)
+			}
+		})
+	}
+}
+
+func TestRevokedJWTCannotManageSessions(t *testing.T) {
+	e := newEnv(t, latch.ModeHybrid, nil) // stateless access tokens
+	stolen := e.login(t, users["1"], "stolen")
+	mine := e.login(t, users["1"], "mine")
+	if err := e.auth.RevokeSession(bg, "1", stolen.SessionID); err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.auth.Verify(bg, stolen.AccessToken, latch.Access)
+	if err != nil {
+		t.Fatalf("stateless token should still verify: %v", err)
+	}
+	if _, err := e.auth.RevokeOthers(bg, p); !errors.Is(err, latch.ErrTokenRevoked) {
+		t.Errorf("RevokeOthers from a revoked session: %v, want ErrTokenRevoked", err)
+	}
+	// Session-management routes look the session up in every mode.
+	h := e.auth.SessionRequired(okHandler)
+	if w := do(h, "GET", "/sessions", bearer(stolen.AccessToken), ""); w.Code != 401 {
+		t.Errorf("SessionRequired with a revoked session's JWT: %d, want 401", w.Code)
+	}
+	if w := do(h, "GET", "/sessions", bearer(mine.AccessToken), ""); w.Code != 200 {
+		t.Errorf("SessionRequired with a live session's JWT: %d, want 200", w.Code)
+	}
+	if _, err := e.auth.Refresh(bg, mine.RefreshToken); err != nil {
+		t.Errorf("victim's session ended: %v", err)
+	}
+}
+
+func TestJWTRefreshFollowsSlidingIdle(t *testing.T) {
+	e := newEnv(t, latch.ModeJWT, func(c *latch.Config) {
+		c.SessionCheck = true
+		c.AccessTTL = latch.Duration(24 * time.Hour)
+		c.RefreshTTL = latch.Duration(30 * 24 * time.Hour)
+	})
+	tk := e.login(t, users["1"], "laptop")
+	// Access tokens in use every 20 days slide the idle timeout...
+	for range 2 {
+		e.clock.Add(20 * 24 * time.Hour)
+		next := signAccess(t, e, tk.SessionID)
+		if _, err := e.auth.Verify(bg, next, latch.Access); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// ...so at day 40 the session is live and its refresh token works.
+	if _, err := e.auth.Refresh(bg, tk.RefreshToken); err != nil {
+		t.Errorf("refresh at day 40 of a session in use: %v", err)
+	}
+}
+
+func signAccess(t *testing.T, e *env, sid string) string {
+	t.Helper()
+	now := e.clock.Now()
+	s, err := e.auth.Keyring().Sign(&token.Claims{Subject: "1", SessionID: sid, Type: "access", ID: "x",
+		IssuedAt: now, NotBefore: now, ExpiresAt: now.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// A store that answers Get with neither a session nor an error breaks its
+// contract; latch fails closed instead of panicking.
+func TestNilSessionFromStoreFailsClosed(t *testing.T) {
+	e := newEnv(t, latch.ModeJWT, func(c *latch.Config) { c.SessionCheck = true })
+	tk := e.login(t, users["1"], "x")
+	a, _ := latch.New(e.auth.Config(), latch.WithStore(nilStore{e.store}), latch.WithKeyring(e.auth.Keyring()),
+		latch.WithClock(e.clock.Now))
+	if _, err := a.Verify(bg, tk.AccessToken, latch.Access); !errors.Is(err, latch.ErrUnavailable) {
+		t.Errorf("Verify = %v, want ErrUnavailable", err)
+	}
+}
+
+type nilStore struct{ *recordingStore }
+
+func (nilStore) Get(context.Context, string, time.Time) (*store.Session, error) { return nil, nil }

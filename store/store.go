@@ -3,9 +3,10 @@
 //
 // A Store holds one Session per login. Tokens name their session by its
 // public ID and prove possession with a secret whose SHA-256 alone is kept
-// here, so a dumped store yields no usable token. The contract below is
-// what the conformance suite (package conformance) checks, rule by rule;
-// a custom Store is correct when that suite passes against it.
+// here, so a dumped store yields no usable token. The contract in Store's
+// doc comment is what latch relies on, edge cases included; an exported
+// conformance suite that checks it rule by rule against any Store is the
+// next piece of work.
 package store
 
 import (
@@ -51,12 +52,12 @@ type Session struct {
 
 	// SecretHash is SHA-256 of the opaque access secret; nil when access
 	// tokens are JWTs.
-	SecretHash []byte
+	SecretHash []byte `json:"-"`
 	// RefreshHash is SHA-256 of the current refresh secret.
-	RefreshHash []byte
+	RefreshHash []byte `json:"-"`
 	// Spent holds hashes of recently spent refresh secrets, newest first,
 	// for reuse detection. Its length is bounded by Rotation.KeepSpent.
-	Spent [][]byte
+	Spent [][]byte `json:"-"`
 
 	// Claims are the application's claims, kept so every mode sees the same
 	// ones. Values are anything encoding/json can round-trip.
@@ -103,7 +104,7 @@ type Rotation struct {
 // Store keeps sessions. Implementations must be safe for concurrent use
 // from many processes sharing one backend.
 //
-// The contract, which package conformance enforces:
+// The contract:
 //
 //   - Times are compared with the now the caller passes; a Store never reads
 //     the clock for a decision (it may use it for clean-up TTLs, since now

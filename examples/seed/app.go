@@ -34,7 +34,7 @@ type app struct {
 func newApp(cfg latch.Config, dataDir string, opts ...latch.Option) (*app, error) {
 	d := newDataDir(dataDir)
 	if cfg.Store == "" {
-		cfg.Store = d.storeURL()
+		cfg.Store = latch.StoreURL(d.storeURL())
 	}
 	a := &app{users: newUserTable(seedUsers()...)}
 	var err error
@@ -175,9 +175,11 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /optionally_protected", auth.Optional(http.HandlerFunc(optionallyProtected)))
 	mux.Handle("GET /admin", auth.Require(adminOnly)(http.HandlerFunc(admin)))
 	mux.Handle("POST /logout", auth.Required(http.HandlerFunc(a.logout)))
-	mux.Handle("POST /logout_all", auth.Required(http.HandlerFunc(a.logoutAll)))
-	mux.Handle("GET /sessions", auth.Required(http.HandlerFunc(a.sessions)))
-	mux.Handle("DELETE /sessions/{id}", auth.Required(http.HandlerFunc(a.revokeSession)))
+	// Routes that manage sessions confirm the caller's own session is live,
+	// even in jwt mode without LATCH_SESSION_CHECK.
+	mux.Handle("POST /logout_all", auth.SessionRequired(http.HandlerFunc(a.logoutAll)))
+	mux.Handle("GET /sessions", auth.SessionRequired(http.HandlerFunc(a.sessions)))
+	mux.Handle("DELETE /sessions/{id}", auth.SessionRequired(http.HandlerFunc(a.revokeSession)))
 	mux.HandleFunc("GET /health", health)
 	if k := auth.Keyring(); k != nil {
 		mux.Handle("GET /.well-known/jwks.json", k.JWKS())

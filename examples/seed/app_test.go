@@ -201,7 +201,7 @@ func TestRefresh(t *testing.T) {
 			t.Run("old access token", func(t *testing.T) {
 				r := h.get(t, "/protected", old.AccessToken)
 				if mode == latch.ModeOpaque { // the session holds one access secret
-					r.check(t, want{401, invalidToken("Invalid token"), `{"msg":"Invalid token"}`})
+					r.check(t, want{401, invalidToken("Session has ended"), `{"msg":"Session has ended"}`})
 				} else { // a JWT lives until it expires
 					r.check(t, want{200, "", loggedInAs("1")})
 				}
@@ -317,6 +317,10 @@ func TestJWTLogoutWithoutSessionCheck(t *testing.T) {
 			h := newHarness(t, mode, nil)
 			a, b := h.login(t, "test", "laptop"), h.login(t, "test", "phone")
 			h.post(t, "/logout", a.AccessToken).check(t, want{200, "", `{"msg":"Logged out"}`})
+			t.Run("A's access JWT cannot manage sessions", func(t *testing.T) {
+				h.get(t, "/sessions", a.AccessToken).check(t, want{401, invalidToken("Session has ended"), sessionEnded})
+				h.post(t, "/logout_all", a.AccessToken).check(t, want{401, invalidToken("Session has ended"), sessionEnded})
+			})
 			t.Run("A's access JWT works until it expires", func(t *testing.T) {
 				h.get(t, "/protected", a.AccessToken).check(t, want{200, "", loggedInAs("1")})
 				h.clock.Add(accessTTL + time.Second)
@@ -400,8 +404,11 @@ func TestCookies(t *testing.T) {
 			})
 			t.Run("refresh needs the CSRF header", func(t *testing.T) {
 				h.post(t, "/refresh", "").check(t, badCSRF)
-				next := h.decodeTokens(t, h.do(t, request{method: "POST", path: "/refresh", header: csrf("latch_csrf_refresh")}))
-				if cookie("latch_access") != next.AccessToken {
+				before := cookie("latch_access")
+				// Tokens kept in HttpOnly cookies stay out of the body.
+				h.do(t, request{method: "POST", path: "/refresh", header: csrf("latch_csrf_refresh")}).
+					check(t, want{200, "", `{"expires_in":900,"token_type":"Bearer"}`})
+				if after := cookie("latch_access"); after == before || after == "" {
 					t.Error("refresh did not replace the access cookie")
 				}
 				h.get(t, "/protected", "").check(t, want{200, "", loggedInAs("1")})

@@ -122,7 +122,7 @@ func (s *server) logStart() {
 	attrs := []any{
 		"mode", cfg.Mode,
 		"addr", "http://" + s.ln.Addr().String(),
-		"store", storeScheme(cfg.Store),
+		"store", storeScheme(string(cfg.Store)),
 	}
 	if s.app.keySource != "" {
 		attrs = append(attrs, "jwt_key", s.app.keySource)

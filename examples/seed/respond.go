@@ -1,19 +1,14 @@
 package main
 
 import (
-	"encoding/json"
 	"net/http"
+
+	"github.com/latchauth/latch"
 )
 
-// writeJSON answers with status and v as JSON. Nothing here may be cached:
-// the answers carry tokens or depend on who asks.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
+// writeJSON answers with status and v as JSON, uncached, as latch's own
+// answers go out: they carry tokens or depend on who asks.
+func writeJSON(w http.ResponseWriter, status int, v any) { latch.WriteJSON(w, status, v) }
 
 // jsonErrors makes the mux's own answers, 404 for an unknown path and 405
 // for a known path with another method, JSON like every other answer.

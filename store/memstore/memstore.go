@@ -51,6 +51,8 @@ type Store struct {
 	sessions map[string]*store.Session
 	// bySubject maps subject to the ids of its sessions.
 	bySubject map[string]map[string]struct{}
+	// sinceSweep counts Creates since the last full sweep.
+	sinceSweep int
 }
 
 // Option configures a Store.
@@ -93,10 +95,12 @@ func (m *Store) Writes() int64 { return m.writes.Load() }
 // The subject's sessions that are dead at s.CreatedAt (Create takes no
 // now; CreatedAt is the login instant) are deleted. With max > 0, the
 // subject's live sessions are then cut to the first max in List order
-// (CreatedAt descending, then ID ascending): the oldest are deleted, ties
-// in CreatedAt deleting the greatest ID first. The new session is ranked
-// like any other, so it is itself deleted if max sessions newer than it
-// exist.
+// (CreatedAt descending, then ID ascending), the new session always
+// staying: the oldest others are deleted, ties in CreatedAt deleting the
+// greatest ID first. Every so often (after as many Creates as there are
+// sessions, at least 1024) Create also sweeps every dead session, so the
+// store does not grow without bound when nobody calls Sweep: amortised,
+// O(1) per Create.
 func (m *Store) Create(ctx context.Context, s *store.Session, max int) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
@@ -123,7 +127,14 @@ func (m *Store) Create(ctx context.Context, s *store.Session, max int) error {
 	}
 	ids[id] = struct{}{}
 	m.trim(c, max)
+	swept := 0
+	if m.sinceSweep++; m.sinceSweep >= max2(1024, len(m.sessions)) {
+		swept = m.sweep(c.CreatedAt)
+	}
 	m.mu.Unlock()
+	if swept > 0 {
+		m.writes.Add(1)
+	}
 
 	m.writes.Add(1)
 	s.ID = id
@@ -347,19 +358,33 @@ func (m *Store) List(ctx context.Context, subject string, now time.Time) ([]stor
 // their memory. It costs O(all sessions) under the Store's lock, so call
 // it from a timer (every few minutes, say) rather than per request.
 func (m *Store) Sweep(now time.Time) int {
-	n := 0
 	m.mu.Lock()
+	n := m.sweep(now)
+	m.mu.Unlock()
+	if n > 0 {
+		m.writes.Add(1)
+	}
+	return n
+}
+
+// sweep removes every session that is not live at now. m.mu must be held.
+func (m *Store) sweep(now time.Time) int {
+	n := 0
 	for _, x := range m.sessions {
 		if !x.Live(now) {
 			m.remove(x)
 			n++
 		}
 	}
-	m.mu.Unlock()
-	if n > 0 {
-		m.writes.Add(1)
-	}
+	m.sinceSweep = 0
 	return n
+}
+
+func max2(a, b int) int {
+	if a > b {
+		return a
+	}
+	return b
 }
 
 // listOrder sorts newest first (CreatedAt descending), ties by ID

@@ -1510,3 +1510,29 @@ func TestConcurrentUse(t *testing.T) {
 	wg.Wait()
 	checkIndex(t, m)
 }
+
+func TestCreateSweepsNowAndThen(t *testing.T) {
+	m := New()
+	ctx := context.Background()
+	// 1000 sessions of distinct subjects that are all dead by t0+2h.
+	for i := range 1000 {
+		s := newSession(fmt.Sprintf("gone-%d", i), t0)
+		s.IdleUntil = t0.Add(time.Hour)
+		if err := m.Create(ctx, s, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	later := t0.Add(2 * time.Hour)
+	for i := range 24 {
+		if err := m.Create(ctx, newSession(fmt.Sprintf("live-%d", i), later), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.mu.Lock()
+	n := len(m.sessions)
+	m.mu.Unlock()
+	if n != 24 {
+		t.Errorf("%d sessions in memory after 1024 Creates, want the 24 live ones", n)
+	}
+	checkIndex(t, m)
+}
