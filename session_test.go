@@ -628,3 +628,29 @@ func TestNilSessionFromStoreFailsClosed(t *testing.T) {
 type nilStore struct{ *recordingStore }
 
 func (nilStore) Get(context.Context, string, time.Time) (*store.Session, error) { return nil, nil }
+
+func TestFreshnessDeadline(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			e := newEnv(t, mode, func(c *latch.Config) { c.FreshTTL = latch.Duration(5 * time.Minute) })
+			tk := e.login(t, users["1"], "laptop")
+			if w := do(e.handler(), "GET", "/fresh", bearer(tk.AccessToken), ""); w.Code != 200 {
+				t.Fatalf("fresh route right after login: %d", w.Code)
+			}
+			e.clock.Add(6 * time.Minute) // the access token is still valid, no longer fresh
+			p, err := e.auth.Verify(bg, tk.AccessToken, latch.Access)
+			if err != nil || p.Fresh {
+				t.Fatalf("after the fresh deadline: fresh=%v err=%v", p != nil && p.Fresh, err)
+			}
+			if w := do(e.handler(), "GET", "/fresh", bearer(tk.AccessToken), ""); w.Code != 401 ||
+				!strings.Contains(w.Header().Get("WWW-Authenticate"), "Fresh token required") {
+				t.Errorf("fresh route after the deadline: %d %q", w.Code, w.Header().Get("WWW-Authenticate"))
+			}
+			// A new credential login is fresh again.
+			again := e.login(t, users["1"], "laptop")
+			if p, _ := e.auth.Verify(bg, again.AccessToken, latch.Access); !p.Fresh {
+				t.Error("a new login is not fresh")
+			}
+		})
+	}
+}
