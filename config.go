@@ -82,23 +82,33 @@ type JWTConfig struct {
 	Leeway Duration `json:"leeway"`
 }
 
-// StoreURL is a store URL that prints with its password redacted, since
-// it may hold one (redis://:pw@host).
+// StoreURL is a store URL. It prints as its scheme, host and path only,
+// since credentials hide in many places (redis://:pw@host,
+// postgres://db/app?password=…, sqlite:f.db?_auth_pass=…).
 type StoreURL string
 
-// String returns the URL with any password replaced by "xxxxx".
+// String returns scheme://host/path of the URL, or just "scheme:…" for
+// anything else, never user information or query parameters.
 func (u StoreURL) String() string {
 	p, err := url.Parse(string(u))
-	if err != nil {
-		return "[unparseable store URL]"
+	switch {
+	case err != nil || p.Scheme == "":
+		return "[store URL]"
+	case p.Opaque != "" || p.Host == "":
+		return p.Scheme + ":…"
 	}
-	return p.Redacted()
+	s := p.Scheme + "://" + p.Host + p.EscapedPath()
+	if p.RawQuery != "" {
+		s += "?…"
+	}
+	return s
 }
 
 // GoString is String.
 func (u StoreURL) GoString() string { return u.String() }
 
-// MarshalJSON writes the redacted URL.
+// MarshalJSON writes the redacted URL: a Config written out as JSON is for
+// reading, and does not load back with the same store.
 func (u StoreURL) MarshalJSON() ([]byte, error) { return json.Marshal(u.String()) }
 
 // UnmarshalJSON reads the URL as it is.
@@ -337,6 +347,10 @@ func (c Config) validate() error {
 		bad("the Authorization header needs a scheme such as Bearer")
 	}
 	k := h.Cookie
+	names := map[string]bool{k.AccessName: true, k.RefreshName: true, k.CSRFAccessName: true, k.CSRFRefreshName: true}
+	if len(names) != 4 {
+		bad("the four cookie names must differ")
+	}
 	switch strings.ToLower(k.SameSite) {
 	case "lax", "strict":
 	case "none":

@@ -207,11 +207,22 @@ func randomBytes(n int) []byte {
 }
 
 func TestStoreURLNeverPrintsPassword(t *testing.T) {
-	c := latch.Config{Store: "redis://:hunter2@cache:6379/0"}
-	for _, s := range []string{fmtSprint(c), fmtSprintV(c), jsonString(c), c.Store.String()} {
-		if strings.Contains(s, "hunter2") {
-			t.Errorf("store password printed: %s", s)
+	for _, u := range []string{
+		"redis://:hunter2@cache:6379/0",
+		"redis://hunter2@cache:6379/0",
+		"postgres://u@db/app?password=hunter2",
+		"sqlite:latch.db?_auth_pass=hunter2",
+		"host=db password=hunter2",
+	} {
+		c := latch.Config{Store: latch.StoreURL(u)}
+		for _, s := range []string{fmtSprint(c), fmtSprintV(c), jsonString(c), c.Store.String()} {
+			if strings.Contains(s, "hunter2") {
+				t.Errorf("store password printed: %s", s)
+			}
 		}
+	}
+	if got := latch.StoreURL("redis://:pw@cache:6379/0").String(); got != "redis://cache:6379/0" {
+		t.Errorf("String() = %q, want scheme, host and path", got)
 	}
 	var back latch.Config
 	if err := json.Unmarshal([]byte(`{"store":"redis://:hunter2@cache:6379/0"}`), &back); err != nil || string(back.Store) != "redis://:hunter2@cache:6379/0" {
@@ -248,6 +259,7 @@ func TestConfigValidation(t *testing.T) {
 		{"keep_spent too large", func(c *latch.Config) { c.KeepSpent = 500 }, "keep_spent"},
 		{"reuse grace too long", func(c *latch.Config) { c.ReuseGrace = latch.Duration(time.Hour) }, "reuse_grace"},
 		{"leeway too long", func(c *latch.Config) { c.JWT.Leeway = latch.Duration(time.Hour) }, "leeway"},
+		{"cookie names collide", func(c *latch.Config) { c.HTTP.Cookie.CSRFRefreshName = "latch_csrf_access" }, "cookie names"},
 		{"same_site none without Secure", func(c *latch.Config) {
 			c.HTTP.Cookie.SameSite, c.HTTP.Cookie.Insecure = "none", true
 		}, "same_site"},
@@ -264,5 +276,22 @@ func TestConfigValidation(t *testing.T) {
 	// Mode is case-insensitive in code as in the environment.
 	if a, err := latch.New(latch.Config{Mode: "OPAQUE"}); err != nil || a.Mode() != latch.ModeOpaque {
 		t.Errorf("Mode OPAQUE: %v", err)
+	}
+}
+
+func TestInvalidGuardPanicsAtSetup(t *testing.T) {
+	a, _ := latch.New(latch.Config{})
+	for name, g := range map[string]latch.Guard{
+		"type":     {Type: "id_token"},
+		"location": {Locations: []latch.Location{"url"}},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("a Guard with a bad %s was accepted", name)
+				}
+			}()
+			a.Middleware(g)
+		}()
 	}
 }

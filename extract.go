@@ -158,8 +158,9 @@ func (a *Auth) fromJSON(r *http.Request, typ TokenType) (string, error) {
 }
 
 // ReadBody reads r's body, at most limit bytes, and puts it back so the
-// handler can read it again. A longer body is ErrBodyTooLarge; a body that
-// fails to arrive is ErrBadRequest.
+// handler can read it again. A longer body is ErrBodyTooLarge, and the
+// handler can still read it whole; a body that fails to arrive is
+// ErrBadRequest.
 func ReadBody(r *http.Request, limit int64) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
@@ -167,8 +168,10 @@ func ReadBody(r *http.Request, limit int64) ([]byte, error) {
 	if r.ContentLength > limit {
 		return nil, ErrBodyTooLarge
 	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	r.Body.Close()
+	rest := r.Body
+	b, err := io.ReadAll(io.LimitReader(rest, limit+1))
+	// Whatever happens, the handler reads what was read, then the rest.
+	r.Body = readCloser{io.MultiReader(bytes.NewReader(b), rest), rest}
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -179,6 +182,11 @@ func ReadBody(r *http.Request, limit int64) ([]byte, error) {
 	if int64(len(b)) > limit {
 		return nil, ErrBodyTooLarge
 	}
-	r.Body = io.NopCloser(bytes.NewReader(b))
 	return b, nil
+}
+
+// readCloser reads from one reader and closes another.
+type readCloser struct {
+	io.Reader
+	io.Closer
 }

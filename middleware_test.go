@@ -2,6 +2,7 @@ package latch_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -307,5 +308,37 @@ func TestBodyIsKeptForTheHandler(t *testing.T) {
 	w := do(h, "POST", "/", map[string]string{"Content-Type": "application/json"}, body)
 	if w.Code != 200 || seen != body {
 		t.Errorf("status %d, handler read %q, want %q", w.Code, seen, body)
+	}
+}
+
+// A chunked body over the limit, next to a header token, reaches the
+// handler whole and readable.
+func TestOversizedChunkedBodyStaysReadable(t *testing.T) {
+	e := newEnv(t, latch.ModeOpaque, func(c *latch.Config) {
+		c.HTTP.Locations = []latch.Location{latch.InHeader, latch.InJSON}
+	})
+	tk := e.login(t, users["1"], "a")
+	body := `{"x":"` + strings.Repeat("a", 100<<10) + `"}`
+	var got int
+	var readErr error
+	h := e.auth.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		got, readErr = len(b), err
+	}))
+	for _, withToken := range []bool{true, false} {
+		r := httptest.NewRequest("POST", "/", strings.NewReader(body))
+		r.ContentLength = -1 // as a chunked upload arrives
+		r.Header.Set("Content-Type", "application/json")
+		if withToken {
+			r.Header.Set("Authorization", "Bearer "+tk.AccessToken)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		switch {
+		case withToken && (w.Code != 200 || got != len(body) || readErr != nil):
+			t.Errorf("with a header token: %d, handler read %d of %d bytes, %v", w.Code, got, len(body), readErr)
+		case !withToken && w.Code != 413:
+			t.Errorf("without a token: %d, want 413", w.Code)
+		}
 	}
 }

@@ -74,9 +74,12 @@ func (a *Auth) Login(ctx context.Context, user any, opts LoginOptions) (*Tokens,
 	}
 	t, err := a.mint(s, accessSecret, refreshSecret, now)
 	if err != nil {
-		// Leave no session behind that nobody holds tokens for: under a
-		// cap it would have evicted a real one for nothing.
-		a.call(ctx, func(ctx context.Context) error { return a.store.Revoke(ctx, s.Subject, s.ID) })
+		// Leave no session behind that nobody holds tokens for. (fitsJWT
+		// keeps this path for keys and settings far out of the ordinary:
+		// a session the cap evicted for this one is not restored.)
+		if rerr := a.call(ctx, func(ctx context.Context) error { return a.store.Revoke(ctx, s.Subject, s.ID) }); rerr != nil {
+			return nil, errors.Join(err, rerr)
+		}
 		return nil, err
 	}
 	a.emit(ctx, Event{Kind: EventLogin, Time: now, Subject: subject, SessionID: s.ID})
@@ -477,7 +480,8 @@ func matchRefresh(s *store.Session, hash []byte, keepSpent int) (current, spent 
 // concurrent refreshes with one token exactly one succeeds; the others get
 // ErrRefreshRace and the session lives on. A token that was already spent
 // revokes the session and returns ErrRefreshReused; a token that was never
-// issued returns ErrInvalidToken and changes nothing.
+// issued gets the answer an unknown session gets (ErrTokenRevoked) and
+// changes nothing.
 func (a *Auth) Refresh(ctx context.Context, refreshToken string) (*Tokens, error) {
 	if err := checkTokenText(refreshToken); err != nil {
 		return nil, err

@@ -50,6 +50,10 @@ type Session struct {
 	Subject string
 	Device  Device
 
+	// The hashes are tagged json:"-" so a Session logged or served as JSON
+	// never carries them; a store that keeps sessions as JSON must encode
+	// them itself.
+	//
 	// SecretHash is SHA-256 of the opaque access secret; nil when access
 	// tokens are JWTs.
 	SecretHash []byte `json:"-"`

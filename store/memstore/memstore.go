@@ -9,9 +9,11 @@
 //
 // Dead sessions (idle-expired or past their absolute expiry) read as
 // absent at once. They are removed from memory when their subject next
-// logs in (Create), when they are revoked, or by Sweep; New starts no
-// goroutine, so a long-running process with many subjects should call
-// Sweep now and then.
+// logs in (Create), when they are revoked, by Sweep, and by a full sweep
+// that Create runs after as many Creates as there are sessions (at least
+// 1024): memory stays bounded without a goroutine, at the price of one
+// O(all sessions) pass now and then. Call Sweep from a timer to spread
+// that cost.
 package memstore
 
 import (
@@ -129,7 +131,9 @@ func (m *Store) Create(ctx context.Context, s *store.Session, max int) error {
 	m.trim(c, max)
 	swept := 0
 	if m.sinceSweep++; m.sinceSweep >= max2(1024, len(m.sessions)) {
-		swept = m.sweep(c.CreatedAt)
+		// At the earlier of the login's time and the store's clock, so a
+		// caller whose clock runs ahead cannot sweep live sessions.
+		swept = m.sweep(minTime(c.CreatedAt, m.clock()))
 	}
 	m.mu.Unlock()
 	if swept > 0 {

@@ -1512,7 +1512,8 @@ func TestConcurrentUse(t *testing.T) {
 }
 
 func TestCreateSweepsNowAndThen(t *testing.T) {
-	m := New()
+	later := t0.Add(2 * time.Hour)
+	m := New(WithClock(func() time.Time { return later }))
 	ctx := context.Background()
 	// 1000 sessions of distinct subjects that are all dead by t0+2h.
 	for i := range 1000 {
@@ -1522,7 +1523,6 @@ func TestCreateSweepsNowAndThen(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	later := t0.Add(2 * time.Hour)
 	for i := range 24 {
 		if err := m.Create(ctx, newSession(fmt.Sprintf("live-%d", i), later), 0); err != nil {
 			t.Fatal(err)
@@ -1535,4 +1535,26 @@ func TestCreateSweepsNowAndThen(t *testing.T) {
 		t.Errorf("%d sessions in memory after 1024 Creates, want the 24 live ones", n)
 	}
 	checkIndex(t, m)
+}
+
+// A login whose clock runs far ahead does not sweep sessions that are live
+// by the store's own clock.
+func TestCreateSweepIgnoresAClockAhead(t *testing.T) {
+	m := New(WithClock(func() time.Time { return t0 }))
+	ctx := context.Background()
+	for i := range 1023 {
+		if err := m.Create(ctx, newSession(fmt.Sprintf("u-%d", i), t0), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ahead := newSession("ahead", t0.Add(365*24*time.Hour))
+	if err := m.Create(ctx, ahead, 0); err != nil {
+		t.Fatal(err)
+	}
+	m.mu.Lock()
+	n := len(m.sessions)
+	m.mu.Unlock()
+	if n != 1024 {
+		t.Errorf("%d sessions left, want all 1024", n)
+	}
 }
