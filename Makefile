@@ -21,7 +21,8 @@ fmt:
 seed:
 	go run ./examples/seed
 
-## fuzz: a short run of every fuzz target (FUZZTIME per target)
+## fuzz: a short run of every fuzz target (FUZZTIME per target); a
+## failing input is saved under the package's testdata/fuzz for go test
 FUZZTIME ?= 10s
 fuzz:
 	@set -e; for pkg in $$(go list $(PKGS)); do \
