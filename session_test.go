@@ -654,3 +654,46 @@ func TestFreshnessDeadline(t *testing.T) {
 		})
 	}
 }
+
+// Switching the mode keeps the store's sessions. Refresh tokens carry over
+// between opaque and hybrid (both opaque); tokens of a format the new mode
+// does not use are refused, and a new login works at once.
+func TestModeSwitchKeepsSessions(t *testing.T) {
+	e := newEnv(t, latch.ModeOpaque, nil)
+	tk := e.login(t, users["1"], "laptop")
+	reopen := func(mode latch.Mode) *latch.Auth {
+		cfg := e.auth.Config()
+		cfg.Mode = mode
+		a, err := latch.New(cfg, latch.WithStore(e.store), latch.WithClock(e.clock.Now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	hybrid := reopen(latch.ModeHybrid)
+	if _, err := hybrid.Verify(bg, tk.AccessToken, latch.Access); !errors.Is(err, latch.ErrInvalidToken) {
+		t.Errorf("opaque access token in hybrid mode: %v, want refused", err)
+	}
+	next, err := hybrid.Refresh(bg, tk.RefreshToken)
+	if err != nil {
+		t.Fatalf("opaque refresh token in hybrid mode: %v", err)
+	}
+	if !strings.HasPrefix(next.AccessToken, "eyJ") || next.SessionID != tk.SessionID {
+		t.Errorf("hybrid refresh gave %.6s… for session %s", next.AccessToken, next.SessionID)
+	}
+	back := reopen(latch.ModeOpaque)
+	again, err := back.Refresh(bg, next.RefreshToken)
+	if err != nil {
+		t.Fatalf("hybrid refresh token back in opaque mode: %v", err)
+	}
+	if _, err := back.Verify(bg, again.AccessToken, latch.Access); err != nil {
+		t.Errorf("opaque access token after switching back: %v", err)
+	}
+	jwt := reopen(latch.ModeJWT)
+	if _, err := jwt.Refresh(bg, again.RefreshToken); !errors.Is(err, latch.ErrWrongTokenType) {
+		t.Errorf("opaque refresh token in jwt mode: %v, want ErrWrongTokenType", err)
+	}
+	if list, _ := jwt.Sessions(bg, "1", ""); len(list) != 1 {
+		t.Errorf("sessions after switching to jwt: %d, want 1", len(list))
+	}
+}
