@@ -215,3 +215,37 @@ func DeviceFromRequest(r *http.Request, label string) Device {
 	}
 	return clipDevice(Device{Label: label, UserAgent: r.UserAgent(), IP: ip})
 }
+
+// RevocationHandler serves an RFC 7009 token revocation endpoint: POST a
+// form with token=<access or refresh token> (token_type_hint is accepted
+// and not needed) and the token's session ends. As RFC 7009 §2.2 asks,
+// the answer is 200 whether or not the token was valid, so the endpoint
+// reveals nothing about tokens; a missing token parameter is 400
+// invalid_request, and a store failure 503 (the client should retry).
+//
+// Presenting the token is the proof: no other credential is needed, and
+// a token can only end its own session.
+func (a *Auth) RevocationHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{a.cfg.HTTP.ErrorKey: "Method not allowed"})
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, a.cfg.HTTP.MaxBodyBytes)
+		if err := r.ParseForm(); err != nil {
+			a.WriteError(w, r, fmt.Errorf("%w: unreadable form", ErrBadRequest))
+			return
+		}
+		tok := r.PostForm.Get("token")
+		if tok == "" {
+			a.WriteError(w, r, fmt.Errorf("%w: no token parameter", ErrBadRequest))
+			return
+		}
+		if err := a.Revoke(r.Context(), tok); errors.Is(err, ErrUnavailable) {
+			a.WriteError(w, r, err)
+			return
+		}
+		WriteJSON(w, http.StatusOK, struct{}{}) // the body is ignored (§2.2); {} keeps every answer JSON
+	})
+}

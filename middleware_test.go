@@ -2,6 +2,7 @@ package latch_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -340,5 +341,51 @@ func TestOversizedChunkedBodyStaysReadable(t *testing.T) {
 		case !withToken && w.Code != 413:
 			t.Errorf("without a token: %d, want 413", w.Code)
 		}
+	}
+}
+
+func TestRevocationEndpoint(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			e := newEnv(t, mode, func(c *latch.Config) { c.SessionCheck = true })
+			h := e.auth.RevocationHandler()
+			post := func(form string) *httptest.ResponseRecorder {
+				r := httptest.NewRequest("POST", "/revoke", strings.NewReader(form))
+				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				return w
+			}
+			byAccess, byRefresh, other := e.login(t, users["1"], "a"), e.login(t, users["1"], "b"), e.login(t, users["1"], "c")
+			for _, c := range []struct {
+				name, form string
+				status     int
+			}{
+				{"access token", "token=" + byAccess.AccessToken + "&token_type_hint=access_token", 200},
+				{"refresh token", "token=" + byRefresh.RefreshToken, 200},
+				{"garbage is still 200", "token=nonsense", 200},
+				{"already revoked is still 200", "token=" + byAccess.AccessToken, 200},
+				{"no token", "token_type_hint=refresh_token", 400},
+			} {
+				if w := post(c.form); w.Code != c.status {
+					t.Errorf("%s: %d, want %d (%s)", c.name, w.Code, c.status, w.Body)
+				}
+			}
+			for _, tk := range []*latch.Tokens{byAccess, byRefresh} {
+				if _, err := e.auth.Verify(bg, tk.AccessToken, latch.Access); !errors.Is(err, latch.ErrTokenRevoked) {
+					t.Errorf("session %s after revocation: %v", tk.SessionID, err)
+				}
+			}
+			if _, err := e.auth.Verify(bg, other.AccessToken, latch.Access); err != nil {
+				t.Errorf("an unrelated session ended: %v", err)
+			}
+			if w := do(h, "GET", "/revoke", nil, ""); w.Code != 405 {
+				t.Errorf("GET: %d, want 405", w.Code)
+			}
+			e.store.setDown(true)
+			if w := post("token=" + other.AccessToken); w.Code != 503 {
+				t.Errorf("store down: %d, want 503", w.Code)
+			}
+		})
 	}
 }

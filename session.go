@@ -595,6 +595,21 @@ func (a *Auth) Logout(ctx context.Context, p *Principal) error {
 	return nil
 }
 
+// Revoke ends the session of tok, an access or a refresh token, if it is
+// valid; an invalid token is ErrInvalidToken (or a refinement) and ends
+// nothing. A spent refresh token ends its session through reuse detection.
+// It is the logic behind RevocationHandler.
+func (a *Auth) Revoke(ctx context.Context, tok string) error {
+	p, err := a.verify(ctx, tok, Access, false)
+	if errors.Is(err, ErrWrongTokenType) || errors.Is(err, ErrMalformedToken) {
+		p, err = a.Verify(ctx, tok, Refresh)
+	}
+	if err != nil {
+		return err
+	}
+	return a.Logout(ctx, p)
+}
+
 // Sessions lists subject's live sessions, newest first. The one whose id
 // is current is marked Current.
 func (a *Auth) Sessions(ctx context.Context, subject, current string) ([]SessionInfo, error) {

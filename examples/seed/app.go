@@ -169,6 +169,7 @@ func (a *app) routes() http.Handler {
 	auth := a.auth
 	mux.HandleFunc("POST /login", a.login)
 	mux.Handle("POST /refresh", auth.RefreshHandler())
+	mux.Handle("POST /revoke", auth.RevocationHandler()) // RFC 7009
 	mux.Handle("GET /protected", auth.Required(http.HandlerFunc(protected)))
 	mux.Handle("GET /who_am_i", auth.Required(http.HandlerFunc(whoAmI)))
 	mux.Handle("GET /claims", auth.Required(http.HandlerFunc(claims)))

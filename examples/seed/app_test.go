@@ -471,3 +471,17 @@ func TestStoreUnavailable(t *testing.T) {
 		})
 	}
 }
+
+func TestRevoke(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			h := newHarness(t, mode, func(c *latch.Config) { c.SessionCheck = true })
+			a, b := h.login(t, "test", "laptop"), h.login(t, "test", "phone")
+			form := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+			h.do(t, request{method: "POST", path: "/revoke", body: "token=" + a.RefreshToken, header: form}).check(t, want{200, "", "{}"})
+			h.do(t, request{method: "POST", path: "/revoke", body: "token=not-a-token", header: form}).check(t, want{200, "", "{}"})
+			h.get(t, "/protected", a.AccessToken).check(t, want{401, invalidToken("Session has ended"), sessionEnded})
+			h.get(t, "/protected", b.AccessToken).check(t, want{200, "", loggedInAs("1")})
+		})
+	}
+}
