@@ -143,11 +143,7 @@ func (a *Auth) Authenticate(r *http.Request, g Guard) (*http.Request, error) {
 		}
 	}
 	if err != nil {
-		e := Event{Kind: EventFailure, Err: err}
-		if p != nil {
-			e.Subject, e.SessionID = p.Subject, p.SessionID
-		}
-		a.emit(ctx, e)
+		a.emit(ctx, failure(err, p))
 		return nil, err
 	}
 	return r, nil
@@ -196,7 +192,7 @@ func (a *Auth) refreshRequest(w http.ResponseWriter, r *http.Request) (t *Tokens
 		t, err = a.Refresh(r.Context(), f.tok)
 	}
 	if err != nil {
-		a.emit(r.Context(), Event{Kind: EventFailure, Err: err})
+		a.emit(r.Context(), failure(err, nil))
 		return nil, false, err
 	}
 	if f.loc == InCookie {

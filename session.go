@@ -288,13 +288,13 @@ func (a *Auth) verifyOpaqueAccess(ctx context.Context, tok string, now time.Time
 	match := subtle.ConstantTimeCompare(hash, ref) == 1
 	switch {
 	case s == nil:
-		return nil, ErrTokenRevoked
+		return nil, naming(ErrTokenRevoked, nil, id)
 	case !match:
 		// The same answer as an unknown session: a session id alone must
 		// not reveal whether its session is live.
-		return nil, fmt.Errorf("%w: secret does not match", ErrTokenRevoked)
+		return nil, naming(fmt.Errorf("%w: secret does not match", ErrTokenRevoked), s, id)
 	case !now.Before(s.AccessExpiresAt):
-		return nil, ErrTokenExpired
+		return nil, naming(ErrTokenExpired, s, id)
 	}
 	if err := a.touch(ctx, s, now); err != nil {
 		return nil, err
@@ -337,11 +337,11 @@ func (a *Auth) verifyJWTAccess(ctx context.Context, tok string, now time.Time, c
 	s, err := a.get(ctx, c.SessionID, now)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return nil, ErrTokenRevoked
+		return nil, &namedError{ErrTokenRevoked, c.Subject, c.SessionID}
 	case err != nil:
 		return nil, err
 	case s.Subject != c.Subject:
-		return nil, fmt.Errorf("%w: session belongs to another subject", ErrInvalidToken)
+		return nil, &namedError{fmt.Errorf("%w: session belongs to another subject", ErrInvalidToken), c.Subject, c.SessionID}
 	}
 	if err := a.touch(ctx, s, now); err != nil {
 		return nil, err
@@ -410,20 +410,20 @@ func (a *Auth) verifyRefresh(ctx context.Context, tok string, now time.Time) (p 
 	current, spent := matchRefresh(s, hash, a.cfg.KeepSpent)
 	switch {
 	case s == nil:
-		return nil, nil, nil, ErrTokenRevoked
+		return nil, nil, nil, naming(ErrTokenRevoked, nil, id)
 	case subject != "" && subject != s.Subject:
-		return nil, nil, nil, fmt.Errorf("%w: session belongs to another subject", ErrInvalidToken)
+		return nil, nil, nil, naming(fmt.Errorf("%w: session belongs to another subject", ErrInvalidToken), s, id)
 	case spent && now.Sub(s.RotatedAt) < a.cfg.ReuseGrace.D():
 		// Spent while the session was being refreshed moments ago: a
 		// concurrent request (another tab) that lost, not a replay. No
 		// tokens are issued, so this hands an attacker nothing.
-		return nil, nil, nil, ErrRefreshRace
+		return nil, nil, nil, naming(ErrRefreshRace, s, id)
 	case spent:
 		return nil, s, hash, errSpent
 	case !current:
 		// The same answer as an unknown session, so a session id alone
 		// does not reveal whether its session is live.
-		return nil, nil, nil, fmt.Errorf("%w: refresh secret does not match", ErrTokenRevoked)
+		return nil, nil, nil, naming(fmt.Errorf("%w: refresh secret does not match", ErrTokenRevoked), s, id)
 	}
 	return &Principal{
 		Subject:   s.Subject,
@@ -448,6 +448,39 @@ func (a *Auth) checkRefresh(ctx context.Context, tok string, now time.Time) (*Pr
 	}
 	a.emit(ctx, Event{Kind: EventReuse, Time: now, Subject: s.Subject, SessionID: s.ID, Err: ErrRefreshReused})
 	return nil, nil, nil, ErrRefreshReused
+}
+
+// namedError carries the subject and session a refused token named, for
+// events and logs. It changes neither the error's kind nor its text, and
+// holds nothing secret: session ids are public.
+type namedError struct {
+	error
+	subject, session string
+}
+
+func (e *namedError) Unwrap() error { return e.error }
+
+// naming wraps err with the session id a token named and, when the store
+// knows the session, its subject.
+func naming(err error, s *store.Session, id string) error {
+	ne := &namedError{error: err, session: id}
+	if s != nil {
+		ne.subject = s.Subject
+	}
+	return ne
+}
+
+// failure is the event for a refused request.
+func failure(err error, p *Principal) Event {
+	e := Event{Kind: EventFailure, Err: err}
+	var ne *namedError
+	switch {
+	case p != nil:
+		e.Subject, e.SessionID = p.Subject, p.SessionID
+	case errors.As(err, &ne):
+		e.Subject, e.SessionID = ne.subject, ne.session
+	}
+	return e
 }
 
 // errSpent marks a spent refresh secret inside verifyRefresh.

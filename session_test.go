@@ -740,3 +740,38 @@ func TestIssuerAndAudience(t *testing.T) {
 		t.Error("a token without iss and aud passed an Auth that requires them")
 	}
 }
+
+// A refused token's event names the session (and, where the store knows
+// it, the subject) it claimed, for audit logs.
+func TestFailureEventsNameTheSession(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			e := newEnv(t, mode, func(c *latch.Config) { c.SessionCheck = true })
+			tk := e.login(t, users["1"], "laptop")
+			p, _ := e.auth.Verify(bg, tk.AccessToken, latch.Access)
+			e.auth.Logout(bg, p)
+			*e.events = nil
+			if w := do(e.handler(), "GET", "/protected", bearer(tk.AccessToken), ""); w.Code != 401 {
+				t.Fatalf("status %d", w.Code)
+			}
+			if w := do(e.handler(), "POST", "/refresh", bearer(tk.RefreshToken), ""); w.Code != 401 {
+				t.Fatalf("refresh status %d", w.Code)
+			}
+			var n int
+			for _, ev := range *e.events {
+				if ev.Kind == latch.EventFailure {
+					n++
+					if ev.SessionID != tk.SessionID || !errors.Is(ev.Err, latch.ErrTokenRevoked) {
+						t.Errorf("failure event = %+v, want session %s", ev, tk.SessionID)
+					}
+				}
+			}
+			if n != 2 {
+				t.Errorf("%d failure events, want 2", n)
+			}
+			if !strings.Contains(e.logs.String(), "session="+tk.SessionID) {
+				t.Errorf("log does not name the session: %s", e.logs)
+			}
+		})
+	}
+}
