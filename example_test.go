@@ -123,3 +123,73 @@ func ExampleAuth_Require() {
 	// 403 {"msg":"Admins only!"}
 	// 200 {"foo":"bar"}
 }
+
+// Handlers get the application's own user type, loaded once per request.
+func ExampleWithUserLoader() {
+	type User struct{ ID, Name string }
+	db := map[string]*User{"7": {ID: "7", Name: "Ann"}}
+
+	auth, _ := latch.New(latch.Config{},
+		latch.WithLogger(slog.New(slog.DiscardHandler)),
+		latch.WithIdentity(func(u *User) string { return u.ID }),
+		latch.WithUserLoader(func(ctx context.Context, p *latch.Principal) (*User, error) {
+			return db[p.Subject], nil // nil: 401 "Error loading the user 7"
+		}),
+	)
+	h := auth.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _ := latch.UserFrom[*User](r.Context())
+		fmt.Fprintf(w, "hello %s", u.Name)
+	}))
+	tokens, _ := auth.Login(context.Background(), db["7"], latch.LoginOptions{})
+
+	for _, deleted := range []bool{false, true} {
+		if deleted {
+			delete(db, "7")
+		}
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", "Bearer "+tokens.AccessToken)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		fmt.Println(w.Code, strings.TrimSpace(w.Body.String()))
+	}
+	// Output:
+	// 200 hello Ann
+	// 401 {"msg":"Error loading the user 7"}
+}
+
+// Browser sessions in cookies: HttpOnly tokens, and a CSRF value that
+// scripts echo in X-CSRF-Token on unsafe methods.
+func ExampleAuth_SetCookies() {
+	cfg := latch.Config{}
+	cfg.HTTP.Locations = []latch.Location{latch.InCookie}
+	auth, _ := latch.New(cfg, latch.WithLogger(slog.New(slog.DiscardHandler)))
+	tokens, _ := auth.Login(context.Background(), "alice", latch.LoginOptions{})
+
+	w := httptest.NewRecorder()
+	auth.SetCookies(w, tokens)
+	cookies := w.Result().Cookies()
+	for _, c := range cookies {
+		fmt.Println(c.Name, "HttpOnly:", c.HttpOnly, "Secure:", c.Secure)
+	}
+
+	h := auth.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	for _, withCSRF := range []bool{false, true} {
+		r := httptest.NewRequest("POST", "/", nil)
+		for _, c := range cookies {
+			r.AddCookie(c)
+		}
+		if withCSRF {
+			r.Header.Set("X-CSRF-Token", latch.CSRFToken(tokens.AccessToken))
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		fmt.Println("POST with CSRF header:", withCSRF, "->", w.Code)
+	}
+	// Output:
+	// __Host-latch_access HttpOnly: true Secure: true
+	// __Host-latch_csrf_access HttpOnly: false Secure: true
+	// __Host-latch_refresh HttpOnly: true Secure: true
+	// __Host-latch_csrf_refresh HttpOnly: false Secure: true
+	// POST with CSRF header: false -> 403
+	// POST with CSRF header: true -> 200
+}
