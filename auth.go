@@ -21,7 +21,8 @@ type Authenticator interface {
 	Verify(ctx context.Context, tok string, want TokenType) (*Principal, error)
 
 	// Refresh spends a refresh token and returns the session's next
-	// tokens. A spent token presented again revokes its session.
+	// tokens. A spent token presented again, past Config.ReuseGrace,
+	// revokes its session.
 	Refresh(ctx context.Context, refreshToken string) (*Tokens, error)
 }
 

@@ -19,8 +19,8 @@ import (
 type Config struct {
 	// Mode: opaque (default), jwt or hybrid.
 	Mode Mode `json:"mode"`
-	// Store is a store URL (memory:, sqlite:latch.db, postgres://…,
-	// redis://…); the store's module must be imported. Default "memory:".
+	// Store is a store URL: memory: (built in) or a scheme a store module
+	// registers when imported. Default "memory:".
 	// WithStore takes precedence.
 	Store StoreURL `json:"store"`
 
@@ -397,7 +397,7 @@ func LoadConfigFile(path string) (Config, error) {
 // on top of the JSON file LATCH_CONFIG_FILE names, if any.
 //
 //	LATCH_MODE            opaque | jwt | hybrid
-//	LATCH_STORE           store URL, e.g. memory: or sqlite:latch.db
+//	LATCH_STORE           store URL, e.g. memory:
 //	LATCH_JWT_SECRET      base64 HMAC key (openssl rand -base64 32)
 //	LATCH_JWT_KEY_FILE    PEM private key file
 //	LATCH_JWT_ALG         HS256 … EdDSA

@@ -5,7 +5,8 @@
 // end all, or end all but the current one, and logging in on one device
 // never logs out another. The store keeps only SHA-256 hashes of secrets,
 // refresh tokens rotate atomically on every use, and a spent refresh token
-// that comes back revokes its session.
+// that comes back (past a short grace for concurrent refreshes) revokes its
+// session.
 //
 // Three modes, one API:
 //
@@ -29,8 +30,8 @@
 // UserFrom. Errors match the kinds in errors.go with errors.Is; each kind
 // has an RFC 6750 answer that WithResponder can replace.
 //
-// Stores live in their own modules and register a URL scheme, like
-// database/sql drivers: memory: is built in; sqlite:, postgres://,
-// mysql://, redis:// and mongodb:// come with their modules. Package
-// conformance tests any Store, including your own.
+// Stores register a URL scheme, like database/sql drivers: memory: is
+// built in, and store modules (SQL, Redis and MongoDB are planned) register
+// their own. The contract any Store, including your own, must honour is
+// the doc comment of store.Store; pass one with WithStore.
 package latch

@@ -10,6 +10,7 @@ import (
 	"os"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/latchauth/latch/store"
@@ -97,7 +98,10 @@ func keyFromConfig(c JWTConfig) (*token.Key, error) {
 		}
 		k, err := token.NewHMACKey("", c.Alg, b)
 		if err != nil {
-			return nil, fmt.Errorf("latch: LATCH_JWT_SECRET: %w; generate one with: openssl rand -base64 32", err)
+			if !strings.Contains(err.Error(), "openssl") {
+				err = fmt.Errorf("%w; generate one with: openssl rand -base64 32", err)
+			}
+			return nil, fmt.Errorf("latch: LATCH_JWT_SECRET: %w", err)
 		}
 		return k, nil
 	case c.KeyFile != "":
@@ -200,7 +204,8 @@ func WithClaimsLoader[U any](fn func(ctx context.Context, user U) (map[string]an
 // WithUserLoader loads the application's user for each authenticated
 // request, like flask-jwt-extended's user_lookup_loader; handlers get it
 // with UserFrom. A nil user or an error matching ErrUserNotFound answers
-// 401 "Error loading the user <subject>"; any other error is a 503.
+// 401 "Error loading the user <subject>"; another of latch's error kinds
+// keeps its own answer; any other error is a 503.
 func WithUserLoader[U any](fn func(ctx context.Context, p *Principal) (U, error)) Option {
 	return func(a *Auth) error {
 		a.loadUser = func(ctx context.Context, p *Principal) (any, error) {

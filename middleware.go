@@ -214,7 +214,8 @@ func DeviceFromRequest(r *http.Request, label string) Device {
 
 // RevocationHandler serves an RFC 7009 token revocation endpoint: POST a
 // form with token=<access or refresh token> (token_type_hint is accepted
-// and not needed) and the token's session ends. As RFC 7009 §2.2 asks,
+// and not needed) and, if the token is currently valid, its session ends;
+// an expired or invalid token ends nothing. As RFC 7009 §2.2 asks,
 // the answer is 200 whether or not the token was valid, so the endpoint
 // reveals nothing about tokens; a missing token parameter is 400
 // invalid_request, and a store failure 503 (the client should retry).

@@ -54,13 +54,13 @@ func Schemes() []string {
 func Open(ctx context.Context, rawURL string) (Store, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Scheme == "" {
-		return nil, fmt.Errorf("store: %q is not a store URL such as memory: or sqlite:latch.db", redact(rawURL))
+		return nil, fmt.Errorf("store: %q is not a store URL such as memory:", redact(rawURL))
 	}
 	openersMu.RLock()
 	open := openers[strings.ToLower(u.Scheme)]
 	openersMu.RUnlock()
 	if open == nil {
-		return nil, fmt.Errorf("store: no store registered for scheme %q (registered: %s); import the store module, e.g. _ \"github.com/latchauth/latch/store/sqlstore\"",
+		return nil, fmt.Errorf("store: no store registered for scheme %q (registered: %s); import the module of that store for its side effect, as with database/sql drivers",
 			u.Scheme, strings.Join(Schemes(), ", "))
 	}
 	return open(ctx, u)

@@ -62,7 +62,8 @@ type Option func(*Store)
 
 // WithClock sets the clock used where the store.Store contract passes no
 // now: it decides which of the sessions RevokeSubject deletes count as
-// live. The default is time.Now. No other method reads it.
+// live, and caps the time at which Create's periodic sweep judges
+// sessions dead. The default is time.Now.
 func WithClock(now func() time.Time) Option {
 	return func(m *Store) {
 		if now != nil {
@@ -86,8 +87,9 @@ func New(opts ...Option) *Store {
 
 // Writes returns how many calls have changed the stored state so far: each
 // Create, each Touch that recorded a use, each successful Rotate, and each
-// Revoke, RevokeSubject or Sweep that deleted at least one session. It is
-// for tests (for example of Touch throttling) and metrics.
+// Revoke, RevokeSubject or Sweep that deleted at least one session (a
+// Create whose periodic sweep deleted some counts twice). It is for tests
+// (for example of Touch throttling) and metrics.
 func (m *Store) Writes() int64 { return m.writes.Load() }
 
 // Create implements store.Store. It sets s.ID on success and stores a deep
