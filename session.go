@@ -227,8 +227,9 @@ func newJTI() string { return store.NewID() }
 
 // Verify checks tok as a token of type want and returns its principal.
 //
-// Verifying a refresh token does not spend it, but a spent one revokes its
-// session (reuse detection) wherever it is presented.
+// Verifying a refresh token does not spend it, but a spent one presented
+// past Config.ReuseGrace revokes its session (reuse detection) wherever it
+// is presented.
 func (a *Auth) Verify(ctx context.Context, tok string, want TokenType) (*Principal, error) {
 	return a.verify(ctx, tok, want, a.cfg.SessionCheck)
 }
@@ -377,9 +378,9 @@ func opaqueError(err error) error {
 }
 
 // verifyRefresh checks a refresh token without spending it. It returns the
-// session and the presented hash, so Refresh can go on to rotate; spent
-// reports whether the hash is one of the session's spent ones, in which
-// case the error is ErrInvalidToken and Refresh revokes.
+// session and the presented hash, so Refresh can go on to rotate. A hash
+// that is one of the session's spent ones, past the reuse grace, returns
+// errSpent with the session, for checkRefresh to revoke it.
 func (a *Auth) verifyRefresh(ctx context.Context, tok string, now time.Time) (p *Principal, s *store.Session, hash []byte, err error) {
 	var id, subject string
 	if a.refreshJWT {
