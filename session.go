@@ -1,7 +1,6 @@
 package latch
 
 import (
-	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -36,12 +35,12 @@ func (a *Auth) Login(ctx context.Context, user any, opts LoginOptions) (*Tokens,
 	if err := ValidateSubject(subject); err != nil {
 		return nil, err
 	}
-	claims, err := a.loginClaims(ctx, user, opts.Claims)
+	claims, claimsLen, err := a.loginClaims(ctx, user, opts.Claims)
 	if err != nil {
 		return nil, err
 	}
 	if a.accessJWT {
-		if err := fitsJWT(subject, claims); err != nil {
+		if err := fitsJWT(subject, claimsLen); err != nil {
 			return nil, err
 		}
 	}
@@ -104,13 +103,14 @@ func ValidateSubject(s string) error {
 
 // loginClaims merges the loader's claims with the call's (the call wins),
 // refuses reserved names, and normalises values through JSON so that every
-// mode hands handlers the same types.
-func (a *Auth) loginClaims(ctx context.Context, user any, extra map[string]any) (map[string]any, error) {
+// mode hands handlers the same types. It also returns the claims' JSON
+// size.
+func (a *Auth) loginClaims(ctx context.Context, user any, extra map[string]any) (map[string]any, int, error) {
 	merged := map[string]any{}
 	if a.claims != nil {
 		loaded, err := a.claims(ctx, user)
 		if err != nil {
-			return nil, fmt.Errorf("latch: claims loader: %w", err)
+			return nil, 0, fmt.Errorf("latch: claims loader: %w", err)
 		}
 		for k, v := range loaded {
 			merged[k] = v
@@ -120,27 +120,26 @@ func (a *Auth) loginClaims(ctx context.Context, user any, extra map[string]any) 
 		merged[k] = v
 	}
 	if len(merged) == 0 {
-		return nil, nil
+		return nil, 0, nil
 	}
 	for k := range merged {
 		// Case-insensitively: some JWT decoders match names that way.
 		if reservedClaims[strings.ToLower(k)] {
-			return nil, fmt.Errorf("%w: %q is reserved; latch sets it", ErrInvalidClaims, k)
+			return nil, 0, fmt.Errorf("%w: %q is reserved; latch sets it", ErrInvalidClaims, k)
 		}
 	}
 	b, err := json.Marshal(merged)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidClaims, err)
+		return nil, 0, fmt.Errorf("%w: %v", ErrInvalidClaims, err)
 	}
 	if len(b) > maxClaimsJSON {
-		return nil, fmt.Errorf("%w: %d bytes of JSON, limit %d", ErrInvalidClaims, len(b), maxClaimsJSON)
+		return nil, 0, fmt.Errorf("%w: %d bytes of JSON, limit %d", ErrInvalidClaims, len(b), maxClaimsJSON)
 	}
 	var out map[string]any
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&out); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidClaims, err)
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, 0, fmt.Errorf("%w: %v", ErrInvalidClaims, err)
 	}
-	return out, nil
+	return out, len(b), nil
 }
 
 // maxJWTPayload bounds the JSON of subject and claims in JWT modes, so a
@@ -150,14 +149,9 @@ const maxJWTPayload = 5120
 
 // fitsJWT refuses a subject and claims whose JSON (escapes included) would
 // make an access JWT longer than latch accepts.
-func fitsJWT(subject string, claims map[string]any) error {
+func fitsJWT(subject string, claimsLen int) error {
 	sub, _ := json.Marshal(subject)
-	n := len(sub)
-	if len(claims) > 0 {
-		b, _ := json.Marshal(claims) // loginClaims already encoded it once
-		n += len(b)
-	}
-	if n > maxJWTPayload {
+	if n := len(sub) + claimsLen; n > maxJWTPayload {
 		return fmt.Errorf("%w: subject and claims encode to %d bytes of JSON, over the %d a JWT here can carry",
 			ErrInvalidClaims, n, maxJWTPayload)
 	}
