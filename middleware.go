@@ -157,9 +157,7 @@ func (a *Auth) Authenticate(r *http.Request, g Guard) (*http.Request, error) {
 // out of its reach.
 func (a *Auth) RefreshHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{a.cfg.HTTP.ErrorKey: "Method not allowed"})
+		if !a.postOnly(w, r) {
 			return
 		}
 		t, inCookie, err := a.refreshRequest(w, r)
@@ -224,9 +222,7 @@ func DeviceFromRequest(r *http.Request, label string) Device {
 // a token can only end its own session.
 func (a *Auth) RevocationHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{a.cfg.HTTP.ErrorKey: "Method not allowed"})
+		if !a.postOnly(w, r) {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, a.cfg.HTTP.MaxBodyBytes)
@@ -245,4 +241,14 @@ func (a *Auth) RevocationHandler() http.Handler {
 		}
 		WriteJSON(w, http.StatusOK, struct{}{}) // the body is ignored (§2.2); {} keeps every answer JSON
 	})
+}
+
+// postOnly answers 405 with Allow: POST to any other method.
+func (a *Auth) postOnly(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodPost {
+		return true
+	}
+	w.Header().Set("Allow", http.MethodPost)
+	WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{a.cfg.HTTP.ErrorKey: "Method not allowed"})
+	return false
 }
