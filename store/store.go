@@ -4,9 +4,9 @@
 // A Store holds one Session per login. Tokens name their session by its
 // public ID and prove possession with a secret whose SHA-256 alone is kept
 // here, so a dumped store yields no usable token. The contract in Store's
-// doc comment is what latch relies on, edge cases included; an exported
-// conformance suite that checks it rule by rule against any Store is the
-// next piece of work.
+// doc comment is what latch relies on, edge cases included; package
+// github.com/latchauth/latch/conformance checks it rule by rule against
+// any Store.
 package store
 
 import (

@@ -1,0 +1,270 @@
+package conformance_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/latchauth/latch/conformance"
+	"github.com/latchauth/latch/store"
+	"github.com/latchauth/latch/store/memstore"
+)
+
+func TestMemstore(t *testing.T) {
+	conformance.Run(t, func(t *testing.T) store.Store { return memstore.New() },
+		conformance.WithWrites(func(s store.Store) int64 { return s.(*memstore.Store).Writes() }))
+}
+
+// flawed stores each break one clause of the contract, the way real
+// stores get it wrong. TestSuiteCatchesFlawedStores shows the suite fails
+// each one, on the rule that names its flaw.
+var flawed = map[string]struct {
+	wrap func(*memstore.Store) store.Store
+	// rules that must fail; every other rule may pass or fail.
+	fails []string
+}{
+	"read-then-write-rotate": {
+		func(m *memstore.Store) store.Store { return racyRotate{m} },
+		[]string{"rotate-compare-and-swap-64-racers"},
+	},
+	"insert-then-trim-cap": {
+		func(m *memstore.Store) store.Store { return racyCap{m} },
+		[]string{"cap-atomic-under-32-concurrent-logins"},
+	},
+	"revoke-ignores-subject": {
+		func(m *memstore.Store) store.Store { return revokeAnyone{m} },
+		[]string{"revoke-needs-the-owning-subject"},
+	},
+	"store-reads-its-own-clock": {
+		func(m *memstore.Store) store.Store { return ownClock{m} },
+		[]string{"expiry-idle", "expiry-absolute"},
+	},
+	"touch-always-writes": {
+		func(m *memstore.Store) store.Store { return eagerTouch{m} },
+		[]string{"touch-throttled-inside-interval"},
+	},
+	"list-unordered": {
+		func(m *memstore.Store) store.Store { return unordered{m} },
+		[]string{"list-newest-first-ties-by-id", "list-1000-sessions"},
+	},
+	"ignores-context": {
+		func(m *memstore.Store) store.Store { return deaf{m} },
+		[]string{"context-canceled-returns-promptly", "context-deadline-returns-promptly"},
+	},
+	"case-insensitive-subjects": {
+		func(m *memstore.Store) store.Store { return foldCase{m} },
+		[]string{"strings-subjects-kept-exactly", "revoke-needs-the-owning-subject"},
+	},
+	"outage-reads-as-not-found": {
+		func(m *memstore.Store) store.Store { return m }, // and the broken store below
+		[]string{"backend-failure-is-an-error-not-absence"},
+	},
+}
+
+// TestFlawedStore is the entry point TestSuiteCatchesFlawedStores runs in
+// a child process; in a normal run it has nothing to do.
+func TestFlawedStore(t *testing.T) {
+	name := os.Getenv("CONFORMANCE_FLAW")
+	if name == "" {
+		return
+	}
+	f := flawed[name]
+	conformance.Run(t, func(t *testing.T) store.Store {
+		return f.wrap(memstore.New())
+	}, conformance.WithBroken(func(t *testing.T) store.Store {
+		if name == "outage-reads-as-not-found" {
+			return outage{notFound: true}
+		}
+		return outage{}
+	}), conformance.WithWrites(func(s store.Store) int64 {
+		return s.(interface{ Writes() int64 }).Writes()
+	}))
+}
+
+func TestSuiteCatchesFlawedStores(t *testing.T) {
+	for name, f := range flawed {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command(os.Args[0], "-test.run=^TestFlawedStore$", "-test.v", "-test.count=1")
+			cmd.Env = append(os.Environ(), "CONFORMANCE_FLAW="+name)
+			out, err := cmd.CombinedOutput()
+			if err == nil {
+				t.Fatalf("the suite passed a store with the flaw %q", name)
+			}
+			for _, rule := range f.fails {
+				if !strings.Contains(string(out), "--- FAIL: TestFlawedStore/"+rule+" ") {
+					t.Errorf("flaw %q: rule %s did not fail; output:\n%s", name, rule, tail(out))
+				}
+			}
+			if !strings.Contains(string(out), "conformance: TestFlawedStore: ") {
+				t.Errorf("flaw %q: no summary line in the output", name)
+			}
+		})
+	}
+}
+
+// TestSuitePassesOutageStore: the correct outage stand-in passes the
+// backend-failure rule, so the flaw above is what fails it.
+func TestSuitePassesOutageStore(t *testing.T) {
+	conformance.Run(t, func(t *testing.T) store.Store { return memstore.New() },
+		conformance.WithBroken(func(t *testing.T) store.Store { return outage{} }),
+		conformance.WithWrites(func(s store.Store) int64 { return s.(*memstore.Store).Writes() }))
+}
+
+func tail(b []byte) string {
+	lines := strings.Split(string(b), "\n")
+	return strings.Join(lines[max(0, len(lines)-40):], "\n")
+}
+
+// racyRotate checks the hash, then writes whatever is current: two
+// refreshes of one token can both win.
+type racyRotate struct{ *memstore.Store }
+
+func (s racyRotate) Rotate(ctx context.Context, id string, r store.Rotation, now time.Time) error {
+	x, err := s.Get(ctx, id, now)
+	if err != nil {
+		return err
+	}
+	if string(x.RefreshHash) != string(r.Old) {
+		return store.ErrConflict
+	}
+	time.Sleep(time.Millisecond)
+	cur, err := s.Get(ctx, id, now)
+	if err != nil {
+		return err
+	}
+	r.Old = cur.RefreshHash
+	return s.Store.Rotate(ctx, id, r, now)
+}
+
+// racyCap inserts, then trims the subject's sessions in a second step.
+type racyCap struct{ *memstore.Store }
+
+func (s racyCap) Create(ctx context.Context, x *store.Session, max int) error {
+	if err := s.Store.Create(ctx, x, 0); err != nil || max <= 0 {
+		return err
+	}
+	time.Sleep(2 * time.Millisecond)
+	l, err := s.List(ctx, x.Subject, x.CreatedAt)
+	if err != nil {
+		return err
+	}
+	l = slices.DeleteFunc(l, func(o store.Session) bool { return o.ID == x.ID })
+	for _, o := range l[min(len(l), max-1):] {
+		s.Revoke(ctx, o.Subject, o.ID)
+	}
+	return nil
+}
+
+// revokeAnyone deletes by id alone.
+type revokeAnyone struct{ *memstore.Store }
+
+func (s revokeAnyone) Revoke(ctx context.Context, subject, id string) error {
+	x, err := s.Get(ctx, id, time.Now().Add(time.Hour*24*365))
+	if err != nil {
+		x, err = s.Get(ctx, id, time.Now())
+	}
+	if err != nil {
+		return nil
+	}
+	return s.Store.Revoke(ctx, x.Subject, id)
+}
+
+// ownClock judges expiry by the wall clock instead of the now it is given.
+type ownClock struct{ *memstore.Store }
+
+func (s ownClock) Get(ctx context.Context, id string, now time.Time) (*store.Session, error) {
+	return s.Store.Get(ctx, id, time.Now())
+}
+
+func (s ownClock) List(ctx context.Context, subject string, now time.Time) ([]store.Session, error) {
+	return s.Store.List(ctx, subject, time.Now())
+}
+
+// eagerTouch writes on every touch.
+type eagerTouch struct{ *memstore.Store }
+
+func (s eagerTouch) Touch(ctx context.Context, id string, now time.Time, idle, every time.Duration) error {
+	return s.Store.Touch(ctx, id, now, idle, 0)
+}
+
+// unordered returns sessions oldest first.
+type unordered struct{ *memstore.Store }
+
+func (s unordered) List(ctx context.Context, subject string, now time.Time) ([]store.Session, error) {
+	l, err := s.Store.List(ctx, subject, now)
+	slices.Reverse(l)
+	return l, err
+}
+
+// deaf ignores its context.
+type deaf struct{ *memstore.Store }
+
+func (s deaf) Create(_ context.Context, x *store.Session, max int) error {
+	return s.Store.Create(context.Background(), x, max)
+}
+
+func (s deaf) Get(_ context.Context, id string, now time.Time) (*store.Session, error) {
+	return s.Store.Get(context.Background(), id, now)
+}
+
+// foldCase compares subjects case-insensitively, as a MySQL column with a
+// _ci collation would.
+type foldCase struct{ *memstore.Store }
+
+func (s foldCase) Create(ctx context.Context, x *store.Session, max int) error {
+	c := *x
+	c.Subject = strings.ToLower(x.Subject)
+	err := s.Store.Create(ctx, &c, max)
+	x.ID = c.ID
+	return err
+}
+
+func (s foldCase) Get(ctx context.Context, id string, now time.Time) (*store.Session, error) {
+	return s.Store.Get(ctx, id, now)
+}
+
+func (s foldCase) Revoke(ctx context.Context, subject, id string) error {
+	return s.Store.Revoke(ctx, strings.ToLower(subject), id)
+}
+
+func (s foldCase) RevokeSubject(ctx context.Context, subject, keep string) (int, error) {
+	return s.Store.RevokeSubject(ctx, strings.ToLower(subject), keep)
+}
+
+func (s foldCase) List(ctx context.Context, subject string, now time.Time) ([]store.Session, error) {
+	return s.Store.List(ctx, strings.ToLower(subject), now)
+}
+
+// outage stands for a store whose backend is down: every call fails, or,
+// with notFound, pretends the session is absent.
+type outage struct{ notFound bool }
+
+var errDown = errors.New("outage: connection refused")
+
+func (o outage) err() error {
+	if o.notFound {
+		return store.ErrNotFound
+	}
+	return errDown
+}
+
+func (o outage) Create(context.Context, *store.Session, int) error { return o.err() }
+func (o outage) Get(context.Context, string, time.Time) (*store.Session, error) {
+	return nil, o.err()
+}
+func (o outage) Touch(context.Context, string, time.Time, time.Duration, time.Duration) error {
+	return o.err()
+}
+func (o outage) Rotate(context.Context, string, store.Rotation, time.Time) error { return o.err() }
+func (o outage) Revoke(context.Context, string, string) error                    { return o.err() }
+func (o outage) RevokeSubject(context.Context, string, string) (int, error)      { return 0, o.err() }
+func (o outage) List(context.Context, string, time.Time) ([]store.Session, error) {
+	return nil, o.err()
+}
+func (o outage) Writes() int64 { return 0 }

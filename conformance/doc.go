@@ -1,0 +1,35 @@
+// Package conformance is the test suite every store.Store runs to show it
+// honours the contract written on store.Store: latch's own stores
+// (memstore, SQL, Redis, MongoDB) and yours.
+//
+// A store's test is its connection setup and one call:
+//
+//	func TestConformance(t *testing.T) {
+//		conformance.Run(t, func(t *testing.T) store.Store {
+//			return newIsolatedStore(t) // empty, and shares nothing with other calls
+//		}, conformance.WithBroken(func(t *testing.T) store.Store {
+//			return storeOnADeadAddress(t) // every call must fail
+//		}))
+//	}
+//
+// Run runs one named subtest per rule, each on a fresh store from
+// newStore, and reports failures through t.Errorf naming the rule. Rule
+// names are stable, so `go test -run 'TestConformance/rotate-'` selects a
+// group. newStore must return an empty store that shares no state with any
+// other call's: its own key prefix, table prefix, schema or database, and
+// never a TRUNCATE or FLUSHDB of a server that other tests use. Register
+// its clean-up with t.Cleanup.
+//
+// The suite's clock starts at the real time, truncated to the millisecond,
+// and only moves forward, so a backend may derive relative TTLs from the
+// instants it is given. Expiry is tested by moving that clock, never by
+// sleeping. Concurrency rules (64 rotations racing from one refresh hash,
+// 32 logins racing against a session cap) run real goroutines against the
+// store; run the tests with -race.
+//
+// Each Run ends with a line such as
+//
+//	conformance: TestConformance/postgres: 36 rules ran, 36 passed
+//
+// logged through t.Logf.
+package conformance

@@ -1,0 +1,196 @@
+package conformance
+
+import (
+	"bytes"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/latchauth/latch/store"
+)
+
+var rotateRules = []rule{
+	{"rotate-replaces-hashes-and-remembers-spent", false, rotateReplaces},
+	{"rotate-wrong-hash-is-conflict", false, rotateConflict},
+	{"rotate-compare-and-swap-64-racers", false, rotateRace},
+	{"rotate-spent-hashes-bounded", false, rotateSpentBounded},
+	{"rotate-absent-is-not-found", false, rotateAbsent},
+}
+
+// rotation returns the Rotation a refresh at now makes in opaque mode.
+func rotation(old []byte, now time.Time, keep int) store.Rotation {
+	return store.Rotation{
+		Old:             old,
+		RefreshHash:     randomHash(),
+		SecretHash:      randomHash(),
+		AccessExpiresAt: now.Add(15 * time.Minute),
+		IdleUntil:       now.Add(time.Hour),
+		KeepSpent:       keep,
+	}
+}
+
+func rotateReplaces(t *testing.T, h *harness) {
+	start := h.clock.Now()
+	s := newSession("alice", start)
+	id := h.create(t, s, 0)
+	other := newSession("alice", start)
+	h.create(t, other, 0)
+
+	at := h.clock.Advance(10 * time.Minute)
+	r := rotation(bytes.Clone(s.RefreshHash), at, 5)
+	if err := h.s.Rotate(h.ctx, id, r, at); err != nil {
+		t.Fatalf("Rotate with the current hash: %v", err)
+	}
+	want := *s
+	want.ID = id
+	want.RefreshHash, want.SecretHash = r.RefreshHash, r.SecretHash
+	want.AccessExpiresAt, want.IdleUntil = r.AccessExpiresAt, r.IdleUntil
+	want.FreshUntil = time.Time{}
+	want.LastUsedAt, want.RotatedAt = at, at
+	want.Spent = [][]byte{s.RefreshHash}
+	sameSession(t, "Get after Rotate", h.get(t, id, at), &want)
+
+	// JWT modes rotate without an access secret.
+	at = h.clock.Advance(time.Minute)
+	r2 := store.Rotation{Old: r.RefreshHash, RefreshHash: randomHash(), IdleUntil: at.Add(time.Hour), KeepSpent: 5}
+	if err := h.s.Rotate(h.ctx, id, r2, at); err != nil {
+		t.Fatalf("second Rotate: %v", err)
+	}
+	want.RefreshHash, want.SecretHash = r2.RefreshHash, nil
+	want.AccessExpiresAt, want.IdleUntil = time.Time{}, r2.IdleUntil
+	want.LastUsedAt, want.RotatedAt = at, at
+	want.Spent = [][]byte{r.RefreshHash, s.RefreshHash}
+	sameSession(t, "Get after a second Rotate without an access secret", h.get(t, id, at), &want)
+
+	// The other session of the subject is untouched.
+	got := h.get(t, other.ID, at)
+	sameBytes(t, "another session's RefreshHash", got.RefreshHash, other.RefreshHash)
+	if len(got.Spent) != 0 {
+		t.Errorf("another session has %d spent hashes, want 0", len(got.Spent))
+	}
+}
+
+func rotateConflict(t *testing.T, h *harness) {
+	start := h.clock.Now()
+	s := newSession("alice", start)
+	id := h.create(t, s, 0)
+	other := newSession("bob", start)
+	h.create(t, other, 0)
+	at := h.clock.Advance(time.Minute)
+	r := rotation(s.RefreshHash, at, 5)
+	if err := h.s.Rotate(h.ctx, id, r, at); err != nil {
+		t.Fatalf("Rotate: %v", err)
+	}
+	after := h.get(t, id, at)
+
+	at = h.clock.Advance(time.Minute)
+	for _, c := range []struct {
+		name string
+		old  []byte
+	}{
+		{"a spent hash", s.RefreshHash},
+		{"a random hash", randomHash()},
+		{"another session's hash", other.RefreshHash},
+		{"the access hash", r.SecretHash},
+		{"an empty hash", nil},
+		{"a prefix of the current hash", r.RefreshHash[:16]},
+	} {
+		if err := h.s.Rotate(h.ctx, id, rotation(c.old, at, 5), at); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("Rotate with %s = %v, want store.ErrConflict", c.name, err)
+		}
+	}
+	sameSession(t, "Get after refused Rotates", h.get(t, id, at), after)
+}
+
+// rotateRace: 64 goroutines refresh with the same token at once; exactly
+// one may win, or a stolen refresh token could fork a session.
+func rotateRace(t *testing.T, h *harness) {
+	const racers = 64
+	start := h.clock.Now()
+	s := newSession("alice", start)
+	id := h.create(t, s, 0)
+	at := h.clock.Advance(time.Minute)
+
+	rs := make([]store.Rotation, racers)
+	errs := make([]error, racers)
+	for i := range rs {
+		rs[i] = rotation(bytes.Clone(s.RefreshHash), at, 5)
+	}
+	var wg sync.WaitGroup
+	begin := make(chan struct{})
+	for i := range racers {
+		wg.Go(func() {
+			<-begin
+			errs[i] = h.s.Rotate(h.ctx, id, rs[i], at)
+		})
+	}
+	close(begin)
+	wg.Wait()
+
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Errorf("racers %d and %d both won the rotation from one refresh hash", winner, i)
+		case err == nil:
+			winner = i
+		case !errors.Is(err, store.ErrConflict):
+			t.Errorf("racer %d: Rotate = %v, want nil or store.ErrConflict", i, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatalf("no racer won the rotation")
+	}
+	got := h.get(t, id, at)
+	sameBytes(t, "RefreshHash after the race", got.RefreshHash, rs[winner].RefreshHash)
+	sameBytes(t, "SecretHash after the race", got.SecretHash, rs[winner].SecretHash)
+	if len(got.Spent) != 1 || !bytes.Equal(got.Spent[0], s.RefreshHash) {
+		t.Errorf("Spent after the race holds %d hashes, want exactly the one raced from", len(got.Spent))
+	}
+}
+
+func rotateSpentBounded(t *testing.T, h *harness) {
+	for _, keep := range []int{3, 1, 0} {
+		s := newSession("alice", h.clock.Now())
+		id := h.create(t, s, 0)
+		hashes := [][]byte{s.RefreshHash}
+		for range 8 {
+			at := h.clock.Advance(time.Second)
+			r := rotation(hashes[len(hashes)-1], at, keep)
+			if err := h.s.Rotate(h.ctx, id, r, at); err != nil {
+				t.Fatalf("Rotate (KeepSpent %d): %v", keep, err)
+			}
+			hashes = append(hashes, r.RefreshHash)
+		}
+		got := h.get(t, id, h.clock.Now())
+		sameBytes(t, "RefreshHash after 8 rotations", got.RefreshHash, hashes[8])
+		if len(got.Spent) != keep {
+			t.Errorf("KeepSpent %d: %d spent hashes after 8 rotations, want %d", keep, len(got.Spent), keep)
+			continue
+		}
+		for i := range keep { // newest first
+			if !bytes.Equal(got.Spent[i], hashes[7-i]) {
+				t.Errorf("KeepSpent %d: Spent[%d] is not the hash spent %d rotation(s) ago", keep, i, i+1)
+			}
+		}
+	}
+}
+
+func rotateAbsent(t *testing.T, h *harness) {
+	now := h.clock.Now()
+	for _, id := range []string{store.NewID(), "", "not an id"} {
+		if err := h.s.Rotate(h.ctx, id, rotation(randomHash(), now, 5), now); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Rotate(%q) of an absent session = %v, want store.ErrNotFound", id, err)
+		}
+	}
+	s := newSession("alice", now)
+	id := h.create(t, s, 0)
+	if err := h.s.Revoke(h.ctx, "alice", id); err != nil {
+		t.Fatalf("Revoke: %v", err)
+	}
+	if err := h.s.Rotate(h.ctx, id, rotation(s.RefreshHash, now, 5), now); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Rotate of a revoked session with its current hash = %v, want store.ErrNotFound", err)
+	}
+	h.absent(t, id, now, "a revoked session after Rotate")
+}
