@@ -1,13 +1,23 @@
 # Every module of the repository is tied together by go.work, so one
-# package pattern reaches them all.
+# package pattern reaches them all. Narrow it on the command line:
+# make test PKGS=github.com/latchauth/latch/token/...
 PKGS      := github.com/latchauth/latch/...
 TESTFLAGS ?=
 
+# bash with pipefail, so a pipeline fails when any of its commands does.
+SHELL       := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+
 .PHONY: test vet fmt seed fuzz
 
-## test: run every test of every module
+## test: run every test of every module; besides go test's usual
+## output it shows each "testenv: ... unavailable" skip and each
+## "conformance: ..." summary (internal/cmd/testreport)
 test:
-	go test $(TESTFLAGS) $(PKGS)
+	@bin=$$(mktemp -d) && trap 'rm -rf "$$bin"' EXIT && \
+	go build -o "$$bin/testreport" ./internal/cmd/testreport && \
+	echo "go test -json $(TESTFLAGS) $(PKGS) | testreport" && \
+	go test -json $(TESTFLAGS) $(PKGS) | "$$bin/testreport"
 
 ## vet: go vet every module
 vet:
