@@ -15,11 +15,6 @@ import (
 	"github.com/latchauth/latch/store/memstore"
 )
 
-func TestMemstore(t *testing.T) {
-	conformance.Run(t, func(t *testing.T) store.Store { return memstore.New() },
-		conformance.WithWrites(func(s store.Store) int64 { return s.(*memstore.Store).Writes() }))
-}
-
 // flawed stores each break one clause of the contract, the way real
 // stores get it wrong. TestSuiteCatchesFlawedStores shows the suite fails
 // each one, on the rule that names its flaw.
