@@ -33,13 +33,17 @@ type app struct {
 // come after the app's own options, so tests can add a clock or a logger.
 func newApp(cfg latch.Config, dataDir string, opts ...latch.Option) (*app, error) {
 	d := newDataDir(dataDir)
-	if cfg.Store == "" {
-		cfg.Store = latch.StoreURL(d.storeURL())
-	}
 	a := &app{users: newUserTable(seedUsers()...)}
 	var err error
 	if a.keySource, err = signingKey(&cfg, d); err != nil {
 		return nil, err
+	}
+	if cfg.Store == "" { // after the key checks: a refused start writes nothing
+		u, err := d.storeURL()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Store = latch.StoreURL(u)
 	}
 	base := []latch.Option{
 		latch.WithIdentity(func(u *user) string { return u.subject() }),

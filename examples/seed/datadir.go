@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -20,7 +21,7 @@ const defaultDataDir = "latch-data"
 const secretFile = "jwt-secret"
 
 // dataDir is where the server keeps what must survive a restart: the
-// generated JWT secret, and later the SQLite database. Every path under it
+// SQLite database of sessions and the generated JWT secret. Every path under it
 // is made here, and the directory itself is created (mode 0700) only when
 // something is first written to it.
 type dataDir string
@@ -44,10 +45,23 @@ func (d dataDir) ensure() error {
 	return nil
 }
 
-// storeURL is the session store used when LATCH_STORE is unset. It is
-// memory: for now, so sessions end with the process; once the SQLite store
-// ships it becomes "sqlite:" + d.file("latch.db").
-func (d dataDir) storeURL() string { return "memory:" }
+// sessionsFile is the name of the SQLite database in the data directory.
+const sessionsFile = "sessions.db"
+
+// storeURL is the session store used when LATCH_STORE is unset: an SQLite
+// file in d, so sessions survive a restart. It creates d if need be, since
+// SQLite creates the file but not its directory.
+func (d dataDir) storeURL() (string, error) {
+	if err := d.ensure(); err != nil {
+		return "", err
+	}
+	abs, err := filepath.Abs(d.file(sessionsFile))
+	if err != nil {
+		return "", fmt.Errorf("data directory: %w", err)
+	}
+	// Built as a URL, so that any character of the path survives.
+	return (&url.URL{Scheme: "sqlite", Path: filepath.ToSlash(abs)}).String(), nil
+}
 
 // jwtSecret returns the base64 HMAC secret kept in d, generating size
 // random bytes on first use. The file is written whole or not at all (a temporary

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -175,7 +176,9 @@ func TestJWTSecretFileRefused(t *testing.T) {
 	}
 }
 
-func TestDataDirOnlyWhenNeeded(t *testing.T) {
+// TestSecretOnlyWhenNeeded: the data directory always holds the sessions,
+// but a JWT secret is generated only when a JWT mode has no key.
+func TestSecretOnlyWhenNeeded(t *testing.T) {
 	cases := []struct {
 		name string
 		cfg  latch.Config
@@ -192,10 +195,18 @@ func TestDataDirOnlyWhenNeeded(t *testing.T) {
 			if a.keySource != c.key {
 				t.Errorf("key source %q, want %q", a.keySource, c.key)
 			}
-			if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
-				t.Errorf("the data directory was created (%v)", err)
+			if _, err := os.Stat(filepath.Join(dir, secretFile)); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("a JWT secret was generated (%v)", err)
 			}
+			checkPerm(t, dir, 0o700)
 		})
+	}
+
+	// With another store configured, nothing is written at all.
+	dir := filepath.Join(t.TempDir(), "data")
+	startApp(t, latch.Config{Mode: latch.ModeOpaque, Store: "memory:"}, dir)
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the data directory was created for a memory: store (%v)", err)
 	}
 }
 
@@ -232,7 +243,66 @@ func TestNewDataDir(t *testing.T) {
 	if got := newDataDir("/var/lib/seed"); got.file(secretFile) != filepath.Join("/var/lib/seed", "jwt-secret") {
 		t.Errorf("file() = %q", got.file(secretFile))
 	}
-	if got := newDataDir("").storeURL(); got != "memory:" {
-		t.Errorf("storeURL() = %q, want memory:", got)
+	dir := filepath.Join(t.TempDir(), "data #1?")
+	got, err := newDataDir(dir).storeURL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(got)
+	if err != nil || u.Scheme != "sqlite" || u.Path != filepath.ToSlash(filepath.Join(dir, sessionsFile)) {
+		t.Errorf("storeURL() = %q (%v), want an sqlite: URL of %s", got, err, filepath.Join(dir, sessionsFile))
+	}
+	checkPerm(t, dir, 0o700)
+}
+
+// TestSessionsSurviveRestart: with no LATCH_STORE the sessions live in an
+// SQLite file in the data directory, so a restart logs nobody out, and a
+// revocation made before it stays made.
+func TestSessionsSurviveRestart(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "data")
+			cfg := latch.Config{Mode: mode}
+			restart := func() (*app, string) {
+				a, srv := startApp(t, cfg, dir)
+				return a, srv.URL
+			}
+			a, base := restart()
+			laptop, phone := loginAt(t, base), loginAt(t, base)
+			a.Close()
+
+			a, base = restart()
+			if _, err := os.Stat(filepath.Join(dir, sessionsFile)); err != nil {
+				t.Fatalf("no sessions file in the data directory: %v", err)
+			}
+			get := func(path, tok string) *response {
+				return send(t, http.DefaultClient, base, request{method: "GET", path: path, token: tok})
+			}
+			get("/protected", laptop.AccessToken).check(t, want{200, "", `{"logged_in_as":"1"}`})
+			get("/sessions", phone.AccessToken).check(t, want{status: 200})
+			r := send(t, http.DefaultClient, base, request{method: "POST", path: "/refresh", token: laptop.RefreshToken})
+			r.check(t, want{status: 200})
+			var fresh tokens
+			if err := json.Unmarshal(r.body, &fresh); err != nil {
+				t.Fatal(err)
+			}
+			send(t, http.DefaultClient, base, request{method: "POST", path: "/logout", token: phone.AccessToken}).check(t, want{status: 200})
+			a.Close()
+
+			_, base = restart()
+			get = func(path, tok string) *response {
+				return send(t, http.DefaultClient, base, request{method: "GET", path: path, token: tok})
+			}
+			// The logged-out phone stays logged out: its session is gone.
+			get("/sessions", phone.AccessToken).check(t, want{401, invalidToken("Session has ended"), sessionEnded})
+			send(t, http.DefaultClient, base, request{method: "POST", path: "/refresh", token: phone.RefreshToken}).
+				check(t, want{401, invalidToken("Session has ended"), sessionEnded})
+			if mode == latch.ModeOpaque {
+				get("/protected", phone.AccessToken).check(t, want{401, invalidToken("Session has ended"), sessionEnded})
+			}
+			// The laptop's refreshed session carries on.
+			get("/protected", fresh.AccessToken).check(t, want{200, "", `{"logged_in_as":"1"}`})
+			get("/sessions", fresh.AccessToken).check(t, want{status: 200})
+		})
 	}
 }

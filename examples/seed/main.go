@@ -8,8 +8,10 @@
 // (see latch.ConfigFromEnv) and, besides them:
 //
 //	LATCH_ADDR      address to listen on (default 127.0.0.1:8080)
-//	LATCH_DATA_DIR  where the generated JWT secret is kept (default
-//	                latch-data in the working directory, created 0700)
+//	LATCH_DATA_DIR  where the sessions (an SQLite file, unless LATCH_STORE
+//	                names another store) and the generated JWT secret are
+//	                kept (default latch-data in the working directory,
+//	                created 0700)
 //
 // See README.md for a curl session.
 package main
@@ -27,6 +29,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	_ "github.com/latchauth/latch/store/sqlstore" // registers sqlite:, postgres://, mysql://
 )
 
 // defaultAddr is the listening address when LATCH_ADDR is unset: loopback

@@ -60,15 +60,23 @@ func TestStartupRefusesWeakSecret(t *testing.T) {
 }
 
 func TestStartupHidesStorePassword(t *testing.T) {
-	clearLatchEnv(t)
-	t.Setenv("LATCH_STORE", "postgres://latch:hunter2@db.internal/latch")
-	t.Setenv("LATCH_ADDR", "127.0.0.1:0")
-	_, err := start(slog.New(slog.DiscardHandler))
-	if err == nil {
-		t.Fatal("started with a store that is not linked in")
-	}
-	if strings.Contains(err.Error(), "hunter2") {
-		t.Errorf("error %q shows the store password", err)
+	for name, u := range map[string]string{
+		"store not linked in": "redis://:hunter2@cache.internal:6379/0",
+		"dead address":        "postgres://latch:hunter2@127.0.0.1:1/latch?sslmode=disable&connect_timeout=2",
+		"mysql dead address":  "mysql://latch:hunter2@127.0.0.1:1/latch?timeout=2s",
+	} {
+		t.Run(name, func(t *testing.T) {
+			clearLatchEnv(t)
+			t.Setenv("LATCH_STORE", u)
+			t.Setenv("LATCH_ADDR", "127.0.0.1:0")
+			_, err := start(slog.New(slog.DiscardHandler))
+			if err == nil {
+				t.Fatal("started with a store that cannot open")
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error %q shows the store password", err)
+			}
+		})
 	}
 }
 
@@ -107,7 +115,7 @@ func TestServeAndShutDown(t *testing.T) {
 	addr := s.ln.Addr().String()
 	t.Run("one startup line", func(t *testing.T) {
 		line := logs.String()
-		want := `msg="seed: listening" mode=jwt addr=http://` + addr + ` store=memory jwt_key="` +
+		want := `msg="seed: listening" mode=jwt addr=http://` + addr + ` store=sqlite jwt_key="` +
 			filepath.Join(dir, secretFile) + ` (generated)"` + "\n"
 		if !strings.HasSuffix(line, want) || strings.Count(line, "\n") != 1 {
 			t.Errorf("startup line %q, want one line ending %q", line, want)

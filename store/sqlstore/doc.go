@@ -1,0 +1,131 @@
+// Package sqlstore is a store.Store in PostgreSQL, MySQL/MariaDB or
+// SQLite, through jmoiron/sqlx: lib/pq (or pgx) for PostgreSQL,
+// go-sql-driver/mysql for MySQL and MariaDB, and modernc.org/sqlite (pure
+// Go, no cgo) for SQLite.
+//
+// # Use
+//
+// An application that owns a *sqlx.DB calls New, then Migrate once at
+// start-up:
+//
+//	s, err := sqlstore.New(db, sqlstore.WithErrorHook(report))
+//	…
+//	defer s.Close() // stops the sweeper; db stays open
+//	err = s.Migrate(ctx)
+//
+// The dialect follows db.DriverName(). New runs no query and never
+// migrates; the Store never closes db. Importing the package also
+// registers the sqlite, postgres, postgresql and mysql URL schemes with
+// store.Open (LATCH_STORE=sqlite:latch.db, say): see Open. A store opened
+// by URL migrates on open and owns, and closes, its pool.
+//
+// # Schema
+//
+// One table, <prefix>sessions (prefix "latch_" by default, see
+// WithTablePrefix), keyed by the session id; on PostgreSQL and MySQL a
+// second one, <prefix>subject_locks, with one row per subject that logged
+// in under a session cap; and <prefix>schema_migrations. docs/stores.md in
+// the repository gives the columns per dialect. Choices that matter:
+//
+//   - ids are compared case-sensitively and ordered byte-wise (PostgreSQL
+//     COLLATE "C", MySQL ascii_bin, SQLite BINARY): two base62 ids may
+//     differ only in case.
+//   - subjects are compared byte for byte: a case-insensitive or PAD SPACE
+//     collation would let "Alice", "alice" and "alice " share sessions.
+//     MySQL keeps them (and the device fields) as VARBINARY(1024), which
+//     also keeps the (subject, created_at, id) index key at 1054 bytes,
+//     under InnoDB's 3072 even for 1 KiB subjects; a utf8mb4 VARCHAR(1024)
+//     would need 4096. PostgreSQL keeps device fields as BYTEA, so a user
+//     agent that is not UTF-8 is stored as sent rather than failing the
+//     login.
+//   - times are BIGINT Unix milliseconds, the zero time.Time as 0 (so an
+//     instant exactly at the Unix epoch reads back as the zero time). Every
+//     driver reads an integer the same way whatever the DSN says
+//     (parseTime, loc, _time_format), and liveness checks are integer
+//     comparisons on indexed columns. now is rounded down to the
+//     millisecond, which gives the same decisions as comparing exact
+//     instants, since stored times are whole milliseconds.
+//   - spent refresh hashes are one ASCII column of fixed-width hex entries,
+//     newest first, so Rotate prepends and truncates inside its single
+//     UPDATE (SQLite's || concatenates BLOBs as text, hence hex).
+//   - claims are JSON text; hashes are bytes, at most store.HashLen.
+//
+// Values beyond package store's limits (a subject that is not UTF-8 or
+// longer than 1 KiB, say) are refused with ErrInvalid before any query, so
+// no database truncates or rejects them halfway.
+//
+// # Atomic steps
+//
+// Every method is one statement, except where noted, and each statement
+// uses the caller's context.
+//
+//   - Get is one primary-key SELECT with the liveness condition.
+//   - Touch is one conditional UPDATE (id, live, last use at least every
+//     ago); only if it changes nothing does a SELECT tell a throttled
+//     touch (nil) from a dead session (store.ErrNotFound).
+//   - Rotate is one conditional UPDATE … WHERE id = ? AND refresh_hash = ?
+//     AND live. PostgreSQL (READ COMMITTED) and InnoDB lock the row and
+//     re-evaluate the condition against the latest committed version
+//     before writing, and SQLite runs writers one at a time, so of
+//     concurrent rotations from one hash exactly one changes the row and
+//     the rest see a hash that no longer matches. Only then does a SELECT
+//     tell store.ErrConflict from store.ErrNotFound. (MySQL reports changed
+//     rows, not matched ones; the follow-up treats "live and still equal to
+//     Old" as the success of an UPDATE that rewrote identical values.)
+//   - Create with max > 0 is one transaction: lock the subject, insert,
+//     delete the subject's other sessions dead at CreatedAt, read the live
+//     others newest first and delete those beyond max-1. The lock
+//     serializes capped logins of one subject, and readers see the
+//     insertion and the evictions together at commit, so no interleaving
+//     ever shows more than max. PostgreSQL: INSERT … ON CONFLICT DO UPDATE
+//     on <prefix>subject_locks, which leaves the row locked whether it
+//     inserted or updated, in a READ COMMITTED transaction so later
+//     statements see what the previous holder committed. MySQL: INSERT …
+//     ON DUPLICATE KEY UPDATE logins = logins + 1 (a real change, hence an
+//     exclusive row lock), READ COMMITTED. The lock is taken by that one
+//     statement, so a lock row deleted by hand at any moment cannot let two
+//     logins in together. SQLite: the insert is the transaction's first
+//     statement and takes the database's write lock. Deadlocks and
+//     serialization failures (PostgreSQL 40001/40P01, MySQL 1213, SQLite
+//     BUSY/LOCKED) rerun the transaction, up to 20 times with jittered
+//     back-off. With max <= 0, Create is one INSERT.
+//   - Revoke is DELETE … WHERE id = ? AND subject = ?; RevokeSubject is
+//     one DELETE … WHERE subject = ? AND id <> ?, its RowsAffected the
+//     count; List is one SELECT ordered by created_at DESC, id ASC.
+//
+// # Migrations
+//
+// Migrate applies the versioned SQL files embedded per dialect
+// (migrations/<dialect>/NNNN_name.sql, table prefix substituted), records
+// each in <prefix>schema_migrations, and skips those recorded: it is
+// idempotent. Concurrent migrators (two processes starting at once) take
+// turns: PostgreSQL under pg_advisory_xact_lock inside one READ COMMITTED
+// transaction that also holds the DDL (transactional there); MySQL under
+// GET_LOCK on one connection (DDL commits implicitly there, so every
+// statement is idempotent on its own and a run cut short is finished by
+// the next); SQLite in one BEGIN IMMEDIATE transaction.
+//
+// # Sweeper
+//
+// Dead sessions read as absent at once; deleting their rows only frees
+// space. Unless WithSweepInterval(0), New starts a goroutine that calls
+// Sweep every interval (10 minutes by default) with the time from
+// WithClock, deleting at most 1000 rows per statement. Its errors go to
+// WithErrorHook, never to the standard logger. Close stops it and waits.
+// The first sweep runs one interval after New, so migrate before then.
+// <prefix>subject_locks is not swept: it holds one small row per subject
+// that ever logged in under a cap, like a users table; deleting rows of
+// subjects without sessions by hand is safe at any time.
+//
+// # SQLite
+//
+// SQLite has one writer at a time. Writers on other connections must wait
+// for it, which needs busy_timeout on every connection of the pool: pass
+// _pragma=busy_timeout(5000) in the modernc.org/sqlite DSN (and
+// _pragma=journal_mode(WAL) so readers do not block the writer), or limit
+// the pool to one connection. Without a busy timeout, concurrent writes
+// fail with "database is locked" (Create retries a few times; the other
+// methods return the error). Open sets both pragmas. A ":memory:"
+// database exists per connection, so use it only with one connection
+// (Open's sqlite::memory: does that).
+package sqlstore

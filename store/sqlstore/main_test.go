@@ -1,0 +1,139 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/latchauth/latch/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// backend is one database the tests run against.
+type backend struct {
+	name   string // the subtest name: postgres, mysql, sqlite
+	driver string
+	// dsn returns the data source of a database for t: a server from
+	// testenv (shared, hence the table prefixes), or a file of its own.
+	dsn func(t *testing.T) string
+	// dead returns a data source that cannot be reached.
+	dead func(t *testing.T) string
+}
+
+var backends = []backend{
+	{
+		name: "postgres", driver: "postgres",
+		dsn:  func(t *testing.T) string { return testenv.PostgresDSN(t) },
+		dead: func(*testing.T) string { return "postgres://latch@127.0.0.1:1/none?sslmode=disable&connect_timeout=2" },
+	},
+	{
+		name: "mysql", driver: "mysql",
+		dsn:  func(t *testing.T) string { return testenv.MySQLDSN(t) },
+		dead: func(*testing.T) string { return "latch@tcp(127.0.0.1:1)/none?timeout=2s" },
+	},
+	{
+		name: "sqlite", driver: "sqlite",
+		dsn: func(t *testing.T) string {
+			return filepath.Join(t.TempDir(), "latch.db") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
+		},
+		dead: func(t *testing.T) string {
+			return filepath.Join(t.TempDir(), "no", "such", "dir", "latch.db")
+		},
+	},
+}
+
+// eachBackend runs f as one subtest per backend, named after it.
+func eachBackend(t *testing.T, f func(t *testing.T, b backend)) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) { f(t, b) })
+	}
+}
+
+// openDB opens a pool on b, closed when t ends.
+func openDB(t *testing.T, b backend) *sqlx.DB {
+	t.Helper()
+	return openDSN(t, b, b.dsn(t))
+}
+
+// openDSN opens a pool on dsn of b's driver, closed when t ends.
+func openDSN(t *testing.T, b backend, dsn string) *sqlx.DB {
+	t.Helper()
+	db, err := sqlx.Open(b.driver, dsn)
+	if err != nil {
+		t.Fatalf("open %s: %v", b.name, err)
+	}
+	// The servers are shared with other test packages: stay well under
+	// their connection limits.
+	db.SetMaxOpenConns(16)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// randomPrefix returns a table prefix no other test uses.
+func randomPrefix() string {
+	var b [4]byte
+	rand.Read(b[:])
+	return "t" + hex.EncodeToString(b[:]) + "_"
+}
+
+// newStore returns a migrated Store on db with a fresh table prefix; when
+// t ends it is closed and its tables are dropped.
+func newStore(t *testing.T, db *sqlx.DB, opts ...Option) *Store {
+	t.Helper()
+	prefix := randomPrefix()
+	opts = append([]Option{WithTablePrefix(prefix), WithSweepInterval(0)}, opts...)
+	s, err := New(db, opts...)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { dropTables(t, db, prefix) })
+	t.Cleanup(func() { s.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	return s
+}
+
+// dropTables drops the tables of prefix, and nothing else.
+func dropTables(t *testing.T, db *sqlx.DB, prefix string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, table := range []string{"sessions", "subject_locks", "schema_migrations"} {
+		if _, err := db.ExecContext(ctx, "DROP TABLE IF EXISTS "+prefix+table); err != nil {
+			t.Errorf("drop %s%s: %v", prefix, table, err)
+		}
+	}
+}
+
+// count returns how many rows the query counts.
+func count(t *testing.T, db *sqlx.DB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRowx(db.Rebind(query), args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+func dialectFor(b backend) dialect {
+	d, err := dialectOf(b.driver)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+func isCanceled(err error) bool { return errors.Is(err, context.Canceled) }
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -1,0 +1,137 @@
+package sqlstore
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/latchauth/latch/store"
+)
+
+func TestMigrate(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		want, err := migrations(dialectFor(b), "x_")
+		if err != nil || len(want) == 0 {
+			t.Fatalf("embedded migrations: %d, %v", len(want), err)
+		}
+
+		t.Run("records-versions-and-is-idempotent", func(t *testing.T) {
+			db := openDB(t, b)
+			s := newStore(t, db) // migrated once
+			ctx := context.Background()
+			for range 2 {
+				if err := s.Migrate(ctx); err != nil {
+					t.Fatalf("Migrate again: %v", err)
+				}
+			}
+			var versions []int64
+			if err := db.Select(&versions, "SELECT version FROM "+s.prefix+"schema_migrations ORDER BY version"); err != nil {
+				t.Fatal(err)
+			}
+			if len(versions) != len(want) || versions[len(versions)-1] != want[len(want)-1].version {
+				t.Errorf("schema_migrations holds %v, want versions 1..%d", versions, want[len(want)-1].version)
+			}
+			if n := count(t, db, "SELECT COUNT(*) FROM "+s.prefix+"sessions"); n != 0 {
+				t.Errorf("a new sessions table holds %d rows", n)
+			}
+		})
+
+		t.Run("newer-versions-left-alone", func(t *testing.T) {
+			db := openDB(t, b)
+			s := newStore(t, db)
+			db.MustExec(db.Rebind("INSERT INTO "+s.prefix+"schema_migrations (version, name, applied_at) VALUES (?, ?, ?)"), 9999, "from_the_future", 0)
+			if err := s.Migrate(context.Background()); err != nil {
+				t.Fatalf("Migrate with a newer version recorded: %v", err)
+			}
+			if n := count(t, db, "SELECT COUNT(*) FROM "+s.prefix+"schema_migrations"); n != len(want)+1 {
+				t.Errorf("schema_migrations holds %d rows, want %d", n, len(want)+1)
+			}
+		})
+
+		// Two processes starting at once: two pools, four migrators each.
+		t.Run("concurrent-migrators", func(t *testing.T) {
+			dsn := b.dsn(t)
+			pools := []*Store{}
+			prefix := randomPrefix()
+			for range 2 {
+				db := openDSN(t, b, dsn)
+				t.Cleanup(func() { dropTables(t, db, prefix) })
+				for range 4 {
+					s, err := New(db, WithTablePrefix(prefix), WithSweepInterval(0))
+					if err != nil {
+						t.Fatal(err)
+					}
+					pools = append(pools, s)
+				}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			errs := make([]error, len(pools))
+			var wg sync.WaitGroup
+			begin := make(chan struct{})
+			for i, s := range pools {
+				wg.Go(func() {
+					<-begin
+					errs[i] = s.Migrate(ctx)
+				})
+			}
+			close(begin)
+			wg.Wait()
+			for i, err := range errs {
+				if err != nil {
+					t.Errorf("migrator %d: %v", i, err)
+				}
+			}
+			db := pools[0].db
+			if n := count(t, db, "SELECT COUNT(*) FROM "+prefix+"schema_migrations"); n != len(want) {
+				t.Errorf("schema_migrations holds %d rows after concurrent migrations, want %d", n, len(want))
+			}
+			// The schema works from both pools.
+			now := time.Now()
+			sess := &store.Session{Subject: "alice", RefreshHash: []byte("r"), CreatedAt: now, IdleUntil: now.Add(time.Hour), ExpiresAt: now.Add(time.Hour)}
+			if err := pools[0].Create(ctx, sess, 1); err != nil {
+				t.Fatalf("Create after concurrent migrations: %v", err)
+			}
+			if _, err := pools[len(pools)-1].Get(ctx, sess.ID, now); err != nil {
+				t.Fatalf("Get from the other pool: %v", err)
+			}
+		})
+
+		t.Run("done-context", func(t *testing.T) {
+			s, err := New(openDB(t, b), WithTablePrefix(randomPrefix()), WithSweepInterval(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			if err := s.Migrate(ctx); !isCanceled(err) {
+				t.Errorf("Migrate with a canceled context = %v, want context.Canceled", err)
+			}
+		})
+	})
+}
+
+func TestMigrationFiles(t *testing.T) {
+	for _, d := range []dialect{postgres, mysqlDialect, sqlite} {
+		ms, err := migrations(d, "p_")
+		if err != nil {
+			t.Fatalf("%s: %v", d, err)
+		}
+		for i, m := range ms {
+			if m.version != int64(i+1) {
+				t.Errorf("%s: migration %d has version %d: versions must run 1, 2, 3…", d, i, m.version)
+			}
+			if len(m.stmts) == 0 {
+				t.Errorf("%s: migration %d has no statement", d, m.version)
+			}
+			for _, st := range m.stmts {
+				for _, bad := range []string{"{prefix}", ";"} {
+					if contains(st, bad) {
+						t.Errorf("%s: migration %d statement holds %q:\n%s", d, m.version, bad, st)
+					}
+				}
+			}
+		}
+	}
+}

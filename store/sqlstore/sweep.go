@@ -1,0 +1,82 @@
+package sqlstore
+
+import (
+	"context"
+	"time"
+)
+
+// sweepBatch bounds the rows one DELETE of Sweep removes, so a sweep
+// never holds locks on a large part of the table or grows one huge
+// transaction log entry.
+const sweepBatch = 1000
+
+// Sweep deletes the sessions that are not live at now, in batches of at
+// most 1000 rows per statement, and returns how many it deleted. Dead
+// sessions already read as absent: Sweep only frees space. The sweeper
+// goroutine calls it with the Store's clock; applications that turned the
+// sweeper off (WithSweepInterval(0)) may call it themselves. Pass the real
+// time (or earlier): a now in the future would delete sessions that are
+// still live.
+func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
+	const op = "sweep"
+	if err := ctxErr(ctx, op); err != nil {
+		return 0, err
+	}
+	t := ms(now)
+	total := 0
+	for _, q := range []string{s.q.sweepIdle, s.q.sweepExpired} {
+		for {
+			res, err := s.exec(ctx, q, t, s.batch)
+			if err != nil {
+				return total, wrap(ctx, op, err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return total, wrap(ctx, op, err)
+			}
+			total += int(n)
+			if n > 0 {
+				s.writes.Add(1)
+			}
+			if n < int64(s.batch) {
+				break
+			}
+			if err := ctxErr(ctx, op); err != nil {
+				return total, err
+			}
+		}
+	}
+	return total, nil
+}
+
+// startSweeper starts the sweeper goroutine unless the interval is 0.
+func (s *Store) startSweeper() {
+	if s.every <= 0 {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stop, s.done = cancel, make(chan struct{})
+	go func() {
+		defer close(s.done)
+		tick := time.NewTicker(s.every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			// A sweep may take one interval, and at least a minute: a
+			// slow sweep delays the next tick rather than piling up.
+			sctx, scancel := context.WithTimeout(ctx, max(s.every, time.Minute))
+			_, err := s.Sweep(sctx, s.clock())
+			scancel()
+			if ctx.Err() != nil {
+				return // Close interrupted the sweep: not an error to report
+			}
+			if err != nil && s.hook != nil {
+				s.hook(err)
+			}
+		}
+	}()
+}

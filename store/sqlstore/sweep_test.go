@@ -1,0 +1,151 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/latchauth/latch/store"
+)
+
+// seedSweep creates, at base, live sessions and sessions that are dead at
+// base+2h (idle-expired, and past an absolute expiry earlier than their
+// idle expiry), and returns their counts.
+func seedSweep(t *testing.T, s *Store, base time.Time) (live, dead int) {
+	t.Helper()
+	ctx := context.Background()
+	add := func(idle, exp time.Duration) {
+		x := &store.Session{Subject: "alice", RefreshHash: []byte("r"), CreatedAt: base, IdleUntil: base.Add(idle), ExpiresAt: base.Add(exp)}
+		if err := s.Create(ctx, x, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 7 {
+		add(time.Hour, 24*time.Hour) // idle-expired
+	}
+	for range 3 {
+		add(3*time.Hour, time.Hour) // expired, idle later
+	}
+	for range 4 {
+		add(3*time.Hour, 24*time.Hour) // live
+	}
+	return 4, 10
+}
+
+func TestSweep(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		db := openDB(t, b)
+		ctx := context.Background()
+
+		t.Run("deletes-dead-rows-in-batches", func(t *testing.T) {
+			s := newStore(t, db)
+			s.batch = 3 // several batches of each kind
+			base := time.Now().Truncate(time.Millisecond)
+			live, dead := seedSweep(t, s, base)
+			n, err := s.Sweep(ctx, base.Add(2*time.Hour))
+			if err != nil || n != dead {
+				t.Fatalf("Sweep = %d, %v; want %d, nil", n, err, dead)
+			}
+			if got := count(t, db, "SELECT COUNT(*) FROM "+s.prefix+"sessions"); got != live {
+				t.Errorf("%d rows after Sweep, want %d", got, live)
+			}
+			if n, err := s.Sweep(ctx, base.Add(2*time.Hour)); err != nil || n != 0 {
+				t.Errorf("second Sweep = %d, %v; want 0, nil", n, err)
+			}
+		})
+
+		t.Run("sweeper-runs-and-close-stops-it", func(t *testing.T) {
+			base := time.Now().Truncate(time.Millisecond)
+			m := newStore(t, db) // migrated, no sweeper
+			live, _ := seedSweep(t, m, base)
+			s, err := New(db, WithTablePrefix(m.prefix), WithSweepInterval(5*time.Millisecond),
+				WithClock(func() time.Time { return base.Add(2 * time.Hour) }),
+				WithErrorHook(func(err error) { t.Errorf("sweeper error: %v", err) }))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			deadline := time.Now().Add(20 * time.Second)
+			for count(t, db, "SELECT COUNT(*) FROM "+m.prefix+"sessions") != live {
+				if time.Now().After(deadline) {
+					t.Fatal("the sweeper did not delete the dead sessions")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			select {
+			case <-s.done:
+			default:
+				t.Fatal("Close returned before the sweeper stopped")
+			}
+			if err := s.Close(); err != nil {
+				t.Errorf("second Close: %v", err)
+			}
+			// The pool passed to New stays open.
+			if err := db.PingContext(ctx); err != nil {
+				t.Errorf("the db after Close: %v", err)
+			}
+		})
+
+		t.Run("errors-go-to-the-hook", func(t *testing.T) {
+			var calls atomic.Int64
+			got := make(chan error, 1)
+			// Not migrated: every sweep fails on the missing table.
+			s, err := New(db, WithTablePrefix(randomPrefix()), WithSweepInterval(5*time.Millisecond),
+				WithErrorHook(func(err error) {
+					calls.Add(1)
+					select {
+					case got <- err:
+					default:
+					}
+				}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			select {
+			case err := <-got:
+				if err == nil || errors.Is(err, store.ErrNotFound) {
+					t.Errorf("hook got %v", err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("the hook was never called")
+			}
+			s.Close()
+			n := calls.Load()
+			time.Sleep(50 * time.Millisecond)
+			if calls.Load() != n {
+				t.Error("the hook was called after Close")
+			}
+		})
+
+		t.Run("interval-0-starts-nothing", func(t *testing.T) {
+			s := newStore(t, db, WithSweepInterval(0), WithErrorHook(func(err error) { t.Errorf("hook: %v", err) }))
+			if s.stop != nil || s.done != nil {
+				t.Fatal("a sweeper started with interval 0")
+			}
+			base := time.Now().Add(-3 * time.Hour).Truncate(time.Millisecond)
+			live, dead := seedSweep(t, s, base)
+			time.Sleep(30 * time.Millisecond)
+			if got := count(t, db, "SELECT COUNT(*) FROM "+s.prefix+"sessions"); got != live+dead {
+				t.Errorf("%d rows, want all %d: something swept", got, live+dead)
+			}
+			if err := s.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		})
+
+		t.Run("done-context", func(t *testing.T) {
+			s := newStore(t, db)
+			c, cancel := context.WithCancel(ctx)
+			cancel()
+			if _, err := s.Sweep(c, time.Now()); !isCanceled(err) {
+				t.Errorf("Sweep with a canceled context = %v", err)
+			}
+		})
+	})
+}
