@@ -114,6 +114,18 @@ func kindOf(err error) *kind {
 	return nil
 }
 
+// Kind returns the most specific of the Err values above that err
+// matches (ErrTokenExpired for an expired token, ErrForbidden for a
+// Forbidden refusal), or nil for an error latch did not make. Framework
+// adapters use it to tell latch's refusals, which WriteError answers, from
+// the application's own errors.
+func Kind(err error) error {
+	if k := kindOf(err); k != nil {
+		return k
+	}
+	return nil
+}
+
 // Forbidden returns an error that a guard uses to refuse a request with a
 // message of its own: the default responder answers 403 with {"msg": msg}
 // and WWW-Authenticate error="insufficient_scope". The message is shown to

@@ -1,0 +1,147 @@
+package latchecho_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/adapters/latchecho"
+)
+
+// get sends GET path to h with a bearer token ("" for none) and prints
+// the answer.
+func get(h http.Handler, path, token string) {
+	r := httptest.NewRequest("GET", path, nil)
+	if token != "" {
+		r.Header.Set("Authorization", "Bearer "+token)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	fmt.Printf("%d %s", rec.Code, rec.Body)
+}
+
+func ExampleRequired() {
+	auth, err := latch.New(latch.Config{Mode: latch.ModeOpaque})
+	if err != nil {
+		panic(err)
+	}
+	defer auth.Close()
+
+	e := echo.New()
+	e.GET("/protected", func(c echo.Context) error {
+		p, _ := latchecho.Principal(c)
+		return c.JSON(http.StatusOK, echo.Map{"logged_in_as": p.Subject})
+	}, latchecho.Required(auth))
+
+	tokens, _ := auth.Login(context.Background(), "alice", latch.LoginOptions{})
+	get(e, "/protected", tokens.AccessToken)
+	get(e, "/protected", "")
+	// Output:
+	// 200 {"logged_in_as":"alice"}
+	// 401 {"msg":"Missing authorization token"}
+}
+
+func ExampleUser() {
+	type account struct{ Name string }
+	auth, err := latch.New(latch.Config{Mode: latch.ModeOpaque},
+		latch.WithUserLoader(func(_ context.Context, p *latch.Principal) (*account, error) {
+			return &account{Name: "Alice (" + p.Subject + ")"}, nil
+		}))
+	if err != nil {
+		panic(err)
+	}
+	defer auth.Close()
+
+	e := echo.New()
+	e.GET("/who_am_i", func(c echo.Context) error {
+		u, _ := latchecho.User[*account](c)
+		return c.String(http.StatusOK, u.Name)
+	}, latchecho.Required(auth))
+
+	tokens, _ := auth.Login(context.Background(), "alice", latch.LoginOptions{})
+	get(e, "/who_am_i", tokens.AccessToken)
+	// Output: 200 Alice (alice)
+}
+
+func ExampleRequire() {
+	auth, err := latch.New(latch.Config{Mode: latch.ModeOpaque})
+	if err != nil {
+		panic(err)
+	}
+	defer auth.Close()
+	adminOnly := func(_ *http.Request, p *latch.Principal) error {
+		if p.Claims["is_administrator"] == true {
+			return nil
+		}
+		return latch.Forbidden("Admins only!")
+	}
+
+	e := echo.New()
+	admin := e.Group("/admin", latchecho.Require(auth, adminOnly))
+	admin.GET("", func(c echo.Context) error { return c.JSON(http.StatusOK, echo.Map{"foo": "bar"}) })
+
+	tokens, _ := auth.Login(context.Background(), "alice", latch.LoginOptions{})
+	get(e, "/admin", tokens.AccessToken)
+	// Output: 403 {"msg":"Admins only!"}
+}
+
+// With ErrorHandler, handlers return latch's errors as they are and get
+// latch's answers; other errors go to echo's handler.
+func ExampleErrorHandler() {
+	auth, err := latch.New(latch.Config{Mode: latch.ModeOpaque})
+	if err != nil {
+		panic(err)
+	}
+	defer auth.Close()
+
+	e := echo.New()
+	e.HTTPErrorHandler = latchecho.ErrorHandler(auth, e.DefaultHTTPErrorHandler)
+	e.DELETE("/sessions/:id", func(c echo.Context) error {
+		p, _ := latchecho.Principal(c)
+		if err := auth.RevokeSession(c.Request().Context(), p.Subject, c.Param("id")); err != nil {
+			return err // ErrSessionNotFound: 404
+		}
+		return c.JSON(http.StatusOK, echo.Map{"msg": "Session revoked"})
+	}, latchecho.SessionRequired(auth))
+
+	tokens, _ := auth.Login(context.Background(), "alice", latch.LoginOptions{})
+	r := httptest.NewRequest("DELETE", "/sessions/nope", nil)
+	r.Header.Set("Authorization", "Bearer "+tokens.AccessToken)
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, r)
+	fmt.Printf("%d %s", rec.Code, rec.Body)
+	get(e, "/nowhere", "")
+	// Output:
+	// 404 {"msg":"Session not found"}
+	// 404 {"message":"Not Found"}
+}
+
+// The error handler gets an *Error for a refusal, after latch has answered
+// it; errors.Is matches latch's kinds.
+func ExampleError() {
+	auth, err := latch.New(latch.Config{Mode: latch.ModeOpaque})
+	if err != nil {
+		panic(err)
+	}
+	defer auth.Close()
+
+	e := echo.New()
+	e.HTTPErrorHandler = func(err error, c echo.Context) {
+		var le *latchecho.Error
+		if errors.As(err, &le) {
+			fmt.Println("status:", le.Status, "invalid token:", errors.Is(err, latch.ErrInvalidToken))
+		}
+		e.DefaultHTTPErrorHandler(err, c) // leaves the committed answer alone
+	}
+	e.GET("/protected", func(c echo.Context) error { return nil }, latchecho.Required(auth))
+
+	get(e, "/protected", "not-a-token")
+	// Output:
+	// status: 401 invalid token: true
+	// 401 {"msg":"Malformed token"}
+}

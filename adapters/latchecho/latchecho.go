@@ -1,0 +1,143 @@
+package latchecho
+
+import (
+	"errors"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/latchauth/latch"
+)
+
+// Error is what the middleware returns for a refused request, after
+// writing latch's answer: Err is latch's error (errors.Is matches its
+// kind through Unwrap), Status the status of the answer written.
+type Error struct {
+	Err    error
+	Status int
+}
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// Middleware returns echo middleware enforcing g, as
+// (*latch.Auth).Middleware does for net/http: on the same code path
+// (Auth.Authenticate), with the same answers (Auth.WriteError). A request
+// that passes goes on with c.Request() carrying the principal and the
+// loaded user.
+//
+// A refused request gets latch's answer, written at once so that it is
+// the same under any HTTPErrorHandler, and the middleware returns an
+// *Error: echo's error handler sees it (for logging and metrics), and its
+// default one leaves the committed answer alone. See ErrorHandler for
+// errors that handlers return.
+//
+// Like the net/http middleware, it panics on a Guard that cannot work (an
+// unknown type or location), at setup rather than on the first request.
+func Middleware(a *latch.Auth, g latch.Guard) echo.MiddlewareFunc {
+	a.Middleware(g) // validates g, panicking as the net/http middleware does
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r, err := a.Authenticate(c.Request(), g)
+			if err != nil {
+				return WriteError(c, a, err)
+			}
+			c.SetRequest(r)
+			return next(c)
+		}
+	}
+}
+
+// Required lets a request through only with a valid access token.
+func Required(a *latch.Auth) echo.MiddlewareFunc { return Middleware(a, latch.Guard{}) }
+
+// Optional lets a request through without a token, anonymously, but
+// refuses one with an invalid token.
+func Optional(a *latch.Auth) echo.MiddlewareFunc { return Middleware(a, latch.Guard{Optional: true}) }
+
+// FreshRequired lets a request through only with a fresh access token.
+func FreshRequired(a *latch.Auth) echo.MiddlewareFunc {
+	return Middleware(a, latch.Guard{Fresh: true})
+}
+
+// RefreshRequired lets a request through only with a valid refresh token;
+// it does not spend it (see RefreshHandler).
+func RefreshRequired(a *latch.Auth) echo.MiddlewareFunc {
+	return Middleware(a, latch.Guard{Type: latch.Refresh})
+}
+
+// SessionRequired lets a request through only with a valid access token
+// whose session the store confirms is live, whatever the mode: for routes
+// that list or revoke sessions.
+func SessionRequired(a *latch.Auth) echo.MiddlewareFunc {
+	return Middleware(a, latch.Guard{CheckSession: true})
+}
+
+// Require lets a request through with a valid access token that passes
+// every check. A check gets c.Request(), carrying the principal.
+func Require(a *latch.Auth, checks ...latch.Check) echo.MiddlewareFunc {
+	return Middleware(a, latch.Guard{Checks: checks})
+}
+
+// Principal returns the principal the middleware verified for this
+// request; ok is false on an anonymous optional route or a route without
+// latch. It is latch.FromContext(c.Request().Context()).
+func Principal(c echo.Context) (p *latch.Principal, ok bool) {
+	return latch.FromContext(c.Request().Context())
+}
+
+// User returns the user latch.WithUserLoader loaded for this request, as
+// the type the loader returns; ok is false when there is none or it has
+// another type. It is latch.UserFrom[U](c.Request().Context()).
+func User[U any](c echo.Context) (u U, ok bool) {
+	return latch.UserFrom[U](c.Request().Context())
+}
+
+// WriteError writes latch's answer to err (Auth.WriteError: status,
+// WWW-Authenticate, body, responders) and returns it as an *Error for the
+// handler to return. An error latch did not make is a 500 with a generic
+// message; to hand those to echo's error handler instead, return them, and
+// install ErrorHandler.
+func WriteError(c echo.Context, a *latch.Auth, err error) error {
+	a.WriteError(c.Response(), c.Request(), err)
+	return &Error{Err: err, Status: c.Response().Status}
+}
+
+// ErrorHandler returns an echo.HTTPErrorHandler that answers latch's
+// errors as latch does and passes every other error to next (typically
+// e.DefaultHTTPErrorHandler, or your own):
+//
+//	e.HTTPErrorHandler = latchecho.ErrorHandler(auth, e.DefaultHTTPErrorHandler)
+//
+// With it, handlers return the errors of Auth.Logout, Auth.Sessions and
+// the like as they are, and get the answers the net/http middleware gives
+// (a 404 for ErrSessionNotFound, a 503 for ErrUnavailable). An *Error
+// from the middleware has been answered already and is left alone, as is
+// any error once the response is committed. An *echo.HTTPError goes to
+// next even when it wraps a latch error: its code was chosen.
+//
+// The middleware does not need it: its refusals are answered under the
+// default handler, or any handler that, like the default, leaves a
+// committed response alone.
+func ErrorHandler(a *latch.Auth, next echo.HTTPErrorHandler) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		var le *Error
+		_, isHTTPError := err.(*echo.HTTPError) // the application chose a status: keep it
+		switch {
+		case errors.As(err, &le) && c.Response().Committed:
+		case latch.Kind(err) != nil && !isHTTPError && !c.Response().Committed:
+			a.WriteError(c.Response(), c.Request(), err)
+		default:
+			next(err, c)
+		}
+	}
+}
+
+// RefreshHandler serves latch's refresh endpoint (Auth.RefreshHandler):
+// mount it on a POST route.
+func RefreshHandler(a *latch.Auth) echo.HandlerFunc { return echo.WrapHandler(a.RefreshHandler()) }
+
+// RevocationHandler serves latch's RFC 7009 revocation endpoint
+// (Auth.RevocationHandler): mount it on a POST route.
+func RevocationHandler(a *latch.Auth) echo.HandlerFunc {
+	return echo.WrapHandler(a.RevocationHandler())
+}

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/adapters/latchecho"
+	"github.com/latchauth/latch/examples/internal/walkthrough"
+)
+
+// routes returns the walkthrough's routes on echo, plus sessions and JWKS.
+func routes(app *walkthrough.App) http.Handler {
+	auth := app.Auth
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	// latch's errors, returned by handlers, get latch's answers; echo's
+	// own (404, 405) get JSON like every other answer.
+	e.HTTPErrorHandler = latchecho.ErrorHandler(auth, routerError)
+	// net/http's GET routes answer HEAD too.
+	get := func(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+		e.Match([]string{http.MethodGet, http.MethodHead}, path, h, m...)
+	}
+
+	e.POST("/login", login(app))
+	e.POST("/refresh", latchecho.RefreshHandler(auth))
+	e.POST("/revoke", latchecho.RevocationHandler(auth)) // RFC 7009
+	get("/protected", protected, latchecho.Required(auth))
+	get("/who_am_i", whoAmI, latchecho.Required(auth))
+	get("/claims", claims, latchecho.Required(auth))
+	get("/optionally_protected", optionallyProtected, latchecho.Optional(auth))
+	get("/admin", admin, latchecho.Require(auth, walkthrough.AdminOnly))
+	e.POST("/logout", logout(auth), latchecho.Required(auth))
+	// Routes that manage sessions confirm the caller's own session is live,
+	// even in jwt mode without LATCH_SESSION_CHECK.
+	sessionRequired := latchecho.SessionRequired(auth)
+	e.POST("/logout_all", logoutAll(auth), sessionRequired)
+	get("/sessions", listSessions(auth), sessionRequired)
+	e.DELETE("/sessions/:id", revokeSession(auth), sessionRequired)
+	get("/health", health)
+	if k := auth.Keyring(); k != nil {
+		get("/.well-known/jwks.json", echo.WrapHandler(k.JWKS()))
+	}
+	return e
+}
+
+// writeJSON answers with status and v as JSON, uncached, as latch's own
+// answers go out: they carry tokens or depend on who asks.
+func writeJSON(c echo.Context, status int, v any) error {
+	latch.WriteJSON(c.Response(), status, v)
+	return nil
+}
+
+// routerError answers the errors that are not latch's: echo's 404 and 405
+// as {"msg": status text} with the headers net/http's http.Error sets,
+// anything else as a 500 that shows nothing of the error.
+func routerError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status := http.StatusInternalServerError
+	var he *echo.HTTPError
+	if errors.As(err, &he) && (he.Code == http.StatusNotFound || he.Code == http.StatusMethodNotAllowed) {
+		status = he.Code
+		c.Response().Header().Set("X-Content-Type-Options", "nosniff")
+	}
+	msg := http.StatusText(status)
+	if status == http.StatusInternalServerError {
+		msg = "Internal error"
+	}
+	writeJSON(c, status, walkthrough.Message{Msg: msg})
+}
+
+// login checks the credentials and starts a session for this device.
+func login(app *walkthrough.App) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req, err := walkthrough.ReadLogin(c.Request())
+		switch {
+		case errors.Is(err, latch.ErrBodyTooLarge):
+			return err
+		case err != nil:
+			return writeJSON(c, http.StatusBadRequest, walkthrough.Message{Msg: "Bad request"})
+		}
+		u := app.Users.Authenticate(req.Username, req.Password)
+		if u == nil {
+			return writeJSON(c, http.StatusUnauthorized, walkthrough.Message{Msg: "Bad username or password"})
+		}
+		tokens, err := app.Auth.Login(c.Request().Context(), u, latch.LoginOptions{
+			Device: latch.DeviceFromRequest(c.Request(), req.Device),
+		})
+		if err != nil {
+			return err
+		}
+		if app.Cookies {
+			app.Auth.SetCookies(c.Response(), tokens)
+		}
+		return writeJSON(c, http.StatusOK, tokens)
+	}
+}
+
+// errNoPrincipal: a route that needs a principal got none, which the
+// guard in front of it rules out. It is answered as a 500.
+var errNoPrincipal = errors.New("echo example: no principal behind a guard")
+
+// principal returns the caller that latch verified. Routes behind
+// Required always have one.
+func principal(c echo.Context) (*latch.Principal, error) {
+	p, ok := latchecho.Principal(c)
+	if !ok {
+		return nil, errNoPrincipal
+	}
+	return p, nil
+}
+
+// protected answers who is logged in: the token's subject.
+func protected(c echo.Context) error {
+	p, err := principal(c)
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, echo.Map{"logged_in_as": p.Subject})
+}
+
+// whoAmI answers the user the user loader found for the token.
+func whoAmI(c echo.Context) error {
+	u, ok := latchecho.User[*walkthrough.User](c)
+	if !ok {
+		return errNoPrincipal
+	}
+	return writeJSON(c, http.StatusOK, u)
+}
+
+// claims answers two of the claims the claims loader added at login.
+func claims(c echo.Context) error {
+	p, err := principal(c)
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, echo.Map{"foo": p.Claims["foo"], "upcase_name": p.Claims["upcase_name"]})
+}
+
+// optionallyProtected answers the subject, or "anonymous user" when the
+// request carries no token.
+func optionallyProtected(c echo.Context) error {
+	who := "anonymous user"
+	if p, ok := latchecho.Principal(c); ok {
+		who = p.Subject
+	}
+	return writeJSON(c, http.StatusOK, echo.Map{"logged_in_as": who})
+}
+
+// admin is reached only by administrators (see walkthrough.AdminOnly).
+func admin(c echo.Context) error { return writeJSON(c, http.StatusOK, echo.Map{"foo": "bar"}) }
+
+// logout ends the session of the token presented, and only that one.
+func logout(auth *latch.Auth) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p, err := principal(c)
+		if err != nil {
+			return err
+		}
+		if err := auth.Logout(c.Request().Context(), p); err != nil {
+			return err
+		}
+		auth.ClearCookies(c.Response())
+		return writeJSON(c, http.StatusOK, walkthrough.Message{Msg: "Logged out"})
+	}
+}
+
+// logoutAll ends every session of the caller, on every device.
+func logoutAll(auth *latch.Auth) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p, err := principal(c)
+		if err != nil {
+			return err
+		}
+		n, err := auth.RevokeAll(c.Request().Context(), p.Subject)
+		if err != nil {
+			return err
+		}
+		auth.ClearCookies(c.Response())
+		return writeJSON(c, http.StatusOK, echo.Map{"msg": "Logged out everywhere", "revoked": n})
+	}
+}
+
+// listSessions lists the caller's sessions, newest first, marking the one
+// the request came from.
+func listSessions(auth *latch.Auth) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p, err := principal(c)
+		if err != nil {
+			return err
+		}
+		list, err := auth.Sessions(c.Request().Context(), p.Subject, p.SessionID)
+		if err != nil {
+			return err
+		}
+		if list == nil {
+			list = []latch.SessionInfo{}
+		}
+		return writeJSON(c, http.StatusOK, echo.Map{"sessions": list})
+	}
+}
+
+// revokeSession ends one of the caller's sessions by id. Another user's
+// session, or an unknown id, is 404 and nothing changes.
+func revokeSession(auth *latch.Auth) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p, err := principal(c)
+		if err != nil {
+			return err
+		}
+		id, err := url.PathUnescape(c.Param("id")) // echo matches the escaped path
+		if err != nil {
+			id = c.Param("id") // not a session id either way: 404
+		}
+		if err := auth.RevokeSession(c.Request().Context(), p.Subject, id); err != nil {
+			return err
+		}
+		return writeJSON(c, http.StatusOK, walkthrough.Message{Msg: "Session revoked"})
+	}
+}
+
+// health answers without authentication, for load balancers.
+func health(c echo.Context) error { return writeJSON(c, http.StatusOK, echo.Map{"status": "ok"}) }

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/adapters/latchgin"
+	"github.com/latchauth/latch/examples/internal/walkthrough"
+)
+
+// routes returns the walkthrough's routes on gin, plus sessions and JWKS.
+func routes(app *walkthrough.App) http.Handler {
+	auth := app.Auth
+	r := gin.New()
+	r.Use(gin.Recovery())
+	// Answer as net/http's ServeMux does: 405 with Allow for a known path,
+	// no redirect for a trailing slash, "%2F" kept inside a path segment,
+	// and HEAD wherever GET is.
+	r.HandleMethodNotAllowed = true
+	r.RedirectTrailingSlash = false
+	r.UseRawPath = true
+	r.NoRoute(routerError(http.StatusNotFound))
+	r.NoMethod(routerError(http.StatusMethodNotAllowed))
+	get := func(path string, h ...gin.HandlerFunc) { r.GET(path, h...); r.HEAD(path, h...) }
+
+	r.POST("/login", login(app))
+	r.POST("/refresh", latchgin.RefreshHandler(auth))
+	r.POST("/revoke", latchgin.RevocationHandler(auth)) // RFC 7009
+	get("/protected", latchgin.Required(auth), protected)
+	get("/who_am_i", latchgin.Required(auth), whoAmI)
+	get("/claims", latchgin.Required(auth), claims)
+	get("/optionally_protected", latchgin.Optional(auth), optionallyProtected)
+	get("/admin", latchgin.Require(auth, walkthrough.AdminOnly), admin)
+	r.POST("/logout", latchgin.Required(auth), logout(auth))
+	// Routes that manage sessions confirm the caller's own session is live,
+	// even in jwt mode without LATCH_SESSION_CHECK.
+	sessions := r.Group("", latchgin.SessionRequired(auth))
+	sessions.POST("/logout_all", logoutAll(auth))
+	sessions.GET("/sessions", listSessions(auth))
+	sessions.HEAD("/sessions", listSessions(auth))
+	sessions.DELETE("/sessions/:id", revokeSession(auth))
+	get("/health", health)
+	if k := auth.Keyring(); k != nil {
+		get("/.well-known/jwks.json", gin.WrapH(k.JWKS()))
+	}
+	return r
+}
+
+// writeJSON answers with status and v as JSON, uncached, as latch's own
+// answers go out: they carry tokens or depend on who asks.
+func writeJSON(c *gin.Context, status int, v any) { latch.WriteJSON(c.Writer, status, v) }
+
+// routerError answers gin's 404 and 405 in JSON like every other answer,
+// with the headers net/http's http.Error sets.
+func routerError(status int) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Header("X-Content-Type-Options", "nosniff")
+		writeJSON(c, status, walkthrough.Message{Msg: http.StatusText(status)})
+	}
+}
+
+// login checks the credentials and starts a session for this device.
+func login(app *walkthrough.App) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		req, err := walkthrough.ReadLogin(c.Request)
+		switch {
+		case errors.Is(err, latch.ErrBodyTooLarge):
+			latchgin.AbortWithError(c, app.Auth, err)
+			return
+		case err != nil:
+			writeJSON(c, http.StatusBadRequest, walkthrough.Message{Msg: "Bad request"})
+			return
+		}
+		u := app.Users.Authenticate(req.Username, req.Password)
+		if u == nil {
+			writeJSON(c, http.StatusUnauthorized, walkthrough.Message{Msg: "Bad username or password"})
+			return
+		}
+		tokens, err := app.Auth.Login(c.Request.Context(), u, latch.LoginOptions{
+			Device: latch.DeviceFromRequest(c.Request, req.Device),
+		})
+		if err != nil {
+			latchgin.AbortWithError(c, app.Auth, err)
+			return
+		}
+		if app.Cookies {
+			app.Auth.SetCookies(c.Writer, tokens)
+		}
+		writeJSON(c, http.StatusOK, tokens)
+	}
+}
+
+// principal returns the caller that latch verified. Routes behind
+// Required always have one; without it the answer is a 500.
+func principal(c *gin.Context) (*latch.Principal, bool) {
+	p, ok := latchgin.Principal(c)
+	if !ok {
+		writeJSON(c, http.StatusInternalServerError, walkthrough.Message{Msg: "Internal error"})
+		c.Abort()
+	}
+	return p, ok
+}
+
+// protected answers who is logged in: the token's subject.
+func protected(c *gin.Context) {
+	if p, ok := principal(c); ok {
+		writeJSON(c, http.StatusOK, gin.H{"logged_in_as": p.Subject})
+	}
+}
+
+// whoAmI answers the user the user loader found for the token.
+func whoAmI(c *gin.Context) {
+	u, ok := latchgin.User[*walkthrough.User](c)
+	if !ok {
+		writeJSON(c, http.StatusInternalServerError, walkthrough.Message{Msg: "Internal error"})
+		return
+	}
+	writeJSON(c, http.StatusOK, u)
+}
+
+// claims answers two of the claims the claims loader added at login.
+func claims(c *gin.Context) {
+	if p, ok := principal(c); ok {
+		writeJSON(c, http.StatusOK, gin.H{"foo": p.Claims["foo"], "upcase_name": p.Claims["upcase_name"]})
+	}
+}
+
+// optionallyProtected answers the subject, or "anonymous user" when the
+// request carries no token.
+func optionallyProtected(c *gin.Context) {
+	who := "anonymous user"
+	if p, ok := latchgin.Principal(c); ok {
+		who = p.Subject
+	}
+	writeJSON(c, http.StatusOK, gin.H{"logged_in_as": who})
+}
+
+// admin is reached only by administrators (see walkthrough.AdminOnly).
+func admin(c *gin.Context) { writeJSON(c, http.StatusOK, gin.H{"foo": "bar"}) }
+
+// logout ends the session of the token presented, and only that one.
+func logout(auth *latch.Auth) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		p, ok := principal(c)
+		if !ok {
+			return
+		}
+		if err := auth.Logout(c.Request.Context(), p); err != nil {
+			latchgin.AbortWithError(c, auth, err)
+			return
+		}
+		auth.ClearCookies(c.Writer)
+		writeJSON(c, http.StatusOK, walkthrough.Message{Msg: "Logged out"})
+	}
+}
+
+// logoutAll ends every session of the caller, on every device.
+func logoutAll(auth *latch.Auth) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		p, ok := principal(c)
+		if !ok {
+			return
+		}
+		n, err := auth.RevokeAll(c.Request.Context(), p.Subject)
+		if err != nil {
+			latchgin.AbortWithError(c, auth, err)
+			return
+		}
+		auth.ClearCookies(c.Writer)
+		writeJSON(c, http.StatusOK, gin.H{"msg": "Logged out everywhere", "revoked": n})
+	}
+}
+
+// listSessions lists the caller's sessions, newest first, marking the one
+// the request came from.
+func listSessions(auth *latch.Auth) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		p, ok := principal(c)
+		if !ok {
+			return
+		}
+		list, err := auth.Sessions(c.Request.Context(), p.Subject, p.SessionID)
+		if err != nil {
+			latchgin.AbortWithError(c, auth, err)
+			return
+		}
+		if list == nil {
+			list = []latch.SessionInfo{}
+		}
+		writeJSON(c, http.StatusOK, gin.H{"sessions": list})
+	}
+}
+
+// revokeSession ends one of the caller's sessions by id. Another user's
+// session, or an unknown id, is 404 and nothing changes.
+func revokeSession(auth *latch.Auth) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		p, ok := principal(c)
+		if !ok {
+			return
+		}
+		if err := auth.RevokeSession(c.Request.Context(), p.Subject, c.Param("id")); err != nil {
+			latchgin.AbortWithError(c, auth, err)
+			return
+		}
+		writeJSON(c, http.StatusOK, walkthrough.Message{Msg: "Session revoked"})
+	}
+}
+
+// health answers without authentication, for load balancers.
+func health(c *gin.Context) { writeJSON(c, http.StatusOK, gin.H{"status": "ok"}) }

@@ -1,0 +1,138 @@
+package walkthrough
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+)
+
+// defaultDataDir is the data directory when LATCH_DATA_DIR is unset,
+// relative to the working directory.
+const defaultDataDir = "latch-data"
+
+// secretFile is the name of the generated JWT secret in the data directory.
+const secretFile = "jwt-secret"
+
+// dataDir is where the server keeps what must survive a restart: the
+// SQLite database of sessions and the generated JWT secret. Every path under it
+// is made here, and the directory itself is created (mode 0700) only when
+// something is first written to it.
+type dataDir string
+
+// newDataDir returns the data directory at path, or the default one.
+func newDataDir(path string) dataDir {
+	if path == "" {
+		path = defaultDataDir
+	}
+	return dataDir(path)
+}
+
+// file returns the path of name inside d.
+func (d dataDir) file(name string) string { return filepath.Join(string(d), name) }
+
+// ensure creates d, private to its owner, unless it exists.
+func (d dataDir) ensure() error {
+	if err := os.MkdirAll(string(d), 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	return nil
+}
+
+// sessionsFile is the name of the SQLite database in the data directory.
+const sessionsFile = "sessions.db"
+
+// storeURL is the session store used when LATCH_STORE is unset: an SQLite
+// file in d, so sessions survive a restart. It creates d if need be, since
+// SQLite creates the file but not its directory.
+func (d dataDir) storeURL() (string, error) {
+	if err := d.ensure(); err != nil {
+		return "", err
+	}
+	abs, err := filepath.Abs(d.file(sessionsFile))
+	if err != nil {
+		return "", fmt.Errorf("data directory: %w", err)
+	}
+	// Built as a URL, so that any character of the path survives.
+	return (&url.URL{Scheme: "sqlite", Path: filepath.ToSlash(abs)}).String(), nil
+}
+
+// jwtSecret returns the base64 HMAC secret kept in d, generating size
+// random bytes on first use. The file is written whole or not at all (a temporary
+// file linked into place), so two servers starting at once agree on one
+// secret. created reports whether this call made it.
+func (d dataDir) jwtSecret(size int) (secret string, created bool, err error) {
+	path := d.file(secretFile)
+	secret, err = readSecret(path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return secret, false, err
+	}
+	if err := d.ensure(); err != nil {
+		return "", false, err
+	}
+	b := make([]byte, size)
+	rand.Read(b) // never fails (crypto/rand, Go 1.24+)
+	secret = base64.StdEncoding.EncodeToString(b)
+	err = writeNewFile(path, []byte(secret+"\n"))
+	if errors.Is(err, fs.ErrExist) { // another process was first: use its secret
+		secret, err = readSecret(path)
+		return secret, false, err
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return secret, true, nil
+}
+
+// readSecret reads a secret file, refusing one that others may read.
+func readSecret(path string) (string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("%s has mode %04o: others could read the JWT secret; run chmod 600 %s", path, fi.Mode().Perm(), path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	// Errors from here on never quote the file's content.
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "", fmt.Errorf("%s is empty: delete it to generate a new secret", path)
+	}
+	return s, nil
+}
+
+// writeNewFile creates path with content and mode 0600 atomically: a
+// temporary file in the same directory is written, synced and hard-linked
+// to path, which fails with fs.ErrExist if path already exists.
+func writeNewFile(path string, content []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	_, err = f.Write(content)
+	if err == nil {
+		err = f.Chmod(0o600)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Link(tmp, path)
+}

@@ -1,0 +1,57 @@
+package walkthrough
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/latchauth/latch"
+)
+
+// Message is the body of every answer that is just a message.
+type Message struct {
+	Msg string `json:"msg"`
+}
+
+// LoginRequest is the body of POST /login. Device is an optional label
+// for the session list ("laptop", "phone").
+type LoginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+	Device   string `json:"device"`
+}
+
+// loginBodyLimit bounds the JSON body of POST /login.
+const loginBodyLimit = 64 << 10
+
+// ErrBadLogin: the login body is not one JSON object with a username and
+// a password. Answer it 400 {"msg":"Bad request"}.
+var ErrBadLogin = errors.New("walkthrough: bad login request")
+
+// ReadLogin reads and decodes the login body: one JSON object, at most
+// 64 KiB, with a non-empty username and password. A longer body is
+// latch.ErrBodyTooLarge (answer it with Auth.WriteError); anything else
+// wrong is ErrBadLogin.
+func ReadLogin(r *http.Request) (*LoginRequest, error) {
+	body, err := latch.ReadBody(r, loginBodyLimit)
+	if errors.Is(err, latch.ErrBodyTooLarge) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, ErrBadLogin
+	}
+	var req LoginRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&req); err != nil {
+		return nil, ErrBadLogin
+	}
+	if err := dec.Decode(&struct{}{}); err != io.EOF { // trailing data
+		return nil, ErrBadLogin
+	}
+	if req.Username == "" || req.Password == "" {
+		return nil, ErrBadLogin
+	}
+	return &req, nil
+}

@@ -1,0 +1,100 @@
+package walkthroughtest
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/latchauth/latch/examples/internal/walkthrough"
+)
+
+// ClearLatchEnv unsets every LATCH_ variable for the test, so that it
+// starts from "nothing set" whatever the environment holds.
+func ClearLatchEnv(t *testing.T) {
+	t.Helper()
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "LATCH_") {
+			t.Setenv(k, "") // restored when the test ends
+			os.Unsetenv(k)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer that the server's goroutines may log to.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// ServeAndShutDown starts an example as its main does, from the
+// environment (LATCH_MODE, LATCH_ADDR, LATCH_DATA_DIR), checks its one
+// startup line (with the default SQLite store, which the example links
+// in) and that it serves, and stops it as SIGINT would.
+func ServeAndShutDown(t *testing.T, name string, routes func(*walkthrough.App) http.Handler) {
+	ClearLatchEnv(t)
+	dir := t.TempDir()
+	t.Setenv("LATCH_MODE", "jwt")
+	t.Setenv("LATCH_ADDR", "127.0.0.1:0")
+	t.Setenv("LATCH_DATA_DIR", dir)
+	logs := &syncBuffer{}
+	s, err := walkthrough.Start(name, slog.New(slog.NewTextHandler(logs, nil)), routes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := s.Listener.Addr().String()
+	line := logs.String()
+	want := `msg="` + name + `: listening" mode=jwt addr=http://` + addr + ` store=sqlite jwt_key="` +
+		filepath.Join(dir, "jwt-secret") + ` (generated)"` + "\n"
+	if !strings.HasSuffix(line, want) || strings.Count(line, "\n") != 1 {
+		t.Errorf("startup line %q, want one line ending %q", line, want)
+	}
+	secret, err := os.ReadFile(filepath.Join(dir, "jwt-secret"))
+	if err != nil || strings.Contains(line, strings.TrimSpace(string(secret))) {
+		t.Errorf("the startup line shows the secret (or it is unreadable: %v)", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	resp, err := client.Get("http://" + addr + "/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != `{"status":"ok"}`+"\n" {
+		t.Errorf("GET /health: %d %s", resp.StatusCode, body)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after the context ended")
+	}
+	if _, err := client.Get("http://" + addr + "/health"); err == nil {
+		t.Error("still serving after shutdown")
+	}
+	if !strings.Contains(logs.String(), name+": shutting down") {
+		t.Error("no shutdown line")
+	}
+}

@@ -1,0 +1,55 @@
+package adaptertest
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/store/memstore"
+)
+
+// BenchAuth returns an Auth in mode, as the adapters' benchmarks use it
+// (no user loader, nothing logged), and a request carrying a valid access
+// token.
+func BenchAuth(tb testing.TB, mode latch.Mode) (*latch.Auth, *http.Request) {
+	tb.Helper()
+	cfg := latch.Config{Mode: mode}
+	cfg.JWT.Secret = secret
+	a, err := latch.New(cfg, latch.WithStore(memstore.New()), latch.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tk, err := a.Login(context.Background(), "1", latch.LoginOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/protected", nil)
+	r.Header.Set("Authorization", "Bearer "+tk.AccessToken)
+	return a, r
+}
+
+// Bench serves r with h b.N times, each into a new recorder, and fails
+// unless every answer is status.
+func Bench(b *testing.B, h http.Handler, r *http.Request, status int) {
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if rec.Code != status {
+			b.Fatalf("status %d, want %d", rec.Code, status)
+		}
+	}
+}
+
+// NetHTTPHandler is the net/http side of the benchmarks: a ServeMux route
+// GET /protected behind Auth.Required, answering 204.
+func NetHTTPHandler(a *latch.Auth) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /protected", a.Required(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	})))
+	return mux
+}

@@ -1,0 +1,265 @@
+package adaptertest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/store"
+	"github.com/latchauth/latch/store/memstore"
+)
+
+// secret is the HMAC key of the jwt and hybrid modes: 32 fixed bytes,
+// base64, so every fixture signs alike.
+const secret = "PJEO0leoaxTwLZnDTnW2COFaM4/HAm2+GYT6QCfVbpM="
+
+// epoch is where every fixture's clock starts, so cookie expiries are the
+// same in every adapter's answers.
+var epoch = time.Date(2030, time.January, 2, 3, 4, 5, 0, time.UTC)
+
+// User is the application user the fixtures' user loader returns.
+type User struct {
+	ID    string
+	Name  string
+	Admin bool
+}
+
+// Fixture is one Auth in one mode with its clock, store and users, and
+// tokens issued before the request under test.
+type Fixture struct {
+	Auth  *latch.Auth
+	Mode  latch.Mode
+	Store *FlakyStore
+
+	// Test, Admin and Ghost are fresh logins of users 1 (test), 2
+	// (batman, an administrator) and 3 (robin); Refreshed comes from
+	// spending a refresh token of user 1, so it is not fresh.
+	Test, Admin, Ghost, Refreshed *latch.Tokens
+
+	mu         sync.Mutex
+	now        time.Time
+	users      map[string]*User
+	loaderDown bool
+	logs       bytes.Buffer
+}
+
+// NewFixture returns a fixture in mode. The Auth reads tokens from the
+// Authorization header, then the cookies (with the default __Host- names),
+// answers an expired token with the walkthrough's custom body, and loads
+// users with a loader that can return nil or fail.
+func NewFixture(t testing.TB, mode latch.Mode) *Fixture {
+	t.Helper()
+	f := &Fixture{
+		Mode:  mode,
+		Store: NewFlakyStore(),
+		now:   epoch,
+		users: map[string]*User{
+			"1": {ID: "1", Name: "test"},
+			"2": {ID: "2", Name: "batman", Admin: true},
+			"3": {ID: "3", Name: "robin"},
+		},
+	}
+	cfg := latch.Config{Mode: mode}
+	cfg.JWT.Secret = secret
+	cfg.HTTP.Locations = []latch.Location{latch.InHeader, latch.InCookie}
+	a, err := latch.New(cfg,
+		latch.WithStore(f.Store),
+		latch.WithClock(f.Now),
+		latch.WithLogger(slog.New(slog.NewTextHandler(lockedWriter{f}, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+		latch.WithIdentity(func(u *User) string { return u.ID }),
+		latch.WithClaimsLoader(func(_ context.Context, u *User) (map[string]any, error) {
+			return map[string]any{"is_administrator": u.Admin}, nil
+		}),
+		latch.WithUserLoader(f.loadUser),
+		latch.WithResponder(latch.ErrTokenExpired, Expired),
+	)
+	if err != nil {
+		t.Fatalf("latch.New(%s): %v", mode, err)
+	}
+	f.Auth = a
+	ctx := context.Background()
+	login := func(id string) *latch.Tokens {
+		tk, err := a.Login(ctx, f.users[id], latch.LoginOptions{Device: latch.Device{Label: "table"}})
+		if err != nil {
+			t.Fatalf("Login(%s): %v", id, err)
+		}
+		return tk
+	}
+	f.Test, f.Admin, f.Ghost = login("1"), login("2"), login("3")
+	if f.Refreshed, err = a.Refresh(ctx, login("1").RefreshToken); err != nil {
+		t.Fatalf("Refresh: %v", err)
+	}
+	t.Cleanup(func() { f.checkLogs(t) })
+	return f
+}
+
+// Now is the fixture's clock.
+func (f *Fixture) Now() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.now }
+
+// Advance moves the clock.
+func (f *Fixture) Advance(d time.Duration) { f.mu.Lock(); defer f.mu.Unlock(); f.now = f.now.Add(d) }
+
+// RemoveUser deletes a user, as if the account were deleted while its
+// tokens are still out there: the loader returns nil for it.
+func (f *Fixture) RemoveUser(id string) { f.mu.Lock(); defer f.mu.Unlock(); delete(f.users, id) }
+
+// BreakLoader makes the user loader fail as a database that went away.
+func (f *Fixture) BreakLoader() { f.mu.Lock(); defer f.mu.Unlock(); f.loaderDown = true }
+
+// Logout ends the session of tokens.
+func (f *Fixture) Logout(t testing.TB, tk *latch.Tokens) {
+	t.Helper()
+	p, err := f.Auth.Verify(context.Background(), tk.AccessToken, latch.Access)
+	if err == nil {
+		err = f.Auth.Logout(context.Background(), p)
+	}
+	if err != nil {
+		t.Fatalf("Logout: %v", err)
+	}
+}
+
+// errLoaderDown is the user loader's failure: neither nil nor a latch
+// error, so latch answers 503.
+var errLoaderDown = errors.New("adaptertest: user database down")
+
+func (f *Fixture) loadUser(_ context.Context, p *latch.Principal) (*User, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.loaderDown {
+		return nil, errLoaderDown
+	}
+	return f.users[p.Subject], nil
+}
+
+// Cookies returns the cookies a browser holds after SetCookies(tk), and
+// the CSRF header values that go with them: access, then refresh.
+func (f *Fixture) Cookies(tk *latch.Tokens) (cookies []*http.Cookie, csrfAccess, csrfRefresh string) {
+	rec := httptest.NewRecorder()
+	f.Auth.SetCookies(rec, tk)
+	for _, c := range rec.Result().Cookies() {
+		cookies = append(cookies, &http.Cookie{Name: c.Name, Value: c.Value})
+	}
+	return cookies, latch.CSRFToken(tk.AccessToken), latch.CSRFToken(tk.RefreshToken)
+}
+
+// tokens returns every token the fixture issued.
+func (f *Fixture) tokens() []string {
+	var out []string
+	for _, tk := range []*latch.Tokens{f.Test, f.Admin, f.Ghost, f.Refreshed} {
+		out = append(out, tk.AccessToken, tk.RefreshToken)
+	}
+	return out
+}
+
+// checkLogs fails t if latch logged a token.
+func (f *Fixture) checkLogs(t testing.TB) {
+	f.mu.Lock()
+	logs := f.logs.String()
+	f.mu.Unlock()
+	for _, tok := range f.tokens() {
+		if strings.Contains(logs, tok) {
+			t.Errorf("%s: the log contains an issued token", f.Mode)
+			return
+		}
+	}
+}
+
+type lockedWriter struct{ f *Fixture }
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.f.mu.Lock()
+	defer w.f.mu.Unlock()
+	return w.f.logs.Write(p)
+}
+
+// Expired answers an expired token as the walkthrough's
+// expired_token_loader does; latch has set WWW-Authenticate already.
+func Expired(w http.ResponseWriter, _ *http.Request, _ error) {
+	latch.WriteJSON(w, http.StatusUnauthorized, map[string]string{"code": "dave", "err": "I can't let you do that"})
+}
+
+// FlakyStore is a store that can be taken down, like a database that went
+// away: every call then fails with an error that is neither
+// store.ErrNotFound nor store.ErrConflict.
+type FlakyStore struct {
+	store.Store
+	mu   sync.Mutex
+	down bool
+}
+
+var _ store.Store = (*FlakyStore)(nil)
+
+// ErrBackendDown is what a FlakyStore that is down returns.
+var ErrBackendDown = errors.New("adaptertest: backend down")
+
+// SetDown takes the store down or brings it back.
+func (s *FlakyStore) SetDown(down bool) { s.mu.Lock(); s.down = down; s.mu.Unlock() }
+
+func (s *FlakyStore) err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		return ErrBackendDown
+	}
+	return nil
+}
+
+func (s *FlakyStore) Create(ctx context.Context, ss *store.Session, max int) error {
+	if err := s.err(); err != nil {
+		return err
+	}
+	return s.Store.Create(ctx, ss, max)
+}
+
+func (s *FlakyStore) Get(ctx context.Context, id string, now time.Time) (*store.Session, error) {
+	if err := s.err(); err != nil {
+		return nil, err
+	}
+	return s.Store.Get(ctx, id, now)
+}
+
+func (s *FlakyStore) Touch(ctx context.Context, id string, now time.Time, idle, every time.Duration) error {
+	if err := s.err(); err != nil {
+		return err
+	}
+	return s.Store.Touch(ctx, id, now, idle, every)
+}
+
+func (s *FlakyStore) Rotate(ctx context.Context, id string, r store.Rotation, now time.Time) error {
+	if err := s.err(); err != nil {
+		return err
+	}
+	return s.Store.Rotate(ctx, id, r, now)
+}
+
+func (s *FlakyStore) Revoke(ctx context.Context, subject, id string) error {
+	if err := s.err(); err != nil {
+		return err
+	}
+	return s.Store.Revoke(ctx, subject, id)
+}
+
+func (s *FlakyStore) RevokeSubject(ctx context.Context, subject, keep string) (int, error) {
+	if err := s.err(); err != nil {
+		return 0, err
+	}
+	return s.Store.RevokeSubject(ctx, subject, keep)
+}
+
+func (s *FlakyStore) List(ctx context.Context, subject string, now time.Time) ([]store.Session, error) {
+	if err := s.err(); err != nil {
+		return nil, err
+	}
+	return s.Store.List(ctx, subject, now)
+}
+
+// NewFlakyStore returns a FlakyStore over a new memstore, up.
+func NewFlakyStore() *FlakyStore { return &FlakyStore{Store: memstore.New()} }
