@@ -40,11 +40,15 @@ func init() {
 
 var _ store.Store = (*Store)(nil)
 
+// ErrClosed is returned by every call on a Store after Close.
+var ErrClosed = errors.New("memstore: store closed")
+
 // Store is an in-memory store.Store, safe for concurrent use by many
 // goroutines of one process. Create one with New.
 type Store struct {
 	clock  func() time.Time
 	writes atomic.Int64
+	closed atomic.Bool
 
 	mu sync.Mutex
 	// sessions maps id to session. A stored *Session is never modified in
@@ -106,7 +110,7 @@ func (m *Store) Writes() int64 { return m.writes.Load() }
 // store does not grow without bound when nobody calls Sweep: amortised,
 // O(1) per Create.
 func (m *Store) Create(ctx context.Context, s *store.Session, max int) error {
-	if err := ctxErr(ctx); err != nil {
+	if err := m.usable(ctx); err != nil {
 		return err
 	}
 	if s == nil {
@@ -204,7 +208,7 @@ func (m *Store) lookup(id string, now time.Time) (*store.Session, error) {
 
 // Get implements store.Store. The session returned is a deep copy.
 func (m *Store) Get(ctx context.Context, id string, now time.Time) (*store.Session, error) {
-	if err := ctxErr(ctx); err != nil {
+	if err := m.usable(ctx); err != nil {
 		return nil, err
 	}
 	if !store.ValidID(id) {
@@ -222,7 +226,7 @@ func (m *Store) Get(ctx context.Context, id string, now time.Time) (*store.Sessi
 
 // Touch implements store.Store.
 func (m *Store) Touch(ctx context.Context, id string, now time.Time, idle, every time.Duration) error {
-	if err := ctxErr(ctx); err != nil {
+	if err := m.usable(ctx); err != nil {
 		return err
 	}
 	if !store.ValidID(id) {
@@ -248,7 +252,7 @@ func (m *Store) Touch(ctx context.Context, id string, now time.Time, idle, every
 // Rotate implements store.Store. IdleUntil is capped at the session's
 // ExpiresAt, and KeepSpent <= 0 keeps no spent hash.
 func (m *Store) Rotate(ctx context.Context, id string, r store.Rotation, now time.Time) error {
-	if err := ctxErr(ctx); err != nil {
+	if err := m.usable(ctx); err != nil {
 		return err
 	}
 	if !store.ValidID(id) {
@@ -291,7 +295,7 @@ func (m *Store) Rotate(ctx context.Context, id string, r store.Rotation, now tim
 
 // Revoke implements store.Store.
 func (m *Store) Revoke(ctx context.Context, subject, id string) error {
-	if err := ctxErr(ctx); err != nil {
+	if err := m.usable(ctx); err != nil {
 		return err
 	}
 	m.mu.Lock()
@@ -311,7 +315,7 @@ func (m *Store) Revoke(ctx context.Context, subject, id string) error {
 // the Store's clock (see WithClock), since the method takes no now; dead
 // sessions are deleted too but not counted.
 func (m *Store) RevokeSubject(ctx context.Context, subject, keep string) (int, error) {
-	if err := ctxErr(ctx); err != nil {
+	if err := m.usable(ctx); err != nil {
 		return 0, err
 	}
 	now := m.clock()
@@ -338,7 +342,7 @@ func (m *Store) RevokeSubject(ctx context.Context, subject, keep string) (int, e
 // List implements store.Store. It returns deep copies, and a non-nil empty
 // slice when the subject has no live session.
 func (m *Store) List(ctx context.Context, subject string, now time.Time) ([]store.Session, error) {
-	if err := ctxErr(ctx); err != nil {
+	if err := m.usable(ctx); err != nil {
 		return nil, err
 	}
 	m.mu.Lock()
@@ -408,10 +412,28 @@ func listOrder(a, b *store.Session) int {
 	return 0
 }
 
-func ctxErr(ctx context.Context) error {
+// usable returns the error a call must fail with: a done ctx, or a closed
+// Store.
+func (m *Store) usable(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("memstore: %w", err)
 	}
+	if m.closed.Load() {
+		return ErrClosed
+	}
+	return nil
+}
+
+// Close drops every session and makes every later call fail with
+// ErrClosed, as a closed database client would: a request checked after
+// shutdown gets an outage, never "not found". Auth.Close calls it for a
+// store opened from the memory: URL. It is idempotent.
+func (m *Store) Close() error {
+	m.closed.Store(true)
+	m.mu.Lock()
+	m.sessions = map[string]*store.Session{}
+	m.bySubject = map[string]map[string]struct{}{}
+	m.mu.Unlock()
 	return nil
 }
 

@@ -1558,3 +1558,27 @@ func TestCreateSweepIgnoresAClockAhead(t *testing.T) {
 		t.Errorf("%d sessions left, want all 1024", n)
 	}
 }
+
+func TestClose(t *testing.T) {
+	m := New()
+	ctx := context.Background()
+	id := mustCreate(t, m, newSession("alice", t0), 0)
+	if err := m.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if s, err := m.Get(ctx, id, t0); !errors.Is(err, ErrClosed) || s != nil {
+		t.Errorf("Get after Close = %v, %v; want nil, ErrClosed", s, err)
+	}
+	if errors.Is(ErrClosed, store.ErrNotFound) {
+		t.Error("ErrClosed must not read as not found")
+	}
+	if err := m.Create(ctx, newSession("bob", t0), 0); !errors.Is(err, ErrClosed) {
+		t.Errorf("Create after Close = %v, want ErrClosed", err)
+	}
+	if len(m.sessions) != 0 {
+		t.Errorf("Close kept %d sessions in memory", len(m.sessions))
+	}
+}
