@@ -16,27 +16,15 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/latchauth/latch/examples/internal/walkthrough"
 	_ "github.com/latchauth/latch/store/sqlstore" // registers sqlite:, postgres://, mysql://
 )
 
 func main() {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	context.AfterFunc(ctx, stop) // a second signal kills at once
-	s, err := walkthrough.Start("echo", logger, routes)
-	if err == nil {
-		err = s.Run(ctx)
-	}
-	if err != nil {
+	if err := walkthrough.Serve("echo", routes); err != nil {
 		fmt.Fprintf(os.Stderr, "echo: %v\n", err)
 		os.Exit(1)
 	}

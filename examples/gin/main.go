@@ -18,12 +18,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/gin-gonic/gin"
 
@@ -35,15 +31,7 @@ func main() {
 	if os.Getenv(gin.EnvGinMode) == "" {
 		gin.SetMode(gin.ReleaseMode)
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	context.AfterFunc(ctx, stop) // a second signal kills at once
-	s, err := walkthrough.Start("gin", logger, routes)
-	if err == nil {
-		err = s.Run(ctx)
-	}
-	if err != nil {
+	if err := walkthrough.Serve("gin", routes); err != nil {
 		fmt.Fprintf(os.Stderr, "gin: %v\n", err)
 		os.Exit(1)
 	}

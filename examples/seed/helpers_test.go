@@ -2,9 +2,7 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,15 +13,11 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
-	"github.com/latchauth/latch/store"
-	"github.com/latchauth/latch/store/memstore"
+	"github.com/latchauth/latch/examples/internal/walkthrough"
+	"github.com/latchauth/latch/examples/internal/walkthroughtest"
 )
 
 var modes = []latch.Mode{latch.ModeOpaque, latch.ModeJWT, latch.ModeHybrid}
-
-// testSecret is a random 32-byte HMAC key, base64, for tests that set
-// LATCH_JWT_SECRET.
-const testSecret = "7lrqdxHt/5Kc+XeV5iRyrWJv8ZEl6/IrPPbeELcfecI="
 
 // WWW-Authenticate challenges.
 const realm = `Bearer realm="latch"`
@@ -49,30 +43,16 @@ func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 
 func (c *clock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
 
-// syncBuffer is a bytes.Buffer that the server's goroutines may log to.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
-// harness is one app behind a real HTTP server, as a user with curl would
+// harness is one app, on the seed's routes, behind a real HTTP server, as a user with curl would
 // reach it, with a clock the test moves and the app's log captured.
 type harness struct {
 	t      *testing.T
 	mode   latch.Mode
-	app    *app
+	app    *walkthrough.App
 	srv    *httptest.Server
 	client *http.Client
 	clock  *clock
-	logs   *syncBuffer
+	logs   *walkthroughtest.SyncBuffer
 	dir    string
 	// issued holds every token the server handed out, so that cleanup can
 	// check that none of them was logged.
@@ -84,7 +64,7 @@ type harness struct {
 // a fresh data directory; opts follow the harness's own.
 func newHarness(t *testing.T, mode latch.Mode, edit func(*latch.Config), opts ...latch.Option) *harness {
 	t.Helper()
-	h := &harness{t: t, mode: mode, clock: &clock{t: time.Now()}, logs: &syncBuffer{}, dir: t.TempDir()}
+	h := &harness{t: t, mode: mode, clock: &clock{t: time.Now()}, logs: &walkthroughtest.SyncBuffer{}, dir: t.TempDir()}
 	cfg := latch.Config{Mode: mode}
 	if edit != nil {
 		edit(&cfg)
@@ -93,12 +73,12 @@ func newHarness(t *testing.T, mode latch.Mode, edit func(*latch.Config), opts ..
 		latch.WithClock(h.clock.Now),
 		latch.WithLogger(slog.New(slog.NewTextHandler(h.logs, nil))),
 	}
-	a, err := newApp(cfg, h.dir, append(base, opts...)...)
+	a, err := walkthrough.New(cfg, h.dir, append(base, opts...)...)
 	if err != nil {
-		t.Fatalf("newApp(%s): %v", mode, err)
+		t.Fatalf("walkthrough.New(%s): %v", mode, err)
 	}
 	h.app = a
-	h.srv = httptest.NewServer(a)
+	h.srv = httptest.NewServer(routes(a))
 	h.client = &http.Client{Timeout: 5 * time.Second}
 	t.Cleanup(func() {
 		h.srv.Close()
@@ -294,61 +274,3 @@ func (h *harness) sessionID(t *testing.T, token, device string) string {
 
 // loggedInAs is the body of /protected for a subject.
 func loggedInAs(subject string) string { return `{"logged_in_as":"` + subject + `"}` }
-
-// flakyStore is a Store that can be made to fail, like a database that
-// went away.
-type flakyStore struct {
-	store.Store
-	mu   sync.Mutex
-	down bool
-}
-
-var errBackendDown = errors.New("test: backend down")
-
-func newFlakyStore() *flakyStore { return &flakyStore{Store: memstore.New()} }
-
-func (s *flakyStore) setDown(d bool) { s.mu.Lock(); s.down = d; s.mu.Unlock() }
-
-func (s *flakyStore) err() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.down {
-		return errBackendDown
-	}
-	return nil
-}
-
-func (s *flakyStore) Create(ctx context.Context, ss *store.Session, max int) error {
-	if err := s.err(); err != nil {
-		return err
-	}
-	return s.Store.Create(ctx, ss, max)
-}
-
-func (s *flakyStore) Get(ctx context.Context, id string, now time.Time) (*store.Session, error) {
-	if err := s.err(); err != nil {
-		return nil, err
-	}
-	return s.Store.Get(ctx, id, now)
-}
-
-func (s *flakyStore) Revoke(ctx context.Context, subject, id string) error {
-	if err := s.err(); err != nil {
-		return err
-	}
-	return s.Store.Revoke(ctx, subject, id)
-}
-
-func (s *flakyStore) RevokeSubject(ctx context.Context, subject, keep string) (int, error) {
-	if err := s.err(); err != nil {
-		return 0, err
-	}
-	return s.Store.RevokeSubject(ctx, subject, keep)
-}
-
-func (s *flakyStore) List(ctx context.Context, subject string, now time.Time) ([]store.Session, error) {
-	if err := s.err(); err != nil {
-		return nil, err
-	}
-	return s.Store.List(ctx, subject, now)
-}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/examples/internal/walkthrough"
 )
 
 // writeJSON answers with status and v as JSON, uncached, as latch's own
@@ -34,7 +35,7 @@ func (w *jsonErrorWriter) WriteHeader(status int) {
 		return
 	}
 	w.wrote = true
-	writeJSON(w.ResponseWriter, status, message{http.StatusText(status)})
+	writeJSON(w.ResponseWriter, status, walkthrough.Message{Msg: http.StatusText(status)})
 }
 
 // Write drops the plain-text body; the JSON one is already written.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 
@@ -37,9 +38,13 @@ func New(cfg latch.Config, dataDir string, opts ...latch.Option) (*App, error) {
 	if a.KeySource, err = signingKey(&cfg, d); err != nil {
 		return nil, err
 	}
-	if cfg.Store == "" { // after the key checks: a refused start writes nothing
-		u, err := d.storeURL()
-		if err != nil {
+	// The data directory is made for the sessions after the key checks, and
+	// removed again if latch refuses cfg (it checks cfg before opening the
+	// store): a refused start leaves nothing behind.
+	created := false
+	if cfg.Store == "" {
+		var u string
+		if u, created, err = d.storeURL(); err != nil {
 			return nil, err
 		}
 		cfg.Store = latch.StoreURL(u)
@@ -51,6 +56,9 @@ func New(cfg latch.Config, dataDir string, opts ...latch.Option) (*App, error) {
 		latch.WithResponder(latch.ErrTokenExpired, expiredToken),
 	}
 	if a.Auth, err = latch.New(cfg, append(base, opts...)...); err != nil {
+		if created {
+			os.Remove(string(d)) // only if still empty
+		}
 		return nil, err
 	}
 	a.Cookies = slices.Contains(a.Auth.Config().HTTP.Locations, latch.InCookie)

@@ -37,12 +37,16 @@ func newDataDir(path string) dataDir {
 // file returns the path of name inside d.
 func (d dataDir) file(name string) string { return filepath.Join(string(d), name) }
 
-// ensure creates d, private to its owner, unless it exists.
-func (d dataDir) ensure() error {
-	if err := os.MkdirAll(string(d), 0o700); err != nil {
-		return fmt.Errorf("data directory: %w", err)
+// ensure creates d, private to its owner, unless it exists. created
+// reports whether it did.
+func (d dataDir) ensure() (created bool, err error) {
+	if _, err := os.Stat(string(d)); err == nil {
+		return false, nil
 	}
-	return nil
+	if err := os.MkdirAll(string(d), 0o700); err != nil {
+		return false, fmt.Errorf("data directory: %w", err)
+	}
+	return true, nil
 }
 
 // sessionsFile is the name of the SQLite database in the data directory.
@@ -50,17 +54,18 @@ const sessionsFile = "sessions.db"
 
 // storeURL is the session store used when LATCH_STORE is unset: an SQLite
 // file in d, so sessions survive a restart. It creates d if need be, since
-// SQLite creates the file but not its directory.
-func (d dataDir) storeURL() (string, error) {
-	if err := d.ensure(); err != nil {
-		return "", err
-	}
+// SQLite creates the file but not its directory; created reports whether
+// it did.
+func (d dataDir) storeURL() (u string, created bool, err error) {
 	abs, err := filepath.Abs(d.file(sessionsFile))
 	if err != nil {
-		return "", fmt.Errorf("data directory: %w", err)
+		return "", false, fmt.Errorf("data directory: %w", err)
+	}
+	if created, err = d.ensure(); err != nil {
+		return "", false, err
 	}
 	// Built as a URL, so that any character of the path survives.
-	return (&url.URL{Scheme: "sqlite", Path: filepath.ToSlash(abs)}).String(), nil
+	return (&url.URL{Scheme: "sqlite", Path: filepath.ToSlash(abs)}).String(), created, nil
 }
 
 // jwtSecret returns the base64 HMAC secret kept in d, generating size
@@ -73,7 +78,7 @@ func (d dataDir) jwtSecret(size int) (secret string, created bool, err error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return secret, false, err
 	}
-	if err := d.ensure(); err != nil {
+	if _, err := d.ensure(); err != nil {
 		return "", false, err
 	}
 	b := make([]byte, size)

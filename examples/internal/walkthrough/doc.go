@@ -1,12 +1,14 @@
-// Package walkthrough is what the gin and echo ports of the seed
-// walkthrough share, so that they differ from each other and from
-// examples/seed only where their frameworks do: the users, the latch
-// configuration (loaders, the "dave" answer, the admin check, the signing
-// key generated in LATCH_DATA_DIR), the login body, the server's settings
-// and lifecycle, and RunScript, the scripted walkthrough their tests run
-// to prove they answer as examples/seed does.
+// Package walkthrough is what the three ports of the flask-jwt-extended
+// walkthrough (examples/seed on net/http, examples/gin, examples/echo)
+// share, so that they differ only where their frameworks do: the users,
+// the latch configuration (loaders, the "dave" answer, the admin check,
+// the signing key generated in LATCH_DATA_DIR), the login body, the
+// server's settings and lifecycle. Each example adds its routes and its
+// handlers.
 //
-// It mirrors examples/seed's main package, which is not importable; the
-// two are kept in step by RunScript, whose transcript.txt is examples/seed's
-// answers.
+// The package links no session store in: with LATCH_STORE unset, New
+// keeps sessions in an SQLite file, so every example's main package
+// imports github.com/latchauth/latch/store/sqlstore for its side effect.
+// Package walkthroughtest holds the scripted walkthrough all three answer
+// alike.
 package walkthrough

@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/latchauth/latch"
@@ -35,6 +37,21 @@ func SettingsFrom(getenv func(string) string) Settings {
 		s.Addr = defaultAddr
 	}
 	return s
+}
+
+// Serve is an example's main: it starts the server from the environment
+// (see Start), logging to stderr, and serves until SIGINT or SIGTERM. A
+// second signal kills at once.
+func Serve(name string, routes func(*App) http.Handler) error {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	context.AfterFunc(ctx, stop)
+	s, err := Start(name, logger, routes)
+	if err != nil {
+		return err
+	}
+	return s.Run(ctx)
 }
 
 // Server is the app listening on a socket.

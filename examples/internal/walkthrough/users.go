@@ -46,6 +46,13 @@ func newUserTable(users ...*User) *UserTable {
 	return t
 }
 
+// Add inserts u with password, replacing any user with its id or name,
+// as if the account were created while the server runs.
+func (t *UserTable) Add(u *User, password string) {
+	u.password = password
+	t.add(u)
+}
+
 func (t *UserTable) add(u *User) {
 	t.mu.Lock()
 	defer t.mu.Unlock()

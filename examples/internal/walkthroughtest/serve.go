@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/examples/internal/walkthrough"
 )
 
@@ -28,19 +29,31 @@ func ClearLatchEnv(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer that the server's goroutines may log to.
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer that the server's goroutines may log to.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *SyncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// FromRoutes is the NewTarget of an example built on package
+// walkthrough: walkthrough.New, served by the example's routes.
+func FromRoutes(routes func(*walkthrough.App) http.Handler) NewTarget {
+	return func(cfg latch.Config, dataDir string, opts ...latch.Option) (Target, error) {
+		app, err := walkthrough.New(cfg, dataDir, opts...)
+		if err != nil {
+			return Target{}, err
+		}
+		return Target{Handler: routes(app), RemoveUser: app.Users.Remove, Close: app.Close}, nil
+	}
+}
 
 // ServeAndShutDown starts an example as its main does, from the
 // environment (LATCH_MODE, LATCH_ADDR, LATCH_DATA_DIR), checks its one
@@ -52,7 +65,7 @@ func ServeAndShutDown(t *testing.T, name string, routes func(*walkthrough.App) h
 	t.Setenv("LATCH_MODE", "jwt")
 	t.Setenv("LATCH_ADDR", "127.0.0.1:0")
 	t.Setenv("LATCH_DATA_DIR", dir)
-	logs := &syncBuffer{}
+	logs := &SyncBuffer{}
 	s, err := walkthrough.Start(name, slog.New(slog.NewTextHandler(logs, nil)), routes)
 	if err != nil {
 		t.Fatal(err)

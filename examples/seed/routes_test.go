@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/examples/internal/walkthrough"
+	"github.com/latchauth/latch/internal/adaptertest"
 )
 
 // accessTTL is latch's default access token lifetime, which the tests run
@@ -341,11 +343,11 @@ func TestUserRemoved(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
 			h := newHarness(t, mode, nil)
-			h.app.users.add(&user{ID: 3, FullName: "Dick Grayson", Username: "robin", password: "robin"})
+			h.app.Users.Add(&walkthrough.User{ID: 3, FullName: "Dick Grayson", Username: "robin"}, "robin")
 			robin, test, bat := h.login(t, "robin", "belt"), h.login(t, "test", "laptop"), h.login(t, "batman", "batcave")
 			h.get(t, "/who_am_i", robin.AccessToken).check(t, want{200, "", `{"id":3,"full_name":"Dick Grayson","username":"robin"}`})
-			h.app.users.remove("3")
-			h.app.users.remove("1")
+			h.app.Users.Remove("3")
+			h.app.Users.Remove("1")
 			for _, c := range []struct{ name, path, token, id string }{
 				{"added user", "/who_am_i", robin.AccessToken, "3"},
 				{"seed user", "/protected", test.AccessToken, "1"},
@@ -430,11 +432,11 @@ func TestStoreUnavailable(t *testing.T) {
 	unavailable := want{503, "", `{"msg":"Service temporarily unavailable"}`}
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
-			fs := newFlakyStore()
+			fs := adaptertest.NewFlakyStore()
 			h := newHarness(t, mode, nil, latch.WithStore(fs))
 			tk := h.login(t, "test", "laptop")
 			id := h.sessionID(t, tk.AccessToken, "laptop")
-			fs.setDown(true)
+			fs.SetDown(true)
 			cases := []struct {
 				name, method, path string
 				token              string
@@ -464,7 +466,7 @@ func TestStoreUnavailable(t *testing.T) {
 					r.check(t, want{200, "", loggedInAs("1")})
 				}
 			})
-			fs.setDown(false)
+			fs.SetDown(false)
 			t.Run("nothing changed", func(t *testing.T) {
 				checkList(t, h.sessions(t, tk.AccessToken), []string{"laptop"}, "laptop")
 			})

@@ -1,0 +1,46 @@
+package walkthrough_test
+
+import (
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/latchauth/latch/examples/internal/walkthrough"
+	"github.com/latchauth/latch/examples/internal/walkthroughtest"
+)
+
+// TestStartRefusesWeakSecret starts from the environment with the
+// tutorial's secret: refused in every mode, with advice, without showing
+// the secret, and without writing anything.
+func TestStartRefusesWeakSecret(t *testing.T) {
+	for _, mode := range []string{"jwt", "hybrid", "opaque"} {
+		t.Run(mode, func(t *testing.T) {
+			walkthroughtest.ClearLatchEnv(t)
+			dir := filepath.Join(t.TempDir(), "data")
+			t.Setenv("LATCH_MODE", mode)
+			t.Setenv("LATCH_JWT_SECRET", "super-secret")
+			t.Setenv("LATCH_ADDR", "127.0.0.1:0")
+			t.Setenv("LATCH_DATA_DIR", dir)
+			s, err := walkthrough.Start("test", slog.New(slog.DiscardHandler), func(*walkthrough.App) http.Handler { return http.NotFoundHandler() })
+			if err == nil {
+				s.Listener.Close()
+				s.App.Close()
+				t.Fatal("started with LATCH_JWT_SECRET=super-secret")
+			}
+			if !strings.Contains(err.Error(), "openssl rand -base64 32") {
+				t.Errorf("error %q does not say how to make a secret", err)
+			}
+			if strings.Contains(err.Error(), "super-secret") {
+				t.Errorf("error %q shows the secret", err)
+			}
+			if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("the data directory was created (%v)", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/examples/internal/walkthrough"
+)
+
+// routes returns the walkthrough's routes on an http.ServeMux, plus
+// sessions and JWKS.
+func routes(app *walkthrough.App) http.Handler {
+	mux := http.NewServeMux()
+	auth := app.Auth
+	mux.HandleFunc("POST /login", login(app))
+	mux.Handle("POST /refresh", auth.RefreshHandler())
+	mux.Handle("POST /revoke", auth.RevocationHandler()) // RFC 7009
+	mux.Handle("GET /protected", auth.Required(http.HandlerFunc(protected)))
+	mux.Handle("GET /who_am_i", auth.Required(http.HandlerFunc(whoAmI)))
+	mux.Handle("GET /claims", auth.Required(http.HandlerFunc(claims)))
+	mux.Handle("GET /optionally_protected", auth.Optional(http.HandlerFunc(optionallyProtected)))
+	mux.Handle("GET /admin", auth.Require(walkthrough.AdminOnly)(http.HandlerFunc(admin)))
+	mux.Handle("POST /logout", auth.Required(logout(auth)))
+	// Routes that manage sessions confirm the caller's own session is live,
+	// even in jwt mode without LATCH_SESSION_CHECK.
+	mux.Handle("POST /logout_all", auth.SessionRequired(logoutAll(auth)))
+	mux.Handle("GET /sessions", auth.SessionRequired(listSessions(auth)))
+	mux.Handle("DELETE /sessions/{id}", auth.SessionRequired(revokeSession(auth)))
+	mux.HandleFunc("GET /health", health)
+	if k := auth.Keyring(); k != nil {
+		mux.Handle("GET /.well-known/jwks.json", k.JWKS())
+	}
+	return jsonErrors(mux)
+}
+
+// login checks the credentials and starts a session for this device.
+func login(app *walkthrough.App) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		req, err := walkthrough.ReadLogin(r)
+		switch {
+		case errors.Is(err, latch.ErrBodyTooLarge):
+			app.Auth.WriteError(w, r, err)
+			return
+		case err != nil:
+			writeJSON(w, http.StatusBadRequest, walkthrough.Message{Msg: "Bad request"})
+			return
+		}
+		u := app.Users.Authenticate(req.Username, req.Password)
+		if u == nil {
+			writeJSON(w, http.StatusUnauthorized, walkthrough.Message{Msg: "Bad username or password"})
+			return
+		}
+		tokens, err := app.Auth.Login(r.Context(), u, latch.LoginOptions{
+			Device: latch.DeviceFromRequest(r, req.Device),
+		})
+		if err != nil {
+			app.Auth.WriteError(w, r, err)
+			return
+		}
+		if app.Cookies {
+			app.Auth.SetCookies(w, tokens)
+		}
+		writeJSON(w, http.StatusOK, tokens)
+	}
+}
+
+// principal returns the caller that latch verified. Routes behind
+// Required always have one; without it the answer is a 500.
+func principal(w http.ResponseWriter, r *http.Request) (*latch.Principal, bool) {
+	p, ok := latch.FromContext(r.Context())
+	if !ok {
+		writeJSON(w, http.StatusInternalServerError, walkthrough.Message{Msg: "Internal error"})
+	}
+	return p, ok
+}
+
+// protected answers who is logged in: the token's subject.
+func protected(w http.ResponseWriter, r *http.Request) {
+	if p, ok := principal(w, r); ok {
+		writeJSON(w, http.StatusOK, map[string]string{"logged_in_as": p.Subject})
+	}
+}
+
+// whoAmI answers the user the user loader found for the token.
+func whoAmI(w http.ResponseWriter, r *http.Request) {
+	u, ok := latch.UserFrom[*walkthrough.User](r.Context())
+	if !ok {
+		writeJSON(w, http.StatusInternalServerError, walkthrough.Message{Msg: "Internal error"})
+		return
+	}
+	writeJSON(w, http.StatusOK, u)
+}
+
+// claims answers two of the claims the claims loader added at login.
+func claims(w http.ResponseWriter, r *http.Request) {
+	if p, ok := principal(w, r); ok {
+		writeJSON(w, http.StatusOK, map[string]any{
+			"foo":         p.Claims["foo"],
+			"upcase_name": p.Claims["upcase_name"],
+		})
+	}
+}
+
+// optionallyProtected answers the subject, or "anonymous user" when the
+// request carries no token.
+func optionallyProtected(w http.ResponseWriter, r *http.Request) {
+	who := "anonymous user"
+	if p, ok := latch.FromContext(r.Context()); ok {
+		who = p.Subject
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"logged_in_as": who})
+}
+
+// admin is reached only by administrators (see walkthrough.AdminOnly).
+func admin(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"foo": "bar"})
+}
+
+// logout ends the session of the token presented, and only that one.
+func logout(auth *latch.Auth) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, ok := principal(w, r)
+		if !ok {
+			return
+		}
+		if err := auth.Logout(r.Context(), p); err != nil {
+			auth.WriteError(w, r, err)
+			return
+		}
+		auth.ClearCookies(w)
+		writeJSON(w, http.StatusOK, walkthrough.Message{Msg: "Logged out"})
+	}
+}
+
+// logoutAll ends every session of the caller, on every device.
+func logoutAll(auth *latch.Auth) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, ok := principal(w, r)
+		if !ok {
+			return
+		}
+		n, err := auth.RevokeAll(r.Context(), p.Subject)
+		if err != nil {
+			auth.WriteError(w, r, err)
+			return
+		}
+		auth.ClearCookies(w)
+		writeJSON(w, http.StatusOK, struct {
+			Msg     string `json:"msg"`
+			Revoked int    `json:"revoked"`
+		}{"Logged out everywhere", n})
+	}
+}
+
+// listSessions lists the caller's sessions, newest first, marking the one
+// the request came from.
+func listSessions(auth *latch.Auth) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, ok := principal(w, r)
+		if !ok {
+			return
+		}
+		list, err := auth.Sessions(r.Context(), p.Subject, p.SessionID)
+		if err != nil {
+			auth.WriteError(w, r, err)
+			return
+		}
+		if list == nil {
+			list = []latch.SessionInfo{}
+		}
+		writeJSON(w, http.StatusOK, struct {
+			Sessions []latch.SessionInfo `json:"sessions"`
+		}{list})
+	}
+}
+
+// revokeSession ends one of the caller's sessions by id. Another user's
+// session, or an unknown id, is 404 and nothing changes.
+func revokeSession(auth *latch.Auth) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, ok := principal(w, r)
+		if !ok {
+			return
+		}
+		if err := auth.RevokeSession(r.Context(), p.Subject, r.PathValue("id")); err != nil {
+			auth.WriteError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, walkthrough.Message{Msg: "Session revoked"})
+	}
+}
+
+// health answers without authentication, for load balancers.
+func health(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
