@@ -26,8 +26,9 @@ type options struct {
 // client, a dead address, a stopped private server. Every method of such a
 // store must fail with an error that is neither store.ErrNotFound nor
 // store.ErrConflict, and never return a session. Without this option the
-// backend-failure rule does not run (an in-process store has no backend to
-// lose) and Run's summary says so.
+// backend-failure rule does not run and Run's summary says so. Each call
+// must fail within 10 seconds: give the client short connect and
+// server-selection timeouts.
 func WithBroken(newBroken func(t *testing.T) store.Store) Option {
 	return func(o *options) { o.broken = newBroken }
 }
@@ -68,6 +69,7 @@ var rules = concat(
 	revokeRules,
 	listRules,
 	capRules,
+	raceRules,
 	contextRules,
 	stringRules,
 	brokenRules,

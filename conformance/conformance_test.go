@@ -19,7 +19,7 @@ import (
 // stores get it wrong. TestSuiteCatchesFlawedStores shows the suite fails
 // each one, on the rule that names its flaw.
 var flawed = map[string]struct {
-	wrap func(*memstore.Store) store.Store
+	wrap func(*memstore.Store) store.Store // the flawed store, often a wrapper of a memstore
 	// rules that must fail; every other rule may pass or fail.
 	fails []string
 }{
@@ -55,6 +55,14 @@ var flawed = map[string]struct {
 		func(m *memstore.Store) store.Store { return foldCase{m} },
 		[]string{"strings-subjects-kept-exactly", "revoke-needs-the-owning-subject"},
 	},
+	"touch-reads-then-writes-whole-session": {
+		func(*memstore.Store) store.Store { return &touchRewrites{NewListStore()} },
+		[]string{"race-touch-vs-revoke", "race-touch-vs-rotate"},
+	},
+	"cap-evicts-least-recently-used": {
+		func(*memstore.Store) store.Store { return &evictsLRU{NewListStore()} },
+		[]string{"cap-evicts-oldest"},
+	},
 	"outage-reads-as-not-found": {
 		func(m *memstore.Store) store.Store { return m }, // and the broken store below
 		[]string{"backend-failure-is-an-error-not-absence"},
@@ -77,7 +85,10 @@ func TestFlawedStore(t *testing.T) {
 		}
 		return outage{}
 	}), conformance.WithWrites(func(s store.Store) int64 {
-		return s.(interface{ Writes() int64 }).Writes()
+		if w, ok := s.(interface{ Writes() int64 }); ok {
+			return w.Writes()
+		}
+		return 0
 	}))
 }
 
@@ -263,3 +274,46 @@ func (o outage) List(context.Context, string, time.Time) ([]store.Session, error
 	return nil, o.err()
 }
 func (o outage) Writes() int64 { return 0 }
+
+// touchRewrites touches as a key-value store without scripts might: read
+// the session, then write all of it back. A revocation or rotation in
+// between is undone.
+type touchRewrites struct{ *ListStore }
+
+func (s *touchRewrites) Touch(ctx context.Context, id string, now time.Time, idle, every time.Duration) error {
+	x, err := s.Get(ctx, id, now)
+	if err != nil {
+		return err
+	}
+	if now.Sub(x.LastUsedAt) < every {
+		return nil
+	}
+	x.LastUsedAt, x.IdleUntil = now, now.Add(idle)
+	time.Sleep(20 * time.Microsecond)
+	s.mu.Lock()
+	s.sessions[id] = *x
+	s.mu.Unlock()
+	return nil
+}
+
+// evictsLRU evicts the sessions used least recently instead of the oldest.
+type evictsLRU struct{ *ListStore }
+
+func (s *evictsLRU) Create(ctx context.Context, x *store.Session, max int) error {
+	if err := s.ListStore.Create(ctx, x, 0); err != nil || max <= 0 {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var others []store.Session
+	for _, o := range s.sessions {
+		if o.Subject == x.Subject && o.ID != x.ID && o.Live(x.CreatedAt) {
+			others = append(others, o)
+		}
+	}
+	slices.SortFunc(others, func(a, b store.Session) int { return b.LastUsedAt.Compare(a.LastUsedAt) })
+	for _, o := range others[min(len(others), max-1):] {
+		delete(s.sessions, o.ID)
+	}
+	return nil
+}

@@ -58,15 +58,25 @@ func getRoundTrips(t *testing.T, h *harness) {
 		"empty":  "",
 	}
 	s.RotatedAt = now.Add(-time.Minute)
+	s.Spent = [][]byte{randomHash(), randomHash()}
 	want := *s
 	want.SecretHash = bytes.Clone(s.SecretHash)
 	want.RefreshHash = bytes.Clone(s.RefreshHash)
+	want.Spent = [][]byte{bytes.Clone(s.Spent[0]), bytes.Clone(s.Spent[1])}
+	want.Claims = map[string]any{}
+	for k, v := range s.Claims {
+		want.Claims[k] = v
+	}
+	want.Claims["nested"] = map[string]any{"deep": map[string]any{"x": "y"}}
 	id := h.create(t, s, 0)
 	want.ID = id
 
-	// The store must not keep the caller's slices.
+	// The store must not keep the caller's slices or maps.
 	s.RefreshHash[0] ^= 0xff
 	s.SecretHash[0] ^= 0xff
+	s.Spent[0][0] ^= 0xff
+	s.Claims["role"] = "changed"
+	s.Claims["nested"].(map[string]any)["deep"] = "changed"
 
 	got := h.get(t, id, h.clock.Advance(time.Second))
 	sameSession(t, "Get after Create", got, &want)
@@ -170,8 +180,10 @@ func expiryIdle(t *testing.T, h *harness) {
 	}
 
 	h.get(t, id, start.Add(time.Hour-time.Millisecond))
-	at := h.clock.Advance(10 * time.Minute) // start+1h: idle
+	h.get(t, id, start.Add(time.Hour-500*time.Microsecond)) // not yet: now < IdleUntil
+	at := h.clock.Advance(10 * time.Minute)                 // start+1h: idle
 	h.absent(t, id, at, "at IdleUntil")
+	h.absent(t, id, at.Add(500*time.Microsecond), "half a millisecond after IdleUntil")
 	checkDead(t, h, id, s.RefreshHash, at)
 	if l := h.list(t, "alice", at); len(l) != 1 || l[0].ID != keep {
 		t.Errorf("List at IdleUntil = %v, want only %s", ids(l), keep)

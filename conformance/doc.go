@@ -21,15 +21,15 @@
 // its clean-up with t.Cleanup.
 //
 // The suite's clock starts at the real time, truncated to the millisecond,
-// and only moves forward, so a backend may derive relative TTLs from the
-// instants it is given. Expiry is tested by moving that clock, never by
-// sleeping. Concurrency rules (64 rotations racing from one refresh hash,
+// and every instant it passes (a now, a CreatedAt) is at or after that
+// start, so a backend may derive relative TTLs from them. Expiry is tested
+// by moving the clock, never by sleeping. Concurrency rules (64 rotations racing from one refresh hash,
 // 32 logins racing against a session cap) run real goroutines against the
 // store; run the tests with -race.
 //
 // Each Run ends with a line such as
 //
-//	conformance: TestConformance/postgres: 36 rules ran, 36 passed
+//	conformance: TestConformance/postgres: 41 rules ran, 41 passed
 //
 // logged through t.Logf.
 package conformance

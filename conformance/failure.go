@@ -57,6 +57,9 @@ func operations(h *harness, ctx context.Context, id string, old []byte) []struct
 		op   func() (*store.Session, error)
 	}{
 		{"Create", func() (*store.Session, error) {
+			return nil, h.s.Create(ctx, newSession("alice", now), 0)
+		}},
+		{"Create with a cap", func() (*store.Session, error) {
 			return nil, h.s.Create(ctx, newSession("alice", now), 2)
 		}},
 		{"Get", func() (*store.Session, error) { return h.s.Get(ctx, id, now) }},

@@ -126,10 +126,17 @@ func listEmpty(t *testing.T, h *harness) {
 
 func capEvictsOldest(t *testing.T, h *harness) {
 	var made []string
-	for range 5 {
+	for range 3 {
 		made = append(made, h.create(t, newSession("alice", h.clock.Advance(time.Second)), 3))
 	}
-	h.hasExactly(t, "alice", made[2:], "five logins with a cap of 3")
+	// The oldest by CreatedAt goes first, however recently it was used.
+	if err := h.s.Touch(h.ctx, made[0], h.clock.Advance(time.Second), time.Hour, 0); err != nil {
+		t.Fatalf("Touch: %v", err)
+	}
+	for range 2 {
+		made = append(made, h.create(t, newSession("alice", h.clock.Advance(time.Second)), 3))
+	}
+	h.hasExactly(t, "alice", made[2:], "five logins with a cap of 3, the oldest used most recently")
 	for _, id := range made[:2] {
 		h.absent(t, id, h.clock.Now(), "a session evicted by the cap")
 	}
@@ -201,21 +208,24 @@ func capConcurrent(t *testing.T, h *harness) {
 	}
 	done := make(chan struct{})
 	var watched, over atomic.Int64
+	var listErr atomic.Pointer[error]
 	var watcher sync.WaitGroup
 	watcher.Go(func() {
+		<-begin
 		for {
-			select {
-			case <-done:
-				return
-			default:
-			}
 			l, err := h.s.List(h.ctx, "alice", start.Add(time.Second))
 			if err != nil {
-				continue
+				listErr.Store(&err)
+				return
 			}
 			watched.Add(1)
 			if len(l) > max {
 				over.Store(int64(len(l)))
+			}
+			select {
+			case <-done:
+				return
+			default:
 			}
 		}
 	})
@@ -228,6 +238,11 @@ func capConcurrent(t *testing.T, h *harness) {
 		if err != nil {
 			t.Errorf("login %d: Create = %v, want nil", i, err)
 		}
+	}
+	if err := listErr.Load(); err != nil {
+		t.Errorf("List during the race: %v", *err)
+	} else if watched.Load() == 0 {
+		t.Errorf("no List completed during the race")
 	}
 	if n := over.Load(); n > 0 {
 		t.Errorf("a List during the race saw %d sessions under a cap of %d", n, max)

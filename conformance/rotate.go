@@ -174,6 +174,18 @@ func rotateSpentBounded(t *testing.T, h *harness) {
 				t.Errorf("KeepSpent %d: Spent[%d] is not the hash spent %d rotation(s) ago", keep, i, i+1)
 			}
 		}
+		if keep != 3 {
+			continue
+		}
+		// A lower bound on the next rotation trims what is kept.
+		at := h.clock.Advance(time.Second)
+		if err := h.s.Rotate(h.ctx, id, rotation(hashes[8], at, 1), at); err != nil {
+			t.Fatalf("Rotate with KeepSpent lowered to 1: %v", err)
+		}
+		got = h.get(t, id, at)
+		if len(got.Spent) != 1 || !bytes.Equal(got.Spent[0], hashes[8]) {
+			t.Errorf("KeepSpent lowered from 3 to 1: %d spent hashes, want only the one just spent", len(got.Spent))
+		}
 	}
 }
 

@@ -117,13 +117,16 @@ type Rotation struct {
 //     ErrNotFound, exactly as if it did not exist.
 //   - Byte slices come back byte for byte; times come back to the
 //     millisecond at least, in any location; Claims come back as
-//     encoding/json would decode them (numbers as float64).
+//     encoding/json would decode them (numbers as float64). A Store never
+//     keeps the caller's slices or maps, and what it returns is the
+//     caller's to change.
 //   - Errors: ErrNotFound and ErrConflict as documented per method; any
 //     backend failure is returned as an error that is neither, and never as
 //     a session or as "not found". A done ctx returns promptly with an error
 //     wrapping ctx.Err().
 //   - Revocation is idempotent and scoped by subject: no call ever ends a
-//     session of a subject other than the one it names.
+//     session of a subject other than the one it names, and nothing brings
+//     an ended session back.
 type Store interface {
 	// Create assigns s.ID and stores s. With max > 0, when the subject would
 	// then hold more than max live sessions, the oldest of its other
@@ -139,7 +142,9 @@ type Store interface {
 	// Touch records a use at now: LastUsedAt = now and IdleUntil =
 	// min(now+idle, ExpiresAt). When the recorded LastUsedAt is younger
 	// than every, it writes nothing. A session that is not live is
-	// ErrNotFound.
+	// ErrNotFound. Touch changes those two fields alone, atomically: racing
+	// a Rotate it never restores the old hashes, and racing a revocation or
+	// an eviction it never brings the session back.
 	Touch(ctx context.Context, id string, now time.Time, idle, every time.Duration) error
 
 	// Rotate applies r if the live session's RefreshHash equals r.Old, as
@@ -159,6 +164,6 @@ type Store interface {
 	RevokeSubject(ctx context.Context, subject, keep string) (int, error)
 
 	// List returns subject's live sessions at now, newest first (CreatedAt
-	// descending), ties broken by ID ascending.
+	// descending), ties broken by ID ascending in byte order.
 	List(ctx context.Context, subject string, now time.Time) ([]Session, error)
 }
