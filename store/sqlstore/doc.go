@@ -17,15 +17,21 @@
 // migrates; the Store never closes db. Importing the package also
 // registers the sqlite, postgres, postgresql and mysql URL schemes with
 // store.Open (LATCH_STORE=sqlite:latch.db, say): see Open. A store opened
-// by URL migrates on open and owns, and closes, its pool.
+// by URL migrates on open and owns, and closes, its pool, which is bounded
+// (16 connections for PostgreSQL and MySQL, or latch_max_conns).
+//
+// After Close every method fails with ErrClosed, an outage that is neither
+// store.ErrNotFound nor store.ErrConflict, as after memstore's Close.
 //
 // # Schema
 //
 // One table, <prefix>sessions (prefix "latch_" by default, see
-// WithTablePrefix), keyed by the session id; on PostgreSQL and MySQL a
-// second one, <prefix>subject_locks, with one row per subject that logged
-// in under a session cap; and <prefix>schema_migrations. docs/stores.md in
-// the repository gives the columns per dialect. Choices that matter:
+// WithTablePrefix; never empty, or the migrations table would be the
+// schema_migrations of golang-migrate, Rails and others), keyed by the
+// session id; on PostgreSQL and MySQL a second one, <prefix>subject_locks,
+// with one row per subject that logged in under a session cap; and
+// <prefix>schema_migrations. docs/stores.md in the repository gives the
+// columns per dialect. Choices that matter:
 //
 //   - ids are compared case-sensitively and ordered byte-wise (PostgreSQL
 //     COLLATE "C", MySQL ascii_bin, SQLite BINARY): two base62 ids may
@@ -39,8 +45,12 @@
 //     agent that is not UTF-8 is stored as sent rather than failing the
 //     login.
 //   - times are BIGINT Unix milliseconds, the zero time.Time as 0 (so an
-//     instant exactly at the Unix epoch reads back as the zero time). Every
-//     driver reads an integer the same way whatever the DSN says
+//     instant exactly at the Unix epoch reads back as the zero time).
+//     Times before 1970 are stored as they are; a time to be written
+//     beyond what int64 milliseconds hold (about 292 million years either
+//     side of 1970) is ErrInvalid rather than wrapped, and a now beyond it
+//     is compared as the nearest end of the range, which decides the same.
+//     Every driver reads an integer the same way whatever the DSN says
 //     (parseTime, loc, _time_format), and liveness checks are integer
 //     comparisons on indexed columns. now is rounded down to the
 //     millisecond, which gives the same decisions as comparing exact
@@ -51,8 +61,9 @@
 //   - claims are JSON text; hashes are bytes, at most store.HashLen.
 //
 // Values beyond package store's limits (a subject that is not UTF-8 or
-// longer than 1 KiB, say) are refused with ErrInvalid before any query, so
-// no database truncates or rejects them halfway.
+// longer than 1 KiB, a time beyond the int64 range, say) are refused with
+// ErrInvalid before any query, so no database truncates or rejects them
+// halfway.
 //
 // # Atomic steps
 //
@@ -62,7 +73,12 @@
 //   - Get is one primary-key SELECT with the liveness condition.
 //   - Touch is one conditional UPDATE (id, live, last use at least every
 //     ago); only if it changes nothing does a SELECT tell a throttled
-//     touch (nil) from a dead session (store.ErrNotFound).
+//     touch (nil) from a dead session (store.ErrNotFound). The core calls
+//     Touch only when the LastUsedAt of the session it just read is at
+//     least the touch interval old (latch.Config.TouchInterval), so the
+//     UPDATE usually changes the row and the follow-up SELECT is rare: it
+//     takes a concurrent touch of the same session by another request, or
+//     a session that died in between.
 //   - Rotate is one conditional UPDATE … WHERE id = ? AND refresh_hash = ?
 //     AND live. PostgreSQL (READ COMMITTED) and InnoDB lock the row and
 //     re-evaluate the condition against the latest committed version
@@ -88,7 +104,8 @@
 //     statement and takes the database's write lock. Deadlocks and
 //     serialization failures (PostgreSQL 40001/40P01, MySQL 1213, SQLite
 //     BUSY/LOCKED) rerun the transaction, up to 20 times with jittered
-//     back-off. With max <= 0, Create is one INSERT.
+//     back-off. With max <= 0, Create is one INSERT. Each waiting login
+//     holds a pool connection, which is why Open bounds its pool.
 //   - Revoke is DELETE … WHERE id = ? AND subject = ?; RevokeSubject is
 //     one DELETE … WHERE subject = ? AND id <> ?, its RowsAffected the
 //     count; List is one SELECT ordered by created_at DESC, id ASC.
@@ -103,19 +120,24 @@
 // transaction that also holds the DDL (transactional there); MySQL under
 // GET_LOCK on one connection (DDL commits implicitly there, so every
 // statement is idempotent on its own and a run cut short is finished by
-// the next); SQLite in one BEGIN IMMEDIATE transaction.
+// the next); SQLite in one BEGIN IMMEDIATE transaction. The files may have
+// \n or \r\n line ends (the repository's .gitattributes keeps them \n).
 //
 // # Sweeper
 //
 // Dead sessions read as absent at once; deleting their rows only frees
 // space. Unless WithSweepInterval(0), New starts a goroutine that calls
 // Sweep every interval (10 minutes by default) with the time from
-// WithClock, deleting at most 1000 rows per statement. Its errors go to
-// WithErrorHook, never to the standard logger. Close stops it and waits.
-// The first sweep runs one interval after New, so migrate before then.
-// <prefix>subject_locks is not swept: it holds one small row per subject
-// that ever logged in under a cap, like a users table; deleting rows of
-// subjects without sessions by hand is safe at any time.
+// WithClock, deleting at most 1000 rows per statement. Sweep deletes only
+// the sessions dead at now minus a grace (5 minutes by default, see
+// WithSweepGrace), so a node whose clock runs ahead of the others' does
+// not delete sessions they still consider live; the grace only delays
+// freeing space. Its errors go to WithErrorHook, never to the standard
+// logger. Close stops it and waits. The first sweep runs one interval
+// after New, so migrate before then. <prefix>subject_locks is not swept:
+// it holds one small row per subject that ever logged in under a cap, like
+// a users table; deleting rows of subjects without sessions by hand is
+// safe at any time.
 //
 // # SQLite
 //
@@ -128,4 +150,15 @@
 // methods return the error). Open sets both pragmas. A ":memory:"
 // database exists per connection, so use it only with one connection
 // (Open's sqlite::memory: does that).
+//
+// # MySQL binary logging
+//
+// Capped Create runs READ COMMITTED transactions, which InnoDB can log to
+// the binary log only row by row, and Sweep deletes with DELETE … LIMIT,
+// which statement-based replication cannot replay safely. A server with
+// binary logging on needs binlog_format=ROW (the default since MySQL 5.7.7)
+// or MIXED (MariaDB's default). With STATEMENT, capped Create fails with
+// error 1665 (its message then names binlog_format; so does every write's
+// if the server's default isolation is READ COMMITTED), and the sweeper's
+// deletes are logged as unsafe for replication.
 package sqlstore

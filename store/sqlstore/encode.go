@@ -17,12 +17,47 @@ import (
 // DSN says about parseTime or loc, and comparisons with now are plain
 // integer comparisons that use the indexes.
 
-// ms returns t as Unix milliseconds, rounded down; the zero time is 0.
-func ms(t time.Time) int64 {
+// toMS returns t as Unix milliseconds, rounded down (the zero time as 0),
+// and whether that fits in an int64: about 292 million years either side
+// of 1970. time.Time reaches much further, and UnixMilli silently wraps.
+func toMS(t time.Time) (int64, bool) {
 	if t.IsZero() {
-		return 0
+		return 0, true
 	}
-	return t.UnixMilli()
+	sec, m := t.Unix(), int64(t.Nanosecond()/1e6) // the value is sec*1000 + m, 0 <= m < 1000
+	// sec*1000 + m <= MaxInt64, and sec*1000 + m >= MinInt64 rewritten so
+	// that no step overflows (Go's division truncates toward zero, which
+	// for the negative bound is the ceiling).
+	if sec > (math.MaxInt64-m)/1000 || sec < (math.MinInt64+1000-m)/1000-1 {
+		return 0, false
+	}
+	return t.UnixMilli(), true
+}
+
+// ms returns t as Unix milliseconds for a comparison, clamped to the int64
+// range: every stored time is within it, so a now beyond it compares with
+// every stored time as the clamped value does.
+func ms(t time.Time) int64 {
+	v, ok := toMS(t)
+	switch {
+	case ok:
+		return v
+	case t.Unix() > 0:
+		return math.MaxInt64
+	default:
+		return math.MinInt64
+	}
+}
+
+// storedMS returns t as Unix milliseconds for a column, or ErrInvalid
+// naming the field when it is out of range: written wrapped, a far-future
+// expiry would read back as long past.
+func storedMS(field string, t time.Time) (int64, error) {
+	v, ok := toMS(t)
+	if !ok {
+		return 0, fmt.Errorf("%w: %s is beyond the range of int64 Unix milliseconds (about 292 million years either side of 1970)", ErrInvalid, field)
+	}
+	return v, nil
 }
 
 // fromMS is the inverse of ms, in UTC.

@@ -17,10 +17,19 @@ var (
 	// ErrInvalid: a Session or Rotation holds a value beyond the limits of
 	// package store (a subject that is not valid UTF-8, holds NUL or is
 	// longer than store.MaxSubjectLen; a device field longer than
-	// store.MaxDeviceLen; a hash longer than store.HashLen), or an option
-	// is out of range. Nothing was written.
+	// store.MaxDeviceLen; a hash longer than store.HashLen; a time
+	// beyond the range of int64 Unix milliseconds, about 292 million
+	// years either side of 1970), or an option is out of range. Nothing
+	// was written.
 	ErrInvalid = errors.New("sqlstore: invalid value")
+	// ErrClosed is returned by every method of a Store after Close: an
+	// outage, neither store.ErrNotFound nor store.ErrConflict.
+	ErrClosed = errors.New("sqlstore: store closed")
 )
+
+// errStatementBinlog explains MySQL's error 1665
+// (ER_BINLOG_STMT_MODE_AND_ROW_ENGINE).
+var errStatementBinlog = errors.New("MySQL/MariaDB with binlog_format=STATEMENT cannot log the writes of a READ COMMITTED transaction: set binlog_format to ROW or MIXED")
 
 // wrap turns a driver error from operation op into this package's error.
 // When ctx is done the error wraps ctx.Err() as well, so errors.Is(err,
@@ -30,6 +39,10 @@ var (
 func wrap(ctx context.Context, op string, err error) error {
 	if err == nil {
 		return nil
+	}
+	var my *mysql.MySQLError
+	if errors.As(err, &my) && my.Number == 1665 {
+		err = fmt.Errorf("%w: %w", errStatementBinlog, err)
 	}
 	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 		return fmt.Errorf("sqlstore: %s: %w: %w", op, cerr, err)

@@ -23,28 +23,28 @@ type backend struct {
 	driver string
 	// dsn returns the data source of a database for t: a server from
 	// testenv (shared, hence the table prefixes), or a file of its own.
-	dsn func(t *testing.T) string
+	dsn func(t testing.TB) string
 	// dead returns a data source that cannot be reached.
-	dead func(t *testing.T) string
+	dead func(t testing.TB) string
 }
 
 var backends = []backend{
 	{
 		name: "postgres", driver: "postgres",
-		dsn:  func(t *testing.T) string { return testenv.PostgresDSN(t) },
-		dead: func(*testing.T) string { return "postgres://latch@127.0.0.1:1/none?sslmode=disable&connect_timeout=2" },
+		dsn:  func(t testing.TB) string { return testenv.PostgresDSN(t) },
+		dead: func(testing.TB) string { return "postgres://latch@127.0.0.1:1/none?sslmode=disable&connect_timeout=2" },
 	},
 	{
 		name: "mysql", driver: "mysql",
-		dsn:  func(t *testing.T) string { return testenv.MySQLDSN(t) },
-		dead: func(*testing.T) string { return "latch@tcp(127.0.0.1:1)/none?timeout=2s" },
+		dsn:  func(t testing.TB) string { return testenv.MySQLDSN(t) },
+		dead: func(testing.TB) string { return "latch@tcp(127.0.0.1:1)/none?timeout=2s" },
 	},
 	{
 		name: "sqlite", driver: "sqlite",
-		dsn: func(t *testing.T) string {
+		dsn: func(t testing.TB) string {
 			return filepath.Join(t.TempDir(), "latch.db") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
 		},
-		dead: func(t *testing.T) string {
+		dead: func(t testing.TB) string {
 			return filepath.Join(t.TempDir(), "no", "such", "dir", "latch.db")
 		},
 	},
@@ -58,13 +58,13 @@ func eachBackend(t *testing.T, f func(t *testing.T, b backend)) {
 }
 
 // openDB opens a pool on b, closed when t ends.
-func openDB(t *testing.T, b backend) *sqlx.DB {
+func openDB(t testing.TB, b backend) *sqlx.DB {
 	t.Helper()
 	return openDSN(t, b, b.dsn(t))
 }
 
 // openDSN opens a pool on dsn of b's driver, closed when t ends.
-func openDSN(t *testing.T, b backend, dsn string) *sqlx.DB {
+func openDSN(t testing.TB, b backend, dsn string) *sqlx.DB {
 	t.Helper()
 	db, err := sqlx.Open(b.driver, dsn)
 	if err != nil {
@@ -86,7 +86,7 @@ func randomPrefix() string {
 
 // newStore returns a migrated Store on db with a fresh table prefix; when
 // t ends it is closed and its tables are dropped.
-func newStore(t *testing.T, db *sqlx.DB, opts ...Option) *Store {
+func newStore(t testing.TB, db *sqlx.DB, opts ...Option) *Store {
 	t.Helper()
 	prefix := randomPrefix()
 	opts = append([]Option{WithTablePrefix(prefix), WithSweepInterval(0)}, opts...)
@@ -105,7 +105,7 @@ func newStore(t *testing.T, db *sqlx.DB, opts ...Option) *Store {
 }
 
 // dropTables drops the tables of prefix, and nothing else.
-func dropTables(t *testing.T, db *sqlx.DB, prefix string) {
+func dropTables(t testing.TB, db *sqlx.DB, prefix string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

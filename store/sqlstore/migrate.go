@@ -27,12 +27,17 @@ type migration struct {
 	stmts   []string
 }
 
-// migrations returns d's migrations in version order, with prefix
-// substituted for {prefix}. Files are named NNNN_name.sql; statements end
-// with a semicolon at the end of a line.
+// migrations returns d's embedded migrations in version order, with
+// prefix substituted for {prefix}.
 func migrations(d dialect, prefix string) ([]migration, error) {
+	return migrationsIn(migrationFS, d, prefix)
+}
+
+// migrationsIn reads d's migrations from fsys. Files are named
+// NNNN_name.sql; statements end with a semicolon at the end of a line.
+func migrationsIn(fsys fs.FS, d dialect, prefix string) ([]migration, error) {
 	dir := path.Join("migrations", d.String())
-	entries, err := fs.ReadDir(migrationFS, dir)
+	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: migrations: %w", err)
 	}
@@ -43,26 +48,46 @@ func migrations(d dialect, prefix string) ([]migration, error) {
 		if !ok || err != nil || v <= 0 || !strings.HasSuffix(e.Name(), ".sql") {
 			return nil, fmt.Errorf("sqlstore: migration file %s is not named NNNN_name.sql", e.Name())
 		}
-		b, err := migrationFS.ReadFile(path.Join(dir, e.Name()))
+		b, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: migrations: %w", err)
 		}
-		m := migration{version: v, name: name}
-		for _, st := range strings.Split(string(b), ";\n") {
-			var lines []string
-			for _, l := range strings.Split(st, "\n") {
-				if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "--") {
-					lines = append(lines, l)
-				}
-			}
-			if len(lines) > 0 {
-				m.stmts = append(m.stmts, strings.ReplaceAll(strings.Join(lines, "\n"), "{prefix}", prefix))
-			}
-		}
-		out = append(out, m)
+		out = append(out, migration{version: v, name: name, stmts: splitStatements(string(b), prefix)})
 	}
 	slices.SortFunc(out, func(a, b migration) int { return int(a.version - b.version) })
 	return out, nil
+}
+
+// splitStatements splits a migration file into its statements, with
+// prefix substituted for {prefix}. A statement ends with a line whose last
+// character other than white space is a semicolon, which is dropped;
+// comment lines (--) and blank lines are left out. Line ends may be \n or
+// \r\n (a checkout that converted the files), and the last line needs no
+// line end.
+func splitStatements(text, prefix string) []string {
+	var out, lines []string
+	flush := func() {
+		if len(lines) > 0 {
+			out = append(out, strings.ReplaceAll(strings.Join(lines, "\n"), "{prefix}", prefix))
+			lines = lines[:0]
+		}
+	}
+	for l := range strings.Lines(text) {
+		l = strings.TrimRight(l, " \t\r\n")
+		t := strings.TrimSpace(l)
+		if t == "" || strings.HasPrefix(t, "--") {
+			continue
+		}
+		end := strings.HasSuffix(l, ";")
+		if l = strings.TrimSuffix(l, ";"); strings.TrimSpace(l) != "" {
+			lines = append(lines, l)
+		}
+		if end {
+			flush()
+		}
+	}
+	flush()
+	return out
 }
 
 // execer is what migrations run on: a *sql.Tx or a *sql.Conn.
@@ -88,7 +113,7 @@ type execer interface {
 // New never migrates; Open does.
 func (s *Store) Migrate(ctx context.Context) error {
 	const op = "migrate"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := s.usable(ctx, op); err != nil {
 		return err
 	}
 	steps, err := migrations(s.d, s.prefix)

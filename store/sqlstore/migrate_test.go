@@ -2,8 +2,12 @@ package sqlstore
 
 import (
 	"context"
+	"io/fs"
+	"reflect"
+	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/latchauth/latch/store"
@@ -110,6 +114,48 @@ func TestMigrate(t *testing.T) {
 			}
 		})
 	})
+}
+
+// TestMigrationsCRLF: a checkout that converted the .sql files to CRLF
+// line ends (git's autocrlf) must give the very same statements.
+func TestMigrationsCRLF(t *testing.T) {
+	for _, d := range []dialect{postgres, mysqlDialect, sqlite} {
+		crlf := fstest.MapFS{}
+		err := fs.WalkDir(migrationFS, ".", func(p string, e fs.DirEntry, err error) error {
+			if err != nil || e.IsDir() {
+				return err
+			}
+			b, err := migrationFS.ReadFile(p)
+			crlf[p] = &fstest.MapFile{Data: []byte(strings.ReplaceAll(string(b), "\n", "\r\n"))}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := migrations(d, "p_")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := migrationsIn(crlf, d, "p_")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: CRLF files give\n%+v\nwant\n%+v", d, got, want)
+		}
+	}
+	for _, c := range []struct{ text, want string }{
+		{"CREATE a;\nCREATE b;\n", "CREATE a|CREATE b"},
+		{"CREATE a;\r\nCREATE b;\r\n", "CREATE a|CREATE b"},
+		{"-- comment; with a semicolon\r\nCREATE a (\r\n\tx INT\r\n);  \r\n\r\nCREATE b;", "CREATE a (\n\tx INT\n)|CREATE b"},
+		{"CREATE {prefix}a;\rCREATE b", "CREATE p_a;\rCREATE b"}, // a lone CR ends no line
+		{"CREATE a\n;\nCREATE b", "CREATE a|CREATE b"},
+		{"", ""},
+	} {
+		if got := strings.Join(splitStatements(c.text, "p_"), "|"); got != c.want {
+			t.Errorf("splitStatements(%q) = %q, want %q", c.text, got, c.want)
+		}
+	}
 }
 
 func TestMigrationFiles(t *testing.T) {

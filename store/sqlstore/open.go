@@ -1,11 +1,13 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,19 +41,36 @@ func openStore(ctx context.Context, u *url.URL) (store.Store, error) {
 //	postgres://user:pass@host:5432/db?sslmode=disable   (also postgresql://), as lib/pq takes it
 //	mysql://user:pass@host:3306/db?tls=true             query parameters as go-sql-driver/mysql takes them
 //
-// Two query parameters set options and are removed before the rest reaches
-// the driver: latch_table_prefix (WithTablePrefix) and
-// latch_sweep_interval (WithSweepInterval, a time.ParseDuration string; 0
-// turns the sweeper off). Otherwise the defaults hold: tables prefixed
-// "latch_", a sweep every 10 minutes, sweeper errors discarded. Migrating
-// on open is safe: Migrate is idempotent and serializes concurrent
-// migrators.
+// Query parameters starting with latch_ are this package's, checked
+// before anything is opened and removed before the rest reaches the
+// driver (any other latch_ parameter is ErrInvalid):
+//
+//	latch_table_prefix=app_      WithTablePrefix (not empty)
+//	latch_sweep_interval=10m     WithSweepInterval, a time.ParseDuration string; 0 turns the sweeper off
+//	latch_sweep_grace=5m         WithSweepGrace, a time.ParseDuration string
+//	latch_max_conns=16           the pool's maximum of open connections, a positive integer
+//
+// Otherwise the defaults hold: tables prefixed "latch_", a sweep every 10
+// minutes with a 5-minute grace, sweeper errors discarded. Migrating on
+// open is safe: Migrate is idempotent and serializes concurrent migrators.
+//
+// The pool is bounded: at most 16 open connections for PostgreSQL and
+// MySQL unless latch_max_conns says otherwise, 8 of them kept idle, and
+// each connection replaced after 30 minutes (PostgreSQL) or 3 minutes
+// (MySQL, below the usual server and proxy idle timeouts). A burst of
+// capped logins of one subject holds one connection each while waiting on
+// the subject's lock row, so an unbounded pool could exhaust the server's
+// max_connections; with the bound, the burst queues in the pool instead.
+// Size latch_max_conns to the server's max_connections divided by the
+// number of processes sharing it, less what other clients need.
 //
 // For SQLite, Open sets busy_timeout (5s) and, for files, WAL journaling
 // through modernc.org/sqlite's _pragma parameters, so they apply to every
 // connection of the pool; query parameters of the URL are passed on and
-// win over these defaults. A sqlite::memory: store is limited to one
-// connection, since each connection would otherwise get its own database.
+// win over these defaults. Its pool holds at most 8 connections unless
+// latch_max_conns says otherwise. A sqlite::memory: store is limited to
+// one connection, since each connection would otherwise get its own
+// database, so latch_max_conns other than 1 is ErrInvalid there.
 //
 // Errors never contain the URL or its password.
 func Open(ctx context.Context, u *url.URL) (*Store, error) {
@@ -60,18 +79,19 @@ func Open(ctx context.Context, u *url.URL) (*Store, error) {
 	}
 	pass, _ := u.User.Password()
 	secrets := []string{pass, url.QueryEscape(pass), url.PathEscape(pass), u.String()}
-	opts, u, err := urlOptions(u)
+	p, u, err := urlOptions(u)
 	if err != nil {
 		return nil, redact(err, secrets...)
 	}
+	opts := p.opts
 	var db *sqlx.DB
 	switch strings.ToLower(u.Scheme) {
 	case "sqlite":
-		db, err = openSQLite(u)
+		db, err = openSQLite(u, p.maxConns)
 	case "postgres", "postgresql":
-		db, err = openPostgres(u)
+		db, err = openPostgres(u, p.maxConns)
 	case "mysql":
-		db, err = openMySQL(u)
+		db, err = openMySQL(u, p.maxConns)
 	default:
 		err = fmt.Errorf("%w: scheme %q is not sqlite, postgres, postgresql or mysql", ErrInvalid, u.Scheme)
 	}
@@ -93,37 +113,65 @@ func Open(ctx context.Context, u *url.URL) (*Store, error) {
 	return s, nil
 }
 
-// urlOptions takes the latch_ parameters out of u's query and returns
-// them as options, with a copy of u without them.
-func urlOptions(u *url.URL) ([]Option, *url.URL, error) {
+// defaultMaxConns bounds the pool of a PostgreSQL or MySQL store from
+// Open, unless latch_max_conns says otherwise.
+const defaultMaxConns = 16
+
+// urlParams are the latch_ parameters of a URL.
+type urlParams struct {
+	opts     []Option
+	maxConns int // 0: the dialect's default
+}
+
+// urlOptions takes the latch_ parameters out of u's query, checks them,
+// and returns them with a copy of u without them.
+func urlOptions(u *url.URL) (urlParams, *url.URL, error) {
 	q := u.Query()
-	var opts []Option
+	var p urlParams
+	fail := func(err error) (urlParams, *url.URL, error) { return urlParams{}, nil, err }
 	for k, v := range q {
 		if !strings.HasPrefix(k, "latch_") {
 			continue
 		}
 		if len(v) != 1 {
-			return nil, nil, fmt.Errorf("%w: URL parameter %s given %d times", ErrInvalid, k, len(v))
+			return fail(fmt.Errorf("%w: URL parameter %s given %d times", ErrInvalid, k, len(v)))
 		}
 		switch k {
 		case "latch_table_prefix":
-			opts = append(opts, WithTablePrefix(v[0]))
-		case "latch_sweep_interval":
+			p.opts = append(p.opts, WithTablePrefix(v[0]))
+		case "latch_sweep_interval", "latch_sweep_grace":
 			d, err := time.ParseDuration(v[0])
 			if err != nil {
-				return nil, nil, fmt.Errorf("%w: latch_sweep_interval is not a duration such as 10m", ErrInvalid)
+				return fail(fmt.Errorf("%w: %s is not a duration such as 10m", ErrInvalid, k))
 			}
-			opts = append(opts, WithSweepInterval(d))
+			if k == "latch_sweep_interval" {
+				p.opts = append(p.opts, WithSweepInterval(d))
+			} else {
+				p.opts = append(p.opts, WithSweepGrace(d))
+			}
+		case "latch_max_conns":
+			n, err := strconv.Atoi(v[0])
+			if err != nil || n <= 0 {
+				return fail(fmt.Errorf("%w: latch_max_conns is not a positive integer", ErrInvalid))
+			}
+			p.maxConns = n
 		default:
-			return nil, nil, fmt.Errorf("%w: unknown URL parameter %s (want latch_table_prefix or latch_sweep_interval)", ErrInvalid, k)
+			return fail(fmt.Errorf("%w: unknown URL parameter %s (want latch_table_prefix, latch_sweep_interval, latch_sweep_grace or latch_max_conns)", ErrInvalid, k))
 		}
 		q.Del(k)
 	}
-	c := *u
-	if len(opts) > 0 {
-		c.RawQuery = q.Encode()
+	// Check the options now, before any connection is opened.
+	var c config
+	for _, o := range p.opts {
+		if err := o(&c); err != nil {
+			return fail(err)
+		}
 	}
-	return opts, &c, nil
+	cu := *u
+	if len(q) != len(u.Query()) {
+		cu.RawQuery = q.Encode()
+	}
+	return p, &cu, nil
 }
 
 // sqliteDSN turns a sqlite: URL into a modernc.org/sqlite DSN, and
@@ -161,10 +209,13 @@ func sqliteDSN(u *url.URL) (dsn string, memory bool, err error) {
 	return p + "?" + q.Encode(), memory, nil
 }
 
-func openSQLite(u *url.URL) (*sqlx.DB, error) {
+func openSQLite(u *url.URL, maxConns int) (*sqlx.DB, error) {
 	dsn, memory, err := sqliteDSN(u)
 	if err != nil {
 		return nil, err
+	}
+	if memory && maxConns > 1 {
+		return nil, fmt.Errorf("%w: sqlite::memory: exists per connection: latch_max_conns must be 1", ErrInvalid)
 	}
 	db, err := sqlx.Open("sqlite", dsn)
 	if err != nil {
@@ -180,20 +231,30 @@ func openSQLite(u *url.URL) (*sqlx.DB, error) {
 	} else {
 		// One writer at a time anyway; a few connections let readers run
 		// beside it (WAL) without a storm of busy waits.
-		db.SetMaxOpenConns(8)
-		db.SetMaxIdleConns(8)
+		n := cmp.Or(maxConns, 8)
+		db.SetMaxOpenConns(n)
+		db.SetMaxIdleConns(n)
 	}
 	return db, nil
 }
 
-func openPostgres(u *url.URL) (*sqlx.DB, error) {
+// boundPool sets the limits of a PostgreSQL or MySQL pool from Open.
+func boundPool(db *sqlx.DB, maxConns int, lifetime time.Duration) {
+	n := cmp.Or(maxConns, defaultMaxConns)
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(min(n, 8))
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	db.SetConnMaxLifetime(lifetime)
+}
+
+func openPostgres(u *url.URL, maxConns int) (*sqlx.DB, error) {
 	c, err := pq.NewConnector(u.String())
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: postgres URL: %w", err)
 	}
 	db := sqlx.NewDb(sql.OpenDB(c), "postgres")
-	db.SetMaxIdleConns(8)
-	db.SetConnMaxIdleTime(5 * time.Minute)
+	// Replaced now and then, so a pool follows a failover or a DNS change.
+	boundPool(db, maxConns, 30*time.Minute)
 	return db, nil
 }
 
@@ -223,7 +284,7 @@ func mysqlConfig(u *url.URL) (*mysql.Config, error) {
 	return cfg, nil
 }
 
-func openMySQL(u *url.URL) (*sqlx.DB, error) {
+func openMySQL(u *url.URL, maxConns int) (*sqlx.DB, error) {
 	cfg, err := mysqlConfig(u)
 	if err != nil {
 		return nil, err
@@ -233,8 +294,7 @@ func openMySQL(u *url.URL) (*sqlx.DB, error) {
 		return nil, fmt.Errorf("sqlstore: mysql URL: %w", err)
 	}
 	db := sqlx.NewDb(sql.OpenDB(c), "mysql")
-	db.SetMaxIdleConns(8)
 	// Below the usual server and proxy idle timeouts, as the driver advises.
-	db.SetConnMaxLifetime(3 * time.Minute)
+	boundPool(db, maxConns, 3*time.Minute)
 	return db, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -95,9 +96,9 @@ func mysqlURL(t *testing.T, dsn string) *url.URL {
 
 func TestOpen(t *testing.T) {
 	ctx := context.Background()
-	// use opens raw, checks that the store works and that Close closes the
-	// database it opened.
-	use := func(t *testing.T, raw string) {
+	// use opens raw, checks that the store works, that its pool is
+	// bounded by maxConns, and that Close closes the database it opened.
+	use := func(t *testing.T, raw string, maxConns int) {
 		t.Helper()
 		s, err := store.Open(ctx, raw)
 		if err != nil {
@@ -106,6 +107,9 @@ func TestOpen(t *testing.T) {
 		x := s.(*Store)
 		if !x.owned {
 			t.Error("an opened store does not own its database")
+		}
+		if got := x.db.Stats().MaxOpenConnections; got != maxConns {
+			t.Errorf("the pool holds at most %d connections, want %d", got, maxConns)
 		}
 		now := time.Now()
 		sess := &store.Session{Subject: "alice", RefreshHash: []byte("r"), CreatedAt: now, IdleUntil: now.Add(time.Hour), ExpiresAt: now.Add(time.Hour)}
@@ -120,14 +124,21 @@ func TestOpen(t *testing.T) {
 			t.Fatalf("Close: %v", err)
 		}
 		_, err = s.Get(ctx, sess.ID, now)
-		if err == nil || errors.Is(err, store.ErrNotFound) {
-			t.Errorf("Get after Close = %v, want a closed-database error", err)
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("Get after Close = %v, want ErrClosed", err)
+		}
+		if err := x.db.PingContext(ctx); err == nil {
+			t.Error("Close left the opened database open")
 		}
 	}
-	withPrefix := func(u *url.URL) string {
+	// withPrefix adds latch_ parameters, and any given in pairs.
+	withPrefix := func(u *url.URL, kv ...string) string {
 		q := u.Query()
 		q.Set("latch_table_prefix", randomPrefix())
 		q.Set("latch_sweep_interval", "0")
+		for i := 0; i+1 < len(kv); i += 2 {
+			q.Set(kv[i], kv[i+1])
+		}
 		u.RawQuery = q.Encode()
 		return u.String()
 	}
@@ -138,17 +149,57 @@ func TestOpen(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			use(t, withPrefix(u))
+			use(t, withPrefix(u), defaultMaxConns)
 			u.Scheme = "postgresql"
-			use(t, withPrefix(u))
+			// The driver never sees latch_ parameters (PostgreSQL would
+			// refuse them as unknown settings).
+			use(t, withPrefix(u, "latch_max_conns", "3", "latch_sweep_grace", "1m"), 3)
 		case "mysql":
-			use(t, withPrefix(mysqlURL(t, b.dsn(t))))
+			use(t, withPrefix(mysqlURL(t, b.dsn(t))), defaultMaxConns)
+			use(t, withPrefix(mysqlURL(t, b.dsn(t)), "latch_max_conns", "5"), 5)
 		case "sqlite":
-			use(t, "sqlite:"+filepath.ToSlash(filepath.Join(t.TempDir(), "a.db")))
-			use(t, "sqlite://"+filepath.ToSlash(filepath.Join(t.TempDir(), "b.db")))
-			use(t, "sqlite::memory:?latch_sweep_interval=1m")
+			use(t, "sqlite:"+filepath.ToSlash(filepath.Join(t.TempDir(), "a.db")), 8)
+			use(t, "sqlite://"+filepath.ToSlash(filepath.Join(t.TempDir(), "b.db"))+"?latch_max_conns=2", 2)
+			use(t, "sqlite::memory:?latch_sweep_interval=1m", 1)
+			use(t, "sqlite::memory:?latch_max_conns=1", 1)
 		}
 	})
+}
+
+// TestOpenParams: bad latch_ parameters are ErrInvalid before anything is
+// opened, and the others are removed from what the driver sees.
+func TestOpenParams(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for _, q := range []string{
+		"latch_table_prefix=", // schema_migrations would clash with other tools'
+		"latch_table_prefix=Bad",
+		"latch_max_conns=0", "latch_max_conns=-1", "latch_max_conns=", "latch_max_conns=1.5", "latch_max_conns=x",
+		"latch_max_conns=99999999999999999999",
+		"latch_sweep_grace=-1s", "latch_sweep_grace=soon", "latch_sweep_interval=-1s",
+		"latch_max_conns=1&latch_max_conns=2",
+		"latch_nonsense=1",
+	} {
+		file := filepath.Join(dir, "x.db")
+		_, err := store.Open(ctx, "sqlite:"+filepath.ToSlash(file)+"?"+q)
+		if !errors.Is(err, ErrInvalid) {
+			t.Errorf("Open with %s = %v, want ErrInvalid", q, err)
+		}
+		if _, err := os.Stat(file); err == nil {
+			t.Fatalf("Open with %s created the database before refusing", q)
+		}
+	}
+	if _, err := store.Open(ctx, "sqlite::memory:?latch_max_conns=2"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("sqlite::memory: with 2 connections = %v, want ErrInvalid", err)
+	}
+	u, _ := url.Parse("postgres://h/db?sslmode=disable&latch_max_conns=4&latch_sweep_grace=1m&application_name=x")
+	p, c, err := urlOptions(u)
+	if err != nil || p.maxConns != 4 || len(p.opts) != 1 || c.RawQuery != "application_name=x&sslmode=disable" {
+		t.Errorf("urlOptions = %+v, %q, %v", p, c.RawQuery, err)
+	}
+	if u.RawQuery != "sslmode=disable&latch_max_conns=4&latch_sweep_grace=1m&application_name=x" {
+		t.Errorf("urlOptions changed its argument: %q", u.RawQuery)
+	}
 }
 
 func TestOpenErrorsHidePassword(t *testing.T) {
@@ -161,6 +212,9 @@ func TestOpenErrorsHidePassword(t *testing.T) {
 		"postgres://latch:" + pw + "@127.0.0.1:1/db?latch_table_prefix=Bad",
 		"postgres://latch:" + pw + "@127.0.0.1:1/db?latch_sweep_interval=" + pw,
 		"postgres://latch:" + pw + "@127.0.0.1:1/db?latch_nonsense=" + pw,
+		"postgres://latch:" + pw + "@127.0.0.1:1/db?latch_max_conns=" + pw,
+		"postgres://latch:" + pw + "@127.0.0.1:1/db?latch_sweep_grace=" + pw,
+		"postgres://latch:" + pw + "@127.0.0.1:1/db?latch_table_prefix=",
 		"mysql://latch:" + pw + "@127.0.0.1:1/db?timeout=2s",
 		"mysql://latch:" + pw + "@127.0.0.1:1/db?timeout=" + pw,
 		"mysql://latch:" + pw + "@127.0.0.1:1",

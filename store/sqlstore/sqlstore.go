@@ -33,10 +33,12 @@ type Store struct {
 	clock   func() time.Time
 	hook    func(error)
 	every   time.Duration
+	grace   time.Duration // Sweep deletes rows dead at now - grace
 	retries int
 	batch   int // rows per DELETE of Sweep
 	writes  atomic.Int64
 
+	closed    atomic.Bool
 	stop      context.CancelFunc
 	done      chan struct{}
 	closeOnce sync.Once
@@ -49,6 +51,7 @@ type Option func(*config) error
 type config struct {
 	prefix string
 	every  time.Duration
+	grace  time.Duration
 	hook   func(error)
 	clock  func() time.Time
 }
@@ -61,21 +64,29 @@ const DefaultTablePrefix = "latch_"
 // WithSweepInterval says otherwise.
 const DefaultSweepInterval = 10 * time.Minute
 
+// DefaultSweepGrace is how long past its death a session survives Sweep
+// unless WithSweepGrace says otherwise.
+const DefaultSweepGrace = 5 * time.Minute
+
 // maxPrefixLen keeps the longest name the schema derives from the prefix
 // (<prefix>sessions_expires_idx) within PostgreSQL's 63 and MySQL's 64
 // characters.
 const maxPrefixLen = 40
 
-var prefixRE = regexp.MustCompile(`^([a-z_][a-z0-9_]*)?$`)
+var prefixRE = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 
 // WithTablePrefix sets the prefix of every table and index name (default
-// "latch_"): lower-case ASCII letters, digits and underscores, not
-// starting with a digit, at most 40 characters. Two Stores with different
-// prefixes share nothing, so one database can hold several. The prefix is
-// the only thing formatted into SQL, which is why it is validated rather
-// than quoted.
+// "latch_"): one to 40 lower-case ASCII letters, digits and underscores,
+// not starting with a digit. The empty prefix is refused: its migrations
+// table would be schema_migrations, the name golang-migrate, Rails and
+// other tools use for their own. Two Stores with different prefixes share
+// nothing, so one database can hold several. The prefix is the only thing
+// formatted into SQL, which is why it is validated rather than quoted.
 func WithTablePrefix(p string) Option {
 	return func(c *config) error {
+		if p == "" {
+			return fmt.Errorf("%w: empty table prefix: its schema_migrations table would clash with other migration tools'", ErrInvalid)
+		}
 		if len(p) > maxPrefixLen || !prefixRE.MatchString(p) {
 			return fmt.Errorf("%w: table prefix must match [a-z_][a-z0-9_]* and be at most %d characters", ErrInvalid, maxPrefixLen)
 		}
@@ -95,6 +106,23 @@ func WithSweepInterval(d time.Duration) Option {
 			return fmt.Errorf("%w: negative sweep interval", ErrInvalid)
 		}
 		c.every = d
+		return nil
+	}
+}
+
+// WithSweepGrace sets how long after its death a session's row is kept
+// (default 5 minutes): Sweep(ctx, now), and so the sweeper, deletes only
+// the sessions already dead at now - d. Nodes' clocks disagree a little,
+// and a node whose clock runs ahead would otherwise delete sessions the
+// others still consider live. Dead sessions read as absent whatever the
+// grace (liveness is judged with the caller's now), so it only delays
+// freeing their space. 0 sweeps at now exactly; a negative d is ErrInvalid.
+func WithSweepGrace(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("%w: negative sweep grace", ErrInvalid)
+		}
+		c.grace = d
 		return nil
 	}
 }
@@ -139,7 +167,7 @@ func New(db *sqlx.DB, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := config{prefix: DefaultTablePrefix, every: DefaultSweepInterval, clock: time.Now}
+	c := config{prefix: DefaultTablePrefix, every: DefaultSweepInterval, grace: DefaultSweepGrace, clock: time.Now}
 	for _, o := range opts {
 		if err := o(&c); err != nil {
 			return nil, err
@@ -153,6 +181,7 @@ func New(db *sqlx.DB, opts ...Option) (*Store, error) {
 		clock:   c.clock,
 		hook:    c.hook,
 		every:   c.every,
+		grace:   c.grace,
 		retries: 20,
 		batch:   sweepBatch,
 	}
@@ -160,11 +189,15 @@ func New(db *sqlx.DB, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
-// Close stops the sweeper and waits for it to return. It closes the
-// database only when the Store came from Open; a *sqlx.DB passed to New
-// belongs to the caller. Close is idempotent.
+// Close makes every later call of a method fail with ErrClosed (an
+// outage, never store.ErrNotFound), stops the sweeper and waits for it to
+// return. It closes the database only when the Store came from Open; a
+// *sqlx.DB passed to New belongs to the caller and stays open. Calls
+// already running when Close is called finish (on a Store from Open, they
+// may fail as the pool closes under them). Close is idempotent.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.closed.Store(true)
 		if s.stop != nil {
 			s.stop()
 			<-s.done
@@ -174,6 +207,18 @@ func (s *Store) Close() error {
 		}
 	})
 	return s.closeErr
+}
+
+// usable returns the error a call must fail with before any query: a done
+// ctx, or a closed Store.
+func (s *Store) usable(ctx context.Context, op string) error {
+	if err := ctxErr(ctx, op); err != nil {
+		return err
+	}
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	return nil
 }
 
 // row is a sessions row as scanned.
@@ -245,10 +290,11 @@ func (s *Store) device(v string) any {
 // <prefix>subject_locks taken by an upsert on PostgreSQL and MySQL, and
 // SQLite's database write lock (taken by the insert) on SQLite; the
 // transaction is retried on deadlocks and busy errors. With max <= 0 it is
-// a single INSERT.
+// a single INSERT. A value beyond the limits of package store, or a time
+// beyond int64 Unix milliseconds, is ErrInvalid, before any query.
 func (s *Store) Create(ctx context.Context, sess *store.Session, max int) error {
 	const op = "create"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := s.usable(ctx, op); err != nil {
 		return err
 	}
 	if sess == nil {
@@ -256,6 +302,20 @@ func (s *Store) Create(ctx context.Context, sess *store.Session, max int) error 
 	}
 	if err := checkSession(sess); err != nil {
 		return err
+	}
+	var ts [7]int64
+	for i, t := range [...]struct {
+		name string
+		at   time.Time
+	}{
+		{"CreatedAt", sess.CreatedAt}, {"LastUsedAt", sess.LastUsedAt}, {"RotatedAt", sess.RotatedAt},
+		{"FreshUntil", sess.FreshUntil}, {"AccessExpiresAt", sess.AccessExpiresAt},
+		{"IdleUntil", sess.IdleUntil}, {"ExpiresAt", sess.ExpiresAt},
+	} {
+		var err error
+		if ts[i], err = storedMS(t.name, t.at); err != nil {
+			return err
+		}
 	}
 	spent, err := encodeSpent(sess.Spent)
 	if err != nil {
@@ -270,15 +330,14 @@ func (s *Store) Create(ctx context.Context, sess *store.Session, max int) error 
 		id, sess.Subject,
 		s.device(sess.Device.Label), s.device(sess.Device.UserAgent), s.device(sess.Device.IP),
 		orNil(sess.SecretHash), notNil(sess.RefreshHash), spent, claims,
-		ms(sess.CreatedAt), ms(sess.LastUsedAt), ms(sess.RotatedAt), ms(sess.FreshUntil),
-		ms(sess.AccessExpiresAt), ms(sess.IdleUntil), ms(sess.ExpiresAt),
+		ts[0], ts[1], ts[2], ts[3], ts[4], ts[5], ts[6],
 	}
 	if max <= 0 {
 		if _, err := s.exec(ctx, s.q.insert, args...); err != nil {
 			return wrap(ctx, op, err)
 		}
 	} else {
-		at := ms(sess.CreatedAt)
+		at := ts[0]
 		err := s.retry(ctx, func() error { return s.createCapped(ctx, id, sess.Subject, at, args, max) })
 		if err != nil {
 			return wrap(ctx, op, err)
@@ -371,7 +430,7 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result
 // Get implements store.Store with one primary-key query.
 func (s *Store) Get(ctx context.Context, id string, now time.Time) (*store.Session, error) {
 	const op = "get"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := s.usable(ctx, op); err != nil {
 		return nil, err
 	}
 	if !store.ValidID(id) {
@@ -394,16 +453,22 @@ func (s *Store) Get(ctx context.Context, id string, now time.Time) (*store.Sessi
 
 // Touch implements store.Store with one conditional UPDATE; only when it
 // changes no row does a second query tell a throttled touch (nil) from a
-// session that is not live (store.ErrNotFound).
+// session that is not live (store.ErrNotFound). A now beyond int64 Unix
+// milliseconds is ErrInvalid.
 func (s *Store) Touch(ctx context.Context, id string, now time.Time, idle, every time.Duration) error {
 	const op = "touch"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := s.usable(ctx, op); err != nil {
 		return err
 	}
 	if !store.ValidID(id) {
 		return store.ErrNotFound
 	}
-	t := ms(now)
+	t, err := storedMS("now", now)
+	if err != nil {
+		return err
+	}
+	// now+idle goes through LEAST(…, expires_at), so clamping it to the
+	// int64 range changes nothing.
 	res, err := s.exec(ctx, s.q.touch, t, ms(now.Add(idle)), id, t, t, ms(now.Add(-every)))
 	if err != nil {
 		return wrap(ctx, op, err)
@@ -439,10 +504,11 @@ func (s *Store) liveHash(ctx context.Context, op, id string, t int64) ([]byte, e
 // store.ErrConflict from store.ErrNotFound.
 //
 // IdleUntil is capped at the session's ExpiresAt, and KeepSpent <= 0 keeps
-// no spent hash. A new hash longer than store.HashLen is ErrInvalid.
+// no spent hash. A new hash longer than store.HashLen, or a time of r or a
+// now beyond int64 Unix milliseconds, is ErrInvalid.
 func (s *Store) Rotate(ctx context.Context, id string, r store.Rotation, now time.Time) error {
 	const op = "rotate"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := s.usable(ctx, op); err != nil {
 		return err
 	}
 	if !store.ValidID(id) {
@@ -451,12 +517,27 @@ func (s *Store) Rotate(ctx context.Context, id string, r store.Rotation, now tim
 	if len(r.RefreshHash) > store.HashLen || len(r.SecretHash) > store.HashLen {
 		return fmt.Errorf("%w: hash longer than %d bytes", ErrInvalid, store.HashLen)
 	}
-	t := ms(now)
+	t, err := storedMS("now", now)
+	if err != nil {
+		return err
+	}
+	access, err := storedMS("AccessExpiresAt", r.AccessExpiresAt)
+	if err != nil {
+		return err
+	}
+	idle, err := storedMS("IdleUntil", r.IdleUntil)
+	if err != nil {
+		return err
+	}
+	fresh, err := storedMS("FreshUntil", r.FreshUntil)
+	if err != nil {
+		return err
+	}
 	// An Old longer than any stored hash cannot match: skip the UPDATE.
 	if len(r.Old) <= store.HashLen {
 		res, err := s.exec(ctx, s.q.rotate,
-			notNil(r.RefreshHash), orNil(r.SecretHash), ms(r.AccessExpiresAt),
-			ms(r.IdleUntil), ms(r.FreshUntil), t, t,
+			notNil(r.RefreshHash), orNil(r.SecretHash), access,
+			idle, fresh, t, t,
 			spentEntry(r.Old), spentChars(r.KeepSpent),
 			id, notNil(r.Old), t, t)
 		if err != nil {
@@ -488,7 +569,7 @@ func (s *Store) Rotate(ctx context.Context, id string, r store.Rotation, now tim
 // Revoke implements store.Store with one DELETE scoped by id and subject.
 func (s *Store) Revoke(ctx context.Context, subject, id string) error {
 	const op = "revoke"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := s.usable(ctx, op); err != nil {
 		return err
 	}
 	if !store.ValidID(id) || !validSubject(subject) {
@@ -508,7 +589,7 @@ func (s *Store) Revoke(ctx context.Context, subject, id string) error {
 // dead sessions the sweeper had not yet removed.
 func (s *Store) RevokeSubject(ctx context.Context, subject, keep string) (int, error) {
 	const op = "revoke subject"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := s.usable(ctx, op); err != nil {
 		return 0, err
 	}
 	if !validSubject(subject) {
@@ -532,7 +613,7 @@ func (s *Store) RevokeSubject(ctx context.Context, subject, keep string) (int, e
 // subject has no live session.
 func (s *Store) List(ctx context.Context, subject string, now time.Time) ([]store.Session, error) {
 	const op = "list"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := s.usable(ctx, op); err != nil {
 		return nil, err
 	}
 	out := []store.Session{}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -15,18 +16,26 @@ import (
 
 func TestNewOptions(t *testing.T) {
 	db := sqlx.NewDb(nil, "sqlite")
-	for _, p := range []string{"", "latch_", "a", "_x", "app1_latch_", strings.Repeat("a", maxPrefixLen)} {
+	for _, p := range []string{"latch_", "a", "_x", "app1_latch_", strings.Repeat("a", maxPrefixLen)} {
 		if _, err := New(db, WithTablePrefix(p), WithSweepInterval(0)); err != nil {
 			t.Errorf("WithTablePrefix(%q): %v", p, err)
 		}
 	}
-	for _, p := range []string{"Latch_", "1x", "a-b", "a b", "a;drop", "é", `a"`, strings.Repeat("a", maxPrefixLen+1)} {
+	// "": the migrations table would be schema_migrations, which
+	// golang-migrate, Rails and others use for their own.
+	for _, p := range []string{"", "Latch_", "1x", "a-b", "a b", "a;drop", "é", `a"`, strings.Repeat("a", maxPrefixLen+1)} {
 		if _, err := New(db, WithTablePrefix(p)); !errors.Is(err, ErrInvalid) {
 			t.Errorf("WithTablePrefix(%q) = %v, want ErrInvalid", p, err)
 		}
 	}
 	if _, err := New(db, WithSweepInterval(-time.Second)); !errors.Is(err, ErrInvalid) {
 		t.Errorf("negative interval: %v", err)
+	}
+	if _, err := New(db, WithSweepGrace(-time.Second)); !errors.Is(err, ErrInvalid) {
+		t.Errorf("negative grace: %v", err)
+	}
+	if s, err := New(db, WithSweepInterval(0)); err != nil || s.grace != DefaultSweepGrace {
+		t.Errorf("default grace = %v, %v; want %v", s.grace, err, DefaultSweepGrace)
 	}
 	for _, d := range []string{"sqlserver", "oracle", ""} {
 		if _, err := New(sqlx.NewDb(nil, d)); !errors.Is(err, ErrUnsupportedDriver) {
@@ -50,6 +59,37 @@ func TestTimes(t *testing.T) {
 	at := time.Date(2030, 5, 6, 7, 8, 9, 987654321, time.FixedZone("x", 3600))
 	if got := fromMS(ms(at)); !got.Equal(at.Truncate(time.Millisecond)) {
 		t.Errorf("round trip of %s = %s", at, got)
+	}
+	// The ends of the int64 range, and times before 1970, fit.
+	for _, at := range []time.Time{
+		time.UnixMilli(math.MaxInt64), time.UnixMilli(math.MinInt64), time.UnixMilli(math.MinInt64 + 1),
+		time.UnixMilli(math.MaxInt64).Add(999 * time.Microsecond), // rounds down to the maximum
+		time.Date(1900, 1, 2, 3, 4, 5, 6e6, time.UTC), time.UnixMilli(-1), time.Unix(0, 1),
+	} {
+		v, ok := toMS(at)
+		if !ok || v != at.UnixMilli() {
+			t.Errorf("toMS(%d ms) = %d, %v", at.UnixMilli(), v, ok)
+		}
+		if got := fromMS(v); v != 0 && !got.Equal(time.UnixMilli(at.UnixMilli())) {
+			t.Errorf("round trip of %s = %s", at, got)
+		}
+	}
+	// Just beyond them, and far beyond: UnixMilli would wrap.
+	for _, at := range []time.Time{
+		time.UnixMilli(math.MaxInt64).Add(time.Millisecond), time.UnixMilli(math.MinInt64).Add(-time.Nanosecond),
+		time.UnixMilli(math.MinInt64).Add(-time.Millisecond), time.Unix(1<<62, 0), time.Unix(-1<<62, 0),
+		time.Unix(math.MaxInt64/1000+1, 0), time.Unix(math.MinInt64/1000-1, 0),
+	} {
+		if v, ok := toMS(at); ok {
+			t.Errorf("toMS(%s) = %d, true; want out of range", at, v)
+		}
+		if _, err := storedMS("ExpiresAt", at); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "ExpiresAt") {
+			t.Errorf("storedMS(%s) = %v, want ErrInvalid naming the field", at, err)
+		}
+	}
+	// Comparisons clamp: every stored time lies between the ends.
+	if ms(time.Unix(1<<62, 0)) != math.MaxInt64 || ms(time.Unix(-1<<62, 0)) != math.MinInt64 {
+		t.Error("ms does not clamp out-of-range times")
 	}
 }
 
@@ -169,6 +209,79 @@ func TestStoreEdges(t *testing.T) {
 			}
 			if err := s.Rotate(ctx, x.ID, store.Rotation{Old: []byte("r"), RefreshHash: make([]byte, 33)}, now); !errors.Is(err, ErrInvalid) {
 				t.Errorf("Rotate to an over-long hash = %v, want ErrInvalid", err)
+			}
+		})
+
+		// time.Time reaches far beyond int64 milliseconds: such a time must
+		// be refused, not wrapped into the past and then read as absent.
+		t.Run("times-beyond-int64-milliseconds", func(t *testing.T) {
+			s := newStore(t, db)
+			far, past := time.Unix(1<<62, 0), time.Unix(-1<<62, 0)
+			invalid := func(what string, err error) {
+				t.Helper()
+				if !errors.Is(err, ErrInvalid) || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
+					t.Errorf("%s = %v, want ErrInvalid (neither ErrNotFound nor ErrConflict)", what, err)
+				} else if strings.Contains(err.Error(), "secret") {
+					t.Errorf("%s error names a secret: %v", what, err)
+				}
+			}
+			for _, max := range []int{0, 2} {
+				x := session("alice")
+				x.SecretHash = []byte("secret")
+				x.ExpiresAt = far
+				invalid("Create with a far-future ExpiresAt", s.Create(ctx, x, max))
+				x = session("alice")
+				x.CreatedAt = past
+				invalid("Create with a far-past CreatedAt", s.Create(ctx, x, max))
+			}
+			if n := count(t, db, "SELECT COUNT(*) FROM "+s.prefix+"sessions"); n != 0 {
+				t.Errorf("%d sessions stored from refused Creates", n)
+			}
+			// At the very end of the range: stored and read back.
+			x := session("alice")
+			x.ExpiresAt = time.UnixMilli(math.MaxInt64)
+			if err := s.Create(ctx, x, 2); err != nil {
+				t.Fatalf("Create expiring at the last millisecond: %v", err)
+			}
+			if got, err := s.Get(ctx, x.ID, now); err != nil || !got.ExpiresAt.Equal(x.ExpiresAt) {
+				t.Fatalf("Get = %v, %v; want ExpiresAt %v", got, err, x.ExpiresAt)
+			}
+			// Before 1970 is fine too.
+			old := session("bob")
+			old.CreatedAt = time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC)
+			if err := s.Create(ctx, old, 1); err != nil {
+				t.Fatalf("Create in 1960: %v", err)
+			}
+			if got, err := s.Get(ctx, old.ID, now); err != nil || !got.CreatedAt.Equal(old.CreatedAt) {
+				t.Fatalf("Get = %v, %v; want CreatedAt %v", got, err, old.CreatedAt)
+			}
+			for name, r := range map[string]store.Rotation{
+				"AccessExpiresAt": {Old: []byte("r"), RefreshHash: []byte("n"), AccessExpiresAt: far},
+				"FreshUntil":      {Old: []byte("r"), RefreshHash: []byte("n"), FreshUntil: past},
+				"IdleUntil":       {Old: []byte("r"), RefreshHash: []byte("n"), IdleUntil: far},
+			} {
+				invalid("Rotate with a far "+name, s.Rotate(ctx, x.ID, r, now))
+			}
+			invalid("Rotate at a far now", s.Rotate(ctx, x.ID, store.Rotation{Old: []byte("r"), RefreshHash: []byte("n")}, far))
+			invalid("Touch at a far now", s.Touch(ctx, x.ID, far, time.Hour, 0))
+			// Nothing was written: the session still rotates from "r".
+			if got, err := s.Get(ctx, x.ID, now); err != nil || string(got.RefreshHash) != "r" || !got.LastUsedAt.Equal(now) {
+				t.Fatalf("after refused writes: %+v, %v", got, err)
+			}
+			// A far idle for Touch is capped at ExpiresAt, so it is fine.
+			if err := s.Touch(ctx, x.ID, now.Add(time.Minute), time.Duration(math.MaxInt64), 0); err != nil {
+				t.Errorf("Touch with a huge idle: %v", err)
+			}
+			// Reads compare: everything is dead at a far future, live at a
+			// far past (before both IdleUntil and ExpiresAt).
+			if _, err := s.Get(ctx, x.ID, far); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("Get at a far future = %v, want ErrNotFound", err)
+			}
+			if _, err := s.Get(ctx, x.ID, past); err != nil {
+				t.Errorf("Get at a far past = %v, want the session", err)
+			}
+			if l, err := s.List(ctx, "alice", far); err != nil || len(l) != 0 {
+				t.Errorf("List at a far future = %d sessions, %v", len(l), err)
 			}
 		})
 

@@ -10,19 +10,22 @@ import (
 // transaction log entry.
 const sweepBatch = 1000
 
-// Sweep deletes the sessions that are not live at now, in batches of at
-// most 1000 rows per statement, and returns how many it deleted. Dead
-// sessions already read as absent: Sweep only frees space. The sweeper
-// goroutine calls it with the Store's clock; applications that turned the
-// sweeper off (WithSweepInterval(0)) may call it themselves. Pass the real
-// time (or earlier): a now in the future would delete sessions that are
+// Sweep deletes the sessions that were already dead at now minus the
+// sweep grace (5 minutes unless WithSweepGrace says otherwise), in batches
+// of at most 1000 rows per statement, and returns how many it deleted.
+// Dead sessions already read as absent: Sweep only frees space, and the
+// grace keeps a node whose clock runs ahead from deleting sessions that
+// other nodes still consider live. The sweeper goroutine calls it with
+// the Store's clock; applications that turned the sweeper off
+// (WithSweepInterval(0)) may call it themselves. Pass the real time: a
+// now further in the future than the grace would delete sessions that are
 // still live.
 func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 	const op = "sweep"
-	if err := ctxErr(ctx, op); err != nil {
+	if err := s.usable(ctx, op); err != nil {
 		return 0, err
 	}
-	t := ms(now)
+	t := ms(now.Add(-s.grace))
 	total := 0
 	for _, q := range []string{s.q.sweepIdle, s.q.sweepExpired} {
 		for {
@@ -41,7 +44,7 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 			if n < int64(s.batch) {
 				break
 			}
-			if err := ctxErr(ctx, op); err != nil {
+			if err := s.usable(ctx, op); err != nil {
 				return total, err
 			}
 		}
@@ -71,7 +74,7 @@ func (s *Store) startSweeper() {
 			sctx, scancel := context.WithTimeout(ctx, max(s.every, time.Minute))
 			_, err := s.Sweep(sctx, s.clock())
 			scancel()
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || s.closed.Load() {
 				return // Close interrupted the sweep: not an error to report
 			}
 			if err != nil && s.hook != nil {

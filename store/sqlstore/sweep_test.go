@@ -56,6 +56,44 @@ func TestSweep(t *testing.T) {
 			}
 		})
 
+		// A node whose clock runs ahead must not delete sessions that the
+		// others still consider live: rows go only once dead for longer
+		// than the grace.
+		t.Run("grace", func(t *testing.T) {
+			base := time.Now().Truncate(time.Millisecond)
+			add := func(s *Store, idle time.Duration) *store.Session {
+				x := &store.Session{Subject: "alice", RefreshHash: []byte("r"), CreatedAt: base.Add(-time.Hour), IdleUntil: base.Add(idle), ExpiresAt: base.Add(time.Hour)}
+				if err := s.Create(ctx, x, 0); err != nil {
+					t.Fatal(err)
+				}
+				return x
+			}
+			s := newStore(t, db)
+			justDead := add(s, -time.Minute) // dead a minute ago
+			add(s, -DefaultSweepGrace-time.Millisecond)
+			if n, err := s.Sweep(ctx, base); err != nil || n != 1 {
+				t.Fatalf("Sweep = %d, %v; want only the session dead for longer than the grace", n, err)
+			}
+			if n := count(t, db, "SELECT COUNT(*) FROM "+s.prefix+"sessions WHERE id = ?", justDead.ID); n != 1 {
+				t.Error("Sweep deleted a session dead for less than the grace")
+			}
+			// Still dead to readers meanwhile.
+			if _, err := s.Get(ctx, justDead.ID, base); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("Get of a dead session awaiting the sweep = %v", err)
+			}
+			if n, err := s.Sweep(ctx, base.Add(DefaultSweepGrace-time.Minute+time.Millisecond)); err != nil || n != 1 {
+				t.Errorf("Sweep once past the grace = %d, %v; want 1", n, err)
+			}
+
+			s = newStore(t, db, WithSweepGrace(0))
+			add(s, -time.Millisecond)
+			add(s, 0) // dead at base exactly
+			add(s, time.Millisecond)
+			if n, err := s.Sweep(ctx, base); err != nil || n != 2 {
+				t.Errorf("Sweep without grace = %d, %v; want 2", n, err)
+			}
+		})
+
 		t.Run("sweeper-runs-and-close-stops-it", func(t *testing.T) {
 			base := time.Now().Truncate(time.Millisecond)
 			m := newStore(t, db) // migrated, no sweeper

@@ -1,0 +1,121 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/latchauth/latch/store"
+	"github.com/latchauth/latch/store/memstore"
+)
+
+// BenchmarkStore measures each Store operation on every database, with
+// memstore (no I/O) as the baseline in the same run:
+//
+//	go test -run '^$' -bench Store -benchmem -count 6 ./store/sqlstore
+//
+// Get is what every opaque-token request costs; the core touches a
+// session at most once a minute (Config.TouchInterval), so Touch is rare.
+func BenchmarkStore(b *testing.B) {
+	b.Run("memory", func(b *testing.B) { benchOps(b, memstore.New()) })
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) { benchOps(b, newStore(b, openDB(b, be))) })
+	}
+}
+
+func benchOps(b *testing.B, s store.Store) {
+	ctx := context.Background()
+	now := time.Now().Truncate(time.Millisecond)
+	session := func(subject string) *store.Session {
+		return &store.Session{
+			Subject:     subject,
+			Device:      store.Device{Label: "laptop", UserAgent: "Mozilla/5.0 (X11; Linux x86_64)", IP: "192.0.2.7"},
+			SecretHash:  hash(),
+			RefreshHash: hash(),
+			Claims:      map[string]any{"role": "reader"},
+			CreatedAt:   now, LastUsedAt: now,
+			AccessExpiresAt: now.Add(15 * time.Minute),
+			IdleUntil:       now.Add(30 * 24 * time.Hour),
+			ExpiresAt:       now.Add(90 * 24 * time.Hour),
+		}
+	}
+	create := func(b *testing.B, subject string, max int) *store.Session {
+		x := session(subject)
+		if err := s.Create(ctx, x, max); err != nil {
+			b.Fatal(err)
+		}
+		return x
+	}
+	// Ten sessions for one subject, as a user with several devices has.
+	var ten []*store.Session
+	for range 10 {
+		ten = append(ten, create(b, "alice", 0))
+	}
+	id := ten[0].ID
+
+	b.Run("Get", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.Get(ctx, id, now); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Touch", func(b *testing.B) {
+		at := now
+		for b.Loop() {
+			at = at.Add(time.Minute) // due every time: one write
+			if err := s.Touch(ctx, id, at, time.Hour, time.Minute); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Rotate", func(b *testing.B) {
+		x := create(b, "bob", 0)
+		old := x.RefreshHash
+		for b.Loop() {
+			r := store.Rotation{Old: old, RefreshHash: hash(), SecretHash: hash(),
+				AccessExpiresAt: now.Add(15 * time.Minute), IdleUntil: now.Add(time.Hour), KeepSpent: 5}
+			if err := s.Rotate(ctx, x.ID, r, now); err != nil {
+				b.Fatal(err)
+			}
+			old = r.RefreshHash
+		}
+	})
+	b.Run("Create", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			create(b, fmt.Sprint("carol", i), 0)
+			i++
+		}
+	})
+	b.Run("Create-capped", func(b *testing.B) {
+		for b.Loop() {
+			create(b, "dave", 5) // a cap of 5, evicting one each time
+		}
+	})
+	b.Run("List-10", func(b *testing.B) {
+		for b.Loop() {
+			l, err := s.List(ctx, "alice", now)
+			if err != nil || len(l) != 10 {
+				b.Fatal(len(l), err)
+			}
+		}
+	})
+	// A revocation needs a session to end: this is a login and a logout.
+	b.Run("Create+Revoke", func(b *testing.B) {
+		for b.Loop() {
+			x := create(b, "erin", 0)
+			if err := s.Revoke(ctx, "erin", x.ID); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func hash() []byte {
+	h := make([]byte, store.HashLen)
+	rand.Read(h)
+	return h
+}
