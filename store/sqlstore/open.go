@@ -248,7 +248,7 @@ func boundPool(db *sqlx.DB, maxConns int, lifetime time.Duration) {
 }
 
 func openPostgres(u *url.URL, maxConns int) (*sqlx.DB, error) {
-	c, err := pq.NewConnector(u.String())
+	c, err := pq.NewConnector(postgresURL(u))
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: postgres URL: %w", err)
 	}
@@ -256,6 +256,22 @@ func openPostgres(u *url.URL, maxConns int) (*sqlx.DB, error) {
 	// Replaced now and then, so a pool follows a failover or a DNS change.
 	boundPool(db, maxConns, 30*time.Minute)
 	return db, nil
+}
+
+// postgresURL returns the URL lib/pq opens. Unless the URL says
+// otherwise it sets binary_parameters=yes: lib/pq then sends a query and
+// its arguments in one round trip instead of two (parse, then bind), and
+// the hashes, which are BYTEA, travel as bytes. An explicit
+// binary_parameters in the URL wins.
+func postgresURL(u *url.URL) string {
+	q := u.Query()
+	if q.Has("binary_parameters") {
+		return u.String()
+	}
+	q.Set("binary_parameters", "yes")
+	c := *u
+	c.RawQuery = q.Encode()
+	return c.String()
 }
 
 // mysqlConfig turns mysql://user:pass@host:port/db?params into a
@@ -281,6 +297,14 @@ func mysqlConfig(u *url.URL) (*mysql.Config, error) {
 		cfg.Addr = net.JoinHostPort(u.Hostname(), "3306")
 	}
 	cfg.DBName = db
+	// One round trip per query instead of three (prepare, execute, close):
+	// the driver interpolates the arguments itself, escaping them for the
+	// connection's character set, and refuses the character sets where
+	// that is unsafe (BIG5, CP932, GB2312, GBK, SJIS). An explicit
+	// interpolateParams in the URL wins.
+	if !u.Query().Has("interpolateParams") {
+		cfg.InterpolateParams = true
+	}
 	return cfg, nil
 }
 

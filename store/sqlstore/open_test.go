@@ -58,6 +58,20 @@ func TestSQLiteDSN(t *testing.T) {
 	}
 }
 
+func TestPostgresURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://u:p@db/latch?sslmode=verify-full":                "binary_parameters=yes&sslmode=verify-full",
+		"postgres://u@db/latch":                                      "binary_parameters=yes",
+		"postgres://u@db/latch?binary_parameters=no&sslmode=disable": "binary_parameters=no&sslmode=disable",
+	} {
+		u, _ := url.Parse(in)
+		got, _ := url.Parse(postgresURL(u))
+		if got.RawQuery != want || got.Host != "db" || got.User.String() != u.User.String() {
+			t.Errorf("postgresURL(%s) = %s, want the query %s", in, got, want)
+		}
+	}
+}
+
 func TestMySQLConfig(t *testing.T) {
 	u, _ := url.Parse("mysql://app:p%40ss%3Aw0rd@db.example:3307/latch?tls=skip-verify&timeout=5s&parseTime=true")
 	cfg, err := mysqlConfig(u)
@@ -67,6 +81,13 @@ func TestMySQLConfig(t *testing.T) {
 	if cfg.User != "app" || cfg.Passwd != "p@ss:w0rd" || cfg.Net != "tcp" || cfg.Addr != "db.example:3307" ||
 		cfg.DBName != "latch" || cfg.Timeout != 5*time.Second || cfg.TLSConfig != "skip-verify" {
 		t.Errorf("mysqlConfig = %+v", cfg)
+	}
+	if !cfg.InterpolateParams {
+		t.Errorf("mysqlConfig: InterpolateParams off by default, want on (one round trip per query)")
+	}
+	u, _ = url.Parse("mysql://root@host/latch?interpolateParams=false")
+	if cfg, err := mysqlConfig(u); err != nil || cfg.InterpolateParams {
+		t.Errorf("mysqlConfig with interpolateParams=false = %+v, %v; want it off", cfg, err)
 	}
 	u, _ = url.Parse("mysql://root@[::1]/latch")
 	if cfg, err := mysqlConfig(u); err != nil || cfg.Addr != "[::1]:3306" || cfg.Passwd != "" {
