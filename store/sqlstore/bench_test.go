@@ -62,7 +62,11 @@ func benchOps(b *testing.B, s store.Store) {
 	for range 10 {
 		ten = append(ten, create(b, "alice", 0))
 	}
-	id := ten[0].ID
+	// Get and Touch use a session of their own: a row updated thousands of
+	// times in a second leaves dead versions (PostgreSQL) that a List of
+	// its subject would wade through until vacuum, which no real session
+	// sees.
+	id := create(b, "gina", 0).ID
 
 	b.Run("Get", func(b *testing.B) {
 		for b.Loop() {
