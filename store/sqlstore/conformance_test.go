@@ -37,6 +37,7 @@ func TestConformance(t *testing.T) {
 		t.Run(v.name, func(t *testing.T) {
 			db := openDSN(t, v.b, withParam(v.b.dsn(t), v.param))
 			conformance.Run(t, func(t *testing.T) store.Store { return newStore(t, db) },
+				conformance.WithBroken(func(t *testing.T) store.Store { return brokenStore(t, v.b) }),
 				conformance.WithWrites(func(s store.Store) int64 { return s.(*Store).writes.Load() }),
 			)
 		})
