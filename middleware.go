@@ -25,7 +25,9 @@ type Guard struct {
 	// JWT from a session that was already revoked cannot act there.
 	CheckSession bool
 	// Checks run on the verified principal, in order; the first error
-	// refuses the request (use Forbidden for a 403 with a message).
+	// refuses the request (use Forbidden for a 403 with a message). With
+	// Optional, a request without a token has no principal and skips
+	// them: it goes through anonymously.
 	Checks []Check
 }
 

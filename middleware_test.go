@@ -389,3 +389,44 @@ func TestRevocationEndpoint(t *testing.T) {
 		})
 	}
 }
+
+// TestOptionalSkipsChecks pins that an optional guard lets a request
+// without a token through anonymously without running its checks (they
+// need a principal), and runs them on a request with a valid token.
+func TestOptionalSkipsChecks(t *testing.T) {
+	e := newEnv(t, latch.ModeOpaque, nil)
+	var ran int
+	adminOnly := func(_ *http.Request, p *latch.Principal) error {
+		ran++
+		if p.Claims["is_administrator"] == true {
+			return nil
+		}
+		return latch.Forbidden("Admins only!")
+	}
+	h := e.auth.Middleware(latch.Guard{Optional: true, Checks: []latch.Check{adminOnly}})(
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, ok := latch.FromContext(r.Context())
+			latch.WriteJSON(w, http.StatusOK, map[string]bool{"anonymous": !ok})
+		}))
+	cases := []struct {
+		name   string
+		hdr    map[string]string
+		status int
+		body   string
+		ran    int
+	}{
+		{"no token: anonymous, checks skipped", nil, 200, `{"anonymous":true}`, 0},
+		{"a token that fails the check", bearer(e.login(t, users["1"], "laptop").AccessToken), 403, `{"msg":"Admins only!"}`, 1},
+		{"a token that passes it", bearer(e.login(t, users["2"], "cave").AccessToken), 200, `{"anonymous":false}`, 1},
+		{"an invalid token: refused before the checks", bearer("abc.def"), 401, `{"msg":"Malformed token"}`, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ran = 0
+			w := do(h, "GET", "/", c.hdr, "")
+			if w.Code != c.status || strings.TrimSpace(w.Body.String()) != c.body || ran != c.ran {
+				t.Errorf("%d %s, checks ran %d times; want %d %s, %d", w.Code, w.Body, ran, c.status, c.body, c.ran)
+			}
+		})
+	}
+}

@@ -12,15 +12,22 @@
 //		return c.JSON(http.StatusOK, echo.Map{"logged_in_as": p.Subject})
 //	}, latchecho.Required(auth))
 //	admin := e.Group("/admin", latchecho.Require(auth, adminOnly))
+//	admin.GET("/dashboard", dashboard)
 //
 // Handlers read the caller with Principal and the loaded user with User;
 // latch.FromContext(c.Request().Context()) works too.
 //
-// Errors follow echo's convention: the middleware returns an *Error for a
-// refused request, which reaches e.HTTPErrorHandler and any logging
-// middleware, after writing latch's answer, so the answer is latch's
-// under echo's default error handler too (it leaves committed responses
-// alone). ErrorHandler answers the latch errors that handlers return
-// (from Auth.Logout, Auth.Sessions and the like) and passes every other
-// error on.
+// Errors follow echo's convention: the middleware writes and commits
+// latch's answer to a refused request and returns an *Error, which goes
+// back through the middleware in front of the guard (logging, metrics) to
+// e.HTTPErrorHandler. The answer is latch's under echo's default error
+// handler too, which leaves committed responses alone. ErrorHandler
+// answers the latch errors that handlers return (from Auth.Logout,
+// Auth.Sessions and the like), leaves an *Error alone without passing it
+// on, and passes every other error to the handler it wraps.
+//
+// A guard on a group (Group(prefix, guard) or Group.Use) also guards the
+// paths under prefix that no route matches: echo routes them through the
+// group's middleware, so they are latch's 401 without a token and echo's
+// 404 with one.
 package latchecho

@@ -2,6 +2,7 @@ package latchecho
 
 import (
 	"errors"
+	"net/http"
 
 	"github.com/labstack/echo/v4"
 
@@ -25,11 +26,14 @@ func (e *Error) Unwrap() error { return e.Err }
 // that passes goes on with c.Request() carrying the principal and the
 // loaded user.
 //
-// A refused request gets latch's answer, written at once so that it is
-// the same under any HTTPErrorHandler, and the middleware returns an
-// *Error: echo's error handler sees it (for logging and metrics), and its
-// default one leaves the committed answer alone. See ErrorHandler for
-// errors that handlers return.
+// A refused request gets latch's answer, written and committed at once so
+// that it is the same under any HTTPErrorHandler, and the middleware
+// returns an *Error. Like any handler error, it goes back through the
+// middleware in front of the guard (echo's RequestLogger, metrics), which
+// may log or count it, to e.HTTPErrorHandler: echo's default handler
+// leaves the committed answer alone, and ErrorHandler ignores it (it does
+// not pass it to its next). See ErrorHandler for errors that handlers
+// return.
 //
 // Like the net/http middleware, it panics on a Guard that cannot work (an
 // unknown type or location), at setup rather than on the first request.
@@ -97,9 +101,21 @@ func User[U any](c echo.Context) (u U, ok bool) {
 // handler to return. An error latch did not make is a 500 with a generic
 // message; to hand those to echo's error handler instead, return them, and
 // install ErrorHandler.
+//
+// The response is committed when it returns, even if a responder wrote
+// nothing (it is then a 200 with latch's headers, as on net/http), so
+// that no error handler answers it a second time.
 func WriteError(c echo.Context, a *latch.Auth, err error) error {
-	a.WriteError(c.Response(), c.Request(), err)
+	writeError(c, a, err)
 	return &Error{Err: err, Status: c.Response().Status}
+}
+
+func writeError(c echo.Context, a *latch.Auth, err error) {
+	res := c.Response()
+	a.WriteError(res, c.Request(), err)
+	if !res.Committed {
+		res.WriteHeader(http.StatusOK) // what net/http sends for a handler that wrote nothing
+	}
 }
 
 // ErrorHandler returns an echo.HTTPErrorHandler that answers latch's
@@ -110,24 +126,28 @@ func WriteError(c echo.Context, a *latch.Auth, err error) error {
 //
 // With it, handlers return the errors of Auth.Logout, Auth.Sessions and
 // the like as they are, and get the answers the net/http middleware gives
-// (a 404 for ErrSessionNotFound, a 503 for ErrUnavailable). An *Error
-// from the middleware has been answered already and is left alone, as is
-// any error once the response is committed. An *echo.HTTPError goes to
-// next even when it wraps a latch error: its code was chosen.
+// (a 404 for ErrSessionNotFound, a 503 for ErrUnavailable).
 //
-// The middleware does not need it: its refusals are answered under the
-// default handler, or any handler that, like the default, leaves a
-// committed response alone.
+//   - An *Error (from the middleware or WriteError), wrapped or not, has
+//     been answered already: it is left alone, and next does not see it.
+//     To log or count refusals here, wrap the handler ErrorHandler
+//     returns, or use middleware in front of the guard.
+//   - An *echo.HTTPError, wrapped or not, goes to next even when it wraps
+//     a latch error: its code was chosen. (echo's default handler reads
+//     the code only of an *echo.HTTPError returned as it is; it answers a
+//     wrapped one 500.)
+//   - Any error once the response is committed goes to next, which, like
+//     echo's default handler, must leave the answer alone.
 func ErrorHandler(a *latch.Auth, next echo.HTTPErrorHandler) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		var le *Error
-		_, isHTTPError := err.(*echo.HTTPError) // the application chose a status: keep it
+		var he *echo.HTTPError
 		switch {
-		case errors.As(err, &le) && c.Response().Committed:
-		case latch.Kind(err) != nil && !isHTTPError && !c.Response().Committed:
-			a.WriteError(c.Response(), c.Request(), err)
-		default:
+		case errors.As(err, &le): // answered already
+		case errors.As(err, &he), latch.Kind(err) == nil, c.Response().Committed:
 			next(err, c)
+		default:
+			writeError(c, a, err)
 		}
 	}
 }

@@ -11,11 +11,16 @@
 //		c.JSON(http.StatusOK, gin.H{"logged_in_as": p.Subject})
 //	})
 //	admin := r.Group("/admin", latchgin.Require(auth, adminOnly))
+//	admin.GET("/dashboard", dashboard)
 //
 // Handlers read the caller with Principal and the loaded user with User;
-// latch.FromContext(c.Request.Context()) works too. A refused request is
-// answered by latch, its error is recorded with c.Error (so gin error
-// middleware sees it without changing the answer) and the chain is
-// aborted: handlers after the guard do not run. Handlers answer latch's
-// errors the same way with AbortWithError.
+// latch.FromContext(c.Request.Context()) works too. Not
+// latch.FromContext(c): a *gin.Context is a context.Context, but its Value
+// looks in c.Request's context only when the engine's ContextWithFallback
+// is set, so without it ok is always false.
+//
+// A refused request is answered by latch, its error is recorded with
+// c.Error (so gin error middleware sees it without changing the answer)
+// and the chain is aborted: handlers after the guard do not run. Handlers
+// answer latch's errors the same way with AbortWithError.
 package latchgin

@@ -1,6 +1,8 @@
 package latchgin
 
 import (
+	"errors"
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/latchauth/latch"
@@ -58,7 +60,8 @@ func Require(a *latch.Auth, checks ...latch.Check) gin.HandlerFunc {
 
 // Principal returns the principal the middleware verified for this
 // request; ok is false on an anonymous optional route or a route without
-// latch. It is latch.FromContext(c.Request.Context()).
+// latch. It is latch.FromContext(c.Request.Context()); latch.FromContext(c)
+// finds nothing unless the engine's ContextWithFallback is set.
 func Principal(c *gin.Context) (p *latch.Principal, ok bool) {
 	return latch.FromContext(c.Request.Context())
 }
@@ -76,10 +79,35 @@ func User[U any](c *gin.Context) (u U, ok bool) {
 // middleware uses it for refusals; handlers use it for the errors of
 // Auth.Logout, Auth.Sessions and the like. An error latch did not make is
 // a 500 with a generic message.
+//
+// If the handler has already written to c.Writer, the answer has begun:
+// err is only recorded and the chain aborted, nothing is appended. A nil
+// err is a bug in the caller, not a success: it is answered like an error
+// latch did not make (500), and c.Errors gets an error saying so rather
+// than gin's panic on c.Error(nil).
 func AbortWithError(c *gin.Context, a *latch.Auth, err error) {
-	a.WriteError(c.Writer, c.Request, err)
+	if err == nil {
+		err = errNilError
+	}
+	if !c.Writer.Written() {
+		a.WriteError(headerAtStatus{c.Writer}, c.Request, err)
+	}
 	c.Error(err)
 	c.Abort()
+}
+
+// errNilError is what AbortWithError records when it is given nil.
+var errNilError = errors.New("latchgin: AbortWithError called with a nil error")
+
+// headerAtStatus sends the headers when the status is written, as
+// net/http does. gin's writer delays them to the first Write, so a
+// responder that set a header after WriteHeader would send it on gin and
+// not on net/http.
+type headerAtStatus struct{ gin.ResponseWriter }
+
+func (w headerAtStatus) WriteHeader(status int) {
+	w.ResponseWriter.WriteHeader(status)
+	w.ResponseWriter.WriteHeaderNow()
 }
 
 // RefreshHandler serves latch's refresh endpoint (Auth.RefreshHandler):

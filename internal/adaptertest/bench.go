@@ -53,3 +53,14 @@ func NetHTTPHandler(a *latch.Auth) http.Handler {
 	})))
 	return mux
 }
+
+// BareNetHTTPHandler is NetHTTPHandler without the guard: the ServeMux
+// route alone, so that the net/http middleware's own cost, NetHTTPHandler
+// minus this, comes from the same run as the adapter's.
+func BareNetHTTPHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /protected", func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	})
+	return mux
+}

@@ -53,8 +53,10 @@ type Fixture struct {
 
 // NewFixture returns a fixture in mode. The Auth reads tokens from the
 // Authorization header, then the cookies (with the default __Host- names),
-// answers an expired token with the walkthrough's custom body, and loads
-// users with a loader that can return nil or fail.
+// answers an expired token with the walkthrough's custom body (and
+// latch.ErrInvalidSubject and latch.ErrInvalidClaims, which only the
+// table's own checks return, with LateHeader and Silent), and loads users
+// with a loader that can return nil or fail.
 func NewFixture(t testing.TB, mode latch.Mode) *Fixture {
 	t.Helper()
 	f := &Fixture{
@@ -80,6 +82,8 @@ func NewFixture(t testing.TB, mode latch.Mode) *Fixture {
 		}),
 		latch.WithUserLoader(f.loadUser),
 		latch.WithResponder(latch.ErrTokenExpired, Expired),
+		latch.WithResponder(latch.ErrInvalidSubject, LateHeader),
+		latch.WithResponder(latch.ErrInvalidClaims, Silent),
 	)
 	if err != nil {
 		t.Fatalf("latch.New(%s): %v", mode, err)
@@ -185,6 +189,21 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 func Expired(w http.ResponseWriter, _ *http.Request, _ error) {
 	latch.WriteJSON(w, http.StatusUnauthorized, map[string]string{"code": "dave", "err": "I can't let you do that"})
 }
+
+// LateHeader answers 400 and sets a header after writing the status:
+// net/http sends the headers as they were at WriteHeader, so X-Late must
+// not reach the client through any adapter.
+func LateHeader(w http.ResponseWriter, _ *http.Request, _ error) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusBadRequest)
+	w.Header().Set("X-Late", "too late")
+	w.Write([]byte(`{"msg":"late"}` + "\n"))
+}
+
+// Silent is a responder that writes nothing: net/http then answers 200
+// with the headers latch set, and an empty body.
+func Silent(http.ResponseWriter, *http.Request, error) {}
 
 // FlakyStore is a store that can be taken down, like a database that went
 // away: every call then fails with an error that is neither

@@ -31,6 +31,21 @@ const (
 	RevocationHandler Use = "RevocationHandler"
 )
 
+// Via says how a route's guard is mounted.
+type Via string
+
+// The ways to mount a guard. net/http has no groups: its reference wraps
+// each route's handler whatever Via says.
+const (
+	// OnRoute: the guard is the route's own middleware.
+	OnRoute Via = ""
+	// InGroup: the guard is given to the group, Group(prefix, guard), as
+	// docs/adapters.md shows.
+	InGroup Via = "Group"
+	// GroupUse: the group is made bare, then Use(guard).
+	GroupUse Via = "Use"
+)
+
 // Route is one route of the table. Every guarded route ends in a handler
 // that answers with Answer.
 type Route struct {
@@ -39,6 +54,10 @@ type Route struct {
 	// Guard is what Use enforces; adapters need it only for Require
 	// (Checks) and Middleware (all of it).
 	Guard latch.Guard
+	// Via is how the guard is mounted; with InGroup and GroupUse, Group
+	// is the group's prefix, which Path begins with.
+	Via   Via
+	Group string
 }
 
 // AdminOnly is the walkthrough's admin_required as a check.
@@ -53,6 +72,20 @@ func AdminOnly(_ *http.Request, p *latch.Principal) error {
 // latch answers it 403 "Forbidden".
 func refuse(*http.Request, *latch.Principal) error { return errors.New("adaptertest: no") }
 
+// late and silent are checks that fail with kinds no guard produces
+// (latch.ErrInvalidSubject, latch.ErrInvalidClaims), so that the
+// fixture's responders for them, LateHeader and Silent, answer only these
+// routes.
+func late(*http.Request, *latch.Principal) error   { return latch.ErrInvalidSubject }
+func silent(*http.Request, *latch.Principal) error { return latch.ErrInvalidClaims }
+
+// Guards of the routes below.
+var (
+	headerOrQuery = latch.Guard{Locations: []latch.Location{latch.InHeader, latch.InQuery}}
+	anywhere      = latch.Guard{Locations: []latch.Location{latch.InHeader, latch.InQuery, latch.InJSON}}
+	adminOnly     = latch.Guard{Checks: []latch.Check{AdminOnly}}
+)
+
 // Routes are the routes every adapter mounts for the table.
 var Routes = []Route{
 	{Method: "GET", Path: "/required", Use: Required, Guard: latch.Guard{}},
@@ -61,11 +94,26 @@ var Routes = []Route{
 	{Method: "GET", Path: "/fresh", Use: FreshRequired, Guard: latch.Guard{Fresh: true}},
 	{Method: "POST", Path: "/refresh-only", Use: RefreshRequired, Guard: latch.Guard{Type: latch.Refresh}},
 	{Method: "GET", Path: "/session", Use: SessionRequired, Guard: latch.Guard{CheckSession: true}},
-	{Method: "GET", Path: "/admin", Use: Require, Guard: latch.Guard{Checks: []latch.Check{AdminOnly}}},
+	{Method: "GET", Path: "/admin", Use: Require, Guard: adminOnly},
 	{Method: "GET", Path: "/refused", Use: Require, Guard: latch.Guard{Checks: []latch.Check{refuse}}},
 	{Method: "POST", Path: "/json", Use: Middleware, Guard: latch.Guard{Locations: []latch.Location{latch.InJSON}}},
 	{Method: "POST", Path: "/refresh", Use: RefreshHandler},
 	{Method: "POST", Path: "/revoke", Use: RevocationHandler},
+
+	// Methods that ServeMux's "GET /required" would not route alike.
+	{Method: "HEAD", Path: "/required", Use: Required, Guard: latch.Guard{}},
+	{Method: "OPTIONS", Path: "/required", Use: Required, Guard: latch.Guard{}},
+	// Token locations beyond the fixture's header and cookie.
+	{Method: "GET", Path: "/query", Use: Middleware, Guard: headerOrQuery},
+	{Method: "POST", Path: "/any", Use: Middleware, Guard: anywhere},
+	// Responders that write late, or nothing.
+	{Method: "GET", Path: "/late", Use: Require, Guard: latch.Guard{Checks: []latch.Check{late}}},
+	{Method: "GET", Path: "/silent", Use: Require, Guard: latch.Guard{Checks: []latch.Check{silent}}},
+	// Guards on groups, as docs/adapters.md mounts them.
+	{Method: "GET", Path: "/group/required", Use: Required, Guard: latch.Guard{}, Via: InGroup, Group: "/group"},
+	{Method: "GET", Path: "/admin/dashboard", Use: Require, Guard: adminOnly, Via: InGroup, Group: "/admin"},
+	{Method: "GET", Path: "/use/required", Use: Required, Guard: latch.Guard{}, Via: GroupUse, Group: "/use"},
+	{Method: "POST", Path: "/use/required", Use: Required, Guard: latch.Guard{}, Via: GroupUse, Group: "/use"},
 }
 
 // answer is the JSON body of Answer.

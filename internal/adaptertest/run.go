@@ -7,8 +7,9 @@
 //
 // Run serves every case through the reference (net/http) and through the
 // adapter under test, each on its own fresh Fixture, and fails on any
-// difference between them, in any header or byte of the body, as well as
-// on any difference from the expected answer. It also compares each answer
+// difference between them, in any header sent (as it was when the status
+// was written) or byte of the body, as well as on any difference from the
+// expected answer. It also compares each answer
 // with answers.txt, the full answers of the reference, so that adapters
 // tested in different modules are held to the same bytes: regenerate it
 // with
@@ -54,8 +55,10 @@ var update = flag.Bool("update", false, "rewrite answers.txt from the net/http a
 func Run(t *testing.T, ad Adapter) {
 	t.Helper()
 	var mu sync.Mutex
-	got := map[string]string{}          // golden key -> answer of ad
-	t.Run("table", func(t *testing.T) { // returns when the parallel modes are done
+	got := map[string]string{} // golden key -> answer of ad
+	// t.Run returns when the parallel modes are done, reporting whether
+	// every case passed.
+	passed := t.Run("table", func(t *testing.T) {
 		for _, mode := range Modes {
 			t.Run(string(mode), func(t *testing.T) {
 				t.Parallel()
@@ -79,8 +82,11 @@ func Run(t *testing.T, ad Adapter) {
 		}
 	})
 	t.Run("answers.txt", func(t *testing.T) {
-		if t.Failed() {
-			return
+		if !passed {
+			// The failures above say what is wrong; a diff of every
+			// answer would only repeat them, and -update must not pin
+			// answers that fail their expectations.
+			t.Skip("the table failed: answers.txt is neither compared nor rewritten")
 		}
 		var b strings.Builder
 		for _, mode := range Modes {
@@ -147,7 +153,12 @@ func serve(t *testing.T, ad Adapter, mode latch.Mode, c Case) result {
 	r := c.Request(f)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, r)
-	res := result{status: rec.Code, header: rec.Header().Clone(), body: normalizeBody(rec.Body.Bytes())}
+	// The headers as sent: those set when the status was written, not the
+	// recorder's live map, which also holds any set afterwards (that
+	// net/http drops and a writer that delays WriteHeader, like gin's,
+	// sends).
+	sent := rec.Result()
+	res := result{status: sent.StatusCode, header: sent.Header.Clone(), body: normalizeBody(rec.Body.Bytes())}
 	if vs := res.header.Values("Set-Cookie"); len(vs) > 0 {
 		res.header.Del("Set-Cookie")
 		for _, v := range vs {
@@ -165,8 +176,10 @@ func serve(t *testing.T, ad Adapter, mode latch.Mode, c Case) result {
 	return res
 }
 
-// normalizeBody replaces the tokens of a token answer by "*". Other
-// bodies are kept byte for byte.
+// normalizeBody replaces the tokens of a token answer by "*": only
+// non-empty strings, so that an empty or absent token, or one of another
+// type, still shows (and fails the expected body). Other bodies are kept
+// byte for byte.
 func normalizeBody(b []byte) string {
 	var m map[string]any
 	if json.Unmarshal(b, &m) != nil {
@@ -174,7 +187,7 @@ func normalizeBody(b []byte) string {
 	}
 	changed := false
 	for _, k := range []string{"access_token", "refresh_token"} {
-		if _, ok := m[k]; ok {
+		if s, ok := m[k].(string); ok && s != "" {
 			m[k] = "*"
 			changed = true
 		}
@@ -228,17 +241,26 @@ func check(t *testing.T, name string, res result, w Want) {
 	if got := res.header.Get("Retry-After"); got != w.RetryAfter {
 		t.Errorf("%s: Retry-After = %q, want %q", name, got, w.RetryAfter)
 	}
-	if got := res.header.Get("Content-Type"); got != "application/json" {
-		t.Errorf("%s: Content-Type = %q, want application/json", name, got)
+	ct, cc := "application/json", "no-store"
+	if w.Bare {
+		ct, cc = "", ""
 	}
-	if got := res.header.Get("Cache-Control"); got != "no-store" {
-		t.Errorf("%s: Cache-Control = %q, want no-store", name, got)
+	if got := res.header.Get("Content-Type"); got != ct {
+		t.Errorf("%s: Content-Type = %q, want %q", name, got, ct)
 	}
-	if w.Body != "" {
+	if got := res.header.Get("Cache-Control"); got != cc {
+		t.Errorf("%s: Cache-Control = %q, want %q", name, got, cc)
+	}
+	switch {
+	case w.Bare:
+		if res.body != w.Body {
+			t.Errorf("%s: body = %q, want %q", name, res.body, w.Body)
+		}
+	case w.Body != "":
 		if got := compactJSON([]byte(res.body)); got != w.Body {
 			t.Errorf("%s: body = %s, want %s", name, got, w.Body)
 		}
-	} else if res.status == http.StatusOK {
+	case res.status == http.StatusOK:
 		// A body that depends on the fixture: at least the handler's
 		// answer, with the whole request body read.
 		var a answer

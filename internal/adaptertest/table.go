@@ -23,6 +23,10 @@ type Want struct {
 	Cookies []string
 	// RetryAfter is the exact Retry-After header; "" for none.
 	RetryAfter string
+	// Bare: the answer is not latch's JSON (a responder wrote it, or
+	// nothing): no Content-Type or Cache-Control, and Body is the body
+	// byte for byte.
+	Bare bool
 }
 
 // Case is one row of the table: a request to one of Routes, made after
@@ -86,6 +90,9 @@ var (
 	anonymous  = Want{Status: 200, Body: ok("", "", false)}
 	asTest     = Want{Status: 200, Body: ok("1", "test", true)}
 	badRequest = Want{Status: 400, Authn: realm + `, error="invalid_request", error_description="Invalid request"`, Body: `{"msg":"Invalid request"}`}
+	conflict   = Want{Status: 400, Authn: realm + `, error="invalid_request", error_description="Different tokens in more than one location"`,
+		Body: `{"msg":"Different tokens in more than one location"}`}
+	asAdmin = Want{Status: 200, Body: ok("2", "batman", true)}
 )
 
 // jwtModes answers w in the jwt and hybrid modes, where access tokens
@@ -137,6 +144,29 @@ func withCookies(method, path, csrf string) func(f *Fixture) *http.Request {
 		default:
 			r.Header.Set("X-CSRF-Token", csrf)
 		}
+		return r
+	}
+}
+
+// withQuery builds a request with the token tok(f) in the access_token
+// query parameter and, unless bearer is nil, bearer(f) in the header.
+func withQuery(method, path string, tok, bearer func(f *Fixture) string) func(f *Fixture) *http.Request {
+	return func(f *Fixture) *http.Request {
+		b := ""
+		if bearer != nil {
+			b = bearer(f)
+		}
+		return newRequest(method, path+"?"+url.Values{"access_token": {tok(f)}}.Encode(), b)
+	}
+}
+
+// headerAndCookies builds a browser's request carrying test's cookies and
+// another token, tok(f), in the Authorization header, without the CSRF
+// header.
+func headerAndCookies(method, path string, tok func(f *Fixture) string) func(f *Fixture) *http.Request {
+	return func(f *Fixture) *http.Request {
+		r := withCookies(method, path, "")(f)
+		r.Header.Set("Authorization", "Bearer "+tok(f))
 		return r
 	}
 }
@@ -258,6 +288,50 @@ var Cases = []Case{
 		return form("/revoke", url.Values{"token": {f.Test.RefreshToken}})(f)
 	}, Want: Want{Status: 200, Body: `{}`}},
 	{Name: "revocation endpoint without a token", Request: form("/revoke", nil), Want: badRequest},
+
+	// Methods: HEAD and OPTIONS are guarded like GET, and are safe, so a
+	// cookie needs no CSRF header.
+	{Name: "HEAD", Request: bearer("HEAD", "/required", access(test)), Want: asTest},
+	{Name: "HEAD without a token", Request: bearer("HEAD", "/required", constant("")), Want: noToken},
+	{Name: "HEAD with a cookie needs no CSRF header", Request: withCookies("HEAD", "/required", ""), Want: asTest},
+	{Name: "OPTIONS without a token", Request: bearer("OPTIONS", "/required", constant("")), Want: noToken},
+	{Name: "OPTIONS with a cookie needs no CSRF header", Request: withCookies("OPTIONS", "/required", ""), Want: asTest},
+
+	// The query location, off unless the guard lists it; one token per
+	// request across header, query and body (RFC 6750 §2); a cookie does
+	// not count, and the header decides without a CSRF check.
+	{Name: "query token where the query location is off", Request: withQuery("GET", "/required", access(test), nil), Want: noToken},
+	{Name: "query token", Request: withQuery("GET", "/query", access(test), nil), Want: asTest},
+	{Name: "query and header, the same token", Request: withQuery("GET", "/query", access(test), access(test)), Want: asTest},
+	{Name: "query and header, different tokens", Request: withQuery("GET", "/query", access(admin), access(test)), Want: conflict},
+	{Name: "body and header, the same token", Request: func(f *Fixture) *http.Request {
+		r := jsonBody("/any", `{"access_token":"`+f.Test.AccessToken+`"}`)(f)
+		r.Header.Set("Authorization", "Bearer "+f.Test.AccessToken)
+		return r
+	}, Want: Want{Status: 200}}, // body_bytes depends on the token's length: checked in Run
+	{Name: "body and header, different tokens", Request: func(f *Fixture) *http.Request {
+		r := jsonBody("/any", `{"access_token":"`+f.Admin.AccessToken+`"}`)(f)
+		r.Header.Set("Authorization", "Bearer "+f.Test.AccessToken)
+		return r
+	}, Want: conflict},
+	{Name: "cookie and header: the header decides", Request: headerAndCookies("GET", "/required", access(admin)), Want: asAdmin},
+	{Name: "cookie and header on POST: no CSRF header needed", Request: headerAndCookies("POST", "/required", access(admin)), Want: asAdmin},
+
+	// Guards mounted on groups.
+	{Name: "group without a token", Request: bearer("GET", "/group/required", constant("")), Want: noToken},
+	{Name: "group", Request: bearer("GET", "/group/required", access(test)), Want: asTest},
+	{Name: "group with a check, refused", Request: bearer("GET", "/admin/dashboard", access(test)),
+		Want: Want{Status: 403, Authn: realm + `, error="insufficient_scope", error_description="Admins only!"`, Body: `{"msg":"Admins only!"}`}},
+	{Name: "group with a check, passed", Request: bearer("GET", "/admin/dashboard", access(admin)), Want: asAdmin},
+	{Name: "group Use without a token", Request: bearer("GET", "/use/required", constant("")), Want: noToken},
+	{Name: "group Use", Request: bearer("GET", "/use/required", access(test)), Want: asTest},
+	{Name: "group Use, cookie on POST without the CSRF header", Request: withCookies("POST", "/use/required", ""), Want: badCSRF},
+
+	// Responders that do not answer as WriteJSON does.
+	{Name: "responder setting a header after the status", Request: bearer("GET", "/late", access(test)),
+		Want: Want{Status: 400, Body: `{"msg":"late"}`}}, // and no X-Late: compared with net/http and answers.txt
+	{Name: "responder writing nothing", Request: bearer("GET", "/silent", access(test)),
+		Want: Want{Status: 200, Bare: true}},
 
 	// The user loader.
 	{Name: "user loader returns nil", Setup: removeGhost,
