@@ -10,7 +10,8 @@
 //	LATCH_DATA_DIR  where the sessions (an SQLite file, unless LATCH_STORE
 //	                names another store) and the generated JWT secret are
 //	                kept (default latch-data in the working directory,
-//	                created 0700)
+//	                created 0700; an existing one that other users can
+//	                write to is refused)
 //
 // The curl session in examples/seed/README.md runs unchanged against it.
 package main

@@ -94,10 +94,7 @@ func login(app *walkthrough.App) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if app.Cookies {
-			app.Auth.SetCookies(c.Response(), tokens)
-		}
-		return writeJSON(c, http.StatusOK, tokens)
+		return writeJSON(c, http.StatusOK, app.LoginAnswer(c.Response(), tokens)) // only type and lifetime when cookies carry the tokens
 	}
 }
 

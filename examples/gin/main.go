@@ -10,7 +10,8 @@
 //	LATCH_DATA_DIR  where the sessions (an SQLite file, unless LATCH_STORE
 //	                names another store) and the generated JWT secret are
 //	                kept (default latch-data in the working directory,
-//	                created 0700)
+//	                created 0700; an existing one that other users can
+//	                write to is refused)
 //
 // GIN_MODE works as usual; it defaults to release here, so the server
 // prints one startup line. The curl session in examples/seed/README.md

@@ -11,7 +11,8 @@
 //	LATCH_DATA_DIR  where the sessions (an SQLite file, unless LATCH_STORE
 //	                names another store) and the generated JWT secret are
 //	                kept (default latch-data in the working directory,
-//	                created 0700)
+//	                created 0700; an existing one that other users can
+//	                write to is refused)
 //
 // This package holds what is net/http's: the routes on an http.ServeMux
 // and their handlers. The users, the latch configuration and the server's

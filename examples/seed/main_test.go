@@ -27,6 +27,25 @@ func TestWalkthrough(t *testing.T) { walkthroughtest.RunScript(t, walkthroughtes
 // environment, and stops it as SIGINT would.
 func TestServeAndShutDown(t *testing.T) { walkthroughtest.ServeAndShutDown(t, "seed", routes) }
 
+// TestPanicLogsNoToken: a panicking handler reaches net/http's server,
+// which drops the connection and logs the panic without the request:
+// nothing the request carried is logged.
+func TestPanicLogsNoToken(t *testing.T) {
+	logs := &walkthroughtest.SyncBuffer{}
+	status, _ := walkthroughtest.PanicLogs(t, "seed", func(app *walkthrough.App) http.Handler {
+		h := routes(app)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/panic" {
+				panic("boom")
+			}
+			h.ServeHTTP(w, r)
+		})
+	}, logs)
+	if status != 0 {
+		t.Errorf("answer %d, want the connection dropped", status)
+	}
+}
+
 // TestStartupHidesStorePassword starts the server with store URLs that
 // cannot open: a scheme no package linked in registers, and the
 // PostgreSQL and MySQL drivers that main links in, at a dead address.
@@ -76,7 +95,7 @@ func loginAt(t *testing.T, base string) tokens {
 }
 
 // TestSessionsSurviveRestart: with no LATCH_STORE the sessions live in an
-// SQLite file, sessions.db, in the data directory (created 0700), so a
+// SQLite file, sessions.db (0600), in the data directory (created 0700), so a
 // restart logs nobody out, and a revocation made before it stays made.
 func TestSessionsSurviveRestart(t *testing.T) {
 	for _, mode := range modes {
@@ -97,6 +116,14 @@ func TestSessionsSurviveRestart(t *testing.T) {
 			}
 			if fi, _ := os.Stat(dir); runtime.GOOS != "windows" && fi.Mode().Perm() != 0o700 {
 				t.Errorf("the data directory has mode %04o, want 0700", fi.Mode().Perm())
+			}
+			// The database and SQLite's journal files beside it are
+			// private to their owner, whatever the umask.
+			files, _ := filepath.Glob(filepath.Join(dir, "sessions.db*"))
+			for _, f := range files {
+				if fi, err := os.Stat(f); err == nil && runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 {
+					t.Errorf("%s has mode %04o, want 0600", filepath.Base(f), fi.Mode().Perm())
+				}
 			}
 			get := func(path, tok string) *response {
 				return send(t, http.DefaultClient, base, request{method: "GET", path: path, token: tok})

@@ -58,10 +58,7 @@ func login(app *walkthrough.App) http.HandlerFunc {
 			app.Auth.WriteError(w, r, err)
 			return
 		}
-		if app.Cookies {
-			app.Auth.SetCookies(w, tokens)
-		}
-		writeJSON(w, http.StatusOK, tokens)
+		writeJSON(w, http.StatusOK, app.LoginAnswer(w, tokens)) // only type and lifetime when cookies carry the tokens
 	}
 }
 

@@ -392,13 +392,18 @@ func TestCookies(t *testing.T) {
 			}
 			csrf := func(name string) map[string]string { return map[string]string{"X-CSRF-Token": cookie(name)} }
 			badCSRF := want{403, "", `{"msg":"CSRF token missing or incorrect"}`}
-			tk := h.login(t, "test", "browser")
-			t.Run("login sets cookies", func(t *testing.T) {
-				if cookie("latch_access") != tk.AccessToken || cookie("latch_refresh") != tk.RefreshToken {
-					t.Fatal("the token cookies do not hold the login's tokens")
+			t.Run("login sets cookies, and keeps the tokens out of the body", func(t *testing.T) {
+				h.do(t, request{method: "POST", path: "/login", body: `{"username":"test","password":"test","device":"browser"}`}).
+					check(t, want{200, "", `{"expires_in":900,"token_type":"Bearer"}`})
+				access, refresh := cookie("latch_access"), cookie("latch_refresh")
+				if access == "" || refresh == "" {
+					t.Fatal("no token cookies")
 				}
-				if cookie("latch_csrf_access") == "" || cookie("latch_csrf_refresh") == "" {
-					t.Fatal("no CSRF cookies")
+				h.mu.Lock()
+				h.issued = append(h.issued, access, refresh)
+				h.mu.Unlock()
+				if cookie("latch_csrf_access") != latch.CSRFToken(access) || cookie("latch_csrf_refresh") != latch.CSRFToken(refresh) {
+					t.Fatal("no CSRF cookies for the tokens")
 				}
 			})
 			t.Run("cookie authenticates", func(t *testing.T) {

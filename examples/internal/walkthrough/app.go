@@ -3,9 +3,9 @@ package walkthrough
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 
@@ -19,11 +19,15 @@ import (
 type App struct {
 	Auth  *latch.Auth
 	Users *UserTable
-	// Cookies: the cookie location is configured, so login sets cookies.
+	// Cookies: the cookie location is configured, so login sets cookies
+	// and answers without the tokens (see LoginAnswer).
 	Cookies bool
 	// KeySource says where the JWT key came from, for the startup line;
 	// "" in opaque mode.
 	KeySource string
+	// Log is where the example's own code logs (a recovered panic):
+	// the server's logger under Start, slog.Default() otherwise.
+	Log *slog.Logger
 }
 
 // New builds the app for cfg. dataDir ("" for the default) holds the
@@ -33,18 +37,19 @@ type App struct {
 // the app's own options, so tests can add a clock or a store.
 func New(cfg latch.Config, dataDir string, opts ...latch.Option) (*App, error) {
 	d := newDataDir(dataDir)
-	a := &App{Users: newUserTable(seedUsers()...)}
+	a := &App{Users: newUserTable(seedUsers()...), Log: slog.Default()}
 	var err error
 	if a.KeySource, err = signingKey(&cfg, d); err != nil {
 		return nil, err
 	}
-	// The data directory is made for the sessions after the key checks, and
-	// removed again if latch refuses cfg (it checks cfg before opening the
-	// store): a refused start leaves nothing behind.
-	created := false
+	// The sessions file (and the data directory, if need be) is made after
+	// the key checks, and removed again if latch refuses cfg, which it
+	// checks before opening the store. A secret generated above for a JWT
+	// mode stays, with its directory: the next start uses it.
+	undo := func() {}
 	if cfg.Store == "" {
 		var u string
-		if u, created, err = d.storeURL(); err != nil {
+		if u, undo, err = d.storeURL(); err != nil {
 			return nil, err
 		}
 		cfg.Store = latch.StoreURL(u)
@@ -56,9 +61,7 @@ func New(cfg latch.Config, dataDir string, opts ...latch.Option) (*App, error) {
 		latch.WithResponder(latch.ErrTokenExpired, expiredToken),
 	}
 	if a.Auth, err = latch.New(cfg, append(base, opts...)...); err != nil {
-		if created {
-			os.Remove(string(d)) // only if still empty
-		}
+		undo()
 		return nil, err
 	}
 	a.Cookies = slices.Contains(a.Auth.Config().HTTP.Locations, latch.InCookie)

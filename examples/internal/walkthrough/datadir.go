@@ -23,7 +23,8 @@ const secretFile = "jwt-secret"
 // dataDir is where the server keeps what must survive a restart: the
 // SQLite database of sessions and the generated JWT secret. Every path under it
 // is made here, and the directory itself is created (mode 0700) only when
-// something is first written to it.
+// something is first written to it; an existing one is used only if no
+// other user can write to it.
 type dataDir string
 
 // newDataDir returns the data directory at path, or the default one.
@@ -37,11 +38,16 @@ func newDataDir(path string) dataDir {
 // file returns the path of name inside d.
 func (d dataDir) file(name string) string { return filepath.Join(string(d), name) }
 
-// ensure creates d, private to its owner, unless it exists. created
-// reports whether it did.
+// ensure creates d, private to its owner, unless it exists; an existing d
+// must be one no other local user can write to (see trust). created
+// reports whether it made d.
 func (d dataDir) ensure() (created bool, err error) {
-	if _, err := os.Stat(string(d)); err == nil {
-		return false, nil
+	fi, err := os.Stat(string(d))
+	switch {
+	case err == nil:
+		return false, d.trust(fi)
+	case !errors.Is(err, fs.ErrNotExist):
+		return false, fmt.Errorf("data directory: %w", err)
 	}
 	if err := os.MkdirAll(string(d), 0o700); err != nil {
 		return false, fmt.Errorf("data directory: %w", err)
@@ -49,23 +55,68 @@ func (d dataDir) ensure() (created bool, err error) {
 	return true, nil
 }
 
+// trust refuses an existing data directory that another local user could
+// write to: one that is group- or other-writable, or (on Unix) owned by
+// another user. Whoever can write there can plant sessions.db, and with it
+// sessions that opaque tokens verify against, or a JWT secret of theirs.
+func (d dataDir) trust(fi fs.FileInfo) error {
+	if !fi.IsDir() {
+		return fmt.Errorf("data directory %s is not a directory", d)
+	}
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("data directory %s has mode %04o: other users could write to it and plant sessions or a JWT secret; "+
+			"run chmod go-w %s, or set LATCH_DATA_DIR to a directory of your own", d, fi.Mode().Perm(), d)
+	}
+	if uid, ok := ownerUID(fi); ok && uid != os.Getuid() {
+		return fmt.Errorf("data directory %s belongs to uid %d, not to this process's uid %d: its owner could plant sessions or a JWT secret; "+
+			"set LATCH_DATA_DIR to a directory of your own", d, uid, os.Getuid())
+	}
+	return nil
+}
+
 // sessionsFile is the name of the SQLite database in the data directory.
 const sessionsFile = "sessions.db"
 
 // storeURL is the session store used when LATCH_STORE is unset: an SQLite
 // file in d, so sessions survive a restart. It creates d if need be, since
-// SQLite creates the file but not its directory; created reports whether
-// it did.
-func (d dataDir) storeURL() (u string, created bool, err error) {
-	abs, err := filepath.Abs(d.file(sessionsFile))
+// SQLite creates the file but not its directory, and creates the file
+// itself, empty and private to its owner (mode 0600; SQLite would follow
+// the umask, and gives its journal files the database's mode). undo
+// removes what it created, if it is still empty: for a start that is
+// refused before the store is opened.
+func (d dataDir) storeURL() (u string, undo func(), err error) {
+	path := d.file(sessionsFile)
+	abs, err := filepath.Abs(path)
 	if err != nil {
-		return "", false, fmt.Errorf("data directory: %w", err)
+		return "", nil, fmt.Errorf("data directory: %w", err)
 	}
-	if created, err = d.ensure(); err != nil {
-		return "", false, err
+	dirCreated, err := d.ensure()
+	if err != nil {
+		return "", nil, err
+	}
+	fileCreated := false
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		fileCreated = true
+		err = f.Close()
+	case errors.Is(err, fs.ErrExist):
+		err = nil
+	}
+	undo = func() {
+		if fi, err := os.Stat(path); fileCreated && err == nil && fi.Size() == 0 {
+			os.Remove(path)
+		}
+		if dirCreated {
+			os.Remove(string(d)) // only if empty
+		}
+	}
+	if err != nil {
+		undo()
+		return "", nil, fmt.Errorf("data directory: %w", err)
 	}
 	// Built as a URL, so that any character of the path survives.
-	return (&url.URL{Scheme: "sqlite", Path: filepath.ToSlash(abs)}).String(), created, nil
+	return (&url.URL{Scheme: "sqlite", Path: filepath.ToSlash(abs)}).String(), undo, nil
 }
 
 // jwtSecret returns the base64 HMAC secret kept in d, generating size
@@ -73,13 +124,14 @@ func (d dataDir) storeURL() (u string, created bool, err error) {
 // file linked into place), so two servers starting at once agree on one
 // secret. created reports whether this call made it.
 func (d dataDir) jwtSecret(size int) (secret string, created bool, err error) {
+	// Nothing is read from a directory others could have written to.
+	if _, err := d.ensure(); err != nil {
+		return "", false, err
+	}
 	path := d.file(secretFile)
 	secret, err = readSecret(path)
 	if !errors.Is(err, fs.ErrNotExist) {
 		return secret, false, err
-	}
-	if _, err := d.ensure(); err != nil {
-		return "", false, err
 	}
 	b := make([]byte, size)
 	rand.Read(b) // never fails (crypto/rand, Go 1.24+)

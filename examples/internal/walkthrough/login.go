@@ -55,3 +55,24 @@ func ReadLogin(r *http.Request) (*LoginRequest, error) {
 	}
 	return &req, nil
 }
+
+// LoginAnswer sets the tokens of a successful login as cookies when the
+// cookie location is configured, and returns the body to answer with
+// (status 200, through latch.WriteJSON). With cookies it is only the token
+// type and lifetime, {"expires_in":900,"token_type":"Bearer"}, as latch's
+// RefreshHandler answers a refresh by cookie: tokens kept in HttpOnly
+// cookies never appear in a body a script could read. Without cookies it
+// is the tokens.
+func (a *App) LoginAnswer(w http.ResponseWriter, t *latch.Tokens) any {
+	if !a.Cookies {
+		return t
+	}
+	a.Auth.SetCookies(w, t)
+	return CookieLogin{ExpiresIn: t.ExpiresIn, TokenType: t.TokenType}
+}
+
+// CookieLogin is the body of a login whose tokens went into cookies.
+type CookieLogin struct {
+	ExpiresIn int    `json:"expires_in"`
+	TokenType string `json:"token_type"`
+}

@@ -77,6 +77,7 @@ func Start(name string, logger *slog.Logger, routes func(*App) http.Handler) (*S
 	if err != nil {
 		return nil, err
 	}
+	a.Log = logger
 	ln, err := net.Listen("tcp", set.Addr)
 	if err != nil {
 		a.Close()

@@ -46,8 +46,9 @@ func newUserTable(users ...*User) *UserTable {
 	return t
 }
 
-// Add inserts u with password, replacing any user with its id or name,
-// as if the account were created while the server runs.
+// Add inserts u with password, as if the account were created while the
+// server runs. It replaces whole any user with u's id and any user with
+// u's name: neither can be found, or log in, under its old id or name.
 func (t *UserTable) Add(u *User, password string) {
 	u.password = password
 	t.add(u)
@@ -56,6 +57,12 @@ func (t *UserTable) Add(u *User, password string) {
 func (t *UserTable) add(u *User) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	for _, old := range []*User{t.byID[u.Subject()], t.byName[u.Username]} {
+		if old != nil {
+			delete(t.byName, old.Username)
+			delete(t.byID, old.Subject())
+		}
+	}
 	t.byName[u.Username] = u
 	t.byID[u.Subject()] = u
 }

@@ -287,14 +287,16 @@ func normalize(a *answer) string {
 	return b.String()
 }
 
-// mask replaces the string values of token and id fields in v, and
-// reports whether it did.
+// mask replaces the values of token and id fields in v by "*", and
+// reports whether it did. Only non-empty strings are masked: an empty
+// token or id, or one of another type, stays as it is, so that it differs
+// from the transcript's "*".
 func mask(v any) bool {
 	changed := false
 	switch v := v.(type) {
 	case map[string]any:
 		for k, x := range v {
-			if _, ok := x.(string); ok && (k == "access_token" || k == "refresh_token" || k == "id") {
+			if s, ok := x.(string); ok && s != "" && (k == "access_token" || k == "refresh_token" || k == "id") {
 				v[k] = "*"
 				changed = true
 				continue

@@ -111,3 +111,69 @@ func ServeAndShutDown(t *testing.T, name string, routes func(*walkthrough.App) h
 		t.Error("no shutdown line")
 	}
 }
+
+// Tokens a client may send, as PanicLogs sends them: none may reach a log.
+const (
+	panicAccess  = "panic-access-Z3Rva2Vu"
+	panicRefresh = "panic-refresh-c2VjcmV0"
+	panicCSRF    = "panic-csrf-Y3NyZg"
+	panicQuery   = "panic-query-cXVlcnk"
+)
+
+// PanicLogs starts an example as its main does (see ServeAndShutDown),
+// with routes, which must answer GET /panic by panicking with "boom". It
+// sends that request carrying a token everywhere a client may put one
+// (Authorization, the access and refresh cookies, X-CSRF-Token, the
+// access_token query parameter), and fails if any of them reaches logs,
+// which gets the server's log (and whatever else the caller sends there,
+// such as gin's writers), or if the panic is not logged at all. It returns
+// the status and body of the answer, or status 0 if the server dropped the
+// connection, as net/http does after a panic.
+func PanicLogs(t *testing.T, name string, routes func(*walkthrough.App) http.Handler, logs *SyncBuffer) (status int, body string) {
+	t.Helper()
+	ClearLatchEnv(t)
+	t.Setenv("LATCH_MODE", "opaque")
+	t.Setenv("LATCH_STORE", "memory:")
+	t.Setenv("LATCH_ADDR", "127.0.0.1:0")
+	t.Setenv("LATCH_DATA_DIR", t.TempDir())
+	s, err := walkthrough.Start(name, slog.New(slog.NewTextHandler(logs, nil)), routes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+
+	r, _ := http.NewRequest("GET", "http://"+s.Listener.Addr().String()+"/panic?access_token="+panicQuery, nil)
+	r.Header.Set("Authorization", "Bearer "+panicAccess)
+	r.Header.Set("X-CSRF-Token", panicCSRF)
+	r.AddCookie(&http.Cookie{Name: "__Host-latch_access", Value: panicAccess})
+	r.AddCookie(&http.Cookie{Name: "__Host-latch_refresh", Value: panicRefresh})
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	if resp, err := client.Do(r); err == nil {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		status, body = resp.StatusCode, string(b)
+	}
+	// net/http logs a panic after the connection is gone: wait for it.
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(logs.String(), "boom") && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "boom") {
+		t.Errorf("the panic was not logged:\n%s", out)
+	}
+	for _, tok := range []string{panicAccess, panicRefresh, panicCSRF, panicQuery} {
+		if strings.Contains(out, tok) {
+			t.Errorf("the log shows a token the request carried (%s):\n%s", tok, out)
+		}
+	}
+	return status, body
+}
