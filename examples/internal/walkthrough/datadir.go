@@ -101,7 +101,9 @@ func (d dataDir) storeURL() (u string, undo func(), err error) {
 		fileCreated = true
 		err = f.Close()
 	case errors.Is(err, fs.ErrExist):
-		err = nil
+		// A file from an earlier version may be readable by others: it
+		// holds subjects, IPs and user agents.
+		err = tighten(path)
 	}
 	undo = func() {
 		if fi, err := os.Stat(path); fileCreated && err == nil && fi.Size() == 0 {
@@ -117,6 +119,16 @@ func (d dataDir) storeURL() (u string, undo func(), err error) {
 	}
 	// Built as a URL, so that any character of the path survives.
 	return (&url.URL{Scheme: "sqlite", Path: filepath.ToSlash(abs)}).String(), undo, nil
+}
+
+// tighten makes the file at path private to its owner (mode 0600) if it
+// is not already.
+func tighten(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm()&0o077 == 0 {
+		return err
+	}
+	return os.Chmod(path, fi.Mode().Perm()&0o700)
 }
 
 // jwtSecret returns the base64 HMAC secret kept in d, generating size

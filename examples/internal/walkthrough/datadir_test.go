@@ -46,7 +46,11 @@ func TestNewDataDir(t *testing.T) {
 	checkPerm(t, dir, 0o700)
 	// The file is made private before SQLite opens it, whatever the umask.
 	checkPerm(t, db, 0o600)
+	// A file from an earlier version, readable by others, is made private.
 	if err := os.WriteFile(db, []byte("sessions"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(db, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_, undo, err := newDataDir(dir).storeURL()
@@ -57,6 +61,7 @@ func TestNewDataDir(t *testing.T) {
 	if b, err := os.ReadFile(db); err != nil || string(b) != "sessions" {
 		t.Errorf("the existing sessions file was changed: %q, %v", b, err)
 	}
+	checkPerm(t, db, 0o600)
 }
 
 // TestStoreURLUndo: undo removes the empty sessions file and the
