@@ -29,7 +29,7 @@
 //
 // Each Run ends with a line such as
 //
-//	conformance: TestConformance/postgres: 41 rules ran, 41 passed
+//	conformance: TestConformance/postgres: 42 rules ran, 42 passed
 //
 // logged through t.Logf.
 package conformance

@@ -3,7 +3,10 @@ package conformance
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,6 +24,63 @@ var contextRules = []rule{
 		defer cancel()
 		doneContext(t, h, ctx, context.DeadlineExceeded)
 	}},
+	{"context-canceled-mid-flight", false, canceledMidFlight},
+}
+
+// canceledMidFlight: logins race under a cap while their context is
+// canceled. Each call succeeds or fails with the context's error, all
+// return promptly, the cap held through the cancellations, and the store
+// works afterwards: no lock, transaction or connection is left behind.
+func canceledMidFlight(t *testing.T, h *harness) {
+	const workers, max = 16, 2
+	ctx, cancel := context.WithCancel(h.ctx)
+	defer cancel()
+	start := h.clock.Now()
+	var made, instant atomic.Int64
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				at := start.Add(time.Duration(instant.Add(1)) * time.Millisecond)
+				err := h.s.Create(ctx, newSession("alice", at), max)
+				switch {
+				case err == nil:
+					made.Add(1)
+				case errors.Is(err, context.Canceled):
+					return
+				default:
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	waitFor(&made, 2*workers)
+	cancel()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(promptly):
+		t.Fatalf("logins did not return within %s of their context's cancellation", promptly)
+	}
+	close(errs)
+	for err := range errs {
+		t.Errorf("Create racing a cancellation = %v, want nil or an error wrapping context.Canceled", err)
+	}
+	if made.Load() == 0 {
+		t.Fatalf("no login succeeded before the cancellation")
+	}
+	at := h.clock.Advance(30 * time.Minute) // after every login above
+	if l := h.list(t, "alice", at); len(l) > max {
+		t.Errorf("after logins canceled mid-flight, %d sessions are live under a cap of %d", len(l), max)
+	}
+	id := h.create(t, newSession("alice", at), max)
+	l := h.list(t, "alice", at)
+	if len(l) != max || !slices.Contains(ids(l), id) {
+		t.Errorf("a login after the cancellations left %v live, want %d sessions including %s", ids(l), max, id)
+	}
 }
 
 var brokenRules = []rule{
