@@ -1,0 +1,26 @@
+package redisstore
+
+import (
+	"testing"
+
+	"github.com/latchauth/latch/conformance"
+	"github.com/latchauth/latch/store"
+)
+
+// TestConformance runs the suite on a single server and on a three-master
+// cluster, each rule with a key prefix of its own.
+func TestConformance(t *testing.T) {
+	eachTopology(t, func(t *testing.T, tp topology) {
+		c := tp.client(t)
+		conformance.Run(t, func(t *testing.T) store.Store { return newStore(t, c) },
+			conformance.WithBroken(func(t *testing.T) store.Store {
+				s, err := New(tp.dead(t))
+				if err != nil {
+					t.Fatalf("New: %v", err)
+				}
+				return s
+			}),
+			conformance.WithWrites(func(s store.Store) int64 { return s.(*Store).writes.Load() }),
+		)
+	})
+}
