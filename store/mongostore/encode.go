@@ -1,0 +1,315 @@
+package mongostore
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"time"
+	"unicode/utf8"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/latchauth/latch/store"
+)
+
+// The kinds of document in the collection; field k.
+const (
+	kindSession  = "s" // one per session, _id = session id
+	kindActivity = "a" // the uses Touch records, _id = id + "/a"
+	kindClaim    = "r" // a won rotation, _id = id + "/r/" + generation
+	kindLock     = "l" // a turn at capped logins of one subject: see lock.go
+	kindDone     = "d" // the end of that turn
+)
+
+// doc is every kind of document; fields a kind does not use stay empty
+// and are left out.
+type doc struct {
+	ID      string `bson:"_id"`
+	Kind    string `bson:"k"`
+	SID     string `bson:"sid"` // the session's id, in every kind
+	Subject string `bson:"sub"` // the session's subject, in every kind
+
+	// Session.
+	Label       any           `bson:"dl,omitempty"`
+	UserAgent   any           `bson:"du,omitempty"`
+	IP          any           `bson:"di,omitempty"`
+	SecretHash  []byte        `bson:"sh,omitempty"`
+	RefreshHash []byte        `bson:"rh,omitempty"`
+	Spent       [][]byte      `bson:"sp,omitempty"`
+	Claims      string        `bson:"cl,omitempty"` // JSON
+	Gen         int64         `bson:"g"`            // rotations so far
+	Created     bson.DateTime `bson:"ca,omitempty"`
+	Rotated     bson.DateTime `bson:"ra,omitempty"`
+	Nonce       string        `bson:"rn,omitempty"` // of the rotation that made g (and of a claim)
+	Fresh       bson.DateTime `bson:"fu,omitempty"`
+	AccessExp   bson.DateTime `bson:"ae,omitempty"`
+	Expires     bson.DateTime `bson:"ea,omitempty"`
+
+	// Session (as of Create or the last Rotate) and activity.
+	LastUsed bson.DateTime `bson:"lu,omitempty"`
+	Idle     bson.DateTime `bson:"iu,omitempty"`
+
+	// ExpireAt is when the document may go: the session's absolute
+	// expiry. The TTL index and Sweep delete by it.
+	ExpireAt bson.DateTime `bson:"x"`
+}
+
+func activityID(id string) string { return id + "/a" }
+
+// claimID names the claim of rotation number gen of session id. Fixed
+// width, so claims of one session sort by generation.
+func claimID(id string, gen int64) string {
+	return fmt.Sprintf("%s/r/%020d", id, gen)
+}
+
+// Times are BSON dates, whole milliseconds since 1970. The zero
+// time.Time is left out of the document and reads back as zero.
+var (
+	minTime = time.UnixMilli(math.MinInt64 + 1)
+	maxTime = time.UnixMilli(math.MaxInt64)
+)
+
+func date(t time.Time) bson.DateTime {
+	if t.IsZero() {
+		return 0
+	}
+	return bson.DateTime(t.UnixMilli())
+}
+
+func fromDate(d bson.DateTime) time.Time {
+	if d == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(int64(d)).UTC()
+}
+
+// nowDate is now as a date for comparisons: rounded down to the
+// millisecond, which decides the same as the exact instant since stored
+// times are whole milliseconds, and clamped to the range of dates.
+func nowDate(now time.Time) bson.DateTime {
+	switch {
+	case now.Before(minTime):
+		return bson.DateTime(math.MinInt64 + 1)
+	case now.After(maxTime):
+		return bson.DateTime(math.MaxInt64)
+	}
+	return bson.DateTime(now.UnixMilli())
+}
+
+// checkTime refuses a time beyond the range of BSON dates. (An instant
+// exactly at the Unix epoch is stored as 0 and reads back as the zero
+// time, as in sqlstore.)
+func checkTime(what string, t time.Time) error {
+	if t.IsZero() {
+		return nil
+	}
+	if t.Before(minTime) || t.After(maxTime) {
+		return fmt.Errorf("%w: %s is beyond the range of BSON dates", ErrInvalid, what)
+	}
+	return nil
+}
+
+func checkHash(what string, h []byte) error {
+	if len(h) > store.HashLen {
+		return fmt.Errorf("%w: %s is longer than %d bytes", ErrInvalid, what, store.HashLen)
+	}
+	return nil
+}
+
+func checkSubject(subject string) error {
+	if len(subject) > store.MaxSubjectLen || !utf8.ValidString(subject) || containsNUL(subject) {
+		return fmt.Errorf("%w: subject must be valid UTF-8 without NUL, at most %d bytes", ErrInvalid, store.MaxSubjectLen)
+	}
+	return nil
+}
+
+func containsNUL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// deviceField keeps a device string byte for byte: a BSON string when it
+// is valid UTF-8 (BSON strings must be), BSON binary otherwise.
+func deviceField(s string) any {
+	switch {
+	case s == "":
+		return nil
+	case utf8.ValidString(s):
+		return s
+	}
+	return []byte(s)
+}
+
+func fromDeviceField(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case bson.Binary:
+		return string(x.Data)
+	case []byte:
+		return string(x)
+	}
+	return ""
+}
+
+// checkSession refuses what the collection cannot keep exactly.
+func checkSession(s *store.Session) error {
+	if err := checkSubject(s.Subject); err != nil {
+		return err
+	}
+	for _, f := range []string{s.Device.Label, s.Device.UserAgent, s.Device.IP} {
+		if len(f) > store.MaxDeviceLen {
+			return fmt.Errorf("%w: device field longer than %d bytes", ErrInvalid, store.MaxDeviceLen)
+		}
+	}
+	for _, h := range append([][]byte{s.SecretHash, s.RefreshHash}, s.Spent...) {
+		if err := checkHash("hash", h); err != nil {
+			return err
+		}
+	}
+	for name, t := range map[string]time.Time{
+		"CreatedAt": s.CreatedAt, "LastUsedAt": s.LastUsedAt, "RotatedAt": s.RotatedAt,
+		"FreshUntil": s.FreshUntil, "AccessExpiresAt": s.AccessExpiresAt,
+		"IdleUntil": s.IdleUntil, "ExpiresAt": s.ExpiresAt,
+	} {
+		if err := checkTime(name, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkRotation(r *store.Rotation) error {
+	for _, h := range [][]byte{r.Old, r.RefreshHash, r.SecretHash} {
+		if err := checkHash("hash", h); err != nil {
+			return err
+		}
+	}
+	for name, t := range map[string]time.Time{
+		"AccessExpiresAt": r.AccessExpiresAt, "IdleUntil": r.IdleUntil, "FreshUntil": r.FreshUntil,
+	} {
+		if err := checkTime(name, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sessionDoc encodes s, whose ID is set, as a session document.
+func sessionDoc(s *store.Session) (*doc, error) {
+	d := &doc{
+		ID:          s.ID,
+		Kind:        kindSession,
+		SID:         s.ID,
+		Subject:     s.Subject,
+		Label:       deviceField(s.Device.Label),
+		UserAgent:   deviceField(s.Device.UserAgent),
+		IP:          deviceField(s.Device.IP),
+		SecretHash:  bytes.Clone(s.SecretHash),
+		RefreshHash: bytes.Clone(s.RefreshHash),
+		Created:     date(s.CreatedAt),
+		Rotated:     date(s.RotatedAt),
+		Fresh:       date(s.FreshUntil),
+		AccessExp:   date(s.AccessExpiresAt),
+		Expires:     date(s.ExpiresAt),
+		LastUsed:    date(s.LastUsedAt),
+		Idle:        date(s.IdleUntil),
+		ExpireAt:    date(s.ExpiresAt),
+	}
+	for _, h := range s.Spent {
+		d.Spent = append(d.Spent, bytes.Clone(h))
+	}
+	if len(s.Claims) > 0 {
+		b, err := json.Marshal(s.Claims)
+		if err != nil {
+			return nil, fmt.Errorf("%w: claims: %w", ErrInvalid, err)
+		}
+		d.Claims = string(b)
+	}
+	return d, nil
+}
+
+// record is a session document with the activity document of the same
+// session, if any.
+type record struct {
+	s *doc
+	a *doc
+}
+
+// lastUse returns the latest recorded use and the idle expiry recorded
+// with it: Rotate records a use in the session document, Touch in the
+// activity document, so neither ever writes the other's document.
+func (r record) lastUse() (last, idle bson.DateTime) {
+	if r.a != nil && r.a.LastUsed > r.s.LastUsed {
+		return r.a.LastUsed, r.a.Idle
+	}
+	return r.s.LastUsed, r.s.Idle
+}
+
+// live reports whether the session is neither idle nor past its absolute
+// expiry at now.
+func (r record) live(now bson.DateTime) bool {
+	_, idle := r.lastUse()
+	return now < idle && now < r.s.Expires
+}
+
+// session decodes r.
+func (r record) session() (*store.Session, error) {
+	d := r.s
+	last, idle := r.lastUse()
+	s := &store.Session{
+		ID:      d.ID,
+		Subject: d.Subject,
+		Device: store.Device{
+			Label:     fromDeviceField(d.Label),
+			UserAgent: fromDeviceField(d.UserAgent),
+			IP:        fromDeviceField(d.IP),
+		},
+		SecretHash:      d.SecretHash,
+		RefreshHash:     d.RefreshHash,
+		Spent:           d.Spent,
+		CreatedAt:       fromDate(d.Created),
+		LastUsedAt:      fromDate(last),
+		RotatedAt:       fromDate(d.Rotated),
+		FreshUntil:      fromDate(d.Fresh),
+		AccessExpiresAt: fromDate(d.AccessExp),
+		IdleUntil:       fromDate(idle),
+		ExpiresAt:       fromDate(d.Expires),
+	}
+	if d.Claims != "" {
+		if err := json.Unmarshal([]byte(d.Claims), &s.Claims); err != nil {
+			return nil, fmt.Errorf("mongostore: session %s: claims: %w", d.ID, err)
+		}
+	}
+	return s, nil
+}
+
+// records groups the session and activity documents in docs by session,
+// in the order the sessions come; claims and activity documents without
+// their session are left out.
+func records(docs []doc) []record {
+	var out []record
+	at := map[string]int{}
+	acts := map[string]*doc{}
+	for i := range docs {
+		d := &docs[i]
+		switch d.Kind {
+		case kindSession:
+			at[d.SID] = len(out)
+			out = append(out, record{s: d})
+		case kindActivity:
+			acts[d.SID] = d
+		}
+	}
+	for sid, a := range acts {
+		if i, ok := at[sid]; ok {
+			out[i].a = a
+		}
+	}
+	return out
+}

@@ -1,0 +1,152 @@
+package mongostore
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// isFerretDB reports whether the test server is FerretDB, from the
+// ferretdbVersion field its buildInfo adds.
+func isFerretDB(t testing.TB) bool {
+	t.Helper()
+	var info bson.M
+	err := testClient(t).Database("admin").RunCommand(context.Background(), bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info)
+	if err != nil {
+		t.Fatalf("buildInfo: %v", err)
+	}
+	_, ok := info["ferretdbVersion"]
+	return ok
+}
+
+// TestSetup: Setup is idempotent, also when run concurrently; the TTL
+// index exists on MongoDB, and FerretDB's refusal of it reaches the hook
+// exactly once per Store.
+func TestSetup(t *testing.T) {
+	ferret := isFerretDB(t)
+	var mu sync.Mutex
+	var hooked []error
+	s := newStore(t, WithErrorHook(func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		hooked = append(hooked, err)
+	})) // Setup ran once
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := s.Setup(ctx); err != nil {
+		t.Fatalf("second Setup: %v", err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() { errs <- s.Setup(ctx) })
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("concurrent Setup: %v", err)
+		}
+	}
+
+	names := indexes(t, s)
+	if _, ok := names[subjectIndex]; !ok {
+		t.Errorf("no subject index among %v", names)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if ferret {
+		if _, ok := names[ttlIndex]; ok {
+			t.Errorf("FerretDB created the TTL index: the store's assumption is out of date")
+		}
+		if len(hooked) != 1 {
+			t.Fatalf("on FerretDB the hook got %d errors after 10 Setups, want the TTL refusal exactly once: %v", len(hooked), hooked)
+		}
+		if !errors.Is(hooked[0], errNoTTL) || !hasCode(hooked[0], codeNotImplemented) {
+			t.Errorf("hook got %v, want errNoTTL wrapping NotImplemented", hooked[0])
+		}
+		return
+	}
+	ttl, ok := names[ttlIndex]
+	if !ok {
+		t.Fatalf("no TTL index among %v", names)
+	}
+	if v, _ := ttl["expireAfterSeconds"].(int32); v != 0 {
+		t.Errorf("TTL index expireAfterSeconds = %v, want 0", ttl["expireAfterSeconds"])
+	}
+	if len(hooked) != 0 {
+		t.Errorf("the hook got %v on MongoDB", hooked)
+	}
+}
+
+// indexes returns the indexes of s's collection by name.
+func indexes(t testing.TB, s *Store) map[string]bson.M {
+	t.Helper()
+	ctx := context.Background()
+	cur, err := s.Collection().Indexes().List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var idx []bson.M
+	if err := cur.All(ctx, &idx); err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bson.M{}
+	for _, x := range idx {
+		names[x["name"].(string)] = x
+	}
+	return names
+}
+
+// Setup refuses a collection whose default collation is not simple: a
+// case-insensitive one would let RevokeSubject("alice") end ALICE's
+// sessions. On a server that can create such a collection (MongoDB) the
+// whole of Setup is checked; the check of the options always is
+// (FerretDB has no collations).
+func TestSetupRefusesCollation(t *testing.T) {
+	raw := func(d bson.D) bson.Raw {
+		b, err := bson.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for _, c := range []struct {
+		opts bson.Raw
+		bad  bool
+	}{
+		{nil, false},
+		{raw(bson.D{}), false},
+		{raw(bson.D{{Key: "collation", Value: bson.D{{Key: "locale", Value: "simple"}}}}), false},
+		{raw(bson.D{{Key: "collation", Value: bson.D{{Key: "locale", Value: "en"}, {Key: "strength", Value: 2}}}}), true},
+	} {
+		if err := collationErr("c", c.opts); errors.Is(err, ErrInvalid) != c.bad {
+			t.Errorf("collationErr(%v) = %v, want refused: %v", c.opts, err, c.bad)
+		}
+	}
+
+	ctx := context.Background()
+	db := testClient(t).Database(testDB)
+	prefix := randomPrefix()
+	err := db.CreateCollection(ctx, prefix+"sessions", options.CreateCollection().SetCollation(&options.Collation{Locale: "en", Strength: 2}))
+	if err != nil {
+		if !isFerretDB(t) {
+			t.Fatalf("create a collection with a collation: %v", err)
+		}
+		return // FerretDB: NotImplemented
+	}
+	t.Cleanup(func() { drop(t, db.Collection(prefix+"sessions")) })
+	s, err := New(db, WithCollectionPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Setup(ctx); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Setup on a collection with a case-insensitive collation = %v, want ErrInvalid", err)
+	}
+}
