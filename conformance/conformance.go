@@ -20,6 +20,7 @@ type options struct {
 	broken  func(t *testing.T) store.Store
 	writes  func(s store.Store) int64
 	timeout time.Duration
+	settle  func(b *testing.B)
 }
 
 // WithBroken gives the suite stores whose backend cannot answer: a closed
@@ -49,6 +50,14 @@ func WithTimeout(d time.Duration) Option {
 			o.timeout = d
 		}
 	}
+}
+
+// WithSettle is for Benchmark alone (Run ignores it): f runs after the
+// benchmark's logins and before List is measured, for a backend that
+// gathers what its queries need lazily, as PostgreSQL gathers planner
+// statistics with ANALYZE.
+func WithSettle(f func(b *testing.B)) Option {
+	return func(o *options) { o.settle = f }
 }
 
 // rule is one clause of the store.Store contract.

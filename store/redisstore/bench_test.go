@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/latchauth/latch/conformance"
 	"github.com/latchauth/latch/store"
 	"github.com/latchauth/latch/store/memstore"
 )
@@ -25,9 +26,9 @@ import (
 // Get is what every opaque-token request costs; the core touches a
 // session at most once a minute (Config.TouchInterval), so Touch is rare.
 func BenchmarkStore(b *testing.B) {
-	b.Run("memory", func(b *testing.B) { benchOps(b, memstore.New()) })
+	b.Run("memory", func(b *testing.B) { conformance.Benchmark(b, memstore.New()) })
 	for _, tp := range topologies {
-		b.Run(tp.name, func(b *testing.B) { benchOps(b, newStore(b, tp.client(b))) })
+		b.Run(tp.name, func(b *testing.B) { conformance.Benchmark(b, newStore(b, tp.client(b))) })
 	}
 }
 
@@ -37,81 +38,6 @@ func benchSession(subject string, now time.Time) *store.Session {
 	x := session(subject, now)
 	x.IdleUntil, x.ExpiresAt = now.Add(30*24*time.Hour), now.Add(90*24*time.Hour)
 	return x
-}
-
-func benchOps(b *testing.B, s store.Store) {
-	ctx := context.Background()
-	now := time.Now().Truncate(time.Millisecond)
-	create := func(b *testing.B, subject string, max int) *store.Session {
-		x := benchSession(subject, now)
-		if err := s.Create(ctx, x, max); err != nil {
-			b.Fatal(err)
-		}
-		return x
-	}
-	// Ten sessions for one subject, as a user with several devices has.
-	for range 10 {
-		create(b, "alice", 0)
-	}
-	id := create(b, "gina", 0).ID
-
-	b.Run("Get", func(b *testing.B) {
-		for b.Loop() {
-			if _, err := s.Get(ctx, id, now); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	at := now // across the runs of -count, so every touch is due
-	b.Run("Touch", func(b *testing.B) {
-		for b.Loop() {
-			at = at.Add(time.Millisecond) // due every time: one write
-			if err := s.Touch(ctx, id, at, time.Hour, time.Millisecond); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("Rotate", func(b *testing.B) {
-		x := create(b, "bob", 0)
-		old := x.RefreshHash
-		for b.Loop() {
-			r := store.Rotation{Old: old, RefreshHash: hash(), SecretHash: hash(),
-				AccessExpiresAt: now.Add(15 * time.Minute), IdleUntil: now.Add(time.Hour), KeepSpent: 5}
-			if err := s.Rotate(ctx, x.ID, r, now); err != nil {
-				b.Fatal(err)
-			}
-			old = r.RefreshHash
-		}
-	})
-	b.Run("Create", func(b *testing.B) {
-		i := 0
-		for b.Loop() {
-			create(b, fmt.Sprint("carol", i), 0)
-			i++
-		}
-	})
-	b.Run("Create-capped", func(b *testing.B) {
-		for b.Loop() {
-			create(b, "dave", 5) // a cap of 5, evicting one each time
-		}
-	})
-	b.Run("List-10", func(b *testing.B) {
-		for b.Loop() {
-			l, err := s.List(ctx, "alice", now)
-			if err != nil || len(l) != 10 {
-				b.Fatal(len(l), err)
-			}
-		}
-	})
-	// A revocation needs a session to end: this is a login and a logout.
-	b.Run("Create+Revoke", func(b *testing.B) {
-		for b.Loop() {
-			x := create(b, "erin", 0)
-			if err := s.Revoke(ctx, "erin", x.ID); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 }
 
 func hash() []byte {
