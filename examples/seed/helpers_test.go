@@ -274,3 +274,14 @@ func (h *harness) sessionID(t *testing.T, token, device string) string {
 
 // loggedInAs is the body of /protected for a subject.
 func loggedInAs(subject string) string { return `{"logged_in_as":"` + subject + `"}` }
+
+// listed decodes an answer of GET /sessions, which must be a 200.
+func listed(t *testing.T, r *response) []latch.SessionInfo {
+	t.Helper()
+	r.check(t, want{status: 200})
+	var l sessionList
+	if err := json.Unmarshal(r.body, &l); err != nil {
+		t.Fatalf("GET /sessions: %s: %v", r.body, err)
+	}
+	return l.Sessions
+}

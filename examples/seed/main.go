@@ -25,7 +25,9 @@ import (
 	"os"
 
 	"github.com/latchauth/latch/examples/internal/walkthrough"
-	_ "github.com/latchauth/latch/store/sqlstore" // registers sqlite:, postgres://, mysql://
+	_ "github.com/latchauth/latch/store/mongostore" // registers mongodb://, mongodb+srv://
+	_ "github.com/latchauth/latch/store/redisstore" // registers redis://, rediss://, redis+cluster://
+	_ "github.com/latchauth/latch/store/sqlstore"   // registers sqlite:, postgres://, mysql://
 )
 
 func main() {

@@ -8,7 +8,9 @@
 //
 // The package links no session store in: with LATCH_STORE unset, New
 // keeps sessions in an SQLite file, so every example's main package
-// imports github.com/latchauth/latch/store/sqlstore for its side effect.
+// imports github.com/latchauth/latch/store/sqlstore for its side effect,
+// and redisstore and mongostore too, so that LATCH_STORE alone picks any
+// store latch has.
 // Package walkthroughtest holds the scripted walkthrough all three answer
 // alike.
 package walkthrough
