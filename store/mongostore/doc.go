@@ -131,7 +131,10 @@
 //     most max at any moment: the evictions come before the insert, and
 //     no other capped login of the subject runs in between. (If the
 //     insert fails after evictions, the evicted sessions stay evicted and
-//     the login fails: the subject is left with fewer than max.) Waiting
+//     the login fails. An insert that failed without the server's answer
+//     may still land, so the turn is then not ended but left to its
+//     lease: a next login cannot read the subject before that insert
+//     lands and exceed the cap.) Waiting
 //     uses ctx; once the turn is taken, the login runs to its end even if
 //     ctx is done, within 2 seconds of taking the turn (turnBudget) plus
 //     1 second to end it (endBudget), so a canceled login never leaves
@@ -160,7 +163,9 @@
 //
 // What a process that dies between two steps leaves, and why it is safe:
 //
-//   - Rotate, after the claim and before the update: generation g is
+//   - Rotate, after the claim and before the update (a lost reply to the
+//     claim's insert is not such a case: the claim is read back, and a
+//     claim of ours goes on to the update): generation g is
 //     claimed but the session still has the old refresh hash. Every later
 //     rotation from it is store.ErrConflict, which the core answers as a
 //     lost refresh race; it is not in Spent, so it never counts as reuse

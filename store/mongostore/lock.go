@@ -48,8 +48,11 @@ import (
 // failed or came back as a duplicate key (a retried write whose first
 // reply was lost) reads the turn back by _id and holds it if it is its
 // own. The end of a turn names its owner, so ending a turn that turned
-// out not to be ours is harmless, and every failure after the insert
-// ends the turn.
+// out not to be ours is harmless. A failure after the insert ends the
+// turn, except when the session's insert failed without the server's
+// answer: that insert may still land, and a next login that read the
+// subject before it did would exceed the cap, so the turn is left to its
+// lease (the subject's capped logins wait up to lockLease).
 //
 // Turn documents carry neither sub nor sid (they are encoded from
 // turnDoc, not doc), so no query by subject, Revoke or RevokeSubject
@@ -118,17 +121,25 @@ func doneID(prefix string, n int64, owner string) string { return lockID(prefix,
 // the turn uses ctx; once the turn is taken, f and the end of the turn run
 // even if ctx is done (until turnBudget, then endBudget, after the turn
 // was taken), so a canceled login never leaves its evictions done
-// without its session. Errors wrap ctx.Err() when ctx is done.
-func (s *Store) inTurn(ctx context.Context, op string, x *store.Session, f func(ctx context.Context) error) error {
+// without its session. f reports whether its writes are settled: false
+// when a write failed without the server's answer, and may still land;
+// the turn then ends by its lease instead. Errors wrap ctx.Err() when ctx
+// is done.
+func (s *Store) inTurn(ctx context.Context, op string, x *store.Session, f func(ctx context.Context) (settled bool, err error)) error {
 	now := time.Now()
 	t := turn{prefix: lockPrefix(x.Subject), owner: store.NewID(), keep: date(later(x.CreatedAt, now).Add(lockKeep))}
 	if err := s.takeTurn(ctx, op, &t); err != nil {
 		return err
 	}
 	fctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), t.taken.Add(turnBudget))
-	err := f(fctx)
+	settled, err := f(fctx)
 	cancel()
-	s.endTurn(ctx, t, true)
+	if settled {
+		s.endTurn(ctx, t, true)
+	}
+	// Otherwise a write of f's may still be on its way to the server: the
+	// turn is left to its lease, so the next login cannot read the
+	// subject's sessions before that write lands and then exceed the cap.
 	return callerErr(ctx, op, err)
 }
 
@@ -268,6 +279,17 @@ func (s *Store) claimTurn(ctx context.Context, op string, t *turn) (bool, error)
 }
 
 // turnOwned reports whether the turn document id names owner.
+// claimOwner returns the nonce of the rotation claim id, "" if there is
+// none.
+func (s *Store) claimOwner(ctx context.Context, id string) (string, error) {
+	var d doc
+	err := s.c.FindOne(ctx, bson.D{{Key: "_id", Value: id}}, options.FindOne().SetProjection(bson.D{{Key: "rn", Value: 1}})).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return "", nil
+	}
+	return d.Nonce, err
+}
+
 func (s *Store) turnOwned(ctx context.Context, id, owner string) (bool, error) {
 	var d turnDoc
 	err := s.c.FindOne(ctx, bson.D{{Key: "_id", Value: id}}, options.FindOne().SetProjection(bson.D{{Key: "o", Value: 1}})).Decode(&d)

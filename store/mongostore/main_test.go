@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -49,21 +50,29 @@ func randomPrefix() string {
 	return "t" + hex.EncodeToString(b[:]) + "_"
 }
 
-// newStore returns a set-up Store with a fresh collection prefix; when t
-// ends it is closed and its collection dropped.
+// newStore returns a set-up Store in a database of its own, with a fresh
+// collection prefix; when t ends it is closed and its database dropped.
+// On FerretDB a database is an SQLite file of its own, so a test's
+// schema changes never wait on another test's.
 func newStore(t testing.TB, opts ...Option) *Store {
 	t.Helper()
-	db := testClient(t).Database(testDB)
+	db := testClient(t).Database(testDB + "_" + strings.TrimSuffix(randomPrefix(), "_"))
 	opts = append([]Option{WithCollectionPrefix(randomPrefix())}, opts...)
 	s, err := New(db, opts...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	t.Cleanup(func() { drop(t, s.Collection()) })
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := retryLocked(ctx, func() error { return db.Drop(ctx) }); err != nil {
+			t.Errorf("drop database %s: %v", db.Name(), err)
+		}
+	})
 	t.Cleanup(func() { s.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := s.Setup(ctx); err != nil {
+	if err := retryLocked(ctx, func() error { return s.Setup(ctx) }); err != nil {
 		t.Fatalf("Setup: %v", err)
 	}
 	return s
@@ -73,8 +82,30 @@ func drop(t testing.TB, c *mongo.Collection) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := c.Drop(ctx); err != nil {
+	if err := retryLocked(ctx, func() error { return c.Drop(ctx) }); err != nil {
 		t.Errorf("drop %s: %v", c.Name(), err)
+	}
+}
+
+// retryLocked runs f again while FerretDB's SQLite backend answers
+// "database is locked": creating or dropping a collection is a schema
+// change of the one SQLite file the tests share, and FerretDB gives up at
+// once when another one is under way (SQLITE_BUSY_SNAPSHOT). That is the
+// test server's quirk, not something the store decides, so the test
+// set-up, and only it, waits it out.
+func retryLocked(ctx context.Context, f func() error) error {
+	wait := 20 * time.Millisecond
+	for {
+		err := f()
+		if err == nil || !strings.Contains(err.Error(), "database is locked") {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, time.Second)
 	}
 }
 

@@ -286,11 +286,15 @@ func (s *Store) Create(ctx context.Context, x *store.Session, max int) error {
 	if max <= 0 {
 		return s.insert(ctx, x)
 	}
-	return s.inTurn(ctx, op, x, func(ctx context.Context) error {
+	return s.inTurn(ctx, op, x, func(ctx context.Context) (bool, error) {
+		// A failed eviction leaves nothing of ours on its way but deletes
+		// of sessions chosen already: settled.
 		if err := s.evict(ctx, x, max); err != nil {
-			return err
+			return true, err
 		}
-		return s.insert(ctx, x)
+		err := s.insert(ctx, x)
+		var se mongo.ServerError
+		return err == nil || errors.As(err, &se), err
 	})
 }
 
@@ -481,12 +485,23 @@ func (s *Store) Rotate(ctx context.Context, id string, rot store.Rotation, now t
 	defer cancel()
 	s.writes.Add(1)
 	nonce := store.NewID()
-	_, err = s.c.InsertOne(fctx, doc{ID: claimID(id, cur.Gen), Kind: kindClaim, SID: id, Subject: cur.Subject, Gen: cur.Gen, Nonce: nonce, ExpireAt: cur.ExpireAt})
-	switch {
-	case mongo.IsDuplicateKeyError(err):
-		return store.ErrConflict // another rotation from this generation won
-	case err != nil:
-		return callerErr(ctx, op, wrap(fctx, op, err))
+	claim := claimID(id, cur.Gen)
+	_, err = s.c.InsertOne(fctx, doc{ID: claim, Kind: kindClaim, SID: id, Subject: cur.Subject, Gen: cur.Gen, Nonce: nonce, ExpireAt: cur.ExpireAt})
+	if err != nil {
+		// A duplicate key is another rotation's claim, or ours, inserted
+		// by a retry whose first reply was lost; any other error may hide
+		// a claim that landed. Read it back: a claim of ours goes on to
+		// the update, so a lost reply never strands the session's refresh.
+		owner, rerr := s.claimOwner(fctx, claim)
+		switch {
+		case rerr == nil && owner == nonce:
+		case rerr == nil && owner != "":
+			return store.ErrConflict // another rotation from this generation won
+		case rerr == nil && mongo.IsDuplicateKeyError(err):
+			return store.ErrConflict // won, then cleaned up: long moved on
+		default:
+			return callerErr(ctx, op, wrap(fctx, op, err))
+		}
 	}
 
 	spent := [][]byte{append([]byte(nil), rot.Old...)}
