@@ -8,7 +8,7 @@ TESTFLAGS ?=
 SHELL       := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: test vet fmt seed fuzz
+.PHONY: test vet fmt seed fuzz staticcheck vulncheck
 
 ## test: run every test of every module; besides go test's usual
 ## output it shows each "testenv: ... unavailable" skip and each
@@ -23,6 +23,16 @@ test:
 vet:
 	go vet $(PKGS)
 
+## staticcheck: staticcheck every module (fetched from the module proxy)
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+staticcheck:
+	go run $(STATICCHECK) $(PKGS)
+
+## vulncheck: govulncheck every module against an offline copy of the Go
+## vulnerability database; see .ci/vulncheck and .ci/vulncheck-allow
+vulncheck:
+	.ci/vulncheck
+
 ## fmt: fail if any file is not gofmt-formatted
 fmt:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
@@ -32,11 +42,13 @@ seed:
 	go run ./examples/seed
 
 ## fuzz: a short run of every fuzz target (FUZZTIME per target); a
-## failing input is saved under the package's testdata/fuzz for go test
+## failing input is saved under the package's testdata/fuzz for go test.
+## Targets are found with grep: go test -list would build every test
+## binary once more.
 FUZZTIME ?= 10s
 fuzz:
-	@set -e; for pkg in $$(go list $(PKGS)); do \
-		for f in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-			echo "fuzz $$pkg $$f"; go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	@set -e; for dir in $$(go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.Dir}}{{end}}' $(PKGS)); do \
+		for f in $$(cd "$$dir" && grep -ho '^func Fuzz[A-Za-z0-9_]*' *_test.go | cut -c6- | sort -u); do \
+			echo "fuzz $$dir $$f"; go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) "$$dir"; \
 		done; \
 	done
