@@ -3,11 +3,13 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"fmt"
 	"net/url"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/latchauth/latch/internal/base62"
 )
@@ -54,7 +56,7 @@ func Schemes() []string {
 func Open(ctx context.Context, rawURL string) (Store, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Scheme == "" {
-		return nil, fmt.Errorf("store: %q is not a store URL such as memory:", redact(rawURL))
+		return nil, fmt.Errorf("store: %q is not a store URL (such as memory:)", redact(rawURL))
 	}
 	openersMu.RLock()
 	open := openers[strings.ToLower(u.Scheme)]
@@ -66,12 +68,40 @@ func Open(ctx context.Context, rawURL string) (Store, error) {
 	return open(ctx, u)
 }
 
-// redact keeps only the scheme of something that failed to parse as a URL.
+// redact keeps only the scheme of something that failed to parse as a
+// URL, and only when what precedes the first ":" is a scheme (RFC 3986
+// §3.1: a letter, then letters, digits, "+", "-" or "."): before a ":"
+// could as well be a user name or part of a password.
 func redact(s string) string {
-	if i := strings.Index(s, ":"); i >= 0 && i < 32 {
-		return s[:i+1] + "…"
+	i := strings.IndexByte(s, ':')
+	if i <= 0 || i >= 32 || !isScheme(s[:i]) {
+		return "…"
 	}
-	return "…"
+	return s[:i+1] + "…"
+}
+
+func isScheme(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
+
+// Jitter returns a random duration in [0, n), or 0 when n <= 0, for the
+// pauses between a store's retries. It reads crypto/rand: latch uses no
+// other source of randomness, so nobody has to check which use is which.
+func Jitter(n time.Duration) time.Duration {
+	if n <= 0 {
+		return 0
+	}
+	var b [8]byte
+	rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
+	return time.Duration(binary.LittleEndian.Uint64(b[:]) % uint64(n))
 }
 
 // NewID returns a fresh session id: IDLen base62 characters holding 128

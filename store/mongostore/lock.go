@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -188,7 +187,7 @@ func (s *Store) takeTurn(ctx context.Context, op string, t *turn) error {
 			wait = time.Millisecond // another login took it: read again
 			continue
 		}
-		tm := time.NewTimer(wait/2 + rand.N(wait))
+		tm := time.NewTimer(wait/2 + store.Jitter(wait))
 		select {
 		case <-ctx.Done():
 			tm.Stop()

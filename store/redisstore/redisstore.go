@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	mrand "math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -314,7 +313,7 @@ const (
 // to half, or returns when ctx is done.
 func backoff(ctx context.Context, a int) error {
 	d := firstWait << min(a-1, 6)
-	d += time.Duration(mrand.Int64N(int64(d)/2 + 1))
+	d += store.Jitter(d/2 + 1)
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -2,11 +2,9 @@ package sqlstore
 
 import (
 	"context"
-	"crypto/rand"
 	"testing"
 
 	"github.com/latchauth/latch/conformance"
-	"github.com/latchauth/latch/store"
 	"github.com/latchauth/latch/store/memstore"
 )
 
@@ -44,10 +42,4 @@ func analyze(b *testing.B, s *Store) {
 	if _, err := s.db.ExecContext(context.Background(), "ANALYZE "+s.prefix+"sessions"); err != nil {
 		b.Fatal(err)
 	}
-}
-
-func hash() []byte {
-	h := make([]byte, store.HashLen)
-	rand.Read(h)
-	return h
 }

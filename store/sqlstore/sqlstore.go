@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"regexp"
 	"sync"
 	"sync/atomic"
@@ -400,7 +399,7 @@ func (s *Store) retry(ctx context.Context, f func() error) error {
 			return err
 		}
 		// Jittered, growing pause, at most ~64ms.
-		d := time.Duration(rand.Int64N(int64(time.Millisecond) << min(i, 6)))
+		d := store.Jitter(time.Millisecond << min(i, 6))
 		t := time.NewTimer(d)
 		select {
 		case <-ctx.Done():
