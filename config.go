@@ -429,7 +429,7 @@ func configFrom(lookup func(string) (string, bool)) (Config, error) {
 		if v, ok := lookup(name); ok && v != "" {
 			d, err := ParseDuration(v)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+				errs = append(errs, fmt.Errorf("latch: %s=%q: %s", name, v, strings.TrimPrefix(err.Error(), "latch: ")))
 			}
 			*dst = d
 		}

@@ -57,7 +57,7 @@ func TestConfigErrors(t *testing.T) {
 		{"no key in jwt mode", map[string]string{"LATCH_MODE": "jwt"}, []string{"LATCH_JWT_SECRET", "openssl rand -base64 32"}},
 		{"secret and key file", map[string]string{"LATCH_MODE": "jwt", "LATCH_JWT_SECRET": testSecret, "LATCH_JWT_KEY_FILE": "k.pem"}, []string{"not both"}},
 		{"bad mode", map[string]string{"LATCH_MODE": "session"}, []string{`mode "session"`}},
-		{"bad duration", map[string]string{"LATCH_ACCESS_TTL": "soon"}, []string{"LATCH_ACCESS_TTL"}},
+		{"bad duration", map[string]string{"LATCH_ACCESS_TTL": "soon"}, []string{`latch: LATCH_ACCESS_TTL="soon": duration "soon": use a form such as 15m`}},
 		{"bad max", map[string]string{"LATCH_MAX_SESSIONS": "-1"}, []string{"LATCH_MAX_SESSIONS"}},
 		{"bad location", map[string]string{"LATCH_TOKEN_LOCATION": "header,url"}, []string{`location "url"`}},
 		{"unknown store", map[string]string{"LATCH_STORE": "cassandra://x"}, []string{`"cassandra"`, "memory"}},

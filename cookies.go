@@ -2,7 +2,6 @@ package latch
 
 import (
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
 	"strings"
@@ -66,7 +65,7 @@ func (a *Auth) checkCSRF(r *http.Request, tok string, typ TokenType) error {
 	}
 	got := r.Header.Get(a.cfg.HTTP.Cookie.CSRFHeader)
 	want := CSRFToken(tok)
-	if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+	if secretCompare([]byte(got), []byte(want)) != 1 {
 		return ErrCSRF
 	}
 	return nil

@@ -1,7 +1,6 @@
 package latch_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -48,7 +47,7 @@ type env struct {
 	auth   *latch.Auth
 	clock  *clock
 	store  *recordingStore
-	logs   *bytes.Buffer
+	logs   *leakLog // scanned for every issued token as it is written
 	events *[]latch.Event
 }
 
@@ -72,13 +71,19 @@ func newEnv(t testing.TB, mode latch.Mode, edit func(*latch.Config), opts ...lat
 	if edit != nil {
 		edit(&cfg)
 	}
-	e := &env{clock: newClock(), store: &recordingStore{Store: memstore.New()}, logs: &bytes.Buffer{}, events: &[]latch.Event{}}
+	e := &env{clock: newClock(), store: &recordingStore{Store: memstore.New()}, logs: &leakLog{}, events: &[]latch.Event{}}
+	t.Cleanup(func() { e.logs.check(t) })
 	var mu sync.Mutex
 	base := []latch.Option{
 		latch.WithStore(e.store),
 		latch.WithClock(e.clock.Now),
-		latch.WithLogger(slog.New(slog.NewTextHandler(lockedWriter{&mu, e.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))),
-		latch.WithEventHook(func(_ context.Context, ev latch.Event) { mu.Lock(); *e.events = append(*e.events, ev); mu.Unlock() }),
+		latch.WithLogger(slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+		latch.WithEventHook(func(_ context.Context, ev latch.Event) {
+			e.logs.observe(ev.Err)
+			mu.Lock()
+			*e.events = append(*e.events, ev)
+			mu.Unlock()
+		}),
 		latch.WithIdentity(func(u *user) string { return u.ID }),
 		latch.WithClaimsLoader(func(_ context.Context, u *user) (map[string]any, error) {
 			return map[string]any{"foo": "bar", "upcase_name": strings.ToUpper(u.Name), "is_administrator": u.Admin}, nil
@@ -97,17 +102,6 @@ func newEnv(t testing.TB, mode latch.Mode, edit func(*latch.Config), opts ...lat
 	}
 	e.auth = a
 	return e
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (l lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 func (e *env) login(t testing.TB, u *user, label string) *latch.Tokens {
@@ -182,6 +176,7 @@ type recordingStore struct {
 	mu      sync.Mutex
 	written [][]byte
 	writes  int
+	gets    int
 	down    bool
 }
 
@@ -217,7 +212,12 @@ func (s *recordingStore) Create(ctx context.Context, ss *store.Session, max int)
 	s.record(ss)
 	return nil
 }
+func (s *recordingStore) getCount() int { s.mu.Lock(); defer s.mu.Unlock(); return s.gets }
+
 func (s *recordingStore) Get(ctx context.Context, id string, now time.Time) (*store.Session, error) {
+	s.mu.Lock()
+	s.gets++
+	s.mu.Unlock()
 	if s.isDown() {
 		return nil, errDown
 	}

@@ -3,6 +3,7 @@ package latch
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -206,6 +207,12 @@ func WithClaimsLoader[U any](fn func(ctx context.Context, user U) (map[string]an
 // with UserFrom. A nil user or an error matching ErrUserNotFound answers
 // 401 "Error loading the user <subject>"; another of latch's error kinds
 // keeps its own answer; any other error is a 503.
+//
+// It also runs on every refresh (Refresh, RefreshHandler, RefreshRequest),
+// after the refresh token is verified and before it is spent, with
+// p.Type == Refresh and p.Fresh == false. A user it no longer finds gets
+// ErrUserNotFound and no new tokens, and the session is left as it was;
+// any other error is ErrUnavailable.
 func WithUserLoader[U any](fn func(ctx context.Context, p *Principal) (U, error)) Option {
 	return func(a *Auth) error {
 		a.loadUser = func(ctx context.Context, p *Principal) (any, error) {
@@ -258,3 +265,17 @@ var dummyHash = func() []byte {
 	rand.Read(b)
 	return b
 }()
+
+// Every comparison of a secret (a presented secret's hash with a stored
+// one, a CSRF value with its expected one) goes through secretCompare, and
+// every hash of a presented secret through hashSecret or parseOpaque, so
+// that tests can count that an unknown session costs the same work as a
+// wrong secret (export_test.go wraps them once, before any test runs).
+var (
+	// secretCompare returns 1 when a and b are equal, 0 otherwise, in a
+	// time that depends only on their lengths.
+	secretCompare = subtle.ConstantTimeCompare
+	hashSecret    = token.HashSecret
+	// parseOpaque hashes the secret of every well-formed token it accepts.
+	parseOpaque = token.ParseOpaque
+)

@@ -1,6 +1,7 @@
 package latch
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -125,13 +126,8 @@ func (a *Auth) Authenticate(r *http.Request, g Guard) (*http.Request, error) {
 		err = ErrFreshRequired
 	}
 	var user any
-	if err == nil && a.loadUser != nil {
-		user, err = a.loadUser(ctx, p)
-		if errors.Is(err, ErrUserNotFound) {
-			err = &publicError{kind: ErrUserNotFound.(*kind), msg: "Error loading the user " + p.Subject}
-		} else if err != nil && kindOf(err) == nil {
-			err = errors.Join(ErrUnavailable, err)
-		}
+	if err == nil {
+		user, err = a.lookupUser(ctx, p)
 	}
 	if err == nil {
 		r = r.WithContext(NewContext(ctx, p, user))
@@ -149,6 +145,24 @@ func (a *Auth) Authenticate(r *http.Request, g Guard) (*http.Request, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// lookupUser runs the user loader, if there is one, for p. A user the
+// loader cannot find is ErrUserNotFound with the public message "Error
+// loading the user <sub>"; a loader failure that is none of latch's
+// kinds is ErrUnavailable.
+func (a *Auth) lookupUser(ctx context.Context, p *Principal) (any, error) {
+	if a.loadUser == nil {
+		return nil, nil
+	}
+	user, err := a.loadUser(ctx, p)
+	switch {
+	case errors.Is(err, ErrUserNotFound):
+		return nil, &publicError{kind: ErrUserNotFound.(*kind), msg: "Error loading the user " + p.Subject}
+	case err != nil && kindOf(err) == nil:
+		return nil, errors.Join(ErrUnavailable, err)
+	}
+	return user, err
 }
 
 // RefreshHandler serves a refresh endpoint (POST only): it takes the

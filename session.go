@@ -2,10 +2,11 @@ package latch
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -198,8 +199,16 @@ func (a *Auth) mint(s *store.Session, accessSecret, refreshSecret string, now ti
 		t.RefreshToken = token.FormatOpaque(token.PrefixRefresh, s.ID, refreshSecret)
 	}
 	t.ExpiresIn = int(t.AccessExpiresAt.Sub(now).Round(time.Second) / time.Second)
+	if issued != nil {
+		issued(t)
+	}
 	return t, nil
 }
+
+// issued, set only by tests (export_test.go), sees every pair of tokens
+// latch hands out, so the suite can check that none of them reaches a log
+// line or an error message.
+var issued func(*Tokens)
 
 func (a *Auth) baseClaims(s *store.Session, now time.Time, typ TokenType) *token.Claims {
 	c := &token.Claims{
@@ -268,7 +277,7 @@ func isB64TokenChar(c byte) bool {
 }
 
 func (a *Auth) verifyOpaqueAccess(ctx context.Context, tok string, now time.Time) (*Principal, error) {
-	id, hash, err := token.ParseOpaque(tok, token.PrefixAccess)
+	id, hash, err := parseOpaque(tok, token.PrefixAccess)
 	if err != nil {
 		return nil, opaqueError(err)
 	}
@@ -280,7 +289,7 @@ func (a *Auth) verifyOpaqueAccess(ctx context.Context, tok string, now time.Time
 	if s != nil && len(s.SecretHash) == store.HashLen {
 		ref = s.SecretHash
 	}
-	match := subtle.ConstantTimeCompare(hash, ref) == 1
+	match := secretCompare(hash, ref) == 1
 	switch {
 	case s == nil:
 		return nil, naming(ErrTokenRevoked, nil, id)
@@ -388,12 +397,12 @@ func (a *Auth) verifyRefresh(ctx context.Context, tok string, now time.Time) (p 
 		if c.Type != string(Refresh) {
 			return nil, nil, nil, ErrWrongTokenType
 		}
-		id, subject, hash = c.SessionID, c.Subject, token.HashSecret(c.ID)
+		id, subject, hash = c.SessionID, c.Subject, hashSecret(c.ID)
 	} else {
 		if strings.Count(tok, ".") == 2 {
 			return nil, nil, nil, ErrWrongTokenType // a JWT where an opaque refresh token belongs
 		}
-		id, hash, err = token.ParseOpaque(tok, token.PrefixRefresh)
+		id, hash, err = parseOpaque(tok, token.PrefixRefresh)
 		if err != nil {
 			return nil, nil, nil, opaqueError(err)
 		}
@@ -492,14 +501,16 @@ func matchRefresh(s *store.Session, hash []byte, keepSpent int) (current, spent 
 		}
 		old = s.Spent
 	}
-	current = subtle.ConstantTimeCompare(hash, ref) == 1
+	current = secretCompare(hash, ref) == 1
 	hit := 0
-	for i := 0; i < keepSpent || i < len(old); i++ {
+	// Exactly keepSpent, even when the store holds more (KeepSpent was
+	// lowered since): a live session must not cost more than a dead id.
+	for i := 0; i < keepSpent; i++ {
 		h := dummyHash
 		if i < len(old) && len(old[i]) == store.HashLen {
 			h = old[i]
 		}
-		hit |= subtle.ConstantTimeCompare(hash, h)
+		hit |= secretCompare(hash, h)
 	}
 	return current, hit == 1 && !current
 }
@@ -509,15 +520,21 @@ func matchRefresh(s *store.Session, hash []byte, keepSpent int) (current, spent 
 // ErrRefreshRace and the session lives on. A token that was already spent
 // revokes the session and returns ErrRefreshReused; a token that was never
 // issued gets the answer an unknown session gets (ErrTokenRevoked) and
-// changes nothing.
+// changes nothing. With a user loader (WithUserLoader), a user it no
+// longer finds gets ErrUserNotFound and the session is left as it was.
 func (a *Auth) Refresh(ctx context.Context, refreshToken string) (*Tokens, error) {
 	if err := checkTokenText(refreshToken); err != nil {
 		return nil, err
 	}
 	now := a.now()
-	_, s, hash, err := a.checkRefresh(ctx, refreshToken, now)
+	p, s, hash, err := a.checkRefresh(ctx, refreshToken, now)
 	if err != nil {
 		return nil, err
+	}
+	// A user the loader no longer finds gets no new tokens, and the
+	// session's idle timeout stops sliding.
+	if _, err := a.lookupUser(ctx, p); err != nil {
+		return nil, naming(err, s, s.ID)
 	}
 	cfg := a.cfg
 	refreshSecret, refreshHash := token.NewSecret()
@@ -574,12 +591,7 @@ func (a *Auth) get(ctx context.Context, id string, now time.Time) (*store.Sessio
 	if !store.ValidID(id) {
 		return nil, store.ErrNotFound
 	}
-	var s *store.Session
-	err := a.call(ctx, func(ctx context.Context) error {
-		var err error
-		s, err = a.store.Get(ctx, id, now)
-		return err
-	})
+	s, err := storeCall(ctx, a, func(ctx context.Context) (*store.Session, error) { return a.store.Get(ctx, id, now) })
 	if err != nil {
 		return nil, err
 	}
@@ -589,6 +601,16 @@ func (a *Auth) get(ctx context.Context, id string, now time.Time) (*store.Sessio
 	return s, nil
 }
 
+// storePanic is the error for a store call that panicked. Only the
+// panic's type and, for runtime errors, their message are kept: a store's
+// own panic value could quote what it was handed.
+func storePanic(r any) error {
+	if re, ok := r.(runtime.Error); ok {
+		return fmt.Errorf("store: panic: %w", re)
+	}
+	return fmt.Errorf("store: panic with a %T", r)
+}
+
 // storeBroken reports a store that broke its contract, failing closed.
 func (a *Auth) storeBroken(what string) error {
 	err := fmt.Errorf("%w: store: %s", ErrUnavailable, what)
@@ -596,19 +618,60 @@ func (a *Auth) storeBroken(what string) error {
 	return err
 }
 
-// call runs one store operation under the store timeout. The store's
-// ErrNotFound and ErrConflict pass through; anything else is reported and
-// returned as ErrUnavailable, so callers fail closed.
+// call runs one store operation under the store timeout (see storeCall).
 func (a *Auth) call(ctx context.Context, op func(context.Context) error) error {
+	_, err := storeCall(ctx, a, func(ctx context.Context) (struct{}, error) { return struct{}{}, op(ctx) })
+	return err
+}
+
+// storeCall runs one store operation under the store timeout and returns
+// its result. The store's ErrNotFound and ErrConflict pass through;
+// anything else is reported and returned as ErrUnavailable, so callers
+// fail closed.
+//
+// The answer never waits past the timeout, even for a store that ignores
+// its context: lib/pq, for one, keeps reading a connection whose server
+// stopped answering until TCP gives up, minutes later. op then runs on in
+// its own goroutine until the store returns, and its result is dropped;
+// only what op returns, never what it writes elsewhere, reaches the
+// caller. A store that panics is a failure too, logged with its stack.
+func storeCall[T any](ctx context.Context, a *Auth, op func(context.Context) (T, error)) (T, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.StoreTimeout.D())
 	defer cancel()
-	err := op(ctx)
-	if err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
-		return err
+	type result struct {
+		v   T
+		err error
 	}
-	err = fmt.Errorf("%w: %w", ErrUnavailable, err)
+	done := make(chan result, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				if a.log != nil {
+					a.log.Error("latch: store panicked", "stack", string(debug.Stack()))
+				}
+				done <- result{err: storePanic(r)}
+			}
+		}()
+		v, err := op(ctx)
+		done <- result{v, err}
+	}()
+	var res result
+	select {
+	case res = <-done:
+	case <-ctx.Done():
+		select {
+		case res = <-done: // it answered at the deadline: that answer stands
+		default:
+			res.err = fmt.Errorf("store: call abandoned: %w", ctx.Err())
+		}
+	}
+	if res.err == nil || errors.Is(res.err, store.ErrNotFound) || errors.Is(res.err, store.ErrConflict) {
+		return res.v, res.err
+	}
+	err := fmt.Errorf("%w: %w", ErrUnavailable, res.err)
 	a.emit(ctx, Event{Kind: EventStoreFailure, Err: err})
-	return err
+	var zero T
+	return zero, err
 }
 
 // Logout ends the session p came from.
@@ -641,13 +704,8 @@ func (a *Auth) Revoke(ctx context.Context, tok string) error {
 // Sessions lists subject's live sessions, newest first. The one whose id
 // is current is marked Current.
 func (a *Auth) Sessions(ctx context.Context, subject, current string) ([]SessionInfo, error) {
-	var list []store.Session
 	now := a.now()
-	err := a.call(ctx, func(ctx context.Context) error {
-		var err error
-		list, err = a.store.List(ctx, subject, now)
-		return err
-	})
+	list, err := storeCall(ctx, a, func(ctx context.Context) ([]store.Session, error) { return a.store.List(ctx, subject, now) })
 	if err != nil {
 		return nil, err
 	}
@@ -704,12 +762,7 @@ func (a *Auth) RevokeOthers(ctx context.Context, p *Principal) (int, error) {
 }
 
 func (a *Auth) revokeSubject(ctx context.Context, subject, keep string) (int, error) {
-	var n int
-	err := a.call(ctx, func(ctx context.Context) error {
-		var err error
-		n, err = a.store.RevokeSubject(ctx, subject, keep)
-		return err
-	})
+	n, err := storeCall(ctx, a, func(ctx context.Context) (int, error) { return a.store.RevokeSubject(ctx, subject, keep) })
 	if err != nil {
 		return 0, err
 	}

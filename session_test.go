@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -173,16 +174,14 @@ func TestForgedRefreshChangesNothing(t *testing.T) {
 	}
 }
 
+// signRefresh signs a refresh JWT latch never issued: sub's session sid
+// with a fresh secret.
 func signRefresh(t *testing.T, e *env, sid, sub string) string {
 	t.Helper()
 	now := e.clock.Now()
 	secret, _ := token.NewSecret()
-	s, err := e.auth.Keyring().Sign(&token.Claims{Subject: sub, SessionID: sid, Type: "refresh", ID: secret,
+	return signJWT(t, e, &token.Claims{Subject: sub, SessionID: sid, Type: "refresh", ID: secret,
 		IssuedAt: now, NotBefore: now, ExpiresAt: now.Add(time.Hour)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 func TestConcurrentRefreshExactlyOneWins(t *testing.T) {
@@ -602,15 +601,13 @@ func TestJWTRefreshFollowsSlidingIdle(t *testing.T) {
 	}
 }
 
+// signAccess signs an access JWT for subject 1's session sid, valid for
+// an hour from e's now.
 func signAccess(t *testing.T, e *env, sid string) string {
 	t.Helper()
 	now := e.clock.Now()
-	s, err := e.auth.Keyring().Sign(&token.Claims{Subject: "1", SessionID: sid, Type: "access", ID: "x",
+	return signJWT(t, e, &token.Claims{Subject: "1", SessionID: sid, Type: "access", ID: "x",
 		IssuedAt: now, NotBefore: now, ExpiresAt: now.Add(time.Hour)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 // A store that answers Get with neither a session nor an error breaks its
@@ -773,5 +770,77 @@ func TestFailureEventsNameTheSession(t *testing.T) {
 				t.Errorf("log does not name the session: %s", e.logs)
 			}
 		})
+	}
+}
+
+// TestRefreshRunsTheUserLoader: Refresh asks the user loader, with the
+// refresh token's principal (Type Refresh, never Fresh). A user it no
+// longer finds (a nil user, or ErrUserNotFound) gets ErrUserNotFound, 401
+// "Error loading the user <sub>" from RefreshHandler, and the session is
+// left as it was: nothing is rotated. Any other loader error is
+// ErrUnavailable, a 503.
+func TestRefreshRunsTheUserLoader(t *testing.T) {
+	errDB := errors.New("test: user database down")
+	for _, c := range []struct {
+		name   string
+		user   *user
+		err    error
+		want   error
+		status int
+	}{
+		{"nil user", nil, nil, latch.ErrUserNotFound, 401},
+		{"ErrUserNotFound", nil, fmt.Errorf("test: no such user: %w", latch.ErrUserNotFound), latch.ErrUserNotFound, 401},
+		{"other error", nil, errDB, latch.ErrUnavailable, 503},
+	} {
+		for _, mode := range modes {
+			t.Run(c.name+"/"+string(mode), func(t *testing.T) {
+				var found bool // the loader's answer: users["1"] when true, else c's
+				var seen []latch.Principal
+				e := newEnv(t, mode, nil, latch.WithUserLoader(func(_ context.Context, p *latch.Principal) (*user, error) {
+					seen = append(seen, *p)
+					if found {
+						return users["1"], nil
+					}
+					return c.user, c.err
+				}))
+				found = true
+				tk := e.login(t, users["1"], "laptop")
+				found = false
+				writes := e.store.writeCount()
+
+				_, err := e.auth.Refresh(bg, tk.RefreshToken)
+				if !errors.Is(err, c.want) {
+					t.Errorf("Refresh: %v, want %v", err, c.want)
+				}
+				if c.want == latch.ErrUnavailable && !errors.Is(err, errDB) {
+					t.Errorf("Refresh: %v, want it to wrap the loader's error", err)
+				}
+				w := do(e.handler(), "POST", "/refresh", bearer(tk.RefreshToken), "")
+				if w.Code != c.status {
+					t.Errorf("RefreshHandler: status %d, want %d: %s", w.Code, c.status, w.Body)
+				}
+				if c.status == 401 {
+					if msg := bodyMap(t, w)["msg"]; msg != "Error loading the user 1" {
+						t.Errorf("RefreshHandler: msg %q, want %q", msg, "Error loading the user 1")
+					}
+				}
+				if n := e.store.writeCount(); n != writes {
+					t.Errorf("the store was written %d times; a refused user's session must not rotate", n-writes)
+				}
+				if len(seen) != 2 {
+					t.Fatalf("the loader ran %d times for two refreshes, want 2", len(seen))
+				}
+				for _, p := range seen {
+					if p.Type != latch.Refresh || p.Fresh || p.Subject != "1" || p.SessionID != tk.SessionID {
+						t.Errorf("the loader got %+v, want a non-fresh refresh principal of session %s", p, tk.SessionID)
+					}
+				}
+				// The session was left as it was: its refresh token still works.
+				found = true
+				if _, err := e.auth.Refresh(bg, tk.RefreshToken); err != nil {
+					t.Errorf("Refresh once the loader finds the user again: %v", err)
+				}
+			})
+		}
 	}
 }

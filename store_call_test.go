@@ -1,0 +1,161 @@
+package latch_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/store"
+)
+
+// deafStore blocks Get, ignoring its context, until release is closed:
+// what lib/pq does on a connection whose server stopped answering.
+type deafStore struct {
+	store.Store
+	release chan struct{}
+	calls   chan struct{}
+}
+
+func (s *deafStore) Get(ctx context.Context, id string, now time.Time) (*store.Session, error) {
+	s.calls <- struct{}{}
+	<-s.release
+	return s.Store.Get(context.Background(), id, now)
+}
+
+// TestStoreIgnoringItsContext: a store call that never returns still
+// gets its request a 503 once StoreTimeout passes, and the store error
+// reaches the event hook.
+func TestStoreIgnoringItsContext(t *testing.T) {
+	e := newEnv(t, latch.ModeOpaque, nil)
+	deaf := &deafStore{Store: e.store, release: make(chan struct{}), calls: make(chan struct{}, 8)}
+	// However the test ends, the blocked Get returns, so no goroutine
+	// outlives it.
+	var releaseOnce sync.Once
+	release := func() { releaseOnce.Do(func() { close(deaf.release) }) }
+	t.Cleanup(release)
+	events := make(chan latch.Event, 8)
+	cfg := e.auth.Config()
+	cfg.StoreTimeout = latch.Duration(50 * time.Millisecond)
+	a, err := latch.New(cfg, latch.WithStore(deaf), latch.WithClock(e.clock.Now),
+		latch.WithEventHook(func(_ context.Context, ev latch.Event) {
+			if ev.Kind == latch.EventStoreFailure {
+				events <- ev
+			}
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk, err := a.Login(context.Background(), "1", latch.LoginOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The waits below guard against hangs; they are not speed targets.
+	const hang = 20 * time.Second
+	answered := make(chan int, 1)
+	go func() { answered <- do(a.Required(okHandler), "GET", "/", bearer(tk.AccessToken), "").Code }()
+	select {
+	case <-deaf.calls: // the request is inside the store now
+	case <-time.After(hang):
+		t.Fatal("the request never reached the store")
+	}
+	select {
+	case code := <-answered:
+		if code != 503 {
+			t.Errorf("status %d, want 503", code)
+		}
+	case <-time.After(hang):
+		t.Fatal("no answer while the store ignores its context")
+	}
+	select {
+	case ev := <-events:
+		if !errors.Is(ev.Err, latch.ErrUnavailable) || !errors.Is(ev.Err, context.DeadlineExceeded) {
+			t.Errorf("event error %v, want ErrUnavailable and DeadlineExceeded", ev.Err)
+		}
+	case <-time.After(hang):
+		t.Fatal("no store failure event")
+	}
+	release() // the abandoned call returns; nothing may race with it
+	if code := do(a.Required(okHandler), "GET", "/", bearer(tk.AccessToken), "").Code; code != 200 {
+		t.Errorf("after the store answers again: status %d, want 200", code)
+	}
+}
+
+// panicStore panics in Get.
+type panicStore struct {
+	store.Store
+	value any
+}
+
+func (s *panicStore) Get(context.Context, string, time.Time) (*store.Session, error) {
+	panic(s.value)
+}
+
+// TestStorePanic: a store that panics gets its request a 503, not a
+// crashed process, and its panic value (which could quote a token) is
+// not repeated.
+func TestStorePanic(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		value any
+		want  string
+	}{
+		{"runtime error", runtimeError(func() { sink = divide(1, 0) }), "integer divide by zero"},
+		{"string", "lta_secret-looking-value", "panic with a string"},
+		{"error", errors.New("lta_secret-looking-value"), "panic with a *errors.errorString"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, latch.ModeOpaque, nil)
+			var got latch.Event
+			var logs bytes.Buffer // written before the request is answered
+			a, err := latch.New(e.auth.Config(), latch.WithStore(&panicStore{Store: e.store, value: tt.value}),
+				latch.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))),
+				latch.WithClock(e.clock.Now), latch.WithEventHook(func(_ context.Context, ev latch.Event) {
+					if ev.Kind == latch.EventStoreFailure {
+						got = ev
+					}
+				}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tk, err := a.Login(context.Background(), "1", latch.LoginOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if code := do(a.Required(okHandler), "GET", "/", bearer(tk.AccessToken), "").Code; code != 503 {
+				t.Errorf("status %d, want 503", code)
+			}
+			if got.Err == nil || !errors.Is(got.Err, latch.ErrUnavailable) {
+				t.Fatalf("store failure event: %+v", got)
+			}
+			msg := got.Err.Error()
+			if !strings.Contains(msg, tt.want) || strings.Contains(msg, "lta_secret-looking-value") {
+				t.Errorf("event error %q: want it to contain %q and not the panic value", msg, tt.want)
+			}
+			// The stack goes to the log, for whoever must fix the store.
+			if l := logs.String(); !strings.Contains(l, `msg="latch: store panicked"`) || !strings.Contains(l, "panicStore).Get") {
+				t.Errorf("log lacks the panic and its stack:\n%s", l)
+			}
+			if strings.Contains(logs.String(), "lta_secret-looking-value") {
+				t.Error("log repeats the panic value")
+			}
+		})
+	}
+}
+
+// divide and sink make a runtime error that no linter sees coming.
+func divide(a, b int) int { return a / b }
+
+var sink int
+
+// runtimeError returns the runtime error f panics with.
+func runtimeError(f func()) (r any) {
+	defer func() { r = recover() }()
+	f()
+	return nil
+}
