@@ -1,8 +1,6 @@
 package token
 
 import (
-	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,47 +10,52 @@ import (
 )
 
 // Errors of the JWT layer, to be tested with errors.Is. Messages never hold
-// the token, a key or a secret. ErrExpired, ErrNotYetValid and the
-// claim-related ErrClaims are only reported for tokens whose signature
-// verified; a forged token is ErrSignature (or ErrMalformed or
-// ErrUnknownKey before any key is used).
+// the token, a key or a secret. Keyring.Verify checks, in this order: size
+// and shape, the header, the kid, the alg, the signature, then the payload
+// and the claims. So a forged token is ErrSignature, or ErrMalformed or
+// ErrUnknownKey for what is checked before any key is used (or for a
+// signature that is not strict base64url); ErrExpired, ErrNotYetValid and
+// ErrClaims are only ever reported for tokens whose signature verified.
 var (
-	// ErrMalformed: not a well-formed token: wrong segment count, bad
-	// base64url (strict), bad JSON, over 8192 bytes, a claim of the wrong
-	// type or out of range, or a missing sub or exp.
+	// ErrMalformed: not a well-formed token: over 8192 bytes, wrong
+	// segment count, bad base64url (strict), a header that is not a JSON
+	// object or whose alg or kid is not a string; or, once the signature
+	// verified, a payload that is not UTF-8 JSON (RFC 8725 §3.7), a claim
+	// of the wrong type or out of range, or a missing sub or exp.
 	ErrMalformed = errors.New("token: malformed")
 	// ErrUnknownKey: the kid header is missing or names no key of the ring.
 	ErrUnknownKey = errors.New("token: unknown key")
-	// ErrSignature: the signature does not verify, or the alg header is not
-	// the algorithm of the key the kid names (including "none").
+	// ErrSignature: the alg header is not the algorithm of the key the kid
+	// names (including "none"), or the signature does not verify.
 	ErrSignature = errors.New("token: invalid signature")
 	// ErrExpired: exp has passed, leeway included.
 	ErrExpired = errors.New("token: expired")
 	// ErrNotYetValid: nbf or iat is in the future, leeway included.
 	ErrNotYetValid = errors.New("token: not yet valid")
-	// ErrClaims: iss or aud is absent or differs from what VerifyOptions
-	// requires, or the header has "crit" (latch implements no JWS
-	// extension, RFC 7515 §4.1.11).
+	// ErrClaims: the header has "crit" (latch implements no JWS extension,
+	// RFC 7515 §4.1.11), or iss or aud is absent or differs from what
+	// VerifyOptions requires.
 	ErrClaims = errors.New("token: invalid claims")
 	// ErrWeakKey: a key or secret refused at construction.
 	ErrWeakKey = errors.New("token: key refused")
 )
 
-// jwtMaxSize bounds the work an unauthenticated token can cause.
-const jwtMaxSize = 8192
-
 // Errors returned as they are, so rejecting garbage allocates nothing.
 var (
-	jwtErrTooLong  = fmt.Errorf("%w: longer than %d bytes", ErrMalformed, jwtMaxSize)
-	jwtErrShape    = fmt.Errorf("%w: not three base64url segments", ErrMalformed)
-	jwtErrHeader   = fmt.Errorf("%w: header is not a base64url JSON object", ErrMalformed)
-	jwtErrEncoding = fmt.Errorf("%w: bad base64url or JSON", ErrMalformed)
-	jwtErrNoKid    = fmt.Errorf("%w: no kid header", ErrUnknownKey)
-	jwtErrKid      = fmt.Errorf("%w: kid names no key of the keyring", ErrUnknownKey)
-	jwtErrAlg      = fmt.Errorf("%w: alg header is not the key's algorithm", ErrSignature)
-	jwtErrIssuer   = fmt.Errorf("%w: iss is absent or not the expected issuer", ErrClaims)
-	jwtErrAudience = fmt.Errorf("%w: aud is absent or does not name this audience", ErrClaims)
-	jwtErrRequired = fmt.Errorf("%w: iss or aud is absent", ErrClaims)
+	errJWTTooLong     = fmt.Errorf("%w: longer than %d bytes", ErrMalformed, jwsMaxSize)
+	errJWTShape       = fmt.Errorf("%w: not three base64url segments", ErrMalformed)
+	errJWTHeader      = fmt.Errorf("%w: header is not a base64url JSON object with string alg and kid", ErrMalformed)
+	errJWTSigEncoding = fmt.Errorf("%w: signature is not base64url", ErrMalformed)
+	errJWTEncoding    = fmt.Errorf("%w: bad base64url or JSON", ErrMalformed)
+	errJWTUTF8        = fmt.Errorf("%w: claims are not UTF-8", ErrMalformed)
+	errJWTNotObject   = fmt.Errorf("%w: claims are not a JSON object", ErrMalformed)
+	errJWTNoKid       = fmt.Errorf("%w: no kid header", ErrUnknownKey)
+	errJWTKid         = fmt.Errorf("%w: kid names no key of the keyring", ErrUnknownKey)
+	errJWTAlg         = fmt.Errorf("%w: alg header is not the key's algorithm", ErrSignature)
+	errJWTCrit        = fmt.Errorf("%w: crit header names extensions latch does not implement", ErrClaims)
+	errJWTIssuer      = fmt.Errorf("%w: iss is absent or not the expected issuer", ErrClaims)
+	errJWTAudience    = fmt.Errorf("%w: aud is absent or does not name this audience", ErrClaims)
+	errJWTRequired    = fmt.Errorf("%w: iss or aud is absent", ErrClaims)
 )
 
 // VerifyOptions tune Keyring.Verify.
@@ -61,67 +64,6 @@ type VerifyOptions struct {
 	Leeway   time.Duration // clock skew allowed on exp, nbf and iat
 	Issuer   string        // when non-empty, iss must equal it
 	Audience string        // when non-empty, aud must contain it
-}
-
-// jwtB64 decodes base64url strictly: no padding, zero trailing bits.
-var jwtB64 = base64.RawURLEncoding.Strict()
-
-// jwtHeader is what Verify reads from a header before choosing a key.
-// jku, x5u, x5c and jwk are never read: keys come from the keyring only.
-type jwtHeader struct {
-	Alg  string          `json:"alg"`
-	Kid  string          `json:"kid"`
-	Crit json.RawMessage `json:"crit"`
-}
-
-// jwtCheckShape checks that tok is at most jwtMaxSize bytes of base64url
-// characters with exactly two dots. It allocates nothing and stops at the
-// first bad byte, so garbage such as 100,000 dots costs O(1). Refusing
-// every other byte also refuses padding, the standard alphabet and the
-// CR/LF that Go's base64 decoder skips, so one token has one spelling.
-func jwtCheckShape(tok string) error {
-	if len(tok) > jwtMaxSize {
-		return jwtErrTooLong
-	}
-	dots := 0
-	for i := 0; i < len(tok); i++ {
-		switch c := tok[i]; {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_':
-		case c == '.':
-			if dots++; dots > 2 {
-				return jwtErrShape
-			}
-		default:
-			return jwtErrShape
-		}
-	}
-	if dots != 2 {
-		return jwtErrShape
-	}
-	return nil
-}
-
-// jwtReadHeader decodes the header segment of a well-shaped token.
-func jwtReadHeader(tok string) (jwtHeader, error) {
-	var h jwtHeader
-	end := 0
-	for tok[end] != '.' {
-		end++
-	}
-	raw, err := jwtB64.DecodeString(tok[:end])
-	if err != nil {
-		return h, jwtErrHeader
-	}
-	// A struct decode matches member names regardless of case ("KID" sets
-	// Kid). That cannot make a token verify: the key comes from the ring,
-	// and golang-jwt checks the exact "alg" member against its algorithm.
-	if trimmed := bytes.TrimLeft(raw, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
-		return h, jwtErrHeader
-	}
-	if json.Unmarshal(raw, &h) != nil {
-		return h, jwtErrHeader
-	}
-	return h, nil
 }
 
 // Sign returns a JWT of c signed by the ring's signing key (the newest key
@@ -138,9 +80,7 @@ func (r *Keyring) Sign(c *Claims) (string, error) {
 		return "", err
 	}
 	k := s.signer
-	t := jwt.NewWithClaims(k.method, m)
-	t.Header["kid"] = k.id
-	tok, err := t.SignedString(k.signKey)
+	tok, err := k.jwtNew(m).SignedString(k.signKey)
 	if err != nil {
 		var unsupported *json.UnsupportedTypeError
 		var unsupportedValue *json.UnsupportedValueError
@@ -149,103 +89,85 @@ func (r *Keyring) Sign(c *Claims) (string, error) {
 		}
 		return "", fmt.Errorf("token: signing failed: %w", err)
 	}
-	if len(tok) > jwtMaxSize {
-		return "", fmt.Errorf("%w: signed token would exceed %d bytes", ErrMalformed, jwtMaxSize)
+	if len(tok) > jwsMaxSize {
+		return "", fmt.Errorf("%w: signed token would exceed %d bytes", ErrMalformed, jwsMaxSize)
 	}
 	return tok, nil
 }
 
 // Verify checks tok and returns its claims. The kid header selects the
-// key and the key alone fixes the algorithm: an alg header naming any
-// other algorithm is ErrSignature. The signature is checked before any
-// claim: ErrExpired, ErrNotYetValid and ErrClaims (iss, aud) only ever
-// describe authentic tokens. exp and a non-empty sub are required; iat
-// and nbf may not lie in the future. When "fresh" is a deadline, Claims.Fresh tells whether the
-// verification time is before it.
+// key and the key alone fixes the algorithm. The steps, in order, each
+// refusing the token with the error named:
+//
+//  1. size (8192 bytes at most) and shape: three base64url segments
+//     (ErrMalformed);
+//  2. the header: a JSON object whose "alg" and "kid" members, names
+//     matched exactly, are strings if present (ErrMalformed);
+//  3. the kid: present and naming a key of the ring (ErrUnknownKey);
+//  4. the alg header: the key's algorithm (ErrSignature);
+//  5. the signature: strict base64url (ErrMalformed) that verifies with
+//     the key (ErrSignature);
+//  6. a crit header, of any value (ErrClaims);
+//  7. the payload, now authentic: strict base64url, UTF-8 and a JSON
+//     object (ErrMalformed);
+//  8. the claims: a non-empty sub and exp present, every registered claim
+//     of its type (ErrMalformed); iss and aud as o requires (ErrClaims);
+//     exp not passed (ErrExpired); nbf and iat not in the future
+//     (ErrNotYetValid), leeway included.
+//
+// Nothing in the payload is decoded before the signature verified, so a
+// forged token costs the same whatever it claims. When "fresh" is a
+// deadline, Claims.Fresh tells whether the verification time is before it.
 func (r *Keyring) Verify(tok string, o VerifyOptions) (*Claims, error) {
-	if err := jwtCheckShape(tok); err != nil {
+	s := r.snap.Load()
+	if s == nil {
+		s = keyEmptySnapshot
+	}
+	var j jws
+	if err := j.parse(tok, s.headers); err != nil {
 		return nil, err
 	}
-	h, err := jwtReadHeader(tok)
+	k, err := s.jwsKey(&j)
 	if err != nil {
 		return nil, err
 	}
-	if h.Kid == "" {
-		return nil, jwtErrNoKid
+	payload, err := k.verifyJWS(&j)
+	if err != nil {
+		return nil, err
 	}
-	s := r.snap.Load()
-	if s == nil {
-		return nil, jwtErrKid
+	c, err := jwtDecodeClaims(payload)
+	if err != nil {
+		return nil, err
 	}
-	k := s.byID[h.Kid]
-	if !k.usable() {
-		return nil, jwtErrKid
-	}
-	if h.Alg != k.alg {
-		return nil, jwtErrAlg
-	}
-
 	now := o.Now
 	if now.IsZero() {
 		now = time.Now()
 	}
-	opts := make([]jwt.ParserOption, 0, 8)
-	opts = append(opts,
-		jwt.WithValidMethods(k.methods),
-		jwt.WithStrictDecoding(),
-		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
-		jwt.WithLeeway(o.Leeway),
-		jwt.WithTimeFunc(func() time.Time { return now }),
-	)
-	if o.Issuer != "" {
-		opts = append(opts, jwt.WithIssuer(o.Issuer))
+	if err := c.jwtCheck(now, &o); err != nil {
+		return nil, err
 	}
-	if o.Audience != "" {
-		opts = append(opts, jwt.WithAudience(o.Audience))
-	}
-	j := &jwtClaims{crit: h.Crit != nil}
-	_, err = jwt.NewParser(opts...).ParseWithClaims(tok, j, func(*jwt.Token) (any, error) {
-		return k.verifyKey, nil
-	})
-	if err != nil {
-		return nil, jwtMapError(err, j)
-	}
-	c := j.c
 	if !c.FreshUntil.IsZero() {
 		c.Fresh = now.Before(c.FreshUntil)
 	}
-	return &c, nil
+	return c, nil
 }
 
-// jwtMapError turns a golang-jwt error into one of ours, in order of
-// precedence: signature, structure, then the claim checks that ran only
-// after the signature verified. golang-jwt's text is dropped: it can quote
-// the alg header, which the sender chose.
-func jwtMapError(err error, j *jwtClaims) error {
-	switch {
-	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
-		return ErrSignature
-	case errors.Is(err, jwt.ErrTokenMalformed):
-		return jwtErrEncoding
-	case !errors.Is(err, jwt.ErrTokenInvalidClaims):
-		return jwtErrEncoding // not reached with golang-jwt v5.3.1
+// jwtNew returns an unsigned JWT of claims with the header Sign writes
+// for k: alg, kid and golang-jwt's typ "JWT".
+func (k *Key) jwtNew(claims jwt.Claims) *jwt.Token {
+	t := jwt.NewWithClaims(k.method, claims)
+	t.Header["kid"] = k.id
+	return t
+}
+
+// jwsKey returns the usable key of s that j's kid header names.
+func (s *keySnapshot) jwsKey(j *jws) (*Key, error) {
+	if j.kid == "" {
+		return nil, errJWTNoKid
 	}
-	if verr := j.Validate(); verr != nil {
-		return verr // malformed claims, then crit
+	k := s.byID[j.kid]
+	if !k.usable() {
+		return nil, errJWTKid
 	}
-	switch {
-	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
-		return jwtErrIssuer
-	case errors.Is(err, jwt.ErrTokenInvalidAudience):
-		return jwtErrAudience
-	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
-		// exp and sub are checked by jwtClaims, so this is iss or aud.
-		return jwtErrRequired
-	case errors.Is(err, jwt.ErrTokenExpired):
-		return ErrExpired
-	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
-		return ErrNotYetValid
-	}
-	return jwtErrEncoding
+	return k, nil
 }

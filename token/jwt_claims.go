@@ -3,8 +3,10 @@ package token
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -51,74 +53,70 @@ func jwtIsReserved(name string) bool {
 	return false
 }
 
-// jwtClaims decodes and checks a token's claims for Verify and implements
-// jwt.Claims for golang-jwt's validator. golang-jwt decodes claims before
-// it checks the signature, so problems found while decoding are kept in
-// err and reported by Validate, which runs only after the signature
-// verified: a forged token is always ErrSignature, whatever its claims.
-type jwtClaims struct {
-	c       Claims
-	err     error
-	crit    bool // the header had "crit"
-	decoded bool
-}
-
-var (
-	jwtErrNotObject = fmt.Errorf("%w: claims are not a JSON object", ErrMalformed)
-	jwtErrCrit      = fmt.Errorf("%w: crit header names extensions latch does not implement", ErrClaims)
-)
-
-// UnmarshalJSON decodes claims and records, rather than returns, any
-// problem (see jwtClaims).
-func (j *jwtClaims) UnmarshalJSON(b []byte) error {
-	j.decoded = true
-	var m map[string]any // exact, case-sensitive member names
-	if err := json.Unmarshal(b, &m); err != nil || m == nil {
-		j.err = jwtErrNotObject
-		return nil
+// jwtDecodeClaims decodes the claims of a verified payload: UTF-8 (RFC
+// 8725 §3.7: encoding/json would turn invalid bytes into U+FFFD, so two
+// payloads would read the same), one JSON object, the registered claims
+// of their types. Errors are ErrMalformed.
+func jwtDecodeClaims(payload []byte) (*Claims, error) {
+	if !utf8.Valid(payload) {
+		return nil, errJWTUTF8
 	}
-	j.err = j.c.jwtFromMap(m)
-	return nil
+	// Into an interface, not a map: encoding/json then builds the
+	// map[string]any (exact, case-sensitive member names, the last
+	// duplicate wins) without reflection, for the same result.
+	var v any
+	err := json.Unmarshal(payload, &v)
+	if _, syntax := err.(*json.SyntaxError); syntax {
+		return nil, errJWTEncoding
+	}
+	m, isObject := v.(map[string]any)
+	if err != nil || !isObject { // valid JSON, but not an object of claims
+		return nil, errJWTNotObject
+	}
+	c := new(Claims)
+	if err := c.jwtFromMap(m); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
-// Validate implements jwt.ClaimsValidator; golang-jwt calls it after the
-// signature verified.
-func (j *jwtClaims) Validate() error {
+// jwtCheck checks the registered claims against o at now and reports, in
+// this order: iss (wrong), aud (wrong), iss or aud (absent when
+// required), exp, then nbf and iat. These are the checks and the
+// precedence golang-jwt's validator had with the options Verify gave it
+// (WithExpirationRequired, WithIssuedAt, WithLeeway, WithIssuer,
+// WithAudience); TestVerifyMatchesGolangJWT holds them equal.
+func (c *Claims) jwtCheck(now time.Time, o *VerifyOptions) error {
+	var badIssuer, badAudience, missing bool
+	if o.Issuer != "" {
+		if c.Issuer == "" {
+			missing = true
+		} else if c.Issuer != o.Issuer {
+			badIssuer = true
+		}
+	}
+	if o.Audience != "" {
+		if len(c.Audience) == 0 || len(c.Audience) == 1 && c.Audience[0] == "" {
+			missing = true
+		} else if !slices.Contains(c.Audience, o.Audience) {
+			badAudience = true
+		}
+	}
 	switch {
-	case !j.decoded:
-		return jwtErrNotObject
-	case j.err != nil:
-		return j.err
-	case j.crit:
-		return jwtErrCrit
+	case badIssuer:
+		return errJWTIssuer
+	case badAudience:
+		return errJWTAudience
+	case missing:
+		return errJWTRequired
+	case !now.Before(c.ExpiresAt.Add(o.Leeway)):
+		return ErrExpired
+	case !c.NotBefore.IsZero() && now.Before(c.NotBefore.Add(-o.Leeway)),
+		!c.IssuedAt.IsZero() && now.Before(c.IssuedAt.Add(-o.Leeway)):
+		return ErrNotYetValid
 	}
 	return nil
 }
-
-func jwtDate(t time.Time) *jwt.NumericDate {
-	if t.IsZero() {
-		return nil
-	}
-	return &jwt.NumericDate{Time: t}
-}
-
-// GetExpirationTime implements jwt.Claims.
-func (j *jwtClaims) GetExpirationTime() (*jwt.NumericDate, error) { return jwtDate(j.c.ExpiresAt), nil }
-
-// GetIssuedAt implements jwt.Claims.
-func (j *jwtClaims) GetIssuedAt() (*jwt.NumericDate, error) { return jwtDate(j.c.IssuedAt), nil }
-
-// GetNotBefore implements jwt.Claims.
-func (j *jwtClaims) GetNotBefore() (*jwt.NumericDate, error) { return jwtDate(j.c.NotBefore), nil }
-
-// GetIssuer implements jwt.Claims.
-func (j *jwtClaims) GetIssuer() (string, error) { return j.c.Issuer, nil }
-
-// GetSubject implements jwt.Claims.
-func (j *jwtClaims) GetSubject() (string, error) { return j.c.Subject, nil }
-
-// GetAudience implements jwt.Claims.
-func (j *jwtClaims) GetAudience() (jwt.ClaimStrings, error) { return j.c.Audience, nil }
 
 func jwtBadClaim(name, want string) error {
 	return fmt.Errorf("%w: %q claim must be %s", ErrMalformed, name, want)

