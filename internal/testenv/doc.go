@@ -20,4 +20,8 @@
 //	func TestMain(m *testing.M) { testenv.Main(m) }
 //
 // Without it, containers stop on their own after 15 minutes.
+//
+// NewProxy puts a TCP proxy between the code under test and a backend, to
+// drop, stall and restore its connections without touching the backend,
+// which other test packages may be using at the same time.
 package testenv
