@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -43,10 +45,12 @@ func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 
 func (c *clock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
 
-// harness is one app, on the seed's routes, behind a real HTTP server, as a user with curl would
-// reach it, with a clock the test moves and the app's log captured.
+// harness is one app, on the seed's routes, behind a real HTTP server
+// with the limits of the one the seed runs (walkthrough.NewHTTPServer),
+// as a user with curl would reach it, with a clock the test moves and the
+// app's log captured.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	mode   latch.Mode
 	app    *walkthrough.App
 	srv    *httptest.Server
@@ -54,17 +58,19 @@ type harness struct {
 	clock  *clock
 	logs   *walkthroughtest.SyncBuffer
 	dir    string
-	// issued holds every token the server handed out, so that cleanup can
-	// check that none of them was logged.
+	// issued holds every token the server handed out, in a JSON answer
+	// or a cookie (CSRF values too), so that cleanup can check that none
+	// of them was logged.
 	mu     sync.Mutex
-	issued []string
+	issued map[string]bool
 }
 
 // newHarness starts the app in mode, with edit applied to its Config and
 // a fresh data directory; opts follow the harness's own.
-func newHarness(t *testing.T, mode latch.Mode, edit func(*latch.Config), opts ...latch.Option) *harness {
+func newHarness(t testing.TB, mode latch.Mode, edit func(*latch.Config), opts ...latch.Option) *harness {
 	t.Helper()
-	h := &harness{t: t, mode: mode, clock: &clock{t: time.Now()}, logs: &walkthroughtest.SyncBuffer{}, dir: t.TempDir()}
+	h := &harness{t: t, mode: mode, clock: &clock{t: time.Now()}, logs: &walkthroughtest.SyncBuffer{}, dir: t.TempDir(),
+		issued: map[string]bool{}}
 	cfg := latch.Config{Mode: mode}
 	if edit != nil {
 		edit(&cfg)
@@ -78,7 +84,9 @@ func newHarness(t *testing.T, mode latch.Mode, edit func(*latch.Config), opts ..
 		t.Fatalf("walkthrough.New(%s): %v", mode, err)
 	}
 	h.app = a
-	h.srv = httptest.NewServer(routes(a))
+	h.srv = httptest.NewUnstartedServer(nil)
+	h.srv.Config = walkthrough.NewHTTPServer(routes(a), slog.New(slog.NewTextHandler(h.logs, nil)))
+	h.srv.Start()
 	h.client = &http.Client{Timeout: 5 * time.Second}
 	t.Cleanup(func() {
 		h.srv.Close()
@@ -93,14 +101,49 @@ func newHarness(t *testing.T, mode latch.Mode, edit func(*latch.Config), opts ..
 // checkLogs fails the test if the log holds a token that was issued.
 func (h *harness) checkLogs() {
 	logs := h.logs.String()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, tok := range h.issued {
+	for _, tok := range h.issuedTokens() {
 		if strings.Contains(logs, tok) {
 			h.t.Errorf("the log contains an issued token")
 			return
 		}
 	}
+}
+
+// remember registers tokens the server handed out; empty ones (a cleared
+// cookie's) are skipped.
+func (h *harness) remember(toks ...string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, tok := range toks {
+		if tok != "" {
+			h.issued[tok] = true
+		}
+	}
+}
+
+// rememberAnswer registers every token r hands out: the values of the
+// cookies it sets, and the tokens of a JSON token answer.
+func (h *harness) rememberAnswer(r *response) {
+	for _, line := range r.header.Values("Set-Cookie") {
+		if c, err := http.ParseSetCookie(line); err == nil {
+			h.remember(c.Value)
+		}
+	}
+	var tk tokens
+	if json.Unmarshal(r.body, &tk) == nil {
+		h.remember(tk.AccessToken, tk.RefreshToken)
+	}
+}
+
+// issuedTokens returns the tokens registered so far.
+func (h *harness) issuedTokens() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]string, 0, len(h.issued))
+	for tok := range h.issued {
+		out = append(out, tok)
+	}
+	return out
 }
 
 // response is what the server answered.
@@ -118,21 +161,35 @@ type request struct {
 	header       map[string]string
 }
 
-// do sends req with the harness's client.
+// do sends req with the harness's client and registers the tokens the
+// answer hands out.
 func (h *harness) do(t *testing.T, req request) *response {
 	t.Helper()
-	return send(t, h.client, h.srv.URL, req)
+	r := send(t, h.client, h.srv.URL, req)
+	h.rememberAnswer(r)
+	return r
 }
 
+// send sends req with c and fails t if no answer comes.
 func send(t *testing.T, c *http.Client, base string, req request) *response {
 	t.Helper()
+	r, err := trySend(c, base, req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.method, req.path, err)
+	}
+	return r
+}
+
+// trySend sends req with c, returning a transport error (a hang past the
+// client's timeout among them) instead of failing.
+func trySend(c *http.Client, base string, req request) (*response, error) {
 	var body io.Reader
 	if req.body != "" {
 		body = strings.NewReader(req.body)
 	}
 	r, err := http.NewRequest(req.method, base+req.path, body)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	if req.body != "" {
 		r.Header.Set("Content-Type", "application/json")
@@ -145,14 +202,14 @@ func send(t *testing.T, c *http.Client, base string, req request) *response {
 	}
 	resp, err := c.Do(r)
 	if err != nil {
-		t.Fatalf("%s %s: %v", req.method, req.path, err)
+		return nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("%s %s: reading the body: %v", req.method, req.path, err)
+		return nil, fmt.Errorf("reading the body: %w", err)
 	}
-	return &response{status: resp.StatusCode, header: resp.Header, body: b}
+	return &response{status: resp.StatusCode, header: resp.Header, body: b}, nil
 }
 
 // get, post and del are do for the common shapes.
@@ -183,7 +240,7 @@ type want struct {
 func (r *response) check(t *testing.T, w want) {
 	t.Helper()
 	if r.status != w.status {
-		t.Errorf("status = %d, want %d (body %s)", r.status, w.status, r.body)
+		t.Errorf("status = %d, want %d (body %s)", r.status, w.status, redactTokens(string(r.body)))
 	}
 	if got := r.header.Get("WWW-Authenticate"); got != w.authn {
 		t.Errorf("WWW-Authenticate = %q, want %q", got, w.authn)
@@ -200,9 +257,16 @@ func (r *response) check(t *testing.T, w want) {
 		return
 	}
 	if compact.String() != w.body {
-		t.Errorf("body = %s, want %s", compact.String(), w.body)
+		t.Errorf("body = %s, want %s", redactTokens(compact.String()), w.body)
 	}
 }
+
+// tokenField matches the tokens of a token answer.
+var tokenField = regexp.MustCompile(`"(access_token|refresh_token)":\s*"[^"]*"`)
+
+// redactTokens hides the tokens of a token answer, for failure messages:
+// tokens are never printed.
+func redactTokens(body string) string { return tokenField.ReplaceAllString(body, `"$1":"[redacted]"`) }
 
 // tokens is the JSON of a login or refresh answer.
 type tokens struct {
@@ -218,14 +282,12 @@ func (h *harness) decodeTokens(t *testing.T, r *response) tokens {
 	r.check(t, want{status: 200})
 	var tk tokens
 	if err := json.Unmarshal(r.body, &tk); err != nil {
-		t.Fatalf("token answer %s: %v", r.body, err)
+		t.Fatalf("token answer %s: %v", redactTokens(string(r.body)), err)
 	}
+	h.remember(tk.AccessToken, tk.RefreshToken)
 	if tk.AccessToken == "" || tk.RefreshToken == "" {
-		t.Fatalf("token answer %s lacks a token", r.body)
+		t.Fatalf("token answer %s lacks a token", redactTokens(string(r.body)))
 	}
-	h.mu.Lock()
-	h.issued = append(h.issued, tk.AccessToken, tk.RefreshToken)
-	h.mu.Unlock()
 	return tk
 }
 

@@ -83,15 +83,16 @@ func Start(name string, logger *slog.Logger, routes func(*App) http.Handler) (*S
 		a.Close()
 		return nil, err
 	}
-	s := &Server{App: a, Listener: ln, HTTP: newHTTPServer(routes(a), logger), log: logger, name: name}
+	s := &Server{App: a, Listener: ln, HTTP: NewHTTPServer(routes(a), logger), log: logger, name: name}
 	s.logStart()
 	return s, nil
 }
 
-// newHTTPServer wraps h with timeouts that keep slow or idle clients from
+// NewHTTPServer wraps h with timeouts that keep slow or idle clients from
 // holding connections, and a header limit with room for cookies carrying
-// a JWT pair.
-func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+// a JWT pair. It is the server Start runs, exported so that tests serve
+// the routes under the very same limits.
+func NewHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,

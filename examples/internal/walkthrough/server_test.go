@@ -21,7 +21,7 @@ func TestSettings(t *testing.T) {
 // TestHTTPServerLimits checks that no server limit is left at its
 // unbounded default.
 func TestHTTPServerLimits(t *testing.T) {
-	s := newHTTPServer(http.NotFoundHandler(), slog.New(slog.DiscardHandler))
+	s := NewHTTPServer(http.NotFoundHandler(), slog.New(slog.DiscardHandler))
 	for name, d := range map[string]time.Duration{
 		"ReadHeaderTimeout": s.ReadHeaderTimeout, "ReadTimeout": s.ReadTimeout,
 		"WriteTimeout": s.WriteTimeout, "IdleTimeout": s.IdleTimeout,
