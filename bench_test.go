@@ -1,12 +1,14 @@
 package latch_test
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/store/memstore"
 )
 
 // BenchmarkRequired measures one protected request through the middleware
@@ -41,8 +43,7 @@ func BenchmarkRequired(b *testing.B) {
 		{"jwt+session_check", latch.ModeJWT, true},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			e := newEnv(b, c.mode, func(cfg *latch.Config) { cfg.SessionCheck = c.check },
-				latch.WithLogger(slog.New(slog.DiscardHandler)))
+			e := benchEnv(b, c.mode, func(cfg *latch.Config) { cfg.SessionCheck = c.check })
 			tk := e.login(b, users["1"], "bench")
 			run(b, e.auth.Required(ok), tk.AccessToken)
 		})
@@ -54,7 +55,7 @@ func BenchmarkRequired(b *testing.B) {
 //	go test -run '^$' -bench LoginRefresh -benchmem .
 func BenchmarkLoginRefresh(b *testing.B) {
 	for _, mode := range modes {
-		e := newEnv(b, mode, nil, latch.WithLogger(slog.New(slog.DiscardHandler)))
+		e := benchEnv(b, mode, nil)
 		b.Run("login/"+string(mode), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -75,4 +76,15 @@ func BenchmarkLoginRefresh(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchEnv is newEnv without what tests add to every call: no log, no
+// event recording, no index of issued tokens for the leak scan, and the
+// memory store itself rather than the recording wrapper (which, not being
+// store.Bounded, would cost every call a goroutine).
+func benchEnv(b *testing.B, mode latch.Mode, edit func(*latch.Config)) *env {
+	latch.SetIssuedHook(nil)
+	b.Cleanup(func() { latch.SetIssuedHook(leaks.addTokens) })
+	return newEnv(b, mode, edit, latch.WithLogger(slog.New(slog.DiscardHandler)),
+		latch.WithEventHook(func(context.Context, latch.Event) {}), latch.WithStore(memstore.New()))
 }

@@ -22,12 +22,15 @@ import (
 // Auth authenticates requests in the mode its Config selects. It is safe
 // for concurrent use. Create one with New.
 type Auth struct {
-	cfg        Config
-	store      store.Store
-	ownsStore  bool
-	keys       *token.Keyring
-	accessJWT  bool // access tokens are JWTs (jwt, hybrid)
-	refreshJWT bool // refresh tokens are JWTs (jwt)
+	cfg   Config
+	store store.Store
+	// storeBounded: the store returns once its context is done
+	// (store.Bounded), so calls need no goroutine of their own.
+	storeBounded bool
+	ownsStore    bool
+	keys         *token.Keyring
+	accessJWT    bool // access tokens are JWTs (jwt, hybrid)
+	refreshJWT   bool // refresh tokens are JWTs (jwt)
 
 	now      func() time.Time
 	log      *slog.Logger
@@ -84,6 +87,8 @@ func New(cfg Config, opts ...Option) (*Auth, error) {
 		}
 		a.store, a.ownsStore = s, true
 	}
+	b, ok := a.store.(store.Bounded)
+	a.storeBounded = ok && b.Bounded()
 	return a, nil
 }
 

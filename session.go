@@ -631,38 +631,28 @@ func (a *Auth) call(ctx context.Context, op func(context.Context) error) error {
 //
 // The answer never waits past the timeout, even for a store that ignores
 // its context: lib/pq, for one, keeps reading a connection whose server
-// stopped answering until TCP gives up, minutes later. op then runs on in
-// its own goroutine until the store returns, and its result is dropped;
-// only what op returns, never what it writes elsewhere, reaches the
-// caller. A store that panics is a failure too, logged with its stack.
+// stopped answering until TCP gives up, minutes later. Unless the store is
+// store.Bounded, op runs in its own goroutine, and at the timeout it is
+// abandoned: it runs on until the store returns, and its result is
+// dropped. Only what op returns, never what it writes elsewhere, reaches
+// the caller. A store that panics is a failure too, logged with its stack.
 func storeCall[T any](ctx context.Context, a *Auth, op func(context.Context) (T, error)) (T, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.StoreTimeout.D())
 	defer cancel()
-	type result struct {
-		v   T
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		defer func() {
-			if r := recover(); r != nil {
-				if a.log != nil {
-					a.log.Error("latch: store panicked", "stack", string(debug.Stack()))
-				}
-				done <- result{err: storePanic(r)}
-			}
-		}()
-		v, err := op(ctx)
-		done <- result{v, err}
-	}()
-	var res result
-	select {
-	case res = <-done:
-	case <-ctx.Done():
+	var res storeResult[T]
+	if a.storeBounded {
+		res = runStore(ctx, a, op)
+	} else {
+		done := make(chan storeResult[T], 1)
+		go func() { done <- runStore(ctx, a, op) }()
 		select {
-		case res = <-done: // it answered at the deadline: that answer stands
-		default:
-			res.err = fmt.Errorf("store: call abandoned: %w", ctx.Err())
+		case res = <-done:
+		case <-ctx.Done():
+			select {
+			case res = <-done: // it answered at the deadline: that answer stands
+			default:
+				res.err = fmt.Errorf("store: call abandoned: %w", ctx.Err())
+			}
 		}
 	}
 	if res.err == nil || errors.Is(res.err, store.ErrNotFound) || errors.Is(res.err, store.ErrConflict) {
@@ -672,6 +662,26 @@ func storeCall[T any](ctx context.Context, a *Auth, op func(context.Context) (T,
 	a.emit(ctx, Event{Kind: EventStoreFailure, Err: err})
 	var zero T
 	return zero, err
+}
+
+// storeResult is what a store operation returned.
+type storeResult[T any] struct {
+	v   T
+	err error
+}
+
+// runStore runs op, turning a panic into an error and logging its stack.
+func runStore[T any](ctx context.Context, a *Auth, op func(context.Context) (T, error)) (res storeResult[T]) {
+	defer func() {
+		if r := recover(); r != nil {
+			if a.log != nil {
+				a.log.Error("latch: store panicked", "stack", string(debug.Stack()))
+			}
+			res = storeResult[T]{err: storePanic(r)}
+		}
+	}()
+	res.v, res.err = op(ctx)
+	return res
 }
 
 // Logout ends the session p came from.

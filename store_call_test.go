@@ -96,6 +96,12 @@ func (s *panicStore) Get(context.Context, string, time.Time) (*store.Session, er
 	panic(s.value)
 }
 
+// boundedPanicStore is a panicStore that latch calls directly
+// (store.Bounded), without a goroutine of its own.
+type boundedPanicStore struct{ panicStore }
+
+func (*boundedPanicStore) Bounded() bool { return true }
+
 // TestStorePanic: a store that panics gets its request a 503, not a
 // crashed process, and its panic value (which could quote a token) is
 // not repeated.
@@ -109,42 +115,52 @@ func TestStorePanic(t *testing.T) {
 		{"string", "lta_secret-looking-value", "panic with a string"},
 		{"error", errors.New("lta_secret-looking-value"), "panic with a *errors.errorString"},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, latch.ModeOpaque, nil)
-			var got latch.Event
-			var logs bytes.Buffer // written before the request is answered
-			a, err := latch.New(e.auth.Config(), latch.WithStore(&panicStore{Store: e.store, value: tt.value}),
-				latch.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))),
-				latch.WithClock(e.clock.Now), latch.WithEventHook(func(_ context.Context, ev latch.Event) {
-					if ev.Kind == latch.EventStoreFailure {
-						got = ev
-					}
-				}))
-			if err != nil {
-				t.Fatal(err)
+		for _, bounded := range []bool{false, true} {
+			name := tt.name
+			if bounded {
+				name += "/bounded"
 			}
-			tk, err := a.Login(context.Background(), "1", latch.LoginOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if code := do(a.Required(okHandler), "GET", "/", bearer(tk.AccessToken), "").Code; code != 503 {
-				t.Errorf("status %d, want 503", code)
-			}
-			if got.Err == nil || !errors.Is(got.Err, latch.ErrUnavailable) {
-				t.Fatalf("store failure event: %+v", got)
-			}
-			msg := got.Err.Error()
-			if !strings.Contains(msg, tt.want) || strings.Contains(msg, "lta_secret-looking-value") {
-				t.Errorf("event error %q: want it to contain %q and not the panic value", msg, tt.want)
-			}
-			// The stack goes to the log, for whoever must fix the store.
-			if l := logs.String(); !strings.Contains(l, `msg="latch: store panicked"`) || !strings.Contains(l, "panicStore).Get") {
-				t.Errorf("log lacks the panic and its stack:\n%s", l)
-			}
-			if strings.Contains(logs.String(), "lta_secret-looking-value") {
-				t.Error("log repeats the panic value")
-			}
-		})
+			t.Run(name, func(t *testing.T) {
+				e := newEnv(t, latch.ModeOpaque, nil)
+				var s store.Store = &panicStore{Store: e.store, value: tt.value}
+				if bounded {
+					s = &boundedPanicStore{panicStore{Store: e.store, value: tt.value}}
+				}
+				var got latch.Event
+				var logs bytes.Buffer // written before the request is answered
+				a, err := latch.New(e.auth.Config(), latch.WithStore(s),
+					latch.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))),
+					latch.WithClock(e.clock.Now), latch.WithEventHook(func(_ context.Context, ev latch.Event) {
+						if ev.Kind == latch.EventStoreFailure {
+							got = ev
+						}
+					}))
+				if err != nil {
+					t.Fatal(err)
+				}
+				tk, err := a.Login(context.Background(), "1", latch.LoginOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if code := do(a.Required(okHandler), "GET", "/", bearer(tk.AccessToken), "").Code; code != 503 {
+					t.Errorf("status %d, want 503", code)
+				}
+				if got.Err == nil || !errors.Is(got.Err, latch.ErrUnavailable) {
+					t.Fatalf("store failure event: %+v", got)
+				}
+				msg := got.Err.Error()
+				if !strings.Contains(msg, tt.want) || strings.Contains(msg, "lta_secret-looking-value") {
+					t.Errorf("event error %q: want it to contain %q and not the panic value", msg, tt.want)
+				}
+				// The stack goes to the log, for whoever must fix the store.
+				if l := logs.String(); !strings.Contains(l, `msg="latch: store panicked"`) || !strings.Contains(l, "panicStore).Get") {
+					t.Errorf("log lacks the panic and its stack:\n%s", l)
+				}
+				if strings.Contains(logs.String(), "lta_secret-looking-value") {
+					t.Error("log repeats the panic value")
+				}
+			})
+		}
 	}
 }
 

@@ -167,3 +167,18 @@ type Store interface {
 	// descending), ties broken by ID ascending in byte order.
 	List(ctx context.Context, subject string, now time.Time) ([]Session, error)
 }
+
+// Bounded is an optional interface for a Store whose every method returns
+// soon after its context is done, whatever its backend does: no call
+// waits on a read or a lock that ignores the context. latch calls such a
+// store directly. It runs every other store's calls in a goroutine of
+// their own, so that a call stuck past the store timeout still gets its
+// request an answer; that costs a few microseconds a call, next to
+// nothing beside a network round trip. A wrapper that embeds a Store does
+// not pass Bounded on unless it implements it itself.
+type Bounded interface {
+	Store
+	// Bounded reports whether every method returns promptly once its
+	// context is done.
+	Bounded() bool
+}

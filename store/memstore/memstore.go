@@ -38,7 +38,11 @@ func init() {
 	})
 }
 
-var _ store.Store = (*Store)(nil)
+var _ store.Bounded = (*Store)(nil)
+
+// Bounded reports true: no call waits on anything but a short lock (see
+// store.Bounded).
+func (*Store) Bounded() bool { return true }
 
 // ErrClosed is returned by every call on a Store after Close.
 var ErrClosed = errors.New("memstore: store closed")

@@ -19,7 +19,11 @@ import (
 	"github.com/latchauth/latch/store"
 )
 
-var _ store.Store = (*Store)(nil)
+var _ store.Bounded = (*Store)(nil)
+
+// Bounded reports true: the driver ends a call, network reads included,
+// when its context is done (see store.Bounded).
+func (*Store) Bounded() bool { return true }
 
 // Store is a store.Store in a MongoDB database (or a server speaking its
 // wire protocol, such as FerretDB), safe for concurrent use by many

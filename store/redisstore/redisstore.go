@@ -20,7 +20,20 @@ import (
 	"github.com/latchauth/latch/store"
 )
 
-var _ store.Store = (*Store)(nil)
+var _ store.Bounded = (*Store)(nil)
+
+// Bounded reports whether the client ends a call when its context is done
+// (see store.Bounded): go-redis does so only with ContextTimeoutEnabled,
+// which stores opened by URL set, and otherwise waits out its ReadTimeout.
+func (s *Store) Bounded() bool {
+	switch c := s.c.(type) {
+	case *redis.Client:
+		return c.Options().ContextTimeoutEnabled
+	case *redis.ClusterClient:
+		return c.Options().ContextTimeoutEnabled
+	}
+	return false
+}
 
 // Store is a store.Store in Redis, safe for concurrent use by many
 // goroutines and many processes sharing the server (or cluster). Create

@@ -762,3 +762,28 @@ func TestUndeclaredMembers(t *testing.T) {
 		}
 	})
 }
+
+// TestBounded: a client ends a call at its context's deadline only with
+// ContextTimeoutEnabled; without it latch guards each call.
+func TestBounded(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		c    redis.UniversalClient
+		want bool
+	}{
+		{"client", redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), false},
+		{"client with context timeouts", redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true}), true},
+		{"cluster", redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}}), false},
+		{"cluster with context timeouts", redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}, ContextTimeoutEnabled: true}), true},
+		{"ring", redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1"}, ContextTimeoutEnabled: true}), false},
+	} {
+		t.Cleanup(func() { tt.c.Close() })
+		s, err := New(tt.c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Bounded(); got != tt.want {
+			t.Errorf("%s: Bounded() = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -17,7 +17,14 @@ import (
 	"github.com/latchauth/latch/store"
 )
 
-var _ store.Store = (*Store)(nil)
+var _ store.Bounded = (*Store)(nil)
+
+// Bounded reports whether every call ends when its context is done (see
+// store.Bounded): true for MySQL and MariaDB, whose driver closes the
+// connection then. lib/pq keeps reading a connection whose server went
+// silent, and SQLite's busy wait is not known to stop, so PostgreSQL and
+// SQLite calls get a goroutine each from latch.
+func (s *Store) Bounded() bool { return s.d == mysqlDialect }
 
 // Store is a store.Store in a PostgreSQL, MySQL/MariaDB or SQLite
 // database, safe for concurrent use by many goroutines and many processes

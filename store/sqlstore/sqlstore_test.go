@@ -299,3 +299,13 @@ func TestStoreEdges(t *testing.T) {
 		})
 	})
 }
+
+// TestBounded: only MySQL's driver ends a call when its context is done;
+// latch guards PostgreSQL and SQLite calls with a goroutine of their own.
+func TestBounded(t *testing.T) {
+	for d, want := range map[dialect]bool{mysqlDialect: true, postgres: false, sqlite: false} {
+		if got := (&Store{d: d}).Bounded(); got != want {
+			t.Errorf("%v: Bounded() = %v, want %v", d, got, want)
+		}
+	}
+}
