@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/store"
 	"github.com/latchauth/latch/store/memstore"
 )
 
@@ -48,6 +49,13 @@ func BenchmarkRequired(b *testing.B) {
 			run(b, e.auth.Required(ok), tk.AccessToken)
 		})
 	}
+	// The memory store behind a wrapper that is not store.Bounded: what
+	// the goroutine guarding each call of such a store costs.
+	b.Run("opaque+guarded", func(b *testing.B) {
+		e := benchEnv(b, latch.ModeOpaque, nil, latch.WithStore(struct{ store.Store }{memstore.New()}))
+		tk := e.login(b, users["1"], "bench")
+		run(b, e.auth.Required(ok), tk.AccessToken)
+	})
 }
 
 // BenchmarkLoginRefresh measures a login and a refresh in each mode.
@@ -82,9 +90,10 @@ func BenchmarkLoginRefresh(b *testing.B) {
 // event recording, no index of issued tokens for the leak scan, and the
 // memory store itself rather than the recording wrapper (which, not being
 // store.Bounded, would cost every call a goroutine).
-func benchEnv(b *testing.B, mode latch.Mode, edit func(*latch.Config)) *env {
+func benchEnv(b *testing.B, mode latch.Mode, edit func(*latch.Config), opts ...latch.Option) *env {
 	latch.SetIssuedHook(nil)
 	b.Cleanup(func() { latch.SetIssuedHook(leaks.addTokens) })
-	return newEnv(b, mode, edit, latch.WithLogger(slog.New(slog.DiscardHandler)),
-		latch.WithEventHook(func(context.Context, latch.Event) {}), latch.WithStore(memstore.New()))
+	base := []latch.Option{latch.WithLogger(slog.New(slog.DiscardHandler)),
+		latch.WithEventHook(func(context.Context, latch.Event) {}), latch.WithStore(memstore.New())}
+	return newEnv(b, mode, edit, append(base, opts...)...)
 }
