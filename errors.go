@@ -47,6 +47,11 @@ var (
 	// Config.HTTP.MaxBodyBytes.
 	ErrBodyTooLarge = newKind("latch: request body too large", nil, http.StatusRequestEntityTooLarge, "", "Request body too large")
 
+	// ErrInvalidClient: the caller of IntrospectionHandler is not
+	// authorized (RFC 6749 §5.2 invalid_client): 401 with a Basic
+	// challenge.
+	ErrInvalidClient = newKind("latch: invalid client", nil, http.StatusUnauthorized, "invalid_client", "Invalid client credentials")
+
 	// ErrForbidden: a guard refused an authenticated principal. Use
 	// Forbidden to give the refusal a message.
 	ErrForbidden = newKind("latch: insufficient scope", nil, http.StatusForbidden, "insufficient_scope", "Forbidden")

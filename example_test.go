@@ -2,12 +2,14 @@ package latch_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 
 	"github.com/latchauth/latch"
@@ -192,4 +194,42 @@ func ExampleAuth_SetCookies() {
 	// __Host-latch_csrf_refresh HttpOnly: false Secure: true
 	// POST with CSRF header: false -> 403
 	// POST with CSRF header: true -> 200
+}
+
+// An introspection endpoint (RFC 7662) for a service that cannot check
+// latch's tokens itself; it authenticates with HTTP Basic.
+func ExampleAuth_IntrospectionHandler() {
+	auth, _ := latch.New(latch.Config{}, latch.WithLogger(slog.New(slog.DiscardHandler)))
+	clientSecret := "7d0a9cfc1ab44f5e9b6c0b7cd9f3c2e8" // 32 random bytes, from your secret store
+	mux := http.NewServeMux()
+	mux.Handle("POST /introspect", auth.IntrospectionHandler(latch.BasicClient("billing", clientSecret)))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	tokens, _ := auth.Login(context.Background(), "alice", latch.LoginOptions{})
+	ask := func(tok string) {
+		req, _ := http.NewRequest("POST", srv.URL+"/introspect", strings.NewReader(url.Values{"token": {tok}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth("billing", clientSecret)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			panic(err)
+		}
+		defer res.Body.Close()
+		var answer struct {
+			Active    bool   `json:"active"`
+			Subject   string `json:"sub"`
+			TokenType string `json:"token_type"`
+		}
+		json.NewDecoder(res.Body).Decode(&answer)
+		fmt.Println(res.StatusCode, answer.Active, answer.Subject, answer.TokenType)
+	}
+	ask(tokens.AccessToken)
+	ask(tokens.RefreshToken)
+	auth.RevokeAll(context.Background(), "alice")
+	ask(tokens.AccessToken)
+	// Output:
+	// 200 true alice access_token
+	// 200 true alice refresh_token
+	// 200 false
 }

@@ -241,14 +241,8 @@ func (a *Auth) RevocationHandler() http.Handler {
 		if !a.postOnly(w, r) {
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, a.cfg.HTTP.MaxBodyBytes)
-		if err := r.ParseForm(); err != nil {
-			a.WriteError(w, r, fmt.Errorf("%w: unreadable form", ErrBadRequest))
-			return
-		}
-		tok := r.PostForm.Get("token")
-		if tok == "" {
-			a.WriteError(w, r, fmt.Errorf("%w: no token parameter", ErrBadRequest))
+		tok, ok := a.formToken(w, r)
+		if !ok {
 			return
 		}
 		if err := a.Revoke(r.Context(), tok); errors.Is(err, ErrUnavailable) {
@@ -257,6 +251,22 @@ func (a *Auth) RevocationHandler() http.Handler {
 		}
 		WriteJSON(w, http.StatusOK, struct{}{}) // the body is ignored (§2.2); {} keeps every answer JSON
 	})
+}
+
+// formToken reads the token parameter of an RFC 7009 or RFC 7662 request
+// (a form in a bounded body), answering 400 when there is none.
+func (a *Auth) formToken(w http.ResponseWriter, r *http.Request) (string, bool) {
+	r.Body = http.MaxBytesReader(w, r.Body, a.cfg.HTTP.MaxBodyBytes)
+	if err := r.ParseForm(); err != nil {
+		a.WriteError(w, r, fmt.Errorf("%w: unreadable form", ErrBadRequest))
+		return "", false
+	}
+	tok := r.PostForm.Get("token")
+	if tok == "" {
+		a.WriteError(w, r, fmt.Errorf("%w: no token parameter", ErrBadRequest))
+		return "", false
+	}
+	return tok, true
 }
 
 // postOnly answers 405 with Allow: POST to any other method.

@@ -57,8 +57,13 @@ const retryAfterSeconds = 5
 
 // authenticateHeader builds the WWW-Authenticate challenge for k: realm
 // alone for a missing token (RFC 6750 §3.1), with an error code for the
-// rest of the bearer errors, none for CSRF and store failures.
+// rest of the bearer errors, none for CSRF and store failures, and Basic
+// for a client of IntrospectionHandler.
 func (a *Auth) authenticateHeader(k *kind, err error) string {
+	if k == ErrInvalidClient {
+		// The client authenticates with HTTP Basic (RFC 6749 §5.2).
+		return `Basic realm="` + quoteSafe(a.cfg.HTTP.Realm) + `", charset="UTF-8"`
+	}
 	realm := `Bearer realm="` + quoteSafe(a.cfg.HTTP.Realm) + `"`
 	if k == ErrNoToken {
 		return realm

@@ -33,6 +33,7 @@ func TestDefaultAnswers(t *testing.T) {
 		{latch.ErrBadRequest, 400, req + `"Invalid request"`, "Invalid request"},
 		{latch.ErrConflictingTokens, 400, req + `"Different tokens in more than one location"`, "Different tokens in more than one location"},
 		{latch.ErrBodyTooLarge, 413, "", "Request body too large"},
+		{latch.ErrInvalidClient, 401, `Basic realm="latch", charset="UTF-8"`, "Invalid client credentials"},
 		{latch.ErrForbidden, 403, scope + `"Forbidden"`, "Forbidden"},
 		{latch.Forbidden("Admins only!"), 403, scope + `"Admins only!"`, "Admins only!"},
 		{latch.Forbidden(`quote " and ünïcode`), 403, scope + `"quote ? and ?n?code"`, `quote " and ünïcode`},
