@@ -161,3 +161,10 @@ func RefreshHandler(a *latch.Auth) echo.HandlerFunc { return echo.WrapHandler(a.
 func RevocationHandler(a *latch.Auth) echo.HandlerFunc {
 	return echo.WrapHandler(a.RevocationHandler())
 }
+
+// IntrospectionHandler serves latch's RFC 7662 introspection endpoint
+// (Auth.IntrospectionHandler) to the callers authorize lets through, such
+// as latch.BasicClient: mount it on a POST route.
+func IntrospectionHandler(a *latch.Auth, authorize func(*http.Request) error) echo.HandlerFunc {
+	return echo.WrapHandler(a.IntrospectionHandler(authorize))
+}

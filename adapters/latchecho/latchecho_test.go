@@ -52,6 +52,9 @@ func mounter(setup func(e *echo.Echo, a *latch.Auth)) func(a *latch.Auth, routes
 			case adaptertest.RevocationHandler:
 				e.Add(rt.Method, rt.Path, latchecho.RevocationHandler(a))
 				continue
+			case adaptertest.IntrospectionHandler:
+				e.Add(rt.Method, rt.Path, latchecho.IntrospectionHandler(a, adaptertest.IntrospectionClient))
+				continue
 			default:
 				panic("unknown Use " + string(rt.Use))
 			}

@@ -2,6 +2,7 @@ package latchgin
 
 import (
 	"errors"
+	"net/http"
 
 	"github.com/gin-gonic/gin"
 
@@ -117,3 +118,10 @@ func RefreshHandler(a *latch.Auth) gin.HandlerFunc { return gin.WrapH(a.RefreshH
 // RevocationHandler serves latch's RFC 7009 revocation endpoint
 // (Auth.RevocationHandler): mount it on a POST route.
 func RevocationHandler(a *latch.Auth) gin.HandlerFunc { return gin.WrapH(a.RevocationHandler()) }
+
+// IntrospectionHandler serves latch's RFC 7662 introspection endpoint
+// (Auth.IntrospectionHandler) to the callers authorize lets through, such
+// as latch.BasicClient: mount it on a POST route.
+func IntrospectionHandler(a *latch.Auth, authorize func(*http.Request) error) gin.HandlerFunc {
+	return gin.WrapH(a.IntrospectionHandler(authorize))
+}

@@ -48,6 +48,9 @@ func mount(a *latch.Auth, routes []adaptertest.Route) http.Handler {
 		case adaptertest.RevocationHandler:
 			r.Handle(rt.Method, rt.Path, latchgin.RevocationHandler(a))
 			continue
+		case adaptertest.IntrospectionHandler:
+			r.Handle(rt.Method, rt.Path, latchgin.IntrospectionHandler(a, adaptertest.IntrospectionClient))
+			continue
 		default:
 			panic("unknown Use " + string(rt.Use))
 		}

@@ -29,7 +29,16 @@ const (
 	// handler of the application behind them.
 	RefreshHandler    Use = "RefreshHandler"
 	RevocationHandler Use = "RevocationHandler"
+	// IntrospectionHandler is latch's RFC 7662 endpoint, mounted with
+	// IntrospectionClient as its authorize function.
+	IntrospectionHandler Use = "IntrospectionHandler"
 )
+
+// IntrospectionClient authorizes the callers of the IntrospectionHandler
+// route: HTTP Basic as client "table" with a fixed 32-byte secret.
+var IntrospectionClient = latch.BasicClient("table", introspectionSecret)
+
+const introspectionSecret = "table-introspection-secret-0123456789"
 
 // Via says how a route's guard is mounted.
 type Via string
@@ -99,6 +108,7 @@ var Routes = []Route{
 	{Method: "POST", Path: "/json", Use: Middleware, Guard: latch.Guard{Locations: []latch.Location{latch.InJSON}}},
 	{Method: "POST", Path: "/refresh", Use: RefreshHandler},
 	{Method: "POST", Path: "/revoke", Use: RevocationHandler},
+	{Method: "POST", Path: "/introspect", Use: IntrospectionHandler},
 
 	// Methods that ServeMux's "GET /required" would not route alike.
 	{Method: "HEAD", Path: "/required", Use: Required, Guard: latch.Guard{}},
@@ -196,6 +206,8 @@ func mountNetHTTP(a *latch.Auth, routes []Route) http.Handler {
 			h = a.RefreshHandler()
 		case RevocationHandler:
 			h = a.RevocationHandler()
+		case IntrospectionHandler:
+			h = a.IntrospectionHandler(IntrospectionClient)
 		default:
 			panic("adaptertest: unknown Use " + string(rt.Use))
 		}

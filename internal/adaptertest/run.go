@@ -176,17 +176,18 @@ func serve(t *testing.T, ad Adapter, mode latch.Mode, c Case) result {
 	return res
 }
 
-// normalizeBody replaces the tokens of a token answer by "*": only
-// non-empty strings, so that an empty or absent token, or one of another
-// type, still shows (and fails the expected body). Other bodies are kept
-// byte for byte.
+// normalizeBody replaces the tokens of a token answer, and the session
+// and token ids of an introspection answer, by "*": only non-empty
+// strings, so that an empty or absent one, or one of another type, still
+// shows (and fails the expected body). Other bodies are kept byte for
+// byte.
 func normalizeBody(b []byte) string {
 	var m map[string]any
 	if json.Unmarshal(b, &m) != nil {
 		return string(b)
 	}
 	changed := false
-	for _, k := range []string{"access_token", "refresh_token"} {
+	for _, k := range []string{"access_token", "refresh_token", "sid", "jti"} {
 		if s, ok := m[k].(string); ok && s != "" {
 			m[k] = "*"
 			changed = true

@@ -3,6 +3,7 @@ package adaptertest
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -171,6 +172,18 @@ func headerAndCookies(method, path string, tok func(f *Fixture) string) func(f *
 	}
 }
 
+// introspect asks the introspection endpoint about tok as its client.
+func introspect(tok func(f *Fixture) string) func(f *Fixture) *http.Request {
+	return func(f *Fixture) *http.Request {
+		r := form("/introspect", url.Values{"token": {tok(f)}})(f)
+		r.SetBasicAuth("table", introspectionSecret)
+		return r
+	}
+}
+
+// epochPlus is the Unix time of the fixture's clock, d after its start.
+func epochPlus(d time.Duration) string { return strconv.FormatInt(epoch.Add(d).Unix(), 10) }
+
 func form(path string, values url.Values) func(f *Fixture) *http.Request {
 	return func(*Fixture) *http.Request {
 		r, _ := http.NewRequest("POST", "http://example.com"+path, strings.NewReader(values.Encode()))
@@ -288,6 +301,27 @@ var Cases = []Case{
 		return form("/revoke", url.Values{"token": {f.Test.RefreshToken}})(f)
 	}, Want: Want{Status: 200, Body: `{}`}},
 	{Name: "revocation endpoint without a token", Request: form("/revoke", nil), Want: badRequest},
+
+	// Introspection endpoint (RFC 7662), for the client IntrospectionClient.
+	{Name: "introspection of an access token", Request: introspect(access(test)), Want: Want{Status: 200,
+		Body: `{"active":true,"exp":` + epochPlus(latch.DefaultAccessTTL) + `,"fresh":true,"is_administrator":false,"sid":"*","sub":"1","token_type":"access_token"}`},
+		ModeWant: jwtModes(Want{Status: 200,
+			Body: `{"active":true,"exp":` + epochPlus(latch.DefaultAccessTTL) + `,"fresh":true,"iat":` + epochPlus(0) + `,"is_administrator":false,"jti":"*","sid":"*","sub":"1","token_type":"access_token"}`})},
+	{Name: "introspection of a refresh token", Request: introspect(refresh(test)), Want: Want{Status: 200,
+		Body: `{"active":true,"exp":` + epochPlus(latch.DefaultRefreshTTL) + `,"is_administrator":false,"sid":"*","sub":"1","token_type":"refresh_token"}`}},
+	{Name: "introspection of a revoked session's token", Setup: logoutTest, Request: introspect(access(test)),
+		Want: Want{Status: 200, Body: `{"active":false}`}}, // JWTs too: the answer reads the session
+	{Name: "introspection of a token that is none", Request: introspect(constant("nonsense")),
+		Want: Want{Status: 200, Body: `{"active":false}`}},
+	{Name: "introspection with the store down", Setup: storeDown, Request: introspect(access(test)), Want: down},
+	{Name: "introspection without client credentials", Request: func(f *Fixture) *http.Request {
+		return form("/introspect", url.Values{"token": {f.Test.AccessToken}})(f)
+	}, Want: Want{Status: 401, Authn: `Basic realm="latch", charset="UTF-8"`, Body: `{"msg":"Invalid client credentials"}`}},
+	{Name: "introspection without a token", Request: func(f *Fixture) *http.Request {
+		r := form("/introspect", nil)(f)
+		r.SetBasicAuth("table", introspectionSecret)
+		return r
+	}, Want: badRequest},
 
 	// Methods: HEAD and OPTIONS are guarded like GET, and are safe, so a
 	// cookie needs no CSRF header.
