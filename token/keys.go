@@ -203,8 +203,8 @@ func DecodeSecret(s string) ([]byte, error) {
 }
 
 // NewSigningKey returns a key that signs with priv and verifies with its
-// public half: an *rsa.PrivateKey of 2048 bits or more (RS256, RS384,
-// RS512, PS256, PS384, PS512), an *ecdsa.PrivateKey (ES256 on P-256, ES384
+// public half: an *rsa.PrivateKey of 2048 bits or more, without the ROCA
+// fingerprint (RS256, RS384, RS512, PS256, PS384, PS512), an *ecdsa.PrivateKey (ES256 on P-256, ES384
 // on P-384, ES512 on P-521) or an ed25519.PrivateKey (EdDSA). alg "" picks
 // RS256, the ES algorithm of the curve, or EdDSA. When id is "" it is the
 // RFC 7638 JWK thumbprint of the public key.
@@ -247,7 +247,7 @@ func NewSigningKey(id, alg string, priv crypto.Signer) (*Key, error) {
 }
 
 // NewVerifyKey returns a verify-only key for an *rsa.PublicKey (2048 bits
-// or more), *ecdsa.PublicKey or ed25519.PublicKey, with the algorithms and
+// or more, without the ROCA fingerprint), *ecdsa.PublicKey or ed25519.PublicKey, with the algorithms and
 // id rules of NewSigningKey. It never signs. HMAC secrets are refused:
 // they go through NewHMACKey.
 func NewVerifyKey(id, alg string, pub crypto.PublicKey) (*Key, error) {
@@ -351,7 +351,47 @@ func keyCheckRSA(p *rsa.PublicKey) error {
 	if p.E < 3 || p.E%2 == 0 {
 		return fmt.Errorf("%w: RSA public exponent must be odd and at least 3", ErrWeakKey)
 	}
+	if rocaFingerprint(p.N) {
+		return fmt.Errorf("%w: RSA modulus has the ROCA fingerprint (CVE-2017-15361): its factors can be recovered", ErrWeakKey)
+	}
 	return nil
+}
+
+// rocaSubgroups holds, for each odd prime r among the first 71 primes, the
+// powers of 65537 modulo r: subgroup[r][x] is true when x is one.
+//
+// ROCA (CVE-2017-15361): Infineon's RSALib made primes p = k·M + (65537^a
+// mod M), M the product of the first 39, 71, 126 or 225 primes by key
+// size (71 or more from 992 bits, and latch takes 2048 or more). Each such
+// prime, and so the modulus, is then a power of 65537 modulo every prime
+// dividing M, which a modulus of random primes is with probability about
+// 2^-83 over these 70 primes.
+var rocaSubgroups = func() map[int64][]bool {
+	out := map[int64][]bool{}
+	for r, n := int64(3), 1; n < 71; r += 2 {
+		if !big.NewInt(r).ProbablyPrime(0) {
+			continue
+		}
+		n++
+		in := make([]bool, r)
+		for x := int64(1); !in[x]; x = x * (65537 % r) % r {
+			in[x] = true
+		}
+		out[r] = in
+	}
+	return out
+}()
+
+// rocaFingerprint reports whether modulus n has the ROCA structure: n
+// modulo each prime of rocaSubgroups is a power of 65537.
+func rocaFingerprint(n *big.Int) bool {
+	var rem, mod big.Int
+	for r, in := range rocaSubgroups {
+		if !in[rem.Mod(n, mod.SetInt64(r)).Int64()] {
+			return false
+		}
+	}
+	return true
 }
 
 func keyContains(list []string, s string) bool {
