@@ -17,9 +17,10 @@ import (
 )
 
 // The outage tests put a testenv.Proxy between the seed app and each
-// networked backend, take the backend away (Drop: connections reset;
-// Stall: a blackhole) and bring it back, without touching the shared
-// servers that other test packages use meanwhile.
+// networked backend (one per node of a Redis Cluster), take the backend
+// away (Drop: connections reset; Stall: a blackhole) and bring it back,
+// without touching the shared servers that other test packages use
+// meanwhile.
 const (
 	// outageStoreTimeout is the app's StoreTimeout: small, so a stall
 	// shows quickly, yet well above a healthy call on a loaded machine
@@ -69,21 +70,24 @@ func (m outageMode) storeless() bool { return m.mode != latch.ModeOpaque && !m.s
 // tokens that need no store (jwt and hybrid without session checks) keep
 // working throughout.
 //
-// Not covered: SQLite, which is embedded (no network to take away), and
-// Redis Cluster, which a single proxy cannot stand in for: the cluster
-// answers CLUSTER SLOTS and MOVED redirects with its nodes' own
-// addresses, so go-redis would connect to the nodes directly, past the
-// proxy. Proxying it would take one proxy per node and rewriting the
-// addresses inside the cluster protocol's replies.
+// Redis Cluster is taken away too, though a single proxy cannot stand in
+// for it: the cluster answers CLUSTER SLOTS and MOVED redirects with its
+// nodes' own addresses, and go-redis connects to those. So each node gets
+// a proxy of its own, and the app's cluster client dials every node
+// through its node's proxy and refuses any address without one
+// (proxiedCluster); the outage then takes every node away at once.
+//
+// Not covered: SQLite, which is embedded (no network to take away).
 func TestOutage(t *testing.T) {
 	backends := []struct {
-		name string
-		url  func(t *testing.T, tag string) string
+		name    string
+		proxied func(t *testing.T, tag string) proxiedStore
 	}{
-		{"postgres", postgresURL},
-		{"mysql", mysqlURL}, // MariaDB here
-		{"redis", redisURL},
-		{"mongo", mongoURL}, // FerretDB here
+		{"postgres", byURL(postgresURL)},
+		{"mysql", byURL(mysqlURL)}, // MariaDB here
+		{"redis", byURL(redisURL)},
+		{"redis-cluster", proxiedCluster},
+		{"mongo", byURL(mongoURL)}, // FerretDB here
 	}
 	outageModes := []outageMode{
 		{"opaque", latch.ModeOpaque, false},
@@ -112,7 +116,7 @@ func TestOutage(t *testing.T) {
 					for _, f := range faults {
 						t.Run(f.name, func(t *testing.T) {
 							hangs.check(t)
-							took := runOutage(t, hangs, b.url, m, f.start)
+							took := runOutage(t, hangs, b.proxied, m, f.start)
 							if took >= 0 {
 								recoveries = append(recoveries, t.Name()+": "+took.String())
 							}
@@ -190,6 +194,27 @@ func (e *outageEvents) len() int {
 	return len(e.list)
 }
 
+// proxiedStore is a backend that the app reaches only through proxies.
+type proxiedStore struct {
+	// url is the store URL for Config.Store, pointing at a proxy; or
+	// opts hand the app its store (latch.WithStore) and url is "".
+	url  string
+	opts []latch.Option
+	// proxies stand between the app and the backend: every connection
+	// the app makes to it goes through one of them.
+	proxies []*testenv.Proxy
+}
+
+// byURL proxies the backend that backendURL, from stores_test.go, names:
+// the app opens the store from its URL, as the seed does, through one
+// proxy.
+func byURL(backendURL func(t *testing.T, tag string) string) func(t *testing.T, tag string) proxiedStore {
+	return func(t *testing.T, tag string) proxiedStore {
+		u, p := proxiedURL(t, backendURL(t, tag))
+		return proxiedStore{url: u, proxies: []*testenv.Proxy{p}}
+	}
+}
+
 // proxiedURL returns raw, a backend URL from stores_test.go, pointing at a
 // proxy to its host, and the proxy.
 func proxiedURL(t *testing.T, raw string) (string, *testenv.Proxy) {
@@ -222,18 +247,23 @@ type outageAttempt struct {
 
 // runOutage runs one backend, mode and fault, and returns how long the
 // app took to serve again after the backend came back (-1 if it did
-// not).
-func runOutage(t *testing.T, hangs *hangWatch, backendURL func(*testing.T, string) string, m outageMode, fault func(*testenv.Proxy)) time.Duration {
-	store, p := proxiedURL(t, backendURL(t, "outage"+strings.ToLower(rand.Text()[:10])))
+// not). The fault and the restore reach every proxy of the backend.
+func runOutage(t *testing.T, hangs *hangWatch, proxied func(*testing.T, string) proxiedStore, m outageMode, fault func(*testenv.Proxy)) time.Duration {
+	ps := proxied(t, "outage"+strings.ToLower(rand.Text()[:10]))
 	ev := &outageEvents{}
 	h := newHarness(t, m.mode, func(c *latch.Config) {
-		c.Store = latch.StoreURL(store)
+		c.Store = latch.StoreURL(ps.url)
 		c.StoreTimeout = latch.Duration(outageStoreTimeout)
 		c.SessionCheck = m.sessionCheck
-	}, latch.WithEventHook(ev.hook))
+	}, append([]latch.Option{latch.WithEventHook(ev.hook)}, ps.opts...)...)
+	restore := func() {
+		for _, p := range ps.proxies {
+			p.Restore()
+		}
+	}
 	// Cleanups run last first: the backend comes back before the app
 	// closes, so a failed test does not leave Close waiting on a stall.
-	t.Cleanup(p.Restore)
+	t.Cleanup(restore)
 	guarded := &http.Client{Timeout: hangGuard}
 
 	// Up: log in; the token works and the session lists.
@@ -243,7 +273,9 @@ func runOutage(t *testing.T, hangs *hangWatch, backendURL func(*testing.T, strin
 
 	// Down.
 	logMark, evMark := len(h.logs.String()), ev.len()
-	fault(p)
+	for _, p := range ps.proxies {
+		fault(p)
+	}
 	protectedWant := storeDown
 	if m.storeless() {
 		protectedWant = want{200, "", loggedInAs("1")}
@@ -275,7 +307,7 @@ func runOutage(t *testing.T, hangs *hangWatch, backendURL func(*testing.T, strin
 	checkOutageReported(t, h, ev.since(evMark), h.logs.String()[logMark:])
 
 	// Up again: the same tokens work without a restart.
-	p.Restore()
+	restore()
 	took, ok := awaitRecovery(t, h, hangs, guarded, tk.AccessToken)
 	if !ok {
 		return -1

@@ -59,6 +59,8 @@ type Proxy struct {
 	resume chan struct{} // closed by Restore (and Drop, Close) to release stalled pumps
 	links  map[*link]struct{}
 	closed bool
+	// accepted counts the connections accepted, reset ones included.
+	accepted int
 }
 
 // link is one client connection and its connection to the target.
@@ -85,6 +87,15 @@ func NewProxy(t testing.TB, target string) *Proxy {
 
 // Addr is the host:port clients should dial instead of the target.
 func (p *Proxy) Addr() string { return p.ln.Addr().String() }
+
+// Accepted is how many connections the proxy has accepted so far, those
+// it reset during a Drop included: a test can check with it that its
+// client really goes through the proxy, not straight to the target.
+func (p *Proxy) Accepted() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.accepted
+}
 
 // Drop resets every open connection and every new one until Restore.
 func (p *Proxy) Drop() {
@@ -159,6 +170,7 @@ func (p *Proxy) accept() {
 			return // closed
 		}
 		p.mu.Lock()
+		p.accepted++
 		refuse := p.closed || p.state == dropped
 		p.mu.Unlock()
 		if refuse {

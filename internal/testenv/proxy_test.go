@@ -120,6 +120,23 @@ func TestProxy(t *testing.T) {
 		mustEcho(t, a, string(make([]byte, 200<<10))) // larger than a pump's buffer
 	})
 
+	t.Run("counts accepted connections", func(t *testing.T) {
+		p := NewProxy(t, echoServer(t))
+		if n := p.Accepted(); n != 0 {
+			t.Fatalf("Accepted() = %d before any connection, want 0", n)
+		}
+		mustEcho(t, dial(t, p.Addr()), "one")
+		mustEcho(t, dial(t, p.Addr()), "two")
+		if n := p.Accepted(); n != 2 {
+			t.Fatalf("Accepted() = %d after two connections, want 2", n)
+		}
+		p.Drop()
+		mustDialCut(t, p.Addr())
+		if n := p.Accepted(); n != 3 {
+			t.Errorf("Accepted() = %d after a connection reset during a drop, want 3", n)
+		}
+	})
+
 	t.Run("drop resets open and new connections", func(t *testing.T) {
 		p := NewProxy(t, echoServer(t))
 		open := dial(t, p.Addr())
