@@ -1,6 +1,7 @@
 package latch_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -15,7 +16,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
-	"github.com/latchauth/latch/store"
+	"github.com/latchauth/latch/internal/storetest"
 	"github.com/latchauth/latch/store/memstore"
 )
 
@@ -46,7 +47,8 @@ func (c *clock) Add(d time.Duration) {
 type env struct {
 	auth   *latch.Auth
 	clock  *clock
-	store  *recordingStore
+	store  *storetest.Probe
+	writes *writeLog
 	logs   *leakLog // scanned for every issued token as it is written
 	events *[]latch.Event
 }
@@ -71,7 +73,8 @@ func newEnv(t testing.TB, mode latch.Mode, edit func(*latch.Config), opts ...lat
 	if edit != nil {
 		edit(&cfg)
 	}
-	e := &env{clock: newClock(), store: &recordingStore{Store: memstore.New()}, logs: &leakLog{}, events: &[]latch.Event{}}
+	e := &env{clock: newClock(), writes: &writeLog{}, logs: &leakLog{}, events: &[]latch.Event{}}
+	e.store = &storetest.Probe{Store: memstore.New(), Err: errDown, OnWrite: e.writes.record}
 	t.Cleanup(func() { e.logs.check(t) })
 	var mu sync.Mutex
 	base := []latch.Option{
@@ -169,111 +172,32 @@ func bodyMap(t testing.TB, w *httptest.ResponseRecorder) map[string]any {
 	return m
 }
 
-// recordingStore wraps a Store, keeps every value written to it for the
-// no-plaintext check, counts writes, and can be made to fail.
-type recordingStore struct {
-	store.Store
-	mu      sync.Mutex
-	written [][]byte
-	writes  int
-	gets    int
-	down    bool
-}
-
+// errDown is what env's store fails with while it is down.
 var errDown = &downError{}
 
 type downError struct{}
 
 func (*downError) Error() string { return "test: backend down" }
 
-func (s *recordingStore) record(v any) {
-	b, _ := json.Marshal(v)
-	s.mu.Lock()
-	s.written = append(s.written, b)
-	s.writes++
-	s.mu.Unlock()
+// writeLog keeps, as JSON, every write the store was asked for, for the
+// no-plaintext check.
+type writeLog struct {
+	mu      sync.Mutex
+	written [][]byte
 }
 
-func (s *recordingStore) setDown(d bool) { s.mu.Lock(); s.down = d; s.mu.Unlock() }
-func (s *recordingStore) isDown() bool   { s.mu.Lock(); defer s.mu.Unlock(); return s.down }
-func (s *recordingStore) writeCount() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.writes
+func (l *writeLog) record(method string, args ...any) {
+	b, _ := json.Marshal(append([]any{method}, args...))
+	l.mu.Lock()
+	l.written = append(l.written, b)
+	l.mu.Unlock()
 }
 
-func (s *recordingStore) Create(ctx context.Context, ss *store.Session, max int) error {
-	if s.isDown() {
-		return errDown
-	}
-	if err := s.Store.Create(ctx, ss, max); err != nil {
-		return err
-	}
-	s.record(ss)
-	return nil
-}
-func (s *recordingStore) getCount() int { s.mu.Lock(); defer s.mu.Unlock(); return s.gets }
-
-func (s *recordingStore) Get(ctx context.Context, id string, now time.Time) (*store.Session, error) {
-	s.mu.Lock()
-	s.gets++
-	s.mu.Unlock()
-	if s.isDown() {
-		return nil, errDown
-	}
-	return s.Store.Get(ctx, id, now)
-}
-func (s *recordingStore) Touch(ctx context.Context, id string, now time.Time, idle, every time.Duration) error {
-	if s.isDown() {
-		return errDown
-	}
-	s.record([]any{"touch", id, now})
-	return s.Store.Touch(ctx, id, now, idle, every)
-}
-func (s *recordingStore) Rotate(ctx context.Context, id string, r store.Rotation, now time.Time) error {
-	if s.isDown() {
-		return errDown
-	}
-	s.record(r)
-	return s.Store.Rotate(ctx, id, r, now)
-}
-func (s *recordingStore) Revoke(ctx context.Context, subject, id string) error {
-	if s.isDown() {
-		return errDown
-	}
-	s.record([]any{"revoke", subject, id})
-	return s.Store.Revoke(ctx, subject, id)
-}
-func (s *recordingStore) RevokeSubject(ctx context.Context, subject, keep string) (int, error) {
-	if s.isDown() {
-		return 0, errDown
-	}
-	s.record([]any{"revoke_subject", subject, keep})
-	return s.Store.RevokeSubject(ctx, subject, keep)
-}
-func (s *recordingStore) List(ctx context.Context, subject string, now time.Time) ([]store.Session, error) {
-	if s.isDown() {
-		return nil, errDown
-	}
-	return s.Store.List(ctx, subject, now)
-}
-
-// slowStore delays Get until ctx is done or delay passes, like a stalled
-// backend that still honours its context.
-type slowStore struct {
-	store.Store
-	delay time.Duration
-}
-
-func (s *slowStore) Get(ctx context.Context, id string, now time.Time) (*store.Session, error) {
-	if s.delay > 0 {
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(s.delay):
-		}
-	}
-	return s.Store.Get(ctx, id, now)
+// all returns every recorded write, one a line.
+func (l *writeLog) all() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return bytes.Join(l.written, []byte{'\n'})
 }
 
 func fmtSprint(v any) string  { return fmt.Sprint(v) }

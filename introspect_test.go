@@ -172,7 +172,7 @@ func TestIntrospectionCaller(t *testing.T) {
 	h := e.auth.IntrospectionHandler(latch.BasicClient("svc:a", introspectionSecret))
 	const challenge = `Basic realm="latch", charset="UTF-8"`
 
-	gets := e.store.getCount()
+	gets := e.store.Calls().Get
 	for _, c := range []struct {
 		name, id, secret string
 		encode           bool
@@ -196,7 +196,7 @@ func TestIntrospectionCaller(t *testing.T) {
 	if w.Code != 401 || w.Header().Get("WWW-Authenticate") != challenge {
 		t.Errorf("bearer caller: %d %q", w.Code, w.Header().Get("WWW-Authenticate"))
 	}
-	if g := e.store.getCount(); g != gets {
+	if g := e.store.Calls().Get; g != gets {
 		t.Errorf("refused callers read the store %d times", g-gets)
 	}
 
@@ -229,12 +229,12 @@ func TestIntrospectionCaller(t *testing.T) {
 	}
 
 	// A store failure is 503, never "inactive": the caller cannot tell.
-	e.store.setDown(true)
+	e.store.SetDown(true)
 	w = introspect(plain, "svc", introspectionSecret, form, false)
 	if w.Code != 503 || w.Header().Get("Retry-After") != "5" {
 		t.Errorf("store down: %d %v %s", w.Code, w.Header(), w.Body)
 	}
-	e.store.setDown(false)
+	e.store.SetDown(false)
 
 	// authorize functions of one's own: latch errors are answered as
 	// such; any other error is invalid_client, without its text.

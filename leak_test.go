@@ -352,7 +352,7 @@ func TestErrorsCarryNoSecrets(t *testing.T) {
 			check("Revoke of a bad token", flip(tk.AccessToken), e.auth.Revoke(bg, flip(tk.AccessToken)))
 
 			// Store failure.
-			e.store.setDown(true)
+			e.store.SetDown(true)
 			verify("with the store down", tk.RefreshToken, latch.Refresh)
 			_, err = e.auth.Refresh(bg, tk.RefreshToken)
 			check("Refresh with the store down", tk.RefreshToken, err)
@@ -360,7 +360,7 @@ func TestErrorsCarryNoSecrets(t *testing.T) {
 			if mode == latch.ModeOpaque {
 				verify("with the store down", tk.AccessToken, latch.Access)
 			}
-			e.store.setDown(false)
+			e.store.SetDown(false)
 
 			// A refresh race, then a replay.
 			next, err := e.auth.Refresh(bg, tk.RefreshToken)

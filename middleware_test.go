@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/internal/storetest"
 )
 
 const (
@@ -97,7 +98,7 @@ func TestMiddlewareTable(t *testing.T) {
 			}
 			for _, c := range cases {
 				t.Run(c.name, func(t *testing.T) {
-					before := e.store.writeCount()
+					before := e.store.Calls().Writes()
 					var got *resp
 					if c.name == "two headers" {
 						w := doMulti(e.handler(), tk.AccessToken)
@@ -107,7 +108,7 @@ func TestMiddlewareTable(t *testing.T) {
 						got = call(t, e, c.method, c.path, c.hdr, "")
 					}
 					check(t, got, c.want)
-					if c.want.status != 200 && e.store.writeCount() != before {
+					if c.want.status != 200 && e.store.Calls().Writes() != before {
 						t.Errorf("a refused request wrote to the store")
 					}
 					if c.want.status == 200 && c.path != "/optional" || c.name == "optional valid" {
@@ -189,7 +190,7 @@ func TestStoreUnavailable(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				e := newEnv(t, mode, func(c *latch.Config) { c.SessionCheck = sessionCheck })
 				tk := e.login(t, users["1"], "laptop")
-				e.store.setDown(true)
+				e.store.SetDown(true)
 				got := call(t, e, "GET", "/protected", bearer(tk.AccessToken), "")
 				stateless := mode != latch.ModeOpaque && !sessionCheck
 				if stateless {
@@ -210,7 +211,7 @@ func TestStoreUnavailable(t *testing.T) {
 					t.Errorf("store failure not logged: %s", e.logs)
 				}
 				// Service recovers by itself.
-				e.store.setDown(false)
+				e.store.SetDown(false)
 				if got := call(t, e, "GET", "/protected", bearer(tk.AccessToken), ""); got.status != 200 {
 					t.Errorf("after recovery: %d %s", got.status, got.body)
 				}
@@ -221,7 +222,7 @@ func TestStoreUnavailable(t *testing.T) {
 
 func TestStoreTimeout(t *testing.T) {
 	e := newEnv(t, latch.ModeOpaque, func(c *latch.Config) { c.StoreTimeout = latch.Duration(50 * time.Millisecond) })
-	slow := &slowStore{Store: e.store}
+	slow := &storetest.Probe{Store: e.store}
 	a, err := latch.New(e.auth.Config(), latch.WithStore(slow), latch.WithClock(e.clock.Now))
 	if err != nil {
 		t.Fatal(err)
@@ -230,7 +231,7 @@ func TestStoreTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	slow.delay = time.Minute
+	slow.SetDelay(time.Minute)
 	start := time.Now()
 	w := do(a.Required(okHandler), "GET", "/", bearer(tk.AccessToken), "")
 	if w.Code != 503 {
@@ -382,7 +383,7 @@ func TestRevocationEndpoint(t *testing.T) {
 			if w := do(h, "GET", "/revoke", nil, ""); w.Code != 405 {
 				t.Errorf("GET: %d, want 405", w.Code)
 			}
-			e.store.setDown(true)
+			e.store.SetDown(true)
 			if w := post("token=" + other.AccessToken); w.Code != 503 {
 				t.Errorf("store down: %d, want 503", w.Code)
 			}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/internal/storetest"
 	"github.com/latchauth/latch/store"
 	"github.com/latchauth/latch/token"
 )
@@ -146,7 +147,7 @@ func TestForgedRefreshChangesNothing(t *testing.T) {
 				secret, _ := token.NewSecret()
 				forged = token.FormatOpaque(token.PrefixRefresh, tk.SessionID, secret)
 			}
-			before := e.store.writeCount()
+			before := e.store.Calls().Writes()
 			// The answer is the one an unknown session gets (no liveness
 			// oracle), and it is not reuse detection.
 			_, err := e.auth.Refresh(bg, forged)
@@ -164,7 +165,7 @@ func TestForgedRefreshChangesNothing(t *testing.T) {
 			if latch.PublicMessage(err) != latch.PublicMessage(unknown) {
 				t.Errorf("wrong secret answers %q, unknown session %q: an oracle", latch.PublicMessage(err), latch.PublicMessage(unknown))
 			}
-			if e.store.writeCount() != before {
+			if e.store.Calls().Writes() != before {
 				t.Error("a forged refresh token wrote to the store")
 			}
 			if _, err := e.auth.Refresh(bg, tk.RefreshToken); err != nil {
@@ -253,9 +254,7 @@ func TestNoPlaintextSecretInStore(t *testing.T) {
 					secrets = append(secrets, p.ID)
 				}
 			}
-			e.store.mu.Lock()
-			all := bytes.Join(e.store.written, []byte{'\n'})
-			e.store.mu.Unlock()
+			all := e.writes.all()
 			if len(all) == 0 {
 				t.Fatal("nothing recorded")
 			}
@@ -342,11 +341,11 @@ func TestJWTWithoutSessionCheckIsStateless(t *testing.T) {
 	e := newEnv(t, latch.ModeJWT, nil)
 	tk := e.login(t, users["1"], "laptop")
 	p, _ := e.auth.Verify(bg, tk.AccessToken, latch.Access)
-	before := e.store.writeCount()
+	before := e.store.Calls().Writes()
 	if err := e.auth.Logout(bg, p); err != nil {
 		t.Fatal(err)
 	}
-	if e.store.writeCount() == before {
+	if e.store.Calls().Writes() == before {
 		t.Error("logout wrote nothing")
 	}
 	// Documented trade-off: the access JWT lives until exp; refresh is dead.
@@ -400,7 +399,7 @@ func TestIdleAndAbsoluteExpiry(t *testing.T) {
 func TestTouchIsThrottled(t *testing.T) {
 	e := newEnv(t, latch.ModeOpaque, nil)
 	tk := e.login(t, users["1"], "laptop")
-	before := e.store.writeCount()
+	before := e.store.Calls().Writes()
 	for range 50 {
 		e.clock.Add(time.Second)
 		if _, err := e.auth.Verify(bg, tk.AccessToken, latch.Access); err != nil {
@@ -408,12 +407,12 @@ func TestTouchIsThrottled(t *testing.T) {
 		}
 	}
 	// 50 requests over 50 seconds: inside one touch interval, no write.
-	if n := e.store.writeCount() - before; n != 0 {
+	if n := e.store.Calls().Writes() - before; n != 0 {
 		t.Errorf("%d store writes for 50 requests inside the touch interval, want 0", n)
 	}
 	e.clock.Add(time.Minute)
 	e.auth.Verify(bg, tk.AccessToken, latch.Access)
-	if n := e.store.writeCount() - before; n != 1 {
+	if n := e.store.Calls().Writes() - before; n != 1 {
 		t.Errorf("%d writes after the interval, want 1", n)
 	}
 }
@@ -538,11 +537,11 @@ func TestOversizedLoginLeavesNoSession(t *testing.T) {
 				if _, ok := c.user.(string); ok {
 					a = plain
 				}
-				before := e.store.writeCount()
+				before := e.store.Calls().Writes()
 				if _, err := a.Login(bg, c.user, latch.LoginOptions{Claims: c.claims}); !errors.Is(err, latch.ErrInvalidClaims) {
 					t.Errorf("oversized login: %v, want ErrInvalidClaims", err)
 				}
-				if e.store.writeCount() != before {
+				if e.store.Calls().Writes() != before {
 					t.Error("a refused login wrote to the store")
 				}
 			}
@@ -622,7 +621,7 @@ func TestNilSessionFromStoreFailsClosed(t *testing.T) {
 	}
 }
 
-type nilStore struct{ *recordingStore }
+type nilStore struct{ *storetest.Probe }
 
 func (nilStore) Get(context.Context, string, time.Time) (*store.Session, error) { return nil, nil }
 
@@ -806,7 +805,7 @@ func TestRefreshRunsTheUserLoader(t *testing.T) {
 				found = true
 				tk := e.login(t, users["1"], "laptop")
 				found = false
-				writes := e.store.writeCount()
+				writes := e.store.Calls().Writes()
 
 				_, err := e.auth.Refresh(bg, tk.RefreshToken)
 				if !errors.Is(err, c.want) {
@@ -824,7 +823,7 @@ func TestRefreshRunsTheUserLoader(t *testing.T) {
 						t.Errorf("RefreshHandler: msg %q, want %q", msg, "Error loading the user 1")
 					}
 				}
-				if n := e.store.writeCount(); n != writes {
+				if n := e.store.Calls().Writes(); n != writes {
 					t.Errorf("the store was written %d times; a refused user's session must not rotate", n-writes)
 				}
 				if len(seen) != 2 {

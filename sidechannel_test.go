@@ -28,9 +28,9 @@ type cost struct {
 }
 
 func measure(e *env, fn func()) cost {
-	w0, g0 := latch.DoneWork(), e.store.getCount()
+	w0, g0 := latch.DoneWork(), e.store.Calls().Get
 	fn()
-	w1, g1 := latch.DoneWork(), e.store.getCount()
+	w1, g1 := latch.DoneWork(), e.store.Calls().Get
 	return cost{w1.Compares - w0.Compares, w1.Hashes - w0.Hashes, g1 - g0, w1.Mismatched - w0.Mismatched}
 }
 
@@ -321,7 +321,7 @@ func TestSpentHashesBeyondKeepSpent(t *testing.T) {
 			e.clock.Add(time.Minute) // past the reuse grace: a spent token is a replay
 
 			want := cost{after + 1, 1, 1, 0}
-			writes := e.store.writeCount()
+			writes := e.store.Calls().Writes()
 			for _, c := range []struct {
 				name, tok string
 				err       error
@@ -348,7 +348,7 @@ func TestSpentHashesBeyondKeepSpent(t *testing.T) {
 			if !errors.Is(err2, latch.ErrTokenRevoked) || errors.Is(err2, latch.ErrRefreshReused) {
 				t.Errorf("Refresh, oldest spent token: %v, want ErrTokenRevoked without reuse", err2)
 			}
-			if n := e.store.writeCount(); n != writes {
+			if n := e.store.Calls().Writes(); n != writes {
 				t.Errorf("replaying the oldest spent token wrote to the store %d times", n-writes)
 			}
 			if _, err := a.Verify(bg, current.RefreshToken, latch.Refresh); err != nil {

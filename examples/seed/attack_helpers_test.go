@@ -25,11 +25,11 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/internal/storetest"
 	"github.com/latchauth/latch/store"
 	"github.com/latchauth/latch/store/memstore"
 	"github.com/latchauth/latch/token"
@@ -51,70 +51,6 @@ var (
 	refusedTooLarge   = want{413, "", `{"msg":"Request body too large"}`}
 	servedTest        = want{200, "", loggedInAs("1")}
 )
-
-// countingStore is a store.Store that counts every call, by method, so an
-// attack can be shown to write nothing, and to read only what it should.
-type countingStore struct {
-	store.Store
-	create, get, touch, rotate, revoke, revokeSubject, list atomic.Int64
-}
-
-var _ store.Store = (*countingStore)(nil)
-
-func newCountingStore() *countingStore { return &countingStore{Store: memstore.New()} }
-
-func (c *countingStore) Create(ctx context.Context, s *store.Session, max int) error {
-	c.create.Add(1)
-	return c.Store.Create(ctx, s, max)
-}
-
-func (c *countingStore) Get(ctx context.Context, id string, now time.Time) (*store.Session, error) {
-	c.get.Add(1)
-	return c.Store.Get(ctx, id, now)
-}
-
-func (c *countingStore) Touch(ctx context.Context, id string, now time.Time, idle, every time.Duration) error {
-	c.touch.Add(1)
-	return c.Store.Touch(ctx, id, now, idle, every)
-}
-
-func (c *countingStore) Rotate(ctx context.Context, id string, r store.Rotation, now time.Time) error {
-	c.rotate.Add(1)
-	return c.Store.Rotate(ctx, id, r, now)
-}
-
-func (c *countingStore) Revoke(ctx context.Context, subject, id string) error {
-	c.revoke.Add(1)
-	return c.Store.Revoke(ctx, subject, id)
-}
-
-func (c *countingStore) RevokeSubject(ctx context.Context, subject, keep string) (int, error) {
-	c.revokeSubject.Add(1)
-	return c.Store.RevokeSubject(ctx, subject, keep)
-}
-
-func (c *countingStore) List(ctx context.Context, subject string, now time.Time) ([]store.Session, error) {
-	c.list.Add(1)
-	return c.Store.List(ctx, subject, now)
-}
-
-// storeCalls is how many calls of each kind a store received.
-type storeCalls struct {
-	Create, Get, Touch, Rotate, Revoke, RevokeSubject, List int64
-}
-
-// writes counts the calls that may change the stored state.
-func (s storeCalls) writes() int64 { return s.Create + s.Touch + s.Rotate + s.Revoke + s.RevokeSubject }
-
-func (c *countingStore) reset() {
-	for _, n := range []*atomic.Int64{&c.create, &c.get, &c.touch, &c.rotate, &c.revoke, &c.revokeSubject, &c.list} {
-		n.Store(0)
-	}
-}
-
-func (c *countingStore) calls() storeCalls {
-	return storeCalls{c.create.Load(), c.get.Load(), c.touch.Load(), c.rotate.Load(), c.revoke.Load(), c.revokeSubject.Load(), c.list.Load()}
-}
 
 // attackSetup is one configuration an attack runs against.
 type attackSetup struct {
@@ -156,14 +92,14 @@ func (s attackSetup) jwtRefresh() bool { return s.mode == latch.ModeJWT }
 type attackHarness struct {
 	*harness
 	setup attackSetup
-	store *countingStore
+	store *storetest.Probe
 	key   jwtSigner // the app's own signing key; zero in opaque mode
 }
 
 // newAttackHarness starts the app of s on a counting memstore.
 func newAttackHarness(t testing.TB, s attackSetup, edit func(*latch.Config), opts ...latch.Option) *attackHarness {
 	t.Helper()
-	cs := newCountingStore()
+	cs := &storetest.Probe{Store: memstore.New()}
 	var key jwtSigner
 	keyFile := ""
 	if s.alg != "" {
@@ -193,18 +129,18 @@ func newAttackHarness(t testing.TB, s attackSetup, edit func(*latch.Config), opt
 
 // attempt sends req, checks the answer against w, and returns how the
 // store was called while the request was served.
-func (a *attackHarness) attempt(t *testing.T, req request, w want) storeCalls {
+func (a *attackHarness) attempt(t *testing.T, req request, w want) storetest.Calls {
 	t.Helper()
-	a.store.reset()
+	a.store.Reset()
 	a.do(t, req).check(t, w)
-	return a.store.calls()
+	return a.store.Calls()
 }
 
 // refused is attempt for a request that must not write to the store.
-func (a *attackHarness) refused(t *testing.T, req request, w want) storeCalls {
+func (a *attackHarness) refused(t *testing.T, req request, w want) storetest.Calls {
 	t.Helper()
 	c := a.attempt(t, req, w)
-	if c.writes() != 0 {
+	if c.Writes() != 0 {
 		t.Errorf("the store was written: %+v", c)
 	}
 	return c
@@ -214,7 +150,7 @@ func (a *attackHarness) refused(t *testing.T, req request, w want) storeCalls {
 // all: refused before any session is read.
 func (a *attackHarness) untouched(t *testing.T, req request, w want) {
 	t.Helper()
-	if c := a.refused(t, req, w); c != (storeCalls{}) {
+	if c := a.refused(t, req, w); c != (storetest.Calls{}) {
 		t.Errorf("the store was called: %+v", c)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/internal/storetest"
 )
 
 // cookieHarness starts s with the cookie location on and the default,
@@ -303,7 +304,7 @@ func TestAttackConflictingTokens(t *testing.T) {
 						t.Fatal(err)
 					}
 					c.build(r)
-					a.store.reset()
+					a.store.Reset()
 					resp, err := a.client.Do(r)
 					if err != nil {
 						t.Fatal(err)
@@ -311,7 +312,7 @@ func TestAttackConflictingTokens(t *testing.T) {
 					b, _ := io.ReadAll(resp.Body)
 					resp.Body.Close()
 					(&response{resp.StatusCode, resp.Header, b}).check(t, refusedBadRequest)
-					if got := a.store.calls(); got != (storeCalls{}) {
+					if got := a.store.Calls(); got != (storetest.Calls{}) {
 						t.Errorf("the store was called: %+v", got)
 					}
 				})
@@ -452,9 +453,9 @@ func TestAttackHugeRequests(t *testing.T) {
 					if c.body != nil {
 						body = c.body()
 					}
-					a.store.reset()
+					a.store.Reset()
 					c.check(t, rawExchange(t, addr, c.head, body))
-					if got := a.store.calls(); got != (storeCalls{}) {
+					if got := a.store.Calls(); got != (storetest.Calls{}) {
 						t.Errorf("the store was called: %+v", got)
 					}
 					a.stillServing(t)
@@ -585,7 +586,7 @@ func TestAttackDots(t *testing.T) {
 				allocs, bytes = allocsPerRun(runs, func() { h.ServeHTTP(httptest.NewRecorder(), r) })
 				return allocs, bytes, reason
 			}
-			a.store.reset()
+			a.store.Reset()
 			base, baseBytes, _ := measure(t, tenDots)
 			for name, tok := range garbage {
 				t.Run(name, func(t *testing.T) {
@@ -602,7 +603,7 @@ func TestAttackDots(t *testing.T) {
 					t.Logf("%v allocations, %v bytes per refusal; %v, %v for 10 dots", n, b, base, baseBytes)
 				})
 			}
-			if got := a.store.calls(); got != (storeCalls{}) {
+			if got := a.store.Calls(); got != (storetest.Calls{}) {
 				t.Errorf("the store was called: %+v", got)
 			}
 		})

@@ -213,7 +213,7 @@ func TestAttackRefreshReuse(t *testing.T) {
 			t.Run("spent, past the grace", func(t *testing.T) {
 				a.clock.Add(latch.DefaultReuseGrace)
 				c := a.attempt(t, request{method: "POST", path: "/refresh", token: old.RefreshToken}, refusedEnded)
-				if c.writes() != 1 || c.Revoke != 1 {
+				if c.Writes() != 1 || c.Revoke != 1 {
 					t.Errorf("store calls %+v, want the one Revoke of reuse detection", c)
 				}
 				a.gone(t, sid)
@@ -324,7 +324,7 @@ func TestAttackOtherUsersSession(t *testing.T) {
 			before := sessionState(a.session(t, batSID))
 			for _, c := range []struct {
 				name, id string
-				gets     int64 // the caller's session, then the id's
+				gets     int // the caller's session, then the id's
 			}{
 				{"batman's session", batSID, 2},
 				{"batman's session in lower case", strings.ToLower(batSID), 2},

@@ -159,7 +159,7 @@ func spentRespelled(t *testing.T, a *attackHarness) {
 	}
 	t.Run("malleated", func(t *testing.T) {
 		c := a.attempt(t, request{method: "POST", path: "/refresh", token: malleate(t, tk.RefreshToken)}, refusedEnded)
-		if c.writes() != 1 || c.Revoke != 1 {
+		if c.Writes() != 1 || c.Revoke != 1 {
 			t.Errorf("store calls %+v, want the one Revoke of reuse detection", c)
 		}
 		a.gone(t, sid)

@@ -9,7 +9,8 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/examples/internal/walkthrough"
-	"github.com/latchauth/latch/internal/adaptertest"
+	"github.com/latchauth/latch/internal/storetest"
+	"github.com/latchauth/latch/store/memstore"
 )
 
 // accessTTL is latch's default access token lifetime, which the tests run
@@ -434,7 +435,7 @@ func TestStoreUnavailable(t *testing.T) {
 	unavailable := want{503, "", `{"msg":"Service temporarily unavailable"}`}
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
-			fs := adaptertest.NewFlakyStore()
+			fs := &storetest.Probe{Store: memstore.New()}
 			h := newHarness(t, mode, nil, latch.WithStore(fs))
 			tk := h.login(t, "test", "laptop")
 			id := h.sessionID(t, tk.AccessToken, "laptop")

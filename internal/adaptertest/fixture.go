@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
-	"github.com/latchauth/latch/store"
+	"github.com/latchauth/latch/internal/storetest"
 	"github.com/latchauth/latch/store/memstore"
 )
 
@@ -37,7 +37,7 @@ type User struct {
 type Fixture struct {
 	Auth  *latch.Auth
 	Mode  latch.Mode
-	Store *FlakyStore
+	Store *storetest.Probe // can be taken down: see ErrBackendDown
 
 	// Test, Admin and Ghost are fresh logins of users 1 (test), 2
 	// (batman, an administrator) and 3 (robin); Refreshed comes from
@@ -61,7 +61,7 @@ func NewFixture(t testing.TB, mode latch.Mode) *Fixture {
 	t.Helper()
 	f := &Fixture{
 		Mode:  mode,
-		Store: NewFlakyStore(),
+		Store: &storetest.Probe{Store: memstore.New(), Err: ErrBackendDown},
 		now:   epoch,
 		users: map[string]*User{
 			"1": {ID: "1", Name: "test"},
@@ -130,9 +130,13 @@ func (f *Fixture) Logout(t testing.TB, tk *latch.Tokens) {
 	}
 }
 
-// errLoaderDown is the user loader's failure: neither nil nor a latch
-// error, so latch answers 503.
-var errLoaderDown = errors.New("adaptertest: user database down")
+var (
+	// ErrBackendDown is what a fixture's store fails with while it is down.
+	ErrBackendDown = errors.New("adaptertest: backend down")
+	// errLoaderDown is the user loader's failure: neither nil nor a latch
+	// error, so latch answers 503.
+	errLoaderDown = errors.New("adaptertest: user database down")
+)
 
 func (f *Fixture) loadUser(_ context.Context, p *latch.Principal) (*User, error) {
 	f.mu.Lock()
@@ -204,81 +208,3 @@ func LateHeader(w http.ResponseWriter, _ *http.Request, _ error) {
 // Silent is a responder that writes nothing: net/http then answers 200
 // with the headers latch set, and an empty body.
 func Silent(http.ResponseWriter, *http.Request, error) {}
-
-// FlakyStore is a store that can be taken down, like a database that went
-// away: every call then fails with an error that is neither
-// store.ErrNotFound nor store.ErrConflict.
-type FlakyStore struct {
-	store.Store
-	mu   sync.Mutex
-	down bool
-}
-
-var _ store.Store = (*FlakyStore)(nil)
-
-// ErrBackendDown is what a FlakyStore that is down returns.
-var ErrBackendDown = errors.New("adaptertest: backend down")
-
-// SetDown takes the store down or brings it back.
-func (s *FlakyStore) SetDown(down bool) { s.mu.Lock(); s.down = down; s.mu.Unlock() }
-
-func (s *FlakyStore) err() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.down {
-		return ErrBackendDown
-	}
-	return nil
-}
-
-func (s *FlakyStore) Create(ctx context.Context, ss *store.Session, max int) error {
-	if err := s.err(); err != nil {
-		return err
-	}
-	return s.Store.Create(ctx, ss, max)
-}
-
-func (s *FlakyStore) Get(ctx context.Context, id string, now time.Time) (*store.Session, error) {
-	if err := s.err(); err != nil {
-		return nil, err
-	}
-	return s.Store.Get(ctx, id, now)
-}
-
-func (s *FlakyStore) Touch(ctx context.Context, id string, now time.Time, idle, every time.Duration) error {
-	if err := s.err(); err != nil {
-		return err
-	}
-	return s.Store.Touch(ctx, id, now, idle, every)
-}
-
-func (s *FlakyStore) Rotate(ctx context.Context, id string, r store.Rotation, now time.Time) error {
-	if err := s.err(); err != nil {
-		return err
-	}
-	return s.Store.Rotate(ctx, id, r, now)
-}
-
-func (s *FlakyStore) Revoke(ctx context.Context, subject, id string) error {
-	if err := s.err(); err != nil {
-		return err
-	}
-	return s.Store.Revoke(ctx, subject, id)
-}
-
-func (s *FlakyStore) RevokeSubject(ctx context.Context, subject, keep string) (int, error) {
-	if err := s.err(); err != nil {
-		return 0, err
-	}
-	return s.Store.RevokeSubject(ctx, subject, keep)
-}
-
-func (s *FlakyStore) List(ctx context.Context, subject string, now time.Time) ([]store.Session, error) {
-	if err := s.err(); err != nil {
-		return nil, err
-	}
-	return s.Store.List(ctx, subject, now)
-}
-
-// NewFlakyStore returns a FlakyStore over a new memstore, up.
-func NewFlakyStore() *FlakyStore { return &FlakyStore{Store: memstore.New()} }

@@ -33,7 +33,8 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
-	"github.com/latchauth/latch/internal/adaptertest"
+	"github.com/latchauth/latch/internal/storetest"
+	"github.com/latchauth/latch/store/memstore"
 )
 
 // Target is one example's server as the script drives it.
@@ -99,7 +100,7 @@ type player struct {
 	target Target
 	srv    *httptest.Server
 	client *http.Client
-	store  *adaptertest.FlakyStore
+	store  *storetest.Probe
 	out    *strings.Builder
 	prefix string
 
@@ -116,7 +117,7 @@ func start(t *testing.T, newTarget NewTarget, mode latch.Mode, ph phase, out *st
 	}
 	opts := []latch.Option{latch.WithClock(p.clock), latch.WithLogger(discard)}
 	if ph.flaky {
-		p.store = adaptertest.NewFlakyStore()
+		p.store = &storetest.Probe{Store: memstore.New()}
 		opts = append(opts, latch.WithStore(p.store))
 	}
 	tg, err := newTarget(cfg, t.TempDir(), opts...)
