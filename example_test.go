@@ -197,10 +197,10 @@ func ExampleAuth_SetCookies() {
 }
 
 // An introspection endpoint (RFC 7662) for a service that cannot check
-// latch's tokens itself; it authenticates with HTTP Basic.
+// latch's access tokens itself; it authenticates with HTTP Basic.
 func ExampleAuth_IntrospectionHandler() {
 	auth, _ := latch.New(latch.Config{}, latch.WithLogger(slog.New(slog.DiscardHandler)))
-	clientSecret := "7d0a9cfc1ab44f5e9b6c0b7cd9f3c2e8" // 32 random bytes, from your secret store
+	clientSecret := "Zm9yIGV4YW1wbGUgb25seTogdXNlIDMyIHJhbmRvbSBieXRlcw" // 32 random bytes, base64, from your secret store
 	mux := http.NewServeMux()
 	mux.Handle("POST /introspect", auth.IntrospectionHandler(latch.BasicClient("billing", clientSecret)))
 	srv := httptest.NewServer(mux)
@@ -217,19 +217,22 @@ func ExampleAuth_IntrospectionHandler() {
 		}
 		defer res.Body.Close()
 		var answer struct {
-			Active    bool   `json:"active"`
-			Subject   string `json:"sub"`
-			TokenType string `json:"token_type"`
+			Active  bool   `json:"active"`
+			Subject string `json:"sub"`
 		}
 		json.NewDecoder(res.Body).Decode(&answer)
-		fmt.Println(res.StatusCode, answer.Active, answer.Subject, answer.TokenType)
+		if answer.Active {
+			fmt.Println(res.StatusCode, "active, subject", answer.Subject)
+		} else {
+			fmt.Println(res.StatusCode, "inactive")
+		}
 	}
 	ask(tokens.AccessToken)
-	ask(tokens.RefreshToken)
+	ask(tokens.RefreshToken) // not a bearer token for a resource server
 	auth.RevokeAll(context.Background(), "alice")
 	ask(tokens.AccessToken)
 	// Output:
-	// 200 true alice access_token
-	// 200 true alice refresh_token
-	// 200 false
+	// 200 active, subject alice
+	// 200 inactive
+	// 200 inactive
 }

@@ -7,23 +7,26 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
-// Introspect reports whether tok is an active access or refresh token and,
-// if it is, whose: the logic behind IntrospectionHandler (RFC 7662). It is
+// Introspect reports whether tok is an active access token and, if it
+// is, whose: the logic behind IntrospectionHandler (RFC 7662). It is
 // authoritative in every mode: the session of a JWT access token is read
 // even without Config.SessionCheck, so a token whose session has ended is
 // inactive at once, and the user loader must still find the subject.
 //
-// An inactive token is a nil principal with the reason (ErrInvalidToken or
-// a refinement, ErrUserNotFound); a store failure is ErrUnavailable. Like
-// any verification, it counts as a use of the session (idle timeout), and
-// a spent refresh token ends its session (reuse detection).
+// A refresh token is never active here: it cannot be used at a resource
+// server (RFC 7662 §4), and a service that only reads "active" must not
+// take a month-long refresh token for a bearer token. As with latch's own
+// guards, it is refused by its type, before the store is asked.
+//
+// An inactive token is a nil principal with the reason: ErrInvalidToken
+// or a refinement, or whatever latch error the user loader returned. A
+// store or loader failure is ErrUnavailable. Like any verification, it
+// counts as a use of the session (idle timeout).
 func (a *Auth) Introspect(ctx context.Context, tok string) (*Principal, error) {
 	p, err := a.verify(ctx, tok, Access, true)
-	if errors.Is(err, ErrWrongTokenType) || errors.Is(err, ErrMalformedToken) {
-		p, err = a.Verify(ctx, tok, Refresh)
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -34,25 +37,29 @@ func (a *Auth) Introspect(ctx context.Context, tok string) (*Principal, error) {
 }
 
 // IntrospectionHandler serves RFC 7662 token introspection, for services
-// that hold a latch token and cannot check it themselves (another
-// language, no access to the store): POST token=<access or refresh token>
-// answers 200 with {"active": false} for any token that is not active, and
-// for an active one {"active": true, "token_type": "access_token" or
-// "refresh_token", "sub", "sid", "exp", "iat" and "jti" when known, "fresh"
-// for access tokens, and the application's claims}. token_type_hint is
-// ignored (§2.1 allows it): both types are tried.
+// that receive latch access tokens and cannot check them themselves
+// (another language, no access to the store): POST token=<access token>
+// answers 200 with {"active": false} for anything that is not an active
+// access token (refresh tokens included, see Introspect), and otherwise
+// with {"active": true, "token_type": "Bearer", "sub", "sid", "exp",
+// "fresh", "iat" and "jti" for JWTs, and the application's claims}.
+// token_type_hint is ignored (§2.1 allows it).
 //
 // RFC 7662 §2.1 requires the caller to be authorized, or the endpoint
 // would let anyone test stolen or guessed tokens, so authorize is
-// mandatory (a nil one panics): it runs before the body is read and lets
-// the request through by returning nil. BasicClient checks one client's
-// HTTP Basic credentials; a function of your own can check mTLS, a
-// network or a latch guard's principal. A refusal that is one of latch's
-// errors (ErrInvalidClient, Forbidden) is answered as such; any other is
-// ErrInvalidClient.
+// mandatory (a nil one panics). It runs first, with the body already
+// bounded by Config.HTTP.MaxBodyBytes, and lets the request through by
+// returning nil. It should authenticate the one service, or few, that may
+// ask: BasicClient checks a client's HTTP Basic credentials; a function of
+// your own can check an mTLS client certificate. A refusal that is one of
+// latch's errors (ErrInvalidClient, Forbidden) is answered as such; any
+// other is ErrInvalidClient. Refused callers and inactive tokens are
+// reported to the event hook as failures, for rate limiting.
 //
-// A missing token is 400 invalid_request, a store failure 503: the caller
-// cannot tell, so it must not treat the token as active.
+// A missing or repeated token parameter is 400 invalid_request, a store
+// failure 503: the caller cannot tell, so it must not treat the token as
+// active. Error bodies are latch's ({"msg": ...}); WithResponder turns
+// them into RFC 6749 §5.2 ones if a client needs those.
 func (a *Auth) IntrospectionHandler(authorize func(*http.Request) error) http.Handler {
 	if authorize == nil {
 		panic("latch: IntrospectionHandler needs an authorize function (RFC 7662 §2.1), for example latch.BasicClient")
@@ -61,10 +68,12 @@ func (a *Auth) IntrospectionHandler(authorize func(*http.Request) error) http.Ha
 		if !a.postOnly(w, r) {
 			return
 		}
+		r.Body = http.MaxBytesReader(w, r.Body, a.cfg.HTTP.MaxBodyBytes)
 		if err := authorize(r); err != nil {
 			if kindOf(err) == nil {
 				err = fmt.Errorf("%w: %w", ErrInvalidClient, err)
 			}
+			a.emit(r.Context(), failure(err, nil))
 			a.WriteError(w, r, err)
 			return
 		}
@@ -73,38 +82,39 @@ func (a *Auth) IntrospectionHandler(authorize func(*http.Request) error) http.Ha
 			return
 		}
 		p, err := a.Introspect(r.Context(), tok)
-		if errors.Is(err, ErrUnavailable) {
+		switch {
+		case errors.Is(err, ErrUnavailable):
 			a.WriteError(w, r, err)
 			return
+		case err != nil:
+			a.emit(r.Context(), failure(err, nil))
 		}
 		WriteJSON(w, http.StatusOK, introspection(p))
 	})
 }
 
-// introspection is the RFC 7662 §2.2 answer for p, nil meaning inactive.
-// The application's claims come first, so that none can overwrite what
-// latch states; "active" and "token_type" are not reserved claim names,
-// and a claim by those names is left out rather than shown.
+// introspection is the RFC 7662 §2.2 answer for p, an access token's
+// principal; nil means inactive. The application's claims come first, so
+// that none can overwrite what latch states, and a claim whose name is one
+// of latch's in another letter case ("Active", "TOKEN_TYPE") is left out,
+// so that no reader that folds case can be misled. Other names RFC 7662
+// registers (scope, client_id, username) are the application's to give.
 func introspection(p *Principal) map[string]any {
 	if p == nil {
 		return map[string]any{"active": false}
 	}
 	out := make(map[string]any, len(p.Claims)+8)
 	for k, v := range p.Claims {
-		out[k] = v
+		if !introspectionNames[strings.ToLower(k)] {
+			out[k] = v
+		}
 	}
 	out["active"] = true
+	out["token_type"] = "Bearer" // RFC 6749 §5.1, as §2.2 asks
 	out["sub"] = p.Subject
 	out["sid"] = p.SessionID
-	if p.Type == Access {
-		out["token_type"] = "access_token"
-		out["fresh"] = p.Fresh
-	} else {
-		out["token_type"] = "refresh_token"
-	}
-	if !p.ExpiresAt.IsZero() {
-		out["exp"] = p.ExpiresAt.Unix()
-	}
+	out["fresh"] = p.Fresh
+	out["exp"] = p.ExpiresAt.Unix()
 	if !p.IssuedAt.IsZero() {
 		out["iat"] = p.IssuedAt.Unix()
 	}
@@ -112,6 +122,12 @@ func introspection(p *Principal) map[string]any {
 		out["jti"] = p.TokenID
 	}
 	return out
+}
+
+// introspectionNames are the members latch writes in an introspection
+// answer, lower-cased.
+var introspectionNames = map[string]bool{
+	"active": true, "token_type": true, "sub": true, "sid": true, "fresh": true, "exp": true, "iat": true, "jti": true,
 }
 
 // BasicClient returns an authorize function for IntrospectionHandler that

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -32,14 +34,19 @@ func introspect(h http.Handler, id, secret, form string, encode bool) *httptest.
 	return w
 }
 
-// TestIntrospection: an active access or refresh token, in every mode, is
-// described; once its session ends, it expires, its user is gone or it is
-// not a token at all, the answer is exactly {"active":false}. A JWT is
-// checked against its session even without Config.SessionCheck.
+// TestIntrospection: an active access token, in every mode, is
+// described, exactly; once its session ends, it expires, its user is gone,
+// or it is a refresh token or no token at all, the answer is exactly
+// {"active":false}. A JWT is checked against its session even without
+// Config.SessionCheck.
 func TestIntrospection(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
-			e := newEnv(t, mode, func(c *latch.Config) { c.AccessTTL = latch.Duration(time.Minute) })
+			const fresh = 5 * time.Minute
+			e := newEnv(t, mode, func(c *latch.Config) {
+				c.AccessTTL = latch.Duration(10 * time.Minute)
+				c.FreshTTL = latch.Duration(fresh)
+			})
 			h := e.auth.IntrospectionHandler(latch.BasicClient("resource-server", introspectionSecret))
 			ask := func(tok string) map[string]any {
 				t.Helper()
@@ -53,46 +60,45 @@ func TestIntrospection(t *testing.T) {
 				}
 				return m
 			}
-			jwtAccess := mode != latch.ModeOpaque
 
+			login := e.clock.Now()
 			tok := e.login(t, users["1"], "laptop")
-			m := ask(tok.AccessToken)
 			want := map[string]any{
-				"active": true, "token_type": "access_token", "sub": "1", "sid": tok.SessionID, "fresh": true,
+				"active": true, "token_type": "Bearer", "sub": "1", "sid": tok.SessionID, "fresh": true,
 				"foo": "bar", "upcase_name": "TEST", "is_administrator": false,
-				"exp": float64(e.clock.Now().Add(time.Minute).Unix()),
+				"exp": float64(login.Add(10 * time.Minute).Unix()),
 			}
-			for k, v := range want {
-				if m[k] != v {
-					t.Errorf("access token: %s = %v, want %v (%v)", k, m[k], v, m)
+			if mode != latch.ModeOpaque {
+				p, err := e.auth.Verify(bg, tok.AccessToken, latch.Access)
+				if err != nil {
+					t.Fatal(err)
 				}
+				want["iat"], want["jti"] = float64(login.Unix()), p.TokenID
 			}
-			if _, ok := m["jti"]; ok != jwtAccess {
-				t.Errorf("access token: jti present = %v, want %v", ok, jwtAccess)
+			if m := ask(tok.AccessToken); !maps.Equal(m, want) {
+				t.Errorf("access token:\n got %v\nwant %v", m, want)
 			}
-			if _, ok := m["iat"]; ok != jwtAccess {
-				t.Errorf("access token: iat present = %v, want %v", ok, jwtAccess)
+
+			// Past FreshTTL: still active, no longer fresh.
+			e.clock.Add(fresh + time.Second)
+			if m := ask(tok.AccessToken); m["active"] != true || m["fresh"] != false {
+				t.Errorf("access token past fresh_ttl: %v", m)
 			}
-			m = ask(tok.RefreshToken)
-			if m["active"] != true || m["token_type"] != "refresh_token" || m["sub"] != "1" || m["sid"] != tok.SessionID || m["foo"] != "bar" {
+
+			// A refresh token is no bearer token for a resource server,
+			// and is refused by its type, without the store.
+			gets := e.store.Calls().Get
+			if m := ask(tok.RefreshToken); m["active"] != false {
 				t.Errorf("refresh token: %v", m)
 			}
-			if _, ok := m["fresh"]; ok {
-				t.Errorf("refresh token: fresh is an access token's property: %v", m)
-			}
-			// A refresh JWT's jti is its secret (the store keeps its hash):
-			// it must never be shown.
-			if _, ok := m["jti"]; ok {
-				t.Errorf("refresh token: jti shown: %v", m)
+			if g := e.store.Calls().Get - gets; g != 0 {
+				t.Errorf("a refresh token cost %d store reads", g)
 			}
 
-			// Expired access token; its refresh token lives on.
-			e.clock.Add(2 * time.Minute)
+			// Expired.
+			e.clock.Add(10 * time.Minute)
 			if m := ask(tok.AccessToken); m["active"] != false {
 				t.Errorf("expired access token: %v", m)
-			}
-			if m := ask(tok.RefreshToken); m["active"] != true {
-				t.Errorf("refresh token after the access token expired: %v", m)
 			}
 
 			// Ended session: inactive at once, JWTs included, although
@@ -101,33 +107,13 @@ func TestIntrospection(t *testing.T) {
 			if err := e.auth.RevokeSession(bg, "1", tok.SessionID); err != nil {
 				t.Fatal(err)
 			}
-			for _, s := range []string{tok.AccessToken, tok.RefreshToken} {
-				if m := ask(s); m["active"] != false {
-					t.Errorf("token of a revoked session: %v", m)
-				}
+			if m := ask(tok.AccessToken); m["active"] != false {
+				t.Errorf("token of a revoked session: %v", m)
 			}
 
 			// A user the loader no longer finds.
-			ghost := e.login(t, users["3"], "ghost")
-			for _, s := range []string{ghost.AccessToken, ghost.RefreshToken} {
-				if m := ask(s); m["active"] != false {
-					t.Errorf("token of a disabled user: %v", m)
-				}
-			}
-
-			// A spent refresh token, presented past the reuse grace, is
-			// inactive and ends its session (reuse detection).
-			tok = e.login(t, users["2"], "cave")
-			next, err := e.auth.Refresh(bg, tok.RefreshToken)
-			if err != nil {
-				t.Fatal(err)
-			}
-			e.clock.Add(latch.DefaultReuseGrace + time.Second)
-			if m := ask(tok.RefreshToken); m["active"] != false {
-				t.Errorf("spent refresh token: %v", m)
-			}
-			if m := ask(next.AccessToken); m["active"] != false {
-				t.Errorf("the session survived the reuse of its refresh token: %v", m)
+			if m := ask(e.login(t, users["3"], "ghost").AccessToken); m["active"] != false {
+				t.Errorf("token of a disabled user: %v", m)
 			}
 
 			// Not tokens, or tokens of another format.
@@ -141,30 +127,38 @@ func TestIntrospection(t *testing.T) {
 }
 
 // TestIntrospectionClaimsCannotLie: application claims appear in the
-// answer, but none can overwrite what latch states about the token.
+// answer, but none can overwrite or shadow, in any letter case, what
+// latch states about the token; RFC 7662's other names are theirs.
 func TestIntrospectionClaimsCannotLie(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
 			e := newEnv(t, mode, nil)
 			h := e.auth.IntrospectionHandler(latch.BasicClient("rs", introspectionSecret))
 			tok, err := e.auth.Login(bg, users["1"], latch.LoginOptions{Claims: map[string]any{
-				"active": false, "token_type": "refresh_token", "scope": "read write",
+				"active": false, "Active": false, "token_type": "refresh_token", "TOKEN_TYPE": "x",
+				"scope": "read write", "username": "test",
 			}})
 			if err != nil {
 				t.Fatal(err)
 			}
 			w := introspect(h, "rs", introspectionSecret, "token="+url.QueryEscape(tok.AccessToken), false)
 			m := bodyMap(t, w)
-			if m["active"] != true || m["token_type"] != "access_token" || m["scope"] != "read write" {
+			if m["active"] != true || m["token_type"] != "Bearer" || m["scope"] != "read write" || m["username"] != "test" {
 				t.Errorf("answer = %s", w.Body)
+			}
+			for _, k := range []string{"Active", "TOKEN_TYPE"} {
+				if _, ok := m[k]; ok {
+					t.Errorf("%s shown beside latch's member: %s", k, w.Body)
+				}
 			}
 		})
 	}
 }
 
 // TestIntrospectionCaller: the endpoint answers only its authorized
-// caller, decides that before it reads the body or the store, and refuses
-// everything else with the documented answers.
+// caller, decides that before it reads the body or the store, reports
+// refusals to the event hook, and refuses everything else with the
+// documented answers.
 func TestIntrospectionCaller(t *testing.T) {
 	e := newEnv(t, latch.ModeHybrid, nil)
 	tok := e.login(t, users["1"], "laptop")
@@ -172,7 +166,7 @@ func TestIntrospectionCaller(t *testing.T) {
 	h := e.auth.IntrospectionHandler(latch.BasicClient("svc:a", introspectionSecret))
 	const challenge = `Basic realm="latch", charset="UTF-8"`
 
-	gets := e.store.Calls().Get
+	gets, events := e.store.Calls().Get, len(*e.events)
 	for _, c := range []struct {
 		name, id, secret string
 		encode           bool
@@ -196,29 +190,66 @@ func TestIntrospectionCaller(t *testing.T) {
 	if w.Code != 401 || w.Header().Get("WWW-Authenticate") != challenge {
 		t.Errorf("bearer caller: %d %q", w.Code, w.Header().Get("WWW-Authenticate"))
 	}
+	// A refused caller's body is never read: a reader that fails the
+	// test stands in for it.
+	r = httptest.NewRequest("POST", "/introspect", failingReader{t})
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.SetBasicAuth("svc:a", "wrong")
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != 401 {
+		t.Errorf("wrong client with a body: %d", w.Code)
+	}
 	if g := e.store.Calls().Get; g != gets {
 		t.Errorf("refused callers read the store %d times", g-gets)
 	}
+	evs := (*e.events)[events:]
+	if len(evs) != 7 {
+		t.Errorf("7 refused callers made %d events, want 7", len(evs))
+	}
+	for _, ev := range evs {
+		if ev.Kind != latch.EventFailure || !errors.Is(ev.Err, latch.ErrInvalidClient) {
+			t.Errorf("event for a refused caller: %+v", ev)
+		}
+	}
 
-	// The right client, its parts form-encoded (RFC 6749 §2.3.1) or not.
+	// The right client, its parts form-encoded (RFC 6749 §2.3.1, where
+	// '+' is a space) or not.
 	if w := introspect(h, "svc:a", introspectionSecret, form, true); w.Code != 200 || bodyMap(t, w)["active"] != true {
 		t.Errorf("encoded credentials: %d %s", w.Code, w.Body)
+	}
+	spaced := e.auth.IntrospectionHandler(latch.BasicClient("svc a", introspectionSecret))
+	if w := introspect(spaced, "svc+a", introspectionSecret, form, false); w.Code != 200 {
+		t.Errorf("a space sent as '+': %d %s", w.Code, w.Body)
 	}
 	plain := e.auth.IntrospectionHandler(latch.BasicClient("svc", introspectionSecret))
 	if w := introspect(plain, "svc", introspectionSecret, form, false); w.Code != 200 || bodyMap(t, w)["active"] != true {
 		t.Errorf("unencoded credentials: %d %s", w.Code, w.Body)
 	}
 
+	// An inactive token is reported too.
+	events = len(*e.events)
+	if w := introspect(plain, "svc", introspectionSecret, "token=nonsense", false); w.Code != 200 {
+		t.Errorf("nonsense: %d", w.Code)
+	}
+	if evs := (*e.events)[events:]; len(evs) != 1 || evs[0].Kind != latch.EventFailure || !errors.Is(evs[0].Err, latch.ErrInvalidToken) {
+		t.Errorf("events for an inactive token: %+v", evs)
+	}
+
 	for _, c := range []struct {
-		name, method, form string
-		status             int
-		body               string
+		name, method, target, form string
+		status                     int
+		body                       string
 	}{
-		{"GET", "GET", "", 405, `{"msg":"Method not allowed"}`},
-		{"no token", "POST", "token_type_hint=access_token", 400, `{"msg":"Invalid request"}`},
-		{"unreadable form", "POST", "token=%zz", 400, `{"msg":"Invalid request"}`},
+		{"GET", "GET", "/introspect", "", 405, `{"msg":"Method not allowed"}`},
+		{"no token", "POST", "/introspect", "token_type_hint=access_token", 400, `{"msg":"Invalid request"}`},
+		{"empty token", "POST", "/introspect", "token=", 400, `{"msg":"Invalid request"}`},
+		{"two tokens", "POST", "/introspect", form + "&token=x", 400, `{"msg":"Invalid request"}`},
+		{"token in the URL", "POST", "/introspect?" + form, "", 400, `{"msg":"Invalid request"}`},
+		{"unreadable form", "POST", "/introspect", "token=%zz", 400, `{"msg":"Invalid request"}`},
+		{"body over MaxBodyBytes", "POST", "/introspect", form + "&pad=" + strings.Repeat("x", 64<<10), 413, `{"msg":"Request body too large"}`},
 	} {
-		r := httptest.NewRequest(c.method, "/introspect", strings.NewReader(c.form))
+		r := httptest.NewRequest(c.method, c.target, strings.NewReader(c.form))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		r.SetBasicAuth("svc", introspectionSecret)
 		w := httptest.NewRecorder()
@@ -226,6 +257,19 @@ func TestIntrospectionCaller(t *testing.T) {
 		if w.Code != c.status || strings.TrimSpace(w.Body.String()) != c.body {
 			t.Errorf("%s: %d %s, want %d %s", c.name, w.Code, w.Body, c.status, c.body)
 		}
+	}
+
+	// An authorize function that reads the body reads it bounded.
+	var readErr error
+	greedy := e.auth.IntrospectionHandler(func(r *http.Request) error {
+		_, readErr = io.ReadAll(r.Body)
+		return nil
+	})
+	if w := introspect(greedy, "svc", introspectionSecret, strings.Repeat("x", 64<<10+1), false); w.Code != 413 {
+		t.Errorf("greedy authorize: %d", w.Code)
+	}
+	if _, ok := errors.AsType[*http.MaxBytesError](readErr); !ok {
+		t.Errorf("authorize read an unbounded body: %v", readErr)
 	}
 
 	// A store failure is 503, never "inactive": the caller cannot tell.
@@ -248,20 +292,46 @@ func TestIntrospectionCaller(t *testing.T) {
 	}
 }
 
+// failingReader is a request body that must not be read.
+type failingReader struct{ t *testing.T }
+
+func (f failingReader) Read([]byte) (int, error) {
+	f.t.Error("the body of a refused caller was read")
+	return 0, io.EOF
+}
+
+// TestBasicClientConstantWork: BasicClient makes the same four comparisons
+// of equal-length digests whatever the credentials, right or wrong,
+// encoded or not.
+func TestBasicClientConstantWork(t *testing.T) {
+	authorize := latch.BasicClient("svc:a", introspectionSecret)
+	for _, c := range []struct{ name, id, secret string }{
+		{"right, encoded", url.QueryEscape("svc:a"), url.QueryEscape(introspectionSecret)},
+		{"right, raw secret", url.QueryEscape("svc:a"), introspectionSecret},
+		{"wrong id", "svc%3Ab", introspectionSecret},
+		{"wrong secret", "svc%3Aa", "x"},
+		{"both wrong and long", strings.Repeat("a", 300), strings.Repeat("%zz", 300)},
+	} {
+		r := httptest.NewRequest("POST", "/", nil)
+		r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(c.id+":"+c.secret)))
+		before := latch.DoneWork()
+		authorize(r)
+		after := latch.DoneWork()
+		if n, m := after.Compares-before.Compares, after.Mismatched-before.Mismatched; n != 4 || m != 0 {
+			t.Errorf("%s: %d comparisons, %d of different lengths; want 4 and 0", c.name, n, m)
+		}
+	}
+}
+
 // TestIntrospectionSetupPanics: a handler without an authorize function,
 // or a client with an empty id or a short secret, fails at setup.
 func TestIntrospectionSetupPanics(t *testing.T) {
 	e := newEnv(t, latch.ModeOpaque, nil)
 	for name, f := range map[string]func(){
-		"nil authorize":     func() { e.auth.IntrospectionHandler(nil) },
-		"short secret":      func() { latch.BasicClient("rs", introspectionSecret[:31]) },
-		"empty id":          func() { latch.BasicClient("", introspectionSecret) },
-		"32 bytes is fine.": nil,
+		"nil authorize": func() { e.auth.IntrospectionHandler(nil) },
+		"short secret":  func() { latch.BasicClient("rs", introspectionSecret[:31]) },
+		"empty id":      func() { latch.BasicClient("", introspectionSecret) },
 	} {
-		if f == nil {
-			latch.BasicClient("rs", introspectionSecret[:32])
-			continue
-		}
 		func() {
 			defer func() {
 				if recover() == nil {
@@ -271,15 +341,20 @@ func TestIntrospectionSetupPanics(t *testing.T) {
 			f()
 		}()
 	}
+	latch.BasicClient("rs", introspectionSecret[:32]) // 32 bytes is enough
 }
 
 // TestIntrospectReasons: Auth.Introspect, the function behind the
-// endpoint, reports the reason for an inactive token.
+// endpoint, reports the reason for an inactive token, and a user loader
+// that fails is an outage, not an inactive token.
 func TestIntrospectReasons(t *testing.T) {
 	e := newEnv(t, latch.ModeJWT, nil)
 	tok := e.login(t, users["1"], "laptop")
-	if p, err := e.auth.Introspect(context.Background(), tok.RefreshToken); err != nil || p.Type != latch.Refresh || p.Subject != "1" {
-		t.Fatalf("refresh token: %+v, %v", p, err)
+	if p, err := e.auth.Introspect(context.Background(), tok.AccessToken); err != nil || p.Type != latch.Access || p.Subject != "1" {
+		t.Fatalf("access token: %+v, %v", p, err)
+	}
+	if _, err := e.auth.Introspect(bg, tok.RefreshToken); !errors.Is(err, latch.ErrWrongTokenType) {
+		t.Errorf("refresh token: %v, want ErrWrongTokenType", err)
 	}
 	if err := e.auth.RevokeSession(bg, "1", tok.SessionID); err != nil {
 		t.Fatal(err)
@@ -294,12 +369,22 @@ func TestIntrospectReasons(t *testing.T) {
 	if _, err := e.auth.Introspect(bg, "nonsense"); !errors.Is(err, latch.ErrInvalidToken) {
 		t.Errorf("nonsense: %v, want ErrInvalidToken", err)
 	}
+
+	broken := newEnv(t, latch.ModeOpaque, nil, latch.WithUserLoader(func(context.Context, *latch.Principal) (*user, error) {
+		return nil, errors.New("users db: connection refused")
+	}))
+	h := broken.auth.IntrospectionHandler(latch.BasicClient("rs", introspectionSecret))
+	w := introspect(h, "rs", introspectionSecret, "token="+url.QueryEscape(broken.login(t, users["1"], "x").AccessToken), false)
+	if w.Code != 503 {
+		t.Errorf("failing user loader: %d %s, want 503", w.Code, w.Body)
+	}
 }
 
 // FuzzIntrospection sends fuzzed credentials and forms to
 // IntrospectionHandler. Nothing may panic or answer 5xx; only the right
 // client gets a 200; an active answer is only ever about the run's own
-// tokens ($A access, $R refresh, filled in per run) and shows neither; a
+// access token ($A; $R is its refresh token, filled in per run) and shows
+// neither token; a
 // refusal does not echo the request.
 func FuzzIntrospection(f *testing.F) {
 	type fixture struct {
@@ -346,7 +431,7 @@ func FuzzIntrospection(f *testing.F) {
 				return
 			}
 			tok := r.PostForm.Get("token")
-			if m["active"] != true || (tok != tk.AccessToken && tok != tk.RefreshToken) || m["sid"] != tk.SessionID {
+			if m["active"] != true || tok != tk.AccessToken || m["sid"] != tk.SessionID {
 				t.Fatalf("active answer %s for a token that is not the run's", w.Body)
 			}
 			if strings.Contains(w.Body.String(), tk.AccessToken) || strings.Contains(w.Body.String(), tk.RefreshToken) {

@@ -231,8 +231,9 @@ func DeviceFromRequest(r *http.Request, label string) Device {
 // and not needed) and, if the token is currently valid, its session ends;
 // an expired or invalid token ends nothing. As RFC 7009 §2.2 asks,
 // the answer is 200 whether or not the token was valid, so the endpoint
-// reveals nothing about tokens; a missing token parameter is 400
-// invalid_request, and a store failure 503 (the client should retry).
+// reveals nothing about tokens; a missing or repeated token parameter is
+// 400 invalid_request, a body over Config.HTTP.MaxBodyBytes 413, and a
+// store failure 503 (the client should retry).
 //
 // Presenting the token is the proof: no other credential is needed, and
 // a token can only end its own session.
@@ -241,6 +242,7 @@ func (a *Auth) RevocationHandler() http.Handler {
 		if !a.postOnly(w, r) {
 			return
 		}
+		r.Body = http.MaxBytesReader(w, r.Body, a.cfg.HTTP.MaxBodyBytes)
 		tok, ok := a.formToken(w, r)
 		if !ok {
 			return
@@ -253,20 +255,25 @@ func (a *Auth) RevocationHandler() http.Handler {
 	})
 }
 
-// formToken reads the token parameter of an RFC 7009 or RFC 7662 request
-// (a form in a bounded body), answering 400 when there is none.
+// formToken reads the token parameter of an RFC 7009 or RFC 7662 request,
+// from a form in a body the caller has bounded: exactly one, from the body
+// (RFC 6749 §3.1: no repeated parameters; a token never rides in a URL).
+// It answers 413 for a body over the bound and 400 otherwise.
 func (a *Auth) formToken(w http.ResponseWriter, r *http.Request) (string, bool) {
-	r.Body = http.MaxBytesReader(w, r.Body, a.cfg.HTTP.MaxBodyBytes)
 	if err := r.ParseForm(); err != nil {
-		a.WriteError(w, r, fmt.Errorf("%w: unreadable form", ErrBadRequest))
+		if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
+			a.WriteError(w, r, ErrBodyTooLarge)
+		} else {
+			a.WriteError(w, r, fmt.Errorf("%w: unreadable form", ErrBadRequest))
+		}
 		return "", false
 	}
-	tok := r.PostForm.Get("token")
-	if tok == "" {
-		a.WriteError(w, r, fmt.Errorf("%w: no token parameter", ErrBadRequest))
+	toks := r.PostForm["token"]
+	if len(toks) != 1 || toks[0] == "" {
+		a.WriteError(w, r, fmt.Errorf("%w: not exactly one token parameter", ErrBadRequest))
 		return "", false
 	}
-	return tok, true
+	return toks[0], true
 }
 
 // postOnly answers 405 with Allow: POST to any other method.

@@ -367,6 +367,8 @@ func TestRevocationEndpoint(t *testing.T) {
 				{"garbage is still 200", "token=nonsense", 200},
 				{"already revoked is still 200", "token=" + byAccess.AccessToken, 200},
 				{"no token", "token_type_hint=refresh_token", 400},
+				{"two tokens", "token=" + other.AccessToken + "&token=" + other.RefreshToken, 400},
+				{"body too large", "token=" + other.AccessToken + "&pad=" + strings.Repeat("x", 64<<10), 413},
 			} {
 				if w := post(c.form); w.Code != c.status {
 					t.Errorf("%s: %d, want %d (%s)", c.name, w.Code, c.status, w.Body)

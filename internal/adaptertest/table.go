@@ -304,11 +304,10 @@ var Cases = []Case{
 
 	// Introspection endpoint (RFC 7662), for the client IntrospectionClient.
 	{Name: "introspection of an access token", Request: introspect(access(test)), Want: Want{Status: 200,
-		Body: `{"active":true,"exp":` + epochPlus(latch.DefaultAccessTTL) + `,"fresh":true,"is_administrator":false,"sid":"*","sub":"1","token_type":"access_token"}`},
+		Body: `{"active":true,"exp":` + epochPlus(latch.DefaultAccessTTL) + `,"fresh":true,"is_administrator":false,"sid":"*","sub":"1","token_type":"Bearer"}`},
 		ModeWant: jwtModes(Want{Status: 200,
-			Body: `{"active":true,"exp":` + epochPlus(latch.DefaultAccessTTL) + `,"fresh":true,"iat":` + epochPlus(0) + `,"is_administrator":false,"jti":"*","sid":"*","sub":"1","token_type":"access_token"}`})},
-	{Name: "introspection of a refresh token", Request: introspect(refresh(test)), Want: Want{Status: 200,
-		Body: `{"active":true,"exp":` + epochPlus(latch.DefaultRefreshTTL) + `,"is_administrator":false,"sid":"*","sub":"1","token_type":"refresh_token"}`}},
+			Body: `{"active":true,"exp":` + epochPlus(latch.DefaultAccessTTL) + `,"fresh":true,"iat":` + epochPlus(0) + `,"is_administrator":false,"jti":"*","sid":"*","sub":"1","token_type":"Bearer"}`})},
+	{Name: "introspection of a refresh token", Request: introspect(refresh(test)), Want: Want{Status: 200, Body: `{"active":false}`}},
 	{Name: "introspection of a revoked session's token", Setup: logoutTest, Request: introspect(access(test)),
 		Want: Want{Status: 200, Body: `{"active":false}`}}, // JWTs too: the answer reads the session
 	{Name: "introspection of a token that is none", Request: introspect(constant("nonsense")),
