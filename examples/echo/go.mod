@@ -3,9 +3,9 @@ module github.com/latchauth/latch/examples/echo
 go 1.26.0
 
 require (
-	github.com/labstack/echo/v4 v4.16.0
+	github.com/labstack/echo/v5 v5.4.4
 	github.com/latchauth/latch v0.0.0
-	github.com/latchauth/latch/adapters/latchecho v0.0.0
+	github.com/latchauth/latch/adapters/latchecho5 v0.0.0
 	github.com/latchauth/latch/store/sqlstore v0.0.0
 )
 
@@ -18,22 +18,17 @@ require (
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/jmoiron/sqlx v1.4.0 // indirect
 	github.com/klauspost/compress v1.20.3 // indirect
-	github.com/labstack/gommon v0.5.0 // indirect
 	github.com/lib/pq v1.12.3 // indirect
-	github.com/mattn/go-colorable v0.1.15 // indirect
 	github.com/mattn/go-isatty v0.0.24 // indirect
 	github.com/ncruces/go-strftime v1.1.0 // indirect
 	github.com/redis/go-redis/v9 v9.23.0 // indirect
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
-	github.com/valyala/bytebufferpool v1.0.0 // indirect
-	github.com/valyala/fasttemplate v1.2.2 // indirect
 	github.com/xdg-go/scram v1.4.0 // indirect
 	github.com/xdg-go/stringprep v1.0.4 // indirect
 	github.com/youmark/pkcs8 v0.0.0-20240726163527-a2c0da244d78 // indirect
 	go.mongodb.org/mongo-driver/v2 v2.10.0 // indirect
 	go.uber.org/atomic v1.12.0 // indirect
 	golang.org/x/crypto v0.54.0 // indirect
-	golang.org/x/net v0.56.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.41.0 // indirect
@@ -45,7 +40,7 @@ require (
 
 replace (
 	github.com/latchauth/latch => ../..
-	github.com/latchauth/latch/adapters/latchecho => ../../adapters/latchecho
+	github.com/latchauth/latch/adapters/latchecho5 => ../../adapters/latchecho5
 	github.com/latchauth/latch/internal/testenv => ../../internal/testenv
 	github.com/latchauth/latch/store/sqlstore => ../../store/sqlstore
 )

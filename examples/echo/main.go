@@ -1,5 +1,5 @@
-// Command echo is the seed walkthrough (examples/seed) on echo, guarded by
-// latchecho: the same routes, the same answers, the same configuration.
+// Command echo is the seed walkthrough (examples/seed) on echo v5, guarded
+// by latchecho5: the same routes, the same answers, the same configuration.
 //
 //	go run ./examples/echo
 //

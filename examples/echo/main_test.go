@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v5"
 
 	"github.com/latchauth/latch/examples/internal/walkthrough"
 	"github.com/latchauth/latch/examples/internal/walkthroughtest"
@@ -26,7 +26,7 @@ func TestPanicLogsNoToken(t *testing.T) {
 	logs := &walkthroughtest.SyncBuffer{}
 	status, _ := walkthroughtest.PanicLogs(t, "echo", func(app *walkthrough.App) http.Handler {
 		e := routes(app).(*echo.Echo)
-		e.GET("/panic", func(echo.Context) error { panic("boom") })
+		e.GET("/panic", func(*echo.Context) error { panic("boom") })
 		return e
 	}, logs)
 	if status != 0 {

@@ -3,40 +3,43 @@ package main
 import (
 	"errors"
 	"net/http"
-	"net/url"
 
-	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v5"
 
 	"github.com/latchauth/latch"
-	"github.com/latchauth/latch/adapters/latchecho"
+	"github.com/latchauth/latch/adapters/latchecho5"
 	"github.com/latchauth/latch/examples/internal/walkthrough"
 )
 
 // routes returns the walkthrough's routes on echo, plus sessions and JWKS.
 func routes(app *walkthrough.App) http.Handler {
 	auth := app.Auth
-	e := echo.New()
-	e.HideBanner, e.HidePort = true, true
-	// latch's errors, returned by handlers, get latch's answers; echo's
-	// own (404, 405) get JSON like every other answer.
-	e.HTTPErrorHandler = latchecho.ErrorHandler(auth, routerError)
+	e := echo.NewWithConfig(echo.Config{
+		// echo's own messages go where the server's log goes.
+		Logger: app.Log,
+		// latch's errors, returned by handlers, get latch's answers;
+		// echo's own (404, 405) get JSON like every other answer.
+		HTTPErrorHandler: latchecho5.ErrorHandler(auth, routerError),
+		// Path parameters are decoded once, as net/http's PathValue is.
+		Router: echo.NewRouter(echo.RouterConfig{UnescapePathParamValues: true}),
+	})
 	// net/http's GET routes answer HEAD too.
 	get := func(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
 		e.Match([]string{http.MethodGet, http.MethodHead}, path, h, m...)
 	}
 
 	e.POST("/login", login(app))
-	e.POST("/refresh", latchecho.RefreshHandler(auth))
-	e.POST("/revoke", latchecho.RevocationHandler(auth)) // RFC 7009
-	get("/protected", protected, latchecho.Required(auth))
-	get("/who_am_i", whoAmI, latchecho.Required(auth))
-	get("/claims", claims, latchecho.Required(auth))
-	get("/optionally_protected", optionallyProtected, latchecho.Optional(auth))
-	get("/admin", admin, latchecho.Require(auth, walkthrough.AdminOnly))
-	e.POST("/logout", logout(auth), latchecho.Required(auth))
+	e.POST("/refresh", latchecho5.RefreshHandler(auth))
+	e.POST("/revoke", latchecho5.RevocationHandler(auth)) // RFC 7009
+	get("/protected", protected, latchecho5.Required(auth))
+	get("/who_am_i", whoAmI, latchecho5.Required(auth))
+	get("/claims", claims, latchecho5.Required(auth))
+	get("/optionally_protected", optionallyProtected, latchecho5.Optional(auth))
+	get("/admin", admin, latchecho5.Require(auth, walkthrough.AdminOnly))
+	e.POST("/logout", logout(auth), latchecho5.Required(auth))
 	// Routes that manage sessions confirm the caller's own session is live,
 	// even in jwt mode without LATCH_SESSION_CHECK.
-	sessionRequired := latchecho.SessionRequired(auth)
+	sessionRequired := latchecho5.SessionRequired(auth)
 	e.POST("/logout_all", logoutAll(auth), sessionRequired)
 	get("/sessions", listSessions(auth), sessionRequired)
 	e.DELETE("/sessions/:id", revokeSession(auth), sessionRequired)
@@ -49,7 +52,7 @@ func routes(app *walkthrough.App) http.Handler {
 
 // writeJSON answers with status and v as JSON, uncached, as latch's own
 // answers go out: they carry tokens or depend on who asks.
-func writeJSON(c echo.Context, status int, v any) error {
+func writeJSON(c *echo.Context, status int, v any) error {
 	latch.WriteJSON(c.Response(), status, v)
 	return nil
 }
@@ -57,14 +60,15 @@ func writeJSON(c echo.Context, status int, v any) error {
 // routerError answers the errors that are not latch's: echo's 404 and 405
 // as {"msg": status text} with the headers net/http's http.Error sets,
 // anything else as a 500 that shows nothing of the error.
-func routerError(err error, c echo.Context) {
-	if c.Response().Committed {
+func routerError(c *echo.Context, err error) {
+	if res, uerr := echo.UnwrapResponse(c.Response()); uerr == nil && res.Committed {
 		return
 	}
 	status := http.StatusInternalServerError
-	var he *echo.HTTPError
-	if errors.As(err, &he) && (he.Code == http.StatusNotFound || he.Code == http.StatusMethodNotAllowed) {
-		status = he.Code
+	// echo.StatusCode, not *echo.HTTPError: the router's echo.ErrNotFound
+	// and echo.ErrMethodNotAllowed are not *echo.HTTPError in v5.
+	if code := echo.StatusCode(err); code == http.StatusNotFound || code == http.StatusMethodNotAllowed {
+		status = code
 		c.Response().Header().Set("X-Content-Type-Options", "nosniff")
 	}
 	msg := http.StatusText(status)
@@ -76,7 +80,7 @@ func routerError(err error, c echo.Context) {
 
 // login checks the credentials and starts a session for this device.
 func login(app *walkthrough.App) echo.HandlerFunc {
-	return func(c echo.Context) error {
+	return func(c *echo.Context) error {
 		req, err := walkthrough.ReadLogin(c.Request())
 		switch {
 		case errors.Is(err, latch.ErrBodyTooLarge):
@@ -104,8 +108,8 @@ var errNoPrincipal = errors.New("echo example: no principal behind a guard")
 
 // principal returns the caller that latch verified. Routes behind
 // Required always have one.
-func principal(c echo.Context) (*latch.Principal, error) {
-	p, ok := latchecho.Principal(c)
+func principal(c *echo.Context) (*latch.Principal, error) {
+	p, ok := latchecho5.Principal(c)
 	if !ok {
 		return nil, errNoPrincipal
 	}
@@ -113,17 +117,17 @@ func principal(c echo.Context) (*latch.Principal, error) {
 }
 
 // protected answers who is logged in: the token's subject.
-func protected(c echo.Context) error {
+func protected(c *echo.Context) error {
 	p, err := principal(c)
 	if err != nil {
 		return err
 	}
-	return writeJSON(c, http.StatusOK, echo.Map{"logged_in_as": p.Subject})
+	return writeJSON(c, http.StatusOK, map[string]any{"logged_in_as": p.Subject})
 }
 
 // whoAmI answers the user the user loader found for the token.
-func whoAmI(c echo.Context) error {
-	u, ok := latchecho.User[*walkthrough.User](c)
+func whoAmI(c *echo.Context) error {
+	u, ok := latchecho5.User[*walkthrough.User](c)
 	if !ok {
 		return errNoPrincipal
 	}
@@ -131,30 +135,30 @@ func whoAmI(c echo.Context) error {
 }
 
 // claims answers two of the claims the claims loader added at login.
-func claims(c echo.Context) error {
+func claims(c *echo.Context) error {
 	p, err := principal(c)
 	if err != nil {
 		return err
 	}
-	return writeJSON(c, http.StatusOK, echo.Map{"foo": p.Claims["foo"], "upcase_name": p.Claims["upcase_name"]})
+	return writeJSON(c, http.StatusOK, map[string]any{"foo": p.Claims["foo"], "upcase_name": p.Claims["upcase_name"]})
 }
 
 // optionallyProtected answers the subject, or "anonymous user" when the
 // request carries no token.
-func optionallyProtected(c echo.Context) error {
+func optionallyProtected(c *echo.Context) error {
 	who := "anonymous user"
-	if p, ok := latchecho.Principal(c); ok {
+	if p, ok := latchecho5.Principal(c); ok {
 		who = p.Subject
 	}
-	return writeJSON(c, http.StatusOK, echo.Map{"logged_in_as": who})
+	return writeJSON(c, http.StatusOK, map[string]any{"logged_in_as": who})
 }
 
 // admin is reached only by administrators (see walkthrough.AdminOnly).
-func admin(c echo.Context) error { return writeJSON(c, http.StatusOK, echo.Map{"foo": "bar"}) }
+func admin(c *echo.Context) error { return writeJSON(c, http.StatusOK, map[string]any{"foo": "bar"}) }
 
 // logout ends the session of the token presented, and only that one.
 func logout(auth *latch.Auth) echo.HandlerFunc {
-	return func(c echo.Context) error {
+	return func(c *echo.Context) error {
 		p, err := principal(c)
 		if err != nil {
 			return err
@@ -169,7 +173,7 @@ func logout(auth *latch.Auth) echo.HandlerFunc {
 
 // logoutAll ends every session of the caller, on every device.
 func logoutAll(auth *latch.Auth) echo.HandlerFunc {
-	return func(c echo.Context) error {
+	return func(c *echo.Context) error {
 		p, err := principal(c)
 		if err != nil {
 			return err
@@ -179,14 +183,14 @@ func logoutAll(auth *latch.Auth) echo.HandlerFunc {
 			return err
 		}
 		auth.ClearCookies(c.Response())
-		return writeJSON(c, http.StatusOK, echo.Map{"msg": "Logged out everywhere", "revoked": n})
+		return writeJSON(c, http.StatusOK, map[string]any{"msg": "Logged out everywhere", "revoked": n})
 	}
 }
 
 // listSessions lists the caller's sessions, newest first, marking the one
 // the request came from.
 func listSessions(auth *latch.Auth) echo.HandlerFunc {
-	return func(c echo.Context) error {
+	return func(c *echo.Context) error {
 		p, err := principal(c)
 		if err != nil {
 			return err
@@ -198,23 +202,21 @@ func listSessions(auth *latch.Auth) echo.HandlerFunc {
 		if list == nil {
 			list = []latch.SessionInfo{}
 		}
-		return writeJSON(c, http.StatusOK, echo.Map{"sessions": list})
+		return writeJSON(c, http.StatusOK, map[string]any{"sessions": list})
 	}
 }
 
 // revokeSession ends one of the caller's sessions by id. Another user's
 // session, or an unknown id, is 404 and nothing changes.
 func revokeSession(auth *latch.Auth) echo.HandlerFunc {
-	return func(c echo.Context) error {
+	return func(c *echo.Context) error {
 		p, err := principal(c)
 		if err != nil {
 			return err
 		}
-		id, err := url.PathUnescape(c.Param("id")) // echo matches the escaped path
-		if err != nil {
-			id = c.Param("id") // not a session id either way: 404
-		}
-		if err := auth.RevokeSession(c.Request().Context(), p.Subject, id); err != nil {
+		// Decoded by the router (UnescapePathParamValues); an id that does
+		// not decode is passed as it came, and is no session id: 404.
+		if err := auth.RevokeSession(c.Request().Context(), p.Subject, c.Param("id")); err != nil {
 			return err
 		}
 		return writeJSON(c, http.StatusOK, walkthrough.Message{Msg: "Session revoked"})
@@ -222,4 +224,6 @@ func revokeSession(auth *latch.Auth) echo.HandlerFunc {
 }
 
 // health answers without authentication, for load balancers.
-func health(c echo.Context) error { return writeJSON(c, http.StatusOK, echo.Map{"status": "ok"}) }
+func health(c *echo.Context) error {
+	return writeJSON(c, http.StatusOK, map[string]any{"status": "ok"})
+}
