@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/internal/storetest"
+	"github.com/latchauth/latch/store"
 	"github.com/latchauth/latch/store/memstore"
 )
 
@@ -187,6 +189,18 @@ type writeLog struct {
 }
 
 func (l *writeLog) record(method string, args ...any) {
+	args = slices.Clone(args)
+	for i, a := range args {
+		if s, ok := a.(*store.Session); ok {
+			// store.Session keeps its hashes out of JSON (json:"-"); the
+			// check must see them.
+			args[i] = struct {
+				*store.Session
+				SecretHash, RefreshHash []byte
+				Spent                   [][]byte
+			}{s, s.SecretHash, s.RefreshHash, s.Spent}
+		}
+	}
 	b, _ := json.Marshal(append([]any{method}, args...))
 	l.mu.Lock()
 	l.written = append(l.written, b)

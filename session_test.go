@@ -255,8 +255,15 @@ func TestNoPlaintextSecretInStore(t *testing.T) {
 				}
 			}
 			all := e.writes.all()
-			if len(all) == 0 {
-				t.Fatal("nothing recorded")
+			// The check sees what was written: the device of Create's
+			// session, and the hash Rotate set, as JSON encodes it.
+			refreshSecret := next.RefreshToken[min(26, len(next.RefreshToken)):min(69, len(next.RefreshToken))]
+			if mode == latch.ModeJWT {
+				refreshSecret = secrets[len(secrets)-1]
+			}
+			rotated := base64.StdEncoding.EncodeToString(token.HashSecret(refreshSecret))
+			if !bytes.Contains(all, []byte(`"laptop"`)) || !bytes.Contains(all, []byte(rotated)) {
+				t.Fatalf("the recorded writes lack Create's device or Rotate's hash:\n%s", all)
 			}
 			for _, s := range secrets {
 				for _, form := range []string{s, base64.StdEncoding.EncodeToString([]byte(s)), hex.EncodeToString([]byte(s))} {

@@ -3,6 +3,7 @@ package storetest_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -85,25 +86,36 @@ func TestDown(t *testing.T) {
 }
 
 func TestOnWrite(t *testing.T) {
-	var got []string
+	type write struct {
+		method string
+		args   []any
+	}
+	var got []write
 	p := &storetest.Probe{Store: memstore.New(), OnWrite: func(method string, args ...any) {
-		if len(args) == 0 {
-			t.Errorf("%s: no arguments", method)
-		}
-		got = append(got, method)
+		got = append(got, write{method, args})
 	}}
-	calls(p, time.Now())
+	now := time.Now()
+	s := newSession(now)
+	r := store.Rotation{Old: s.RefreshHash, RefreshHash: make([]byte, store.HashLen)}
+	p.Create(bg, s, 3)
+	p.Get(bg, s.ID, now)
+	p.Touch(bg, s.ID, now, time.Hour, time.Minute)
+	p.Rotate(bg, s.ID, r, now)
+	p.List(bg, "1", now)
+	p.Revoke(bg, "1", s.ID)
+	p.RevokeSubject(bg, "1", "keep")
 	p.SetDown(true)
 	p.Revoke(bg, "1", "x")
-	want := []string{"Create", "Touch", "Rotate", "Revoke", "RevokeSubject", "Revoke"}
-	if len(got) != len(want) {
-		t.Fatalf("OnWrite saw %v, want %v", got, want)
+	want := []write{
+		{"Create", []any{s, 3}},
+		{"Touch", []any{s.ID, now, time.Hour, time.Minute}},
+		{"Rotate", []any{s.ID, r, now}},
+		{"Revoke", []any{"1", s.ID}},
+		{"RevokeSubject", []any{"1", "keep"}},
+		{"Revoke", []any{"1", "x"}}, // down: still shown
 	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("OnWrite saw %v, want %v", got, want)
-			break
-		}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("OnWrite saw\n%v\nwant\n%v", got, want)
 	}
 }
 
