@@ -1,7 +1,9 @@
 package latchecho5
 
 import (
+	"bufio"
 	"errors"
+	"net"
 	"net/http"
 
 	"github.com/labstack/echo/v5"
@@ -111,8 +113,15 @@ func User[U any](c *echo.Context) (u U, ok bool) {
 // The response is committed when it returns, even if a responder wrote
 // nothing (it is then a 200 with latch's headers, as on net/http), so
 // that no error handler answers it a second time. Responders write to
-// c.Response() through a wrapper that notes the status; it has Unwrap,
-// so http.NewResponseController reaches Flush and Hijack through it.
+// c.Response() through a wrapper that notes the status; it is an
+// http.Flusher and an http.Hijacker, and unwraps for
+// http.NewResponseController.
+//
+// After the handler has answered already, Status is the status echo's
+// Response reports. On a HEAD request served by RouterConfig's
+// AutoHandleHEAD, echo holds the handler's status back until the route
+// returns, so Status may then say 200 while the client gets the
+// handler's status.
 func WriteError(c *echo.Context, a *latch.Auth, err error) error {
 	return &Error{Err: err, Status: writeError(c, a, err)}
 }
@@ -157,6 +166,23 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.NewResponseController and echo.UnwrapResponse reach
 // the writer underneath.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Flush, FlushError and Hijack make the writer an http.Flusher and an
+// http.Hijacker, as net/http's own writer and echo's Response are, for
+// responders that assert those interfaces; they go to the writer
+// underneath. A flush before any status sends 200, as on net/http.
+func (w *statusWriter) Flush() { _ = w.FlushError() }
+
+func (w *statusWriter) FlushError() error {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
 
 // committed reports whether c's response has been sent, as echo's own
 // error handler finds out: through echo.UnwrapResponse. A writer that does

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v5"
 
@@ -453,4 +454,92 @@ func TestBadGuard(t *testing.T) {
 		}
 	}()
 	latchecho5.Middleware(f.Auth, latch.Guard{Locations: []latch.Location{"body"}})
+}
+
+// TestErrorHandlerLeavesAnswered: an answer already given stays as it
+// is. An *Error from WriteError, wrapped or not, never reaches next; a
+// latch error returned after the handler answered goes to next, which
+// leaves the answer alone, instead of latch answering a second time.
+func TestErrorHandlerLeavesAnswered(t *testing.T) {
+	f := adaptertest.NewFixture(t, latch.ModeOpaque)
+	cases := []struct {
+		name    string
+		handler echo.HandlerFunc
+		status  int
+		body    string
+		toNext  bool
+	}{
+		{"WriteError", func(c *echo.Context) error {
+			return latchecho5.WriteError(c, f.Auth, latch.ErrSessionNotFound)
+		}, 404, `{"msg":"Session not found"}`, false},
+		{"wrapped WriteError", func(c *echo.Context) error {
+			return fmt.Errorf("app: %w", latchecho5.WriteError(c, f.Auth, latch.ErrSessionNotFound))
+		}, 404, `{"msg":"Session not found"}`, false},
+		{"latch error after an answer", func(c *echo.Context) error {
+			c.Response().WriteHeader(http.StatusAccepted)
+			return latch.ErrSessionNotFound
+		}, 202, "", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := echo.New()
+			var toNext []error
+			e.HTTPErrorHandler = latchecho5.ErrorHandler(f.Auth, func(ctx *echo.Context, err error) {
+				toNext = append(toNext, err)
+				echo.DefaultHTTPErrorHandler(false)(ctx, err)
+			})
+			e.GET("/", c.handler)
+			rec := serve(e)
+			if rec.Code != c.status || strings.TrimSpace(rec.Body.String()) != c.body {
+				t.Errorf("answer = %d %q, want %d %q", rec.Code, rec.Body, c.status, c.body)
+			}
+			if (len(toNext) == 1) != c.toNext || len(toNext) > 1 {
+				t.Errorf("next got %v, want it to get the error: %t", toNext, c.toNext)
+			}
+		})
+	}
+}
+
+// TestResponderWriter: a responder gets a writer that is an http.Flusher
+// and an http.Hijacker, as on net/http, which http.NewResponseController
+// unwraps to the server's own writer, and whose flush reaches the client
+// with the status noted.
+func TestResponderWriter(t *testing.T) {
+	var isFlusher, isHijacker bool
+	var deadlineErr error
+	auth, err := latch.New(latch.Config{Mode: latch.ModeOpaque},
+		latch.WithResponder(latch.ErrInvalidToken, func(w http.ResponseWriter, _ *http.Request, _ error) {
+			_, isHijacker = w.(http.Hijacker)
+			deadlineErr = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(time.Minute))
+			var f http.Flusher
+			if f, isFlusher = w.(http.Flusher); isFlusher {
+				f.Flush()
+			}
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer auth.Close()
+	e := echo.New()
+	statuses := make(chan int, 1)
+	e.HTTPErrorHandler = func(c *echo.Context, err error) { statuses <- echo.StatusCode(err) }
+	e.GET("/", func(*echo.Context) error { return nil }, latchecho5.Required(auth))
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL, nil)
+	req.Header.Set("Authorization", "Bearer abc.def")
+	res, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if !isFlusher || !isHijacker {
+		t.Errorf("responder's writer: Flusher %t, Hijacker %t; want both", isFlusher, isHijacker)
+	}
+	if deadlineErr != nil {
+		t.Errorf("SetWriteDeadline through http.NewResponseController: %v", deadlineErr)
+	}
+	if status := <-statuses; res.StatusCode != http.StatusOK || status != http.StatusOK {
+		t.Errorf("client got %d, Error.Status %d; want a flushed 200 noted as 200", res.StatusCode, status)
+	}
 }
