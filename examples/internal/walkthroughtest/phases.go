@@ -1,6 +1,7 @@
 package walkthroughtest
 
 import (
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -121,6 +122,12 @@ func playSessions(p *player) {
 	p.do("revoke an unknown id", req{method: "DELETE", path: "/sessions/nope", token: a}, 404)
 	p.do("revoke an id with a slash", req{method: "DELETE", path: "/sessions/a%2Fb", token: a}, 404)
 	p.do("revoke a long id", req{method: "DELETE", path: "/sessions/" + strings.Repeat("z", 300), token: a}, 404)
+	// A real id with its first character percent-encoded: the router
+	// decodes it once, as net/http's PathValue does.
+	watch, _ := p.login("login watch", "test", "watch")
+	wid := p.sessionID(a, "watch")
+	p.do("revoke a percent-encoded id", req{method: "DELETE", path: fmt.Sprintf("/sessions/%%%02X%s", wid[0], wid[1:]), token: a}, 200)
+	p.do("protected on the revoked watch", req{method: "GET", path: "/protected", token: watch}, 401)
 	p.do("delete session without token", req{method: "DELETE", path: "/sessions/abc"}, 401)
 
 	bat, batRefresh := p.login("login batman", "batman", "batcave")
