@@ -64,3 +64,39 @@ func TestListForeignSubject(t *testing.T) {
 		}
 	})
 }
+
+// TestContention: the retries of one call pause between half and all of a
+// pause that doubles from firstWait up to maxWait, give up with errBusy
+// (naming the operation) once busyBudget has passed since the first, and
+// stop at once with the context's error when it is done.
+func TestContention(t *testing.T) {
+	var c contention
+	start := time.Now()
+	n := 0
+	var err error
+	for err == nil {
+		before := time.Now()
+		err = c.wait(context.Background(), "create")
+		if err != nil {
+			break
+		}
+		n++
+		want := min(firstWait<<min(n-1, 10), maxWait) / 2
+		if d := time.Since(before); d < want {
+			t.Fatalf("retry %d paused %v, want at least %v", n, d, want)
+		}
+	}
+	if !errors.Is(err, errBusy) || err.Error() != "redisstore: create: "+errBusy.Error() {
+		t.Fatalf("after %d retries: %v, want errBusy for create", n, err)
+	}
+	if d := time.Since(start); d < busyBudget {
+		t.Fatalf("gave up after %v, want at least %v", d, busyBudget)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var fresh contention
+	if err := fresh.wait(ctx, "revoke subject"); !errors.Is(err, context.Canceled) || errors.Is(err, errBusy) {
+		t.Fatalf("wait under a canceled context = %v, want context.Canceled", err)
+	}
+}

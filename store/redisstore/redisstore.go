@@ -315,30 +315,49 @@ func (s *Store) pruneGone(ctx context.Context, keys []string) (int, error) {
 }
 
 // Retries of a capped Create or a RevokeSubject whose index changed
-// between the read of its members and the script: each attempt is two
-// round trips, and the pause before the next grows from about 1 ms.
+// between the read of its members and the script. An attempt fails so
+// only when a login added a member in between, that is when another
+// Create succeeded, so contenders on one subject drain: some call always
+// gets through. Each retry waits a jittered pause that grows from about
+// 1 ms to 16 ms; a call gives up after busyBudget of trying, or when its
+// context is done.
 const (
-	attempts  = 8
-	firstWait = time.Millisecond
+	firstWait  = time.Millisecond
+	maxWait    = 16 * time.Millisecond
+	busyBudget = time.Second
 )
 
-// backoff waits before attempt a (1, 2, …): 1, 2, 4 … ms, jittered by up
-// to half, or returns when ctx is done.
-func backoff(ctx context.Context, a int) error {
-	d := firstWait << min(a-1, 6)
-	d += store.Jitter(d/2 + 1)
+// contention paces the retries of one call; the zero value is ready.
+type contention struct {
+	start time.Time
+	n     int
+}
+
+// wait pauses before the next attempt of op. It fails with errBusy once
+// busyBudget has passed since the first, with ctx's error when ctx is done
+// first.
+func (c *contention) wait(ctx context.Context, op string) error {
+	if c.n == 0 {
+		c.start = time.Now()
+	}
+	c.n++
+	if time.Since(c.start) >= busyBudget {
+		return fmt.Errorf("redisstore: %s: %w", op, errBusy)
+	}
+	d := min(firstWait<<min(c.n-1, 10), maxWait)
+	d = d/2 + store.Jitter(d/2+1)
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return ctx.Err()
+		return wrap(ctx, op, ctx.Err())
 	case <-t.C:
 		return nil
 	}
 }
 
 // errBusy: a capped Create or RevokeSubject found its index changed under
-// it on every attempt.
+// it on every attempt for busyBudget.
 var errBusy = errors.New("the subject's index kept changing; try again")
 
 // Create implements store.Store. It picks an id carrying the subject's tag
@@ -346,8 +365,8 @@ var errBusy = errors.New("the subject's index kept changing; try again")
 // > 0 it is two round trips: a ZRANGE of the members scored after
 // CreatedAt (the others are dead at CreatedAt), then one script that
 // declares their session keys, checks that no other member has appeared
-// meanwhile (else it starts again, up to 8 times with a jittered pause,
-// then fails as an outage: never a silent breach of the cap), deletes the
+// meanwhile (else it starts again after a jittered pause, for up to a
+// second, then fails as an outage: never a silent breach of the cap), deletes the
 // live others beyond the newest max-1 (live at CreatedAt, List order) and
 // writes the session and its member; it deletes the declared sessions
 // dead at CreatedAt too, as memstore does. The cap counts the sessions
@@ -375,8 +394,8 @@ func (s *Store) Create(ctx context.Context, sess *store.Session, max int) error 
 	dl, score := deadline(idle, expires), deadline(expires, expires)
 	// An id collision (113 random bits) is beyond unlikely; the scripts
 	// refuse to overwrite, and a new id is drawn.
-	taken, busy := 0, 0
-	for taken < 3 && busy < attempts {
+	var busy contention
+	for taken := 0; taken < 3; {
 		id := newID(t)
 		var n int
 		if max <= 0 {
@@ -400,17 +419,12 @@ func (s *Store) Create(ctx context.Context, sess *store.Session, max int) error 
 		case 0:
 			taken++
 		case -2:
-			if busy++; busy < attempts {
-				if err := backoff(ctx, busy); err != nil {
-					return wrap(ctx, op, err)
-				}
+			if err := busy.wait(ctx, op); err != nil {
+				return err
 			}
 		}
 	}
-	if taken == 3 {
-		return errors.New("redisstore: create: three fresh ids were all taken")
-	}
-	return fmt.Errorf("redisstore: %s: %w", op, errBusy)
+	return errors.New("redisstore: create: three fresh ids were all taken")
 }
 
 // Get implements store.Store with one GET. Liveness is judged with now.
@@ -574,8 +588,8 @@ func isTryAgain(err error) bool {
 // then runs one script that declares the index and their session keys and
 // deletes them but keep: two round trips, one when the index is empty.
 // Should the index hold members the script did not declare (logins since
-// the read), it reads and deletes again, up to 8 times with a jittered
-// pause, and otherwise fails as an outage. The count includes sessions
+// the read), it reads and deletes again after a jittered pause, for up to
+// a second, and otherwise fails as an outage. The count includes sessions
 // already dead at the caller's now whose keys Redis had not yet expired.
 // On an error it returns, with the error, how many sessions it had
 // deleted before the failure: they stay deleted. The count can fall short
@@ -602,13 +616,11 @@ func (s *Store) RevokeSubject(ctx context.Context, subject, keep string) (int, e
 		}
 	}()
 	for _, idx := range s.indexes(subject) {
+		var busy contention
 		for a := 0; ; a++ {
 			if a > 0 {
-				if a == attempts {
-					return total, fmt.Errorf("redisstore: %s: %w", op, errBusy)
-				}
-				if err := backoff(ctx, a); err != nil {
-					return total, wrap(ctx, op, err)
+				if err := busy.wait(ctx, op); err != nil {
+					return total, err
 				}
 			}
 			keys, err := s.members(ctx, idx, "-inf")
