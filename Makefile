@@ -41,14 +41,15 @@ fmt:
 seed:
 	go run ./examples/seed
 
-## fuzz: a short run of every fuzz target (FUZZTIME per target); a
-## failing input is saved under the package's testdata/fuzz for go test.
+## fuzz: a short run of every fuzz target (FUZZTIME per target, through
+## .ci/fuzz); a failing input is saved under the package's testdata/fuzz
+## for go test.
 ## Targets are found with grep: go test -list would build every test
 ## binary once more.
 FUZZTIME ?= 10s
 fuzz:
 	@set -e; for dir in $$(go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.Dir}}{{end}}' $(PKGS)); do \
 		for f in $$(cd "$$dir" && grep -ho '^func Fuzz[A-Za-z0-9_]*' *_test.go | cut -c6- | sort -u); do \
-			echo "fuzz $$dir $$f"; go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) "$$dir"; \
+			.ci/fuzz "$$dir" "$$f" $(FUZZTIME); \
 		done; \
 	done
