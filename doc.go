@@ -31,7 +31,7 @@
 // has an RFC 6750 answer that WithResponder can replace.
 //
 // Stores register a URL scheme, like database/sql drivers: memory: is
-// built in, and store modules (SQL, Redis and MongoDB are planned) register
-// their own. The contract any Store, including your own, must honour is
+// built in, and the store modules sqlstore (PostgreSQL, MySQL/MariaDB,
+// SQLite), redisstore and mongostore register their own when imported. The contract any Store, including your own, must honour is
 // the doc comment of store.Store; pass one with WithStore.
 package latch

@@ -40,6 +40,8 @@ func TestDefaultAnswers(t *testing.T) {
 		{latch.ErrCSRF, 403, "", "CSRF token missing or incorrect"},
 		{latch.ErrUnavailable, 503, "", "Service temporarily unavailable"},
 		{latch.ErrSessionNotFound, 404, "", "Session not found"},
+		{latch.ErrInvalidSubject, 400, "", "Invalid subject"},
+		{latch.ErrInvalidClaims, 500, "", "Internal error"},
 	}
 	a, err := latch.New(latch.Config{})
 	if err != nil {

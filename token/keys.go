@@ -87,7 +87,7 @@ var keyMethods = map[string]jwt.SigningMethod{
 var keyHMACMin = map[string]int{"HS256": 32, "HS384": 48, "HS512": 64}
 
 // keyMinDistinct is the fewest distinct byte values an HMAC secret may
-// have. A random 32-byte secret has about 30 (256·(1-(255/256)^32) ≈ 30.2),
+// have. A random 32-byte secret has about 30 (256·(1-(255/256)^32) ≈ 30.1),
 // and one with fewer than 16 essentially never occurs; a secret below that
 // is a repeated word or a padded passphrase, not random bytes.
 const keyMinDistinct = 16

@@ -150,8 +150,9 @@
 // the session keys it returned. A script that must see every member (a
 // capped Create, RevokeSubject) checks that the index holds none it was
 // not given, which a login in between would add, and otherwise the caller
-// reads again (a few times, with a short jittered pause; then an outage,
-// never a cap silently exceeded). Touch and Rotate know a session's id but
+// reads again after a jittered pause that grows from 1 ms to 16 ms, for up
+// to a second and never past its context; then an outage, never a cap
+// silently exceeded. Touch and Rotate know a session's id but
 // not its subject, so they declare the session key alone, and must not
 // write the index at all.
 //
