@@ -23,14 +23,17 @@ import (
 //
 // An inactive token is a nil principal with the reason: ErrInvalidToken
 // or a refinement, or whatever latch error the user loader returned. A
-// store or loader failure is ErrUnavailable. Like any verification, it
-// counts as a use of the session (idle timeout).
+// store or loader failure is ErrUnavailable. Like any verification, an
+// active answer counts as a use of the session (idle timeout).
 func (a *Auth) Introspect(ctx context.Context, tok string) (*Principal, error) {
-	p, err := a.verify(ctx, tok, Access, true)
+	p, u, err := a.verifyUnused(ctx, tok, Access, true)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := a.lookupUser(ctx, p); err != nil {
+		return nil, err
+	}
+	if err := a.record(ctx, u); err != nil {
 		return nil, err
 	}
 	return p, nil

@@ -362,9 +362,22 @@ func TestIntrospectReasons(t *testing.T) {
 	if _, err := e.auth.Introspect(bg, tok.AccessToken); !errors.Is(err, latch.ErrTokenRevoked) {
 		t.Errorf("revoked session: %v, want ErrTokenRevoked", err)
 	}
-	ghost := e.login(t, users["3"], "ghost")
+	ghost, live := e.login(t, users["3"], "ghost"), e.login(t, users["1"], "phone")
+	// Past the touch interval: an active answer records a use of the
+	// session, an answer the loader refuses records none.
+	e.clock.Add(2 * latch.DefaultTouchInterval)
+	writes := e.store.Calls().Writes()
 	if _, err := e.auth.Introspect(bg, ghost.AccessToken); !errors.Is(err, latch.ErrUserNotFound) {
 		t.Errorf("disabled user: %v, want ErrUserNotFound", err)
+	}
+	if w := e.store.Calls().Writes() - writes; w != 0 {
+		t.Errorf("introspecting a disabled user's token wrote %d times, want 0", w)
+	}
+	if _, err := e.auth.Introspect(bg, live.AccessToken); err != nil {
+		t.Errorf("live token: %v", err)
+	}
+	if c := e.store.Calls(); c.Writes()-writes != 1 || c.Touch != 1 {
+		t.Errorf("introspecting a live token past the touch interval: %+v, want one Touch", c)
 	}
 	if _, err := e.auth.Introspect(bg, "nonsense"); !errors.Is(err, latch.ErrInvalidToken) {
 		t.Errorf("nonsense: %v, want ErrInvalidToken", err)

@@ -119,8 +119,9 @@ func (a *Auth) Authenticate(r *http.Request, g Guard) (*http.Request, error) {
 		err = a.checkCSRF(r, f.tok, typ)
 	}
 	var p *Principal
+	var u use
 	if err == nil {
-		p, err = a.verify(ctx, f.tok, typ, a.cfg.SessionCheck || g.CheckSession)
+		p, u, err = a.verifyUnused(ctx, f.tok, typ, a.cfg.SessionCheck || g.CheckSession)
 	}
 	if err == nil && g.Fresh && !p.Fresh {
 		err = ErrFreshRequired
@@ -128,6 +129,11 @@ func (a *Auth) Authenticate(r *http.Request, g Guard) (*http.Request, error) {
 	var user any
 	if err == nil {
 		user, err = a.lookupUser(ctx, p)
+	}
+	if err == nil {
+		// Only now is the request the user's: a token refused above, for
+		// freshness or by the loader, does not slide the idle timeout.
+		err = a.record(ctx, u)
 	}
 	if err == nil {
 		r = r.WithContext(NewContext(ctx, p, user))

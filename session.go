@@ -240,21 +240,50 @@ func (a *Auth) Verify(ctx context.Context, tok string, want TokenType) (*Princip
 // verify is Verify with the session check chosen per call: Guard.CheckSession
 // asks for it on routes that manage sessions.
 func (a *Auth) verify(ctx context.Context, tok string, want TokenType, checkSession bool) (*Principal, error) {
-	if err := checkTokenText(tok); err != nil {
+	p, u, err := a.verifyUnused(ctx, tok, want, checkSession)
+	if err != nil {
 		return nil, err
+	}
+	if err := a.record(ctx, u); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// verifyUnused is verify without recording the use of the session: the
+// caller records it (record) once it has accepted the request, so a
+// request the user loader refuses does not slide the idle timeout.
+func (a *Auth) verifyUnused(ctx context.Context, tok string, want TokenType, checkSession bool) (*Principal, use, error) {
+	if err := checkTokenText(tok); err != nil {
+		return nil, use{}, err
 	}
 	now := a.now()
 	if want == Refresh {
 		p, _, _, err := a.checkRefresh(ctx, tok, now)
-		return p, err
+		return p, use{}, err
 	}
 	if want != Access {
-		return nil, fmt.Errorf("latch: Verify: unknown token type %q", want)
+		return nil, use{}, fmt.Errorf("latch: Verify: unknown token type %q", want)
 	}
 	if !a.accessJWT {
 		return a.verifyOpaqueAccess(ctx, tok, now)
 	}
 	return a.verifyJWTAccess(ctx, tok, now, checkSession)
+}
+
+// use is a use of a session that verification read, still to be recorded
+// (see touch); the zero use records nothing.
+type use struct {
+	s   *store.Session
+	now time.Time
+}
+
+// record records u.
+func (a *Auth) record(ctx context.Context, u use) error {
+	if u.s == nil {
+		return nil
+	}
+	return a.touch(ctx, u.s, u.now)
 }
 
 // checkTokenText refuses tokens no format accepts, before any parsing:
@@ -276,14 +305,14 @@ func isB64TokenChar(c byte) bool {
 		c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '='
 }
 
-func (a *Auth) verifyOpaqueAccess(ctx context.Context, tok string, now time.Time) (*Principal, error) {
+func (a *Auth) verifyOpaqueAccess(ctx context.Context, tok string, now time.Time) (*Principal, use, error) {
 	id, hash, err := parseOpaque(tok, token.PrefixAccess)
 	if err != nil {
-		return nil, opaqueError(err)
+		return nil, use{}, opaqueError(err)
 	}
 	s, err := a.get(ctx, id, now)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, err
+		return nil, use{}, err
 	}
 	ref := dummyHash
 	if s != nil && len(s.SecretHash) == store.HashLen {
@@ -292,16 +321,13 @@ func (a *Auth) verifyOpaqueAccess(ctx context.Context, tok string, now time.Time
 	match := secretCompare(hash, ref) == 1
 	switch {
 	case s == nil:
-		return nil, naming(ErrTokenRevoked, nil, id)
+		return nil, use{}, naming(ErrTokenRevoked, nil, id)
 	case !match:
 		// The same answer as an unknown session: a session id alone must
 		// not reveal whether its session is live.
-		return nil, naming(fmt.Errorf("%w: secret does not match", ErrTokenRevoked), s, id)
+		return nil, use{}, naming(fmt.Errorf("%w: secret does not match", ErrTokenRevoked), s, id)
 	case !now.Before(s.AccessExpiresAt):
-		return nil, naming(ErrTokenExpired, s, id)
-	}
-	if err := a.touch(ctx, s, now); err != nil {
-		return nil, err
+		return nil, use{}, naming(ErrTokenExpired, s, id)
 	}
 	return &Principal{
 		Subject:   s.Subject,
@@ -311,19 +337,19 @@ func (a *Auth) verifyOpaqueAccess(ctx context.Context, tok string, now time.Time
 		Claims:    s.Claims,
 		Device:    s.Device,
 		ExpiresAt: s.AccessExpiresAt,
-	}, nil
+	}, use{s, now}, nil
 }
 
-func (a *Auth) verifyJWTAccess(ctx context.Context, tok string, now time.Time, checkSession bool) (*Principal, error) {
+func (a *Auth) verifyJWTAccess(ctx context.Context, tok string, now time.Time, checkSession bool) (*Principal, use, error) {
 	if token.IsOpaque(tok) {
-		return nil, ErrWrongTokenType
+		return nil, use{}, ErrWrongTokenType
 	}
 	c, err := a.verifyJWT(tok, now)
 	if err != nil {
-		return nil, err
+		return nil, use{}, err
 	}
 	if c.Type != string(Access) {
-		return nil, ErrWrongTokenType
+		return nil, use{}, ErrWrongTokenType
 	}
 	p := &Principal{
 		Subject:   c.Subject,
@@ -336,22 +362,19 @@ func (a *Auth) verifyJWTAccess(ctx context.Context, tok string, now time.Time, c
 		ExpiresAt: c.ExpiresAt,
 	}
 	if !checkSession {
-		return p, nil
+		return p, use{}, nil
 	}
 	s, err := a.get(ctx, c.SessionID, now)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return nil, &namedError{ErrTokenRevoked, c.Subject, c.SessionID}
+		return nil, use{}, &namedError{ErrTokenRevoked, c.Subject, c.SessionID}
 	case err != nil:
-		return nil, err
+		return nil, use{}, err
 	case s.Subject != c.Subject:
-		return nil, &namedError{fmt.Errorf("%w: session belongs to another subject", ErrInvalidToken), c.Subject, c.SessionID}
-	}
-	if err := a.touch(ctx, s, now); err != nil {
-		return nil, err
+		return nil, use{}, &namedError{fmt.Errorf("%w: session belongs to another subject", ErrInvalidToken), c.Subject, c.SessionID}
 	}
 	p.Device = s.Device
-	return p, nil
+	return p, use{s, now}, nil
 }
 
 // verifyJWT checks a JWT's signature and registered claims.

@@ -286,6 +286,17 @@ func TestAttackDeletedUser(t *testing.T) {
 			tk, bat := a.login(t, "test", "laptop"), a.login(t, "batman", "batcave")
 			sid := sessionOf(t, tk.AccessToken)
 			a.app.Users.Remove("1")
+			// Past the touch interval, within the access token's life: a
+			// request the loader refuses must not record a use (refused
+			// checks that nothing is written), so the session's idle
+			// timeout stops sliding.
+			a.clock.Add(2 * latch.DefaultTouchInterval)
+			before := sessionState(a.session(t, sid))
+			defer func() {
+				if after := sessionState(a.session(t, sid)); !reflect.DeepEqual(after, before) {
+					t.Errorf("the deleted user's session changed:\n got %+v\nwant %+v", after, before)
+				}
+			}()
 			gone := want{401, invalidToken("Error loading the user 1"), `{"msg":"Error loading the user 1"}`}
 			for _, c := range []struct{ name, method, path, token string }{
 				{"protected", "GET", "/protected", tk.AccessToken},
