@@ -433,3 +433,60 @@ func TestOptionalSkipsChecks(t *testing.T) {
 		})
 	}
 }
+
+// TestUseRecordedOnlyWhenAccepted: past the touch interval, a request
+// whose token is refused for freshness or by the user loader records no
+// use of its session (nothing is written), one refused by a guard's check
+// does (its user did authenticate), and so does an accepted one, once.
+func TestUseRecordedOnlyWhenAccepted(t *testing.T) {
+	for _, setup := range []struct {
+		name  string
+		mode  latch.Mode
+		check bool
+	}{{"opaque", latch.ModeOpaque, false}, {"jwt+session_check", latch.ModeJWT, true}, {"hybrid+session_check", latch.ModeHybrid, true}} {
+		t.Run(setup.name, func(t *testing.T) {
+			e := newEnv(t, setup.mode, func(c *latch.Config) { c.SessionCheck = setup.check })
+			first := e.login(t, users["1"], "laptop")
+			tk, err := e.auth.Refresh(bg, first.RefreshToken) // not fresh
+			if err != nil {
+				t.Fatal(err)
+			}
+			ghost := e.login(t, users["3"], "ghost")
+			e.clock.Add(2 * latch.DefaultTouchInterval)
+			for _, c := range []struct {
+				name, path, token string
+				want              want
+				touches           int
+			}{
+				{"not fresh", "/fresh", tk.AccessToken, want{401, invalidTok + `Fresh token required"`, "Fresh token required"}, 0},
+				{"no such user", "/protected", ghost.AccessToken, want{401, invalidTok + `Error loading the user 3"`, "Error loading the user 3"}, 0},
+				{"guard refuses", "/admin", tk.AccessToken, want{403, forbiddenTo + `Admins only!"`, "Admins only!"}, 1},
+				{"accepted, use already recorded", "/protected", tk.AccessToken, want{200, "", ""}, 0},
+			} {
+				before := e.store.Calls()
+				check(t, call(t, e, "GET", c.path, bearer(c.token), ""), c.want)
+				after := e.store.Calls()
+				if after.Touch-before.Touch != c.touches || after.Writes()-before.Writes() != c.touches {
+					t.Errorf("%s: %d Touch, %d writes, want %d of each", c.name, after.Touch-before.Touch, after.Writes()-before.Writes(), c.touches)
+				}
+			}
+			// The first accepted request past the interval records its use.
+			e.clock.Add(2 * latch.DefaultTouchInterval)
+			before := e.store.Calls().Touch
+			check(t, call(t, e, "GET", "/protected", bearer(tk.AccessToken), ""), want{200, "", ""})
+			if n := e.store.Calls().Touch - before; n != 1 {
+				t.Errorf("accepted request: %d Touch, want 1", n)
+			}
+			// Revoking through the token ends the session without
+			// recording a use of it first.
+			e.clock.Add(2 * latch.DefaultTouchInterval)
+			c := e.store.Calls()
+			if err := e.auth.Revoke(bg, tk.AccessToken); err != nil {
+				t.Fatal(err)
+			}
+			if after := e.store.Calls(); after.Touch != c.Touch || after.Writes()-c.Writes() != 1 {
+				t.Errorf("Revoke: %+v after %+v, want one write and no Touch", after, c)
+			}
+		})
+	}
+}

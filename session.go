@@ -232,7 +232,9 @@ func newJTI() string { return store.NewID() }
 //
 // Verifying a refresh token does not spend it, but a spent one presented
 // past Config.ReuseGrace revokes its session (reuse detection) wherever it
-// is presented.
+// is presented. Verifying an access token records a use of its session
+// when one is due (the idle timeout slides); Verify runs no user loader, so
+// code that loads the user itself records the use whatever it then finds.
 func (a *Auth) Verify(ctx context.Context, tok string, want TokenType) (*Principal, error) {
 	return a.verify(ctx, tok, want, a.cfg.SessionCheck)
 }
@@ -724,7 +726,8 @@ func (a *Auth) Logout(ctx context.Context, p *Principal) error {
 // nothing. A spent refresh token ends its session through reuse detection.
 // It is the logic behind RevocationHandler.
 func (a *Auth) Revoke(ctx context.Context, tok string) error {
-	p, err := a.verify(ctx, tok, Access, false)
+	// The session ends: no use of it is recorded.
+	p, _, err := a.verifyUnused(ctx, tok, Access, false)
 	if errors.Is(err, ErrWrongTokenType) || errors.Is(err, ErrMalformedToken) {
 		p, err = a.Verify(ctx, tok, Refresh)
 	}
