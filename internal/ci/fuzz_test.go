@@ -28,7 +28,7 @@ const (
 func TestFuzzRerunsOnlyTheDeadlineRace(t *testing.T) {
 	bash, err := exec.LookPath("bash")
 	if err != nil {
-		t.Skip("no bash")
+		t.Fatalf("bash, which make and .ci need too: %v", err)
 	}
 	script, err := filepath.Abs("../../.ci/fuzz")
 	if err != nil {
