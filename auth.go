@@ -9,16 +9,16 @@ import (
 
 // Authenticator issues credentials for a subject on a device and turns a
 // presented credential back into a Principal. *Auth implements it for each
-// Mode; the middleware and the framework adapters are written against it.
+// Mode, with the same sessions, claims, errors and events in every one.
 type Authenticator interface {
 	// Login starts a new session for user on a device and returns its
 	// tokens. The identity function turns user into the subject, and the
 	// claims loader adds claims for user. Only Login yields fresh tokens.
 	Login(ctx context.Context, user any, opts LoginOptions) (*Tokens, error)
 
-	// Verify checks a token of type want and returns who presented it.
+	// Authenticate checks tok against req and returns who presented it.
 	// Errors match one of the kinds in errors.go.
-	Verify(ctx context.Context, tok string, want TokenType) (*Principal, error)
+	Authenticate(ctx context.Context, tok string, req Requirement) (*Principal, error)
 
 	// Refresh spends a refresh token and returns the session's next
 	// tokens. A spent token presented again, past Config.ReuseGrace,
@@ -79,6 +79,21 @@ type Tokens struct {
 	RefreshExpiresAt time.Time `json:"-"`
 }
 
+// Requirement is what Authenticate asks of a token beyond being valid. The
+// zero value accepts any valid access token.
+type Requirement struct {
+	// Type is the token type accepted: Access (the default, "") or
+	// Refresh. Authenticating a refresh token does not spend it.
+	Type TokenType
+	// Fresh requires a token from a credential login, not a refresh.
+	Fresh bool
+	// SessionCheck reads the token's session from the store even when
+	// Config.SessionCheck is off (it is always read in opaque mode), so a
+	// JWT from a session that has ended is refused. Ask for it where
+	// sessions are managed (listed, revoked, logged out everywhere).
+	SessionCheck bool
+}
+
 // Principal is the verified caller of a request.
 type Principal struct {
 	Subject   string
@@ -97,6 +112,9 @@ type Principal struct {
 	TokenID   string
 	IssuedAt  time.Time
 	ExpiresAt time.Time
+	// User is what the user loader (WithUserLoader) returned for the
+	// subject; nil without one. UserFrom returns it typed.
+	User any
 }
 
 // SessionInfo is one device's session as a "your devices" page shows it.
@@ -107,6 +125,6 @@ type SessionInfo struct {
 	CreatedAt  time.Time `json:"created_at"`
 	LastUsedAt time.Time `json:"last_used_at"`
 	ExpiresAt  time.Time `json:"expires_at"`
-	// Current marks the session of the request that listed them.
+	// Current marks the session of the principal that listed them.
 	Current bool `json:"current"`
 }

@@ -2,40 +2,32 @@ package latch
 
 import "context"
 
-// ctxKey is the unexported key under which the middleware stores what it
-// verified.
+// ctxKey is the unexported key under which adapters store the principal
+// they authenticated.
 type ctxKey struct{}
 
-type ctxValue struct {
-	p    *Principal
-	user any
+// NewContext returns ctx carrying p. The adapters call it for each request
+// they let through; tests may too.
+func NewContext(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, ctxKey{}, p)
 }
 
-// NewContext returns ctx carrying p and the loaded user. The middleware
-// calls it; adapters and tests may too.
-func NewContext(ctx context.Context, p *Principal, user any) context.Context {
-	return context.WithValue(ctx, ctxKey{}, &ctxValue{p: p, user: user})
-}
-
-// FromContext returns the principal the middleware verified for this
+// FromContext returns the principal an adapter authenticated for this
 // request. ok is false when the request is anonymous (an optional route
 // without a token) or did not pass through latch.
 func FromContext(ctx context.Context) (p *Principal, ok bool) {
-	v, _ := ctx.Value(ctxKey{}).(*ctxValue)
-	if v == nil || v.p == nil {
-		return nil, false
-	}
-	return v.p, true
+	p, _ = ctx.Value(ctxKey{}).(*Principal)
+	return p, p != nil
 }
 
-// UserFrom returns the user WithUserLoader loaded for this request, as the
-// type the loader returns. ok is false when there is none or it has
-// another type.
+// UserFrom returns the user WithUserLoader loaded for this request
+// (Principal.User), as the type the loader returns. ok is false when there
+// is none or it has another type.
 func UserFrom[U any](ctx context.Context) (u U, ok bool) {
-	v, _ := ctx.Value(ctxKey{}).(*ctxValue)
-	if v == nil {
+	p, _ := FromContext(ctx)
+	if p == nil {
 		return u, false
 	}
-	u, ok = v.user.(U)
+	u, ok = p.User.(U)
 	return u, ok
 }

@@ -1,5 +1,5 @@
-// Package latch authenticates HTTP requests with per-device sessions and
-// tokens that are opaque, JWT or both, chosen by configuration alone.
+// Package latch authenticates users with per-device sessions and tokens
+// that are opaque, JWT or both, chosen by configuration alone.
 //
 // Every login is its own session: a user can list their devices, end one,
 // end all, or end all but the current one, and logging in on one device
@@ -16,22 +16,26 @@
 //     without the store unless Config.SessionCheck is on.
 //   - hybrid: short-lived JWT access tokens, opaque refresh tokens.
 //
-// A minimal server:
+// This package is the core: configuration, login, authentication,
+// refresh, sessions, revocation, errors and events. It knows nothing of
+// HTTP: package github.com/latchauth/latch/adapters/latchhttp serves it
+// over net/http, and latchgin, latchecho5 and latchecho over gin and echo.
 //
-//	auth, err := latch.New(latch.Config{Mode: latch.ModeOpaque})
+//	auth, err := latch.New(ctx, latch.Config{Mode: latch.ModeOpaque})
 //	if err != nil { ... }
-//	mux.Handle("GET /protected", auth.Required(protected))
-//	// in the login handler, after checking the password:
-//	tokens, err := auth.Login(r.Context(), user.ID, latch.LoginOptions{
-//		Device: latch.DeviceFromRequest(r, "laptop"),
-//	})
+//	// after checking the password:
+//	tokens, err := auth.Login(ctx, user.ID, latch.LoginOptions{Device: device})
+//	// on each request:
+//	p, err := auth.Authenticate(ctx, tokens.AccessToken, latch.Requirement{})
 //
-// Handlers read the caller with FromContext and the loaded user with
-// UserFrom. Errors match the kinds in errors.go with errors.Is; each kind
-// has an RFC 6750 answer that WithResponder can replace.
+// Errors match the kinds in errors.go with errors.Is; the adapters map
+// each kind to an answer. Every login, refresh, logout, revocation and
+// refusal is an Event (WithEventHook, WithLogger).
 //
 // Stores register a URL scheme, like database/sql drivers: memory: is
 // built in, and the store modules sqlstore (PostgreSQL, MySQL/MariaDB,
-// SQLite), redisstore and mongostore register their own when imported. The contract any Store, including your own, must honour is
-// the doc comment of store.Store; pass one with WithStore.
+// SQLite), redisstore and mongostore register their own when imported.
+// The contract any Store, including your own, must honour is the doc
+// comment of store.Store, which package conformance checks; pass one with
+// WithStore.
 package latch

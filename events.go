@@ -16,10 +16,11 @@ const (
 	EventRefresh      EventKind = "refresh"
 	EventReuse        EventKind = "refresh_reuse" // a spent refresh token came back; its session was revoked
 	EventLogout       EventKind = "logout"
-	EventRevoke       EventKind = "revoke"
-	EventRevokeAll    EventKind = "revoke_all"
-	EventFailure      EventKind = "failure"     // a request was refused; Err says why
-	EventStoreFailure EventKind = "store_error" // the store failed or timed out
+	EventRevoke       EventKind = "revoke"        // RevokeSession ended one session of a subject
+	EventRevokeAll    EventKind = "revoke_all"    // RevokeAll ended every session of a subject
+	EventLogoutOthers EventKind = "logout_others" // LogoutOthers ended the caller's other sessions
+	EventFailure      EventKind = "failure"       // a request was refused; Err says why
+	EventStoreFailure EventKind = "store_error"   // the store failed or timed out
 )
 
 // Event is one auth event. It never carries a token, secret or hash.
@@ -28,7 +29,7 @@ type Event struct {
 	Time      time.Time
 	Subject   string // when known
 	SessionID string // when known
-	// Count: sessions ended by a revoke_all.
+	// Count: sessions ended by a revoke_all or logout_others.
 	Count int
 	// Err: for failures, the error; match it with errors.Is against the
 	// kinds in errors.go.
@@ -52,8 +53,8 @@ func (a *Auth) emit(ctx context.Context, e Event) {
 		level = slog.LevelDebug // anonymous traffic is not an auth event
 	case e.Kind == EventReuse:
 		level = slog.LevelWarn
-	case e.Kind == EventStoreFailure:
-		level = slog.LevelError
+	case e.Kind == EventStoreFailure, e.Kind == EventFailure && kindOf(e.Err) == nil:
+		level = slog.LevelError // the store failed, or a program error (a 500)
 	}
 	if !a.log.Enabled(ctx, level) {
 		return
@@ -65,11 +66,20 @@ func (a *Auth) emit(ctx context.Context, e Event) {
 	if e.SessionID != "" {
 		attrs = append(attrs, slog.String("session", e.SessionID))
 	}
-	if e.Kind == EventRevokeAll {
+	if e.Kind == EventRevokeAll || e.Kind == EventLogoutOthers {
 		attrs = append(attrs, slog.Int("count", e.Count))
 	}
 	if e.Err != nil {
 		attrs = append(attrs, slog.String("reason", e.Err.Error()))
 	}
 	a.log.LogAttrs(ctx, level, "latch: "+string(e.Kind), attrs...)
+}
+
+// ReportFailure records a request that an adapter refused before or after
+// Authenticate (no token, a CSRF check, a guard's check) as a failure
+// event for p (nil when unknown): logged and passed to the event hook,
+// like the refusals latch makes itself. An error latch did not make is
+// logged at error level.
+func (a *Auth) ReportFailure(ctx context.Context, err error, p *Principal) {
+	a.emit(ctx, failure(err, p))
 }

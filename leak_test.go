@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/internal/opaque"
 	"github.com/latchauth/latch/store"
 	"github.com/latchauth/latch/token"
 )
@@ -96,7 +97,7 @@ func (x *leakIndex) addTokens(t *latch.Tokens) {
 // secretOf returns the secret part of an opaque token: what follows the
 // prefix and the session id, up to the checksum.
 func secretOf(tok string) string {
-	start := len(token.PrefixAccess) + store.IDLen
+	start := len(opaque.PrefixAccess) + store.IDLen
 	return tok[start : start+43]
 }
 
@@ -106,10 +107,10 @@ func (x *leakIndex) addToken(tok, what string) {
 	}
 	sum := sha256.Sum256([]byte(tok))
 	x.addEncodings(sum[:], "SHA-256 of the "+what)
-	if token.IsOpaque(tok) {
+	if opaque.Is(tok) {
 		secret := secretOf(tok)
 		x.add(secret, "secret of the "+what)
-		x.addEncodings(token.HashSecret(secret), "hash of the secret of the "+what)
+		x.addEncodings(opaque.HashSecret(secret), "hash of the secret of the "+what)
 		return
 	}
 	parts := strings.Split(tok, ".")
@@ -128,7 +129,7 @@ func (x *leakIndex) addToken(tok, what string) {
 	if json.Unmarshal(payload, &c) == nil && c.Type == string(latch.Refresh) && c.ID != "" {
 		// A JWT refresh token's jti is its secret.
 		x.add(c.ID, "jti (secret) of the "+what)
-		x.addEncodings(token.HashSecret(c.ID), "hash of the jti of the "+what)
+		x.addEncodings(opaque.HashSecret(c.ID), "hash of the jti of the "+what)
 	}
 }
 
@@ -248,7 +249,7 @@ func TestLogScanCatchesLeaks(t *testing.T) {
 			}
 			plant := map[string]string{"whole access token": tk.AccessToken, "whole refresh token": tk.RefreshToken}
 			refreshSecret := ""
-			if token.IsOpaque(tk.RefreshToken) {
+			if opaque.Is(tk.RefreshToken) {
 				refreshSecret = secretOf(tk.RefreshToken)
 			} else {
 				var c struct {
@@ -260,14 +261,14 @@ func TestLogScanCatchesLeaks(t *testing.T) {
 				}
 				refreshSecret = c.ID
 			}
-			h := token.HashSecret(refreshSecret)
+			h := opaque.HashSecret(refreshSecret)
 			plant["refresh secret"] = refreshSecret
 			plant["refresh hash, hex"] = hex.EncodeToString(h)
 			plant["refresh hash, base64"] = base64.StdEncoding.EncodeToString(h)
 			plant["refresh hash, base64url"] = base64.RawURLEncoding.EncodeToString(h)
-			if token.IsOpaque(tk.AccessToken) {
+			if opaque.Is(tk.AccessToken) {
 				plant["access secret"] = secretOf(tk.AccessToken)
-				plant["access hash, hex"] = hex.EncodeToString(token.HashSecret(secretOf(tk.AccessToken)))
+				plant["access hash, hex"] = hex.EncodeToString(opaque.HashSecret(secretOf(tk.AccessToken)))
 			} else {
 				plant["access signature"] = tk.AccessToken[strings.LastIndexByte(tk.AccessToken, '.')+1:]
 			}

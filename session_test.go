@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/internal/opaque"
 	"github.com/latchauth/latch/internal/storetest"
 	"github.com/latchauth/latch/store"
 	"github.com/latchauth/latch/token"
@@ -144,8 +145,8 @@ func TestForgedRefreshChangesNothing(t *testing.T) {
 				// forgery): still only invalid.
 				forged = signRefresh(t, e, tk.SessionID, "1")
 			} else {
-				secret, _ := token.NewSecret()
-				forged = token.FormatOpaque(token.PrefixRefresh, tk.SessionID, secret)
+				secret, _ := opaque.NewSecret()
+				forged = opaque.Format(opaque.PrefixRefresh, tk.SessionID, secret)
 			}
 			before := e.store.Calls().Writes()
 			// The answer is the one an unknown session gets (no liveness
@@ -158,8 +159,8 @@ func TestForgedRefreshChangesNothing(t *testing.T) {
 			if mode == latch.ModeJWT {
 				unknownTok = signRefresh(t, e, store.NewID(), "1")
 			} else {
-				secret, _ := token.NewSecret()
-				unknownTok = token.FormatOpaque(token.PrefixRefresh, store.NewID(), secret)
+				secret, _ := opaque.NewSecret()
+				unknownTok = opaque.Format(opaque.PrefixRefresh, store.NewID(), secret)
 			}
 			_, unknown := e.auth.Refresh(bg, unknownTok)
 			if latch.PublicMessage(err) != latch.PublicMessage(unknown) {
@@ -180,7 +181,7 @@ func TestForgedRefreshChangesNothing(t *testing.T) {
 func signRefresh(t *testing.T, e *env, sid, sub string) string {
 	t.Helper()
 	now := e.clock.Now()
-	secret, _ := token.NewSecret()
+	secret, _ := opaque.NewSecret()
 	return signJWT(t, e, &token.Claims{Subject: sub, SessionID: sid, Type: "refresh", ID: secret,
 		IssuedAt: now, NotBefore: now, ExpiresAt: now.Add(time.Hour)})
 }
@@ -230,7 +231,7 @@ func TestNoPlaintextSecretInStore(t *testing.T) {
 			add := func(tk *latch.Tokens) {
 				for _, s := range []string{tk.AccessToken, tk.RefreshToken} {
 					secrets = append(secrets, s)
-					if token.IsOpaque(s) {
+					if opaque.Is(s) {
 						secrets = append(secrets, s[26:69]) // the secret part
 					}
 				}
@@ -261,7 +262,7 @@ func TestNoPlaintextSecretInStore(t *testing.T) {
 			if mode == latch.ModeJWT {
 				refreshSecret = secrets[len(secrets)-1]
 			}
-			rotated := base64.StdEncoding.EncodeToString(token.HashSecret(refreshSecret))
+			rotated := base64.StdEncoding.EncodeToString(opaque.HashSecret(refreshSecret))
 			if !bytes.Contains(all, []byte(`"laptop"`)) || !bytes.Contains(all, []byte(rotated)) {
 				t.Fatalf("the recorded writes lack Create's device or Rotate's hash:\n%s", all)
 			}

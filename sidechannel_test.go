@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/internal/opaque"
 	"github.com/latchauth/latch/store"
 	"github.com/latchauth/latch/token"
 )
@@ -61,18 +62,18 @@ func forgeJWT(t *testing.T, e *env, tok string, edit func(*token.Claims)) string
 // with a fresh secret. Both carry a valid checksum or signature.
 func wrongSecret(t *testing.T, e *env, tok string) string {
 	t.Helper()
-	secret, _ := token.NewSecret()
-	if token.IsOpaque(tok) {
-		return token.FormatOpaque(tok[:len(token.PrefixAccess)], tok[len(token.PrefixAccess):len(token.PrefixAccess)+store.IDLen], secret)
+	secret, _ := opaque.NewSecret()
+	if opaque.Is(tok) {
+		return opaque.Format(tok[:len(opaque.PrefixAccess)], tok[len(opaque.PrefixAccess):len(opaque.PrefixAccess)+store.IDLen], secret)
 	}
 	return forgeJWT(t, e, tok, func(c *token.Claims) { c.ID = secret })
 }
 
 func unknownSession(t *testing.T, e *env, tok string) string {
 	t.Helper()
-	secret, _ := token.NewSecret()
-	if token.IsOpaque(tok) {
-		return token.FormatOpaque(tok[:len(token.PrefixAccess)], store.NewID(), secret)
+	secret, _ := opaque.NewSecret()
+	if opaque.Is(tok) {
+		return opaque.Format(tok[:len(opaque.PrefixAccess)], store.NewID(), secret)
 	}
 	return forgeJWT(t, e, tok, func(c *token.Claims) { c.SessionID, c.ID = store.NewID(), secret })
 }

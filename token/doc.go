@@ -1,8 +1,9 @@
-// Package token holds latch's two credential formats: signed JWTs checked
-// against a Keyring whose keys each allow exactly one algorithm, and opaque
-// tokens that name a session and carry a 256-bit secret, of which a store
-// keeps only the SHA-256.
+// Package token is latch's JWT format: signed JWTs checked against a
+// Keyring whose keys each allow exactly one algorithm (RFC 8725), with
+// kid-based rotation and a JWKS document of the public keys.
 //
-// The package knows nothing about sessions or HTTP; package latch builds
-// the authentication strategies on top of it.
+// A service that receives latch's access JWTs can verify them with a
+// Keyring of the issuer's public keys (NewVerifyKey, or ParsePEMKey of a
+// public key) and Keyring.Verify, without latch's store. The package knows
+// nothing about sessions or HTTP; package latch builds on it.
 package token

@@ -1,11 +1,10 @@
 package token
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"net/http"
-	"strconv"
 )
 
 // keyJWK is the public RFC 7517 JSON Web Key of an asymmetric key.
@@ -58,31 +57,14 @@ func keyJWKS(keys []*Key) []byte {
 
 var keyEmptyJWKS = []byte(`{"keys":[]}`)
 
-// JWKS returns an http.Handler serving the ring's public keys as an RFC
-// 7517 JWK Set, {"keys":[...]}, newest first: RSA (n, e), EC (crv, x, y)
-// and Ed25519 (OKP crv, x) keys, each with kid, alg and use "sig". HMAC
-// keys are never published. It answers GET and HEAD with Cache-Control
-// public, max-age=300 (verifiers should refetch on an unknown kid rather
-// than wait); other methods get 405 with an Allow header.
-func (r *Keyring) JWKS() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		h := w.Header()
-		if req.Method != http.MethodGet && req.Method != http.MethodHead {
-			h.Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		body := keyEmptyJWKS
-		if s := r.snap.Load(); s != nil {
-			body = s.jwks
-		}
-		h.Set("Content-Type", "application/json")
-		h.Set("Cache-Control", "public, max-age=300")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Content-Length", strconv.Itoa(len(body)))
-		w.WriteHeader(http.StatusOK)
-		if req.Method == http.MethodGet {
-			w.Write(body)
-		}
-	})
+// JWKS returns the ring's public keys as an RFC 7517 JWK Set document,
+// {"keys":[...]}, newest first: RSA (n, e), EC (crv, x, y) and Ed25519
+// (OKP crv, x) keys, each with kid, alg and use "sig". HMAC keys are never
+// published. It reflects the ring as it is now, rotations included; the
+// caller owns the slice. latchhttp.JWKSHandler serves it.
+func (r *Keyring) JWKS() []byte {
+	if s := r.snap.Load(); s != nil {
+		return bytes.Clone(s.jwks)
+	}
+	return bytes.Clone(keyEmptyJWKS)
 }

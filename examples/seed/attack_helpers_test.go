@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/internal/opaque"
 	"github.com/latchauth/latch/internal/storetest"
 	"github.com/latchauth/latch/store"
 	"github.com/latchauth/latch/store/memstore"
@@ -177,7 +178,7 @@ func (a *attackHarness) gone(t *testing.T, id string) {
 // token itself (opaque or JWT), without asking the server.
 func sessionOf(t *testing.T, tok string) string {
 	t.Helper()
-	if token.IsOpaque(tok) {
+	if opaque.Is(tok) {
 		return tok[4 : 4+store.IDLen]
 	}
 	_, c := decodeJWT(t, tok)
@@ -416,8 +417,8 @@ func setCookies(r *response) map[string]*http.Cookie {
 // session id and a fresh random secret: what anyone can make who knows
 // the format and a session id.
 func newOpaque(prefix, id string) string {
-	secret, _ := token.NewSecret()
-	return token.FormatOpaque(prefix, id, secret)
+	secret, _ := opaque.NewSecret()
+	return opaque.Format(prefix, id, secret)
 }
 
 // publicDER is the app's public key as PKIX DER: what a certificate or a

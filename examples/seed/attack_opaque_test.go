@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latchauth/latch/internal/opaque"
 	"github.com/latchauth/latch/store"
 	"github.com/latchauth/latch/token"
 )
@@ -19,10 +20,10 @@ func TestAttackOpaque(t *testing.T) {
 		return tok[:4], tok[4 : 4+store.IDLen], opaqueSecret(tok)
 	}
 	other := func(prefix string) string {
-		if prefix == token.PrefixAccess {
-			return token.PrefixRefresh
+		if prefix == opaque.PrefixAccess {
+			return opaque.PrefixRefresh
 		}
-		return token.PrefixAccess
+		return opaque.PrefixAccess
 	}
 	cases := []struct {
 		name  string
@@ -47,15 +48,15 @@ func TestAttackOpaque(t *testing.T) {
 		}, refusedMalformed},
 		{"unknown prefix", func(tok, _ string) string {
 			_, id, secret := parts(tok)
-			return token.FormatOpaque("ltx_", id, secret)
+			return opaque.Format("ltx_", id, secret)
 		}, refusedMalformed},
 		{"prefix in upper case", func(tok, _ string) string {
 			p, id, secret := parts(tok)
-			return token.FormatOpaque(strings.ToUpper(p), id, secret)
+			return opaque.Format(strings.ToUpper(p), id, secret)
 		}, refusedMalformed},
 		{"prefix of the other type", func(tok, _ string) string {
 			p, id, secret := parts(tok)
-			return token.FormatOpaque(other(p), id, secret)
+			return opaque.Format(other(p), id, secret)
 		}, refusedWrongType},
 		{"prefix stripped", func(tok, _ string) string { return tok[4:] }, refusedMalformed},
 		{"truncated by one", func(tok, _ string) string { return tok[:len(tok)-1] }, refusedMalformed},
@@ -67,16 +68,16 @@ func TestAttackOpaque(t *testing.T) {
 		{"id with a non-base62 character", func(tok, _ string) string { return tok[:4] + "-" + tok[5:] }, refusedMalformed},
 		{"valid checksum, unknown id", func(tok, _ string) string {
 			p, _, secret := parts(tok)
-			return token.FormatOpaque(p, store.NewID(), secret)
+			return opaque.Format(p, store.NewID(), secret)
 		}, refusedEnded},
 		{"valid checksum, all-zero id", func(tok, _ string) string {
 			p, _, secret := parts(tok)
-			return token.FormatOpaque(p, strings.Repeat("0", store.IDLen), secret)
+			return opaque.Format(p, strings.Repeat("0", store.IDLen), secret)
 		}, refusedEnded},
 		{"valid checksum, batman's id", func(tok, peer string) string {
 			p, _, secret := parts(tok)
 			_, id, _ := parts(peer)
-			return token.FormatOpaque(p, id, secret)
+			return opaque.Format(p, id, secret)
 		}, refusedEnded},
 		{"valid checksum, right id, random secret", func(tok, _ string) string {
 			p, id, _ := parts(tok)

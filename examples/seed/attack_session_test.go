@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/internal/opaque"
 	"github.com/latchauth/latch/store"
 	"github.com/latchauth/latch/token"
 )
 
 // opaqueSecret is the secret part of an opaque token.
-func opaqueSecret(tok string) string { return tok[4+store.IDLen : token.OpaqueLen-6] }
+func opaqueSecret(tok string) string { return tok[4+store.IDLen : opaque.Len-6] }
 
 // pick returns the answer for s's mode: opaque, jwt (with or without
 // SessionCheck) or hybrid.
@@ -70,17 +71,17 @@ func TestAttackTokenType(t *testing.T) {
 		{"refresh token at DELETE sessions id", "DELETE", "/sessions/", refresh, nil, nil},
 		{"access token at POST refresh", "POST", "/refresh", access, nil, nil},
 		{"opaque access form at GET protected", "GET", "/protected", func(t *testing.T, _ *attackHarness, tk tokens) string {
-			return newOpaque(token.PrefixAccess, sessionOf(t, tk.AccessToken))
+			return newOpaque(opaque.PrefixAccess, sessionOf(t, tk.AccessToken))
 		}, func(s attackSetup) want { return pick(s, refusedEnded, refusedWrongType, refusedWrongType) }, nil},
 		{"opaque refresh form at POST refresh", "POST", "/refresh", func(t *testing.T, _ *attackHarness, tk tokens) string {
-			return newOpaque(token.PrefixRefresh, sessionOf(t, tk.AccessToken))
+			return newOpaque(opaque.PrefixRefresh, sessionOf(t, tk.AccessToken))
 		}, func(s attackSetup) want { return pick(s, refusedEnded, refusedWrongType, refusedEnded) }, nil},
 		{"refresh secret under the access prefix", "GET", "/protected", func(t *testing.T, _ *attackHarness, tk tokens) string {
-			return token.FormatOpaque(token.PrefixAccess, sessionOf(t, tk.AccessToken), opaqueSecret(tk.RefreshToken))
+			return opaque.Format(opaque.PrefixAccess, sessionOf(t, tk.AccessToken), opaqueSecret(tk.RefreshToken))
 		}, func(s attackSetup) want { return pick(s, refusedEnded, refusedWrongType, refusedWrongType) },
 			func(s attackSetup) bool { return !s.jwtRefresh() }},
 		{"access secret under the refresh prefix", "POST", "/refresh", func(t *testing.T, _ *attackHarness, tk tokens) string {
-			return token.FormatOpaque(token.PrefixRefresh, sessionOf(t, tk.AccessToken), opaqueSecret(tk.AccessToken))
+			return opaque.Format(opaque.PrefixRefresh, sessionOf(t, tk.AccessToken), opaqueSecret(tk.AccessToken))
 		}, func(attackSetup) want { return refusedEnded }, func(s attackSetup) bool { return !s.jwtAccess() }},
 		{"JWT access form at GET protected", "GET", "/protected", func(t *testing.T, _ *attackHarness, tk tokens) string {
 			return outsiderJWT(t, tk, "access")
@@ -163,7 +164,7 @@ func TestAttackRefreshReuse(t *testing.T) {
 					t.Errorf("the session changed:\n got %+v\nwant %+v", after, before)
 				}
 			}
-			randomSecret := func() string { secret, _ := token.NewSecret(); return secret }
+			randomSecret := func() string { secret, _ := opaque.NewSecret(); return secret }
 			type forgedToken struct {
 				name string
 				tok  func(t *testing.T) string
@@ -188,12 +189,12 @@ func TestAttackRefreshReuse(t *testing.T) {
 			} else {
 				forged = []forgedToken{
 					{"forged with a random secret", func(*testing.T) string {
-						return token.FormatOpaque(token.PrefixRefresh, sid, randomSecret())
+						return opaque.Format(opaque.PrefixRefresh, sid, randomSecret())
 					}, refusedEnded},
 				}
 				if !s.jwtAccess() {
 					forged = append(forged, forgedToken{"forged with the access secret", func(*testing.T) string {
-						return token.FormatOpaque(token.PrefixRefresh, sid, opaqueSecret(next.AccessToken))
+						return opaque.Format(opaque.PrefixRefresh, sid, opaqueSecret(next.AccessToken))
 					}, refusedEnded})
 				}
 			}

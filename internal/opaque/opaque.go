@@ -1,4 +1,14 @@
-package token
+// Package opaque is latch's opaque token format: a readable prefix (lta_
+// access, ltr_ refresh), the session id, a 256-bit secret from
+// crypto/rand, and a CRC32 checksum, all base62:
+//
+//	lta_<22: session id><43: secret><6: checksum>      75 characters
+//
+// A store keeps only the SHA-256 of the secret. The checksum refuses
+// typos, truncations and tokens of the other type before any store
+// access, and lets secret scanners confirm a match of
+// lt[ar]_[0-9A-Za-z]{71}.
+package opaque
 
 import (
 	"crypto/rand"
@@ -24,19 +34,20 @@ const (
 	secretLen   = 43 // base62 digits of 32 bytes
 	sumLen      = 6  // base62 digits of a CRC32
 	prefixLen   = 4
-	// OpaqueLen is the length of every opaque token.
-	OpaqueLen = prefixLen + idLen + secretLen + sumLen
+	// Len is the length of every opaque token.
+	Len = prefixLen + idLen + secretLen + sumLen
 )
 
 // Errors of the opaque format, checked before any store access.
 var (
-	ErrChecksum  = errors.New("token: checksum mismatch")
-	ErrWrongType = errors.New("token: wrong token type")
+	ErrMalformed = errors.New("opaque: malformed token")
+	ErrChecksum  = errors.New("opaque: checksum mismatch")
+	ErrWrongType = errors.New("opaque: wrong token type")
 )
 
 // NewSecret returns a fresh 256-bit secret from crypto/rand as base62 text,
 // and its SHA-256: the only part a store may keep. Login makes the secret
-// before the store assigns the session id; FormatOpaque then joins them.
+// before the store assigns the session id; Format then joins them.
 func NewSecret() (secret string, hash []byte) {
 	var raw [secretBytes]byte
 	rand.Read(raw[:]) // never fails (crypto/rand, Go 1.24+)
@@ -45,15 +56,15 @@ func NewSecret() (secret string, hash []byte) {
 	return string(b), HashSecret(string(b))
 }
 
-// FormatOpaque joins prefix, session id and a secret from NewSecret into a
+// Format joins prefix, session id and a secret from NewSecret into a
 // token and appends its checksum. It panics on parts of the wrong shape,
 // which only a programming error can produce.
-func FormatOpaque(prefix, id, secret string) string {
+func Format(prefix, id, secret string) string {
 	if len(prefix) != prefixLen || len(id) != idLen || !base62.Valid(id) ||
 		len(secret) != secretLen || !base62.Valid(secret) {
-		panic("token: FormatOpaque with a malformed prefix, session id or secret")
+		panic("opaque: Format with a malformed prefix, session id or secret")
 	}
-	b := make([]byte, OpaqueLen)
+	b := make([]byte, Len)
 	n := copy(b, prefix)
 	n += copy(b[n:], id)
 	n += copy(b[n:], secret)
@@ -61,22 +72,22 @@ func FormatOpaque(prefix, id, secret string) string {
 	return string(b)
 }
 
-// NewOpaque returns a fresh opaque token for session id with the given
+// New returns a fresh opaque token for session id with the given
 // prefix, and the SHA-256 of its secret.
-func NewOpaque(prefix, id string) (tok string, hash []byte) {
+func New(prefix, id string) (tok string, hash []byte) {
 	secret, hash := NewSecret()
-	return FormatOpaque(prefix, id, secret), hash
+	return Format(prefix, id, secret), hash
 }
 
-// ParseOpaque checks tok's shape, prefix and checksum, and returns the
+// Parse checks tok's shape, prefix and checksum, and returns the
 // session id it names and the SHA-256 of its secret. It reads nothing but
 // tok: a typo, garbage or a token of the other type costs no store access.
 //
 // A wrong prefix of the other latch type is ErrWrongType; anything else
 // that is not a well-formed token of this shape is ErrMalformed or
 // ErrChecksum.
-func ParseOpaque(tok, prefix string) (id string, hash []byte, err error) {
-	if len(tok) != OpaqueLen || !base62.Valid(tok[prefixLen:]) {
+func Parse(tok, prefix string) (id string, hash []byte, err error) {
+	if len(tok) != Len || !base62.Valid(tok[prefixLen:]) {
 		return "", nil, ErrMalformed
 	}
 	if tok[:prefixLen] != prefix {
@@ -86,20 +97,20 @@ func ParseOpaque(tok, prefix string) (id string, hash []byte, err error) {
 		return "", nil, ErrMalformed
 	}
 	var sum [sumLen]byte
-	base62.Encode(sum[:], crc([]byte(tok[:OpaqueLen-sumLen])))
-	if string(sum[:]) != tok[OpaqueLen-sumLen:] {
+	base62.Encode(sum[:], crc([]byte(tok[:Len-sumLen])))
+	if string(sum[:]) != tok[Len-sumLen:] {
 		// The checksum is public (anyone can compute it), so this
 		// comparison needs no constant time.
 		return "", nil, ErrChecksum
 	}
 	id = tok[prefixLen : prefixLen+idLen]
-	return id, HashSecret(tok[prefixLen+idLen : OpaqueLen-sumLen]), nil
+	return id, HashSecret(tok[prefixLen+idLen : Len-sumLen]), nil
 }
 
-// IsOpaque reports whether tok looks like a latch opaque token (either
+// Is reports whether tok looks like a latch opaque token (either
 // type), without verifying its checksum.
-func IsOpaque(tok string) bool {
-	return len(tok) == OpaqueLen && (tok[:prefixLen] == PrefixAccess || tok[:prefixLen] == PrefixRefresh)
+func Is(tok string) bool {
+	return len(tok) == Len && (tok[:prefixLen] == PrefixAccess || tok[:prefixLen] == PrefixRefresh)
 }
 
 // HashSecret returns the SHA-256 of a secret: what stores keep instead of

@@ -1,27 +1,30 @@
-package latch
+package latchhttp
 
 import (
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/latchauth/latch"
 )
 
 // cookieName returns the name of typ's token cookie, or of its CSRF cookie.
-func (a *Auth) cookieName(typ TokenType, csrf bool) string {
-	c := a.cfg.HTTP.Cookie
+func (a *Auth) cookieName(typ latch.TokenType, csrf bool) string {
+	c := a.cfg.Cookie
 	name := c.AccessName
 	switch {
-	case typ == Refresh && csrf:
+	case typ == latch.Refresh && csrf:
 		name = c.CSRFRefreshName
-	case typ == Refresh:
+	case typ == latch.Refresh:
 		name = c.RefreshName
 	case csrf:
 		name = c.CSRFAccessName
 	}
 	path := c.Path
-	if typ == Refresh && !csrf {
+	if typ == latch.Refresh && !csrf {
 		path = c.RefreshPath
 	}
 	if csrf {
@@ -37,7 +40,7 @@ func (a *Auth) cookieName(typ TokenType, csrf bool) string {
 // by default whenever browsers allow it (Secure, no Domain, Path=/), so no
 // sibling subdomain can plant or shadow latch's cookies.
 func (a *Auth) hostPrefix(path string) bool {
-	c := a.cfg.HTTP.Cookie
+	c := a.cfg.Cookie
 	return !c.NoHostPrefix && !c.Insecure && c.Domain == "" && path == "/"
 }
 
@@ -53,20 +56,20 @@ func CSRFToken(tok string) string {
 // CSRF header must equal CSRFToken(tok), compared in constant time. Access
 // tokens are checked on unsafe methods; refresh tokens on every method,
 // since using one changes state.
-func (a *Auth) checkCSRF(r *http.Request, tok string, typ TokenType) error {
-	if a.cfg.HTTP.Cookie.DisableCSRF {
+func (a *Auth) checkCSRF(r *http.Request, tok string, typ latch.TokenType) error {
+	if a.cfg.Cookie.DisableCSRF {
 		return nil
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
-		if typ != Refresh {
+		if typ != latch.Refresh {
 			return nil
 		}
 	}
-	got := r.Header.Get(a.cfg.HTTP.Cookie.CSRFHeader)
+	got := r.Header.Get(a.cfg.Cookie.CSRFHeader)
 	want := CSRFToken(tok)
-	if secretCompare([]byte(got), []byte(want)) != 1 {
-		return ErrCSRF
+	if csrfCompare([]byte(got), []byte(want)) != 1 {
+		return latch.ErrCSRF
 	}
 	return nil
 }
@@ -74,22 +77,22 @@ func (a *Auth) checkCSRF(r *http.Request, tok string, typ TokenType) error {
 // SetCookies writes t's tokens as cookies: HttpOnly token cookies and
 // script-readable CSRF cookies whose value a browser client echoes in the
 // CSRF header. Secure and SameSite=Lax by default; see CookieConfig.
-func (a *Auth) SetCookies(w http.ResponseWriter, t *Tokens) {
-	c := a.cfg.HTTP.Cookie
-	a.setPair(w, Access, t.AccessToken, c.Path, t.AccessExpiresAt)
+func (a *Auth) SetCookies(w http.ResponseWriter, t *latch.Tokens) {
+	c := a.cfg.Cookie
+	a.setPair(w, latch.Access, t.AccessToken, c.Path, t.AccessExpiresAt)
 	if t.RefreshToken != "" {
-		a.setPair(w, Refresh, t.RefreshToken, c.RefreshPath, t.RefreshExpiresAt)
+		a.setPair(w, latch.Refresh, t.RefreshToken, c.RefreshPath, t.RefreshExpiresAt)
 	}
 }
 
 // ClearCookies expires every cookie SetCookies writes.
 func (a *Auth) ClearCookies(w http.ResponseWriter) {
-	c := a.cfg.HTTP.Cookie
-	a.setPair(w, Access, "", c.Path, time.Time{})
-	a.setPair(w, Refresh, "", c.RefreshPath, time.Time{})
+	c := a.cfg.Cookie
+	a.setPair(w, latch.Access, "", c.Path, time.Time{})
+	a.setPair(w, latch.Refresh, "", c.RefreshPath, time.Time{})
 }
 
-func (a *Auth) setPair(w http.ResponseWriter, typ TokenType, tok, path string, exp time.Time) {
+func (a *Auth) setPair(w http.ResponseWriter, typ latch.TokenType, tok, path string, exp time.Time) {
 	csrf := ""
 	if tok != "" {
 		csrf = CSRFToken(tok)
@@ -101,7 +104,7 @@ func (a *Auth) setPair(w http.ResponseWriter, typ TokenType, tok, path string, e
 }
 
 func (a *Auth) cookie(name, value, path string, exp time.Time, httpOnly bool) *http.Cookie {
-	c := a.cfg.HTTP.Cookie
+	c := a.cfg.Cookie
 	ck := &http.Cookie{
 		Name:     name,
 		Value:    value,
@@ -120,9 +123,13 @@ func (a *Auth) cookie(name, value, path string, exp time.Time, httpOnly bool) *h
 	}
 	if value == "" {
 		ck.MaxAge = -1
-	} else if d := exp.Sub(a.now()); d > 0 {
+	} else if d := exp.Sub(a.core.Now()); d > 0 {
 		ck.Expires = exp.UTC()
 		ck.MaxAge = int(d / time.Second)
 	}
 	return ck
 }
+
+// csrfCompare compares a CSRF header with its expected value in constant
+// time (tests count its calls).
+var csrfCompare = subtle.ConstantTimeCompare

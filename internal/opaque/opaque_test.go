@@ -1,4 +1,4 @@
-package token
+package opaque
 
 import (
 	"bytes"
@@ -9,14 +9,14 @@ import (
 
 const testID = "0123456789ABCDEFabcdef"
 
-func TestOpaqueRoundTrip(t *testing.T) {
-	tok, hash := NewOpaque(PrefixAccess, testID)
-	if len(tok) != OpaqueLen || !strings.HasPrefix(tok, "lta_"+testID) {
+func TestRoundTrip(t *testing.T) {
+	tok, hash := New(PrefixAccess, testID)
+	if len(tok) != Len || !strings.HasPrefix(tok, "lta_"+testID) {
 		t.Fatalf("token %q has the wrong shape", tok)
 	}
-	id, got, err := ParseOpaque(tok, PrefixAccess)
+	id, got, err := Parse(tok, PrefixAccess)
 	if err != nil || id != testID || !bytes.Equal(got, hash) {
-		t.Fatalf("ParseOpaque = %q, %x, %v; want %q, %x, nil", id, got, err, testID, hash)
+		t.Fatalf("Parse = %q, %x, %v; want %q, %x, nil", id, got, err, testID, hash)
 	}
 	if len(hash) != 32 {
 		t.Errorf("hash is %d bytes, want 32", len(hash))
@@ -24,14 +24,14 @@ func TestOpaqueRoundTrip(t *testing.T) {
 	if strings.Contains(tok, string(hash)) {
 		t.Error("token contains its hash")
 	}
-	tok2, hash2 := NewOpaque(PrefixAccess, testID)
+	tok2, hash2 := New(PrefixAccess, testID)
 	if tok == tok2 || bytes.Equal(hash, hash2) {
 		t.Error("two tokens for one session share a secret")
 	}
 }
 
-func TestParseOpaqueRejects(t *testing.T) {
-	good, _ := NewOpaque(PrefixRefresh, testID)
+func TestParseRejects(t *testing.T) {
+	good, _ := New(PrefixRefresh, testID)
 	flip := func(i int) string {
 		b := []byte(good)
 		if b[i] == 'a' {
@@ -56,13 +56,13 @@ func TestParseOpaqueRejects(t *testing.T) {
 		{"id changed", flip(5), ErrChecksum},
 		{"secret changed", flip(40), ErrChecksum},
 		{"checksum changed", flip(len(good) - 1), ErrChecksum},
-		{"dots", strings.Repeat(".", OpaqueLen), ErrMalformed},
+		{"dots", strings.Repeat(".", Len), ErrMalformed},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			id, hash, err := ParseOpaque(c.tok, PrefixRefresh)
+			id, hash, err := Parse(c.tok, PrefixRefresh)
 			if !errors.Is(err, c.want) || id != "" || hash != nil {
-				t.Errorf("ParseOpaque = %q, %x, %v; want error %v", id, hash, err, c.want)
+				t.Errorf("Parse = %q, %x, %v; want error %v", id, hash, err, c.want)
 			}
 		})
 	}
@@ -71,20 +71,20 @@ func TestParseOpaqueRejects(t *testing.T) {
 func TestNewOpaquePanicsOnBadID(t *testing.T) {
 	defer func() {
 		if recover() == nil {
-			t.Error("FormatOpaque accepted a malformed session id")
+			t.Error("Format accepted a malformed session id")
 		}
 	}()
-	NewOpaque(PrefixAccess, "short")
+	New(PrefixAccess, "short")
 }
 
 func FuzzParseOpaque(f *testing.F) {
-	good, _ := NewOpaque(PrefixAccess, testID)
+	good, _ := New(PrefixAccess, testID)
 	f.Add(good)
 	f.Add("lta_")
-	f.Add(strings.Repeat("A", OpaqueLen))
+	f.Add(strings.Repeat("A", Len))
 	f.Add("ltr_" + good[4:])
 	f.Fuzz(func(t *testing.T, tok string) {
-		id, hash, err := ParseOpaque(tok, PrefixAccess)
+		id, hash, err := Parse(tok, PrefixAccess)
 		if err != nil {
 			if id != "" || hash != nil {
 				t.Fatalf("error %v came with a result", err)
@@ -93,17 +93,17 @@ func FuzzParseOpaque(f *testing.F) {
 		}
 		// Anything accepted has the exact shape and a matching checksum:
 		// re-encoding its parts gives the same string back.
-		if len(tok) != OpaqueLen || tok[:4] != PrefixAccess || id != tok[4:26] || len(hash) != 32 {
+		if len(tok) != Len || tok[:4] != PrefixAccess || id != tok[4:26] || len(hash) != 32 {
 			t.Fatalf("accepted %q with id %q", tok, id)
 		}
 	})
 }
 
 func BenchmarkParseOpaque(b *testing.B) {
-	tok, _ := NewOpaque(PrefixAccess, testID)
+	tok, _ := New(PrefixAccess, testID)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, err := ParseOpaque(tok, PrefixAccess); err != nil {
+		if _, _, err := Parse(tok, PrefixAccess); err != nil {
 			b.Fatal(err)
 		}
 	}

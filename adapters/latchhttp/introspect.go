@@ -1,62 +1,43 @@
-package latch
+package latchhttp
 
 import (
-	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
-)
 
-// Introspect reports whether tok is an active access token and, if it
-// is, whose: the logic behind IntrospectionHandler (RFC 7662). It is
-// authoritative in every mode: the session of a JWT access token is read
-// even without Config.SessionCheck, so a token whose session has ended is
-// inactive at once, and the user loader must still find the subject.
-//
-// A refresh token is never active here: it cannot be used at a resource
-// server (RFC 7662 §4), and a service that only reads "active" must not
-// take a month-long refresh token for a bearer token. As with latch's own
-// guards, it is refused by its type, before the store is asked.
-//
-// An inactive token is a nil principal with the reason: ErrInvalidToken
-// or a refinement, or whatever latch error the user loader returned. A
-// store or loader failure is ErrUnavailable. Like any verification, an
-// active answer counts as a use of the session (idle timeout).
-func (a *Auth) Introspect(ctx context.Context, tok string) (*Principal, error) {
-	p, u, err := a.verifyUnused(ctx, tok, Access, true)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := a.lookupUser(ctx, p); err != nil {
-		return nil, err
-	}
-	if err := a.record(ctx, u); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
+	"github.com/latchauth/latch"
+)
 
 // IntrospectionHandler serves RFC 7662 token introspection, for services
 // that receive latch access tokens and cannot check them themselves
 // (another language, no access to the store): POST token=<access token>
 // answers 200 with {"active": false} for anything that is not an active
-// access token (refresh tokens included, see Introspect), and otherwise
+// access token, and otherwise
 // with {"active": true, "token_type": "Bearer", "sub", "sid", "exp",
 // "fresh", "iat" and "jti" for JWTs, and the application's claims}.
 // token_type_hint is ignored (§2.1 allows it).
 //
+// The answer is authoritative in every mode: it comes from
+// latch.Auth.Authenticate with SessionCheck, so a JWT whose session has
+// ended is inactive at once, and the user loader must still find the
+// subject; an active answer counts as a use of the session (idle
+// timeout). A refresh token is never active: it cannot be used at a
+// resource server (RFC 7662 §4), and a service that only reads "active"
+// must not take a month-long refresh token for a bearer token.
+//
 // RFC 7662 §2.1 requires the caller to be authorized, or the endpoint
 // would let anyone test stolen or guessed tokens, so authorize is
 // mandatory (a nil one panics). It runs first, with the body already
-// bounded by Config.HTTP.MaxBodyBytes, and lets the request through by
+// bounded by Config.MaxBodyBytes, and lets the request through by
 // returning nil. It should authenticate the one service, or few, that may
 // ask: BasicClient checks a client's HTTP Basic credentials; a function of
 // your own can check an mTLS client certificate. A refusal that is one of
-// latch's errors (ErrInvalidClient, Forbidden) is answered as such; any
-// other is ErrInvalidClient. Refused callers and inactive tokens are
+// latch's errors (latch.ErrInvalidClient, Forbidden) is answered as such; any
+// other is latch.ErrInvalidClient. Refused callers and inactive tokens are
 // reported to the event hook as failures, for rate limiting.
 //
 // A missing or repeated token parameter is 400 invalid_request, a store
@@ -71,12 +52,12 @@ func (a *Auth) IntrospectionHandler(authorize func(*http.Request) error) http.Ha
 		if !a.postOnly(w, r) {
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, a.cfg.HTTP.MaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes)
 		if err := authorize(r); err != nil {
-			if kindOf(err) == nil {
-				err = fmt.Errorf("%w: %w", ErrInvalidClient, err)
+			if latch.Kind(err) == nil {
+				err = fmt.Errorf("%w: %w", latch.ErrInvalidClient, err)
 			}
-			a.emit(r.Context(), failure(err, nil))
+			a.core.ReportFailure(r.Context(), err, nil)
 			a.WriteError(w, r, err)
 			return
 		}
@@ -84,13 +65,11 @@ func (a *Auth) IntrospectionHandler(authorize func(*http.Request) error) http.Ha
 		if !ok {
 			return
 		}
-		p, err := a.Introspect(r.Context(), tok)
-		switch {
-		case errors.Is(err, ErrUnavailable):
+		// Reported as a failure by the core when the token is inactive.
+		p, err := a.core.Authenticate(r.Context(), tok, latch.Requirement{SessionCheck: true})
+		if errors.Is(err, latch.ErrUnavailable) {
 			a.WriteError(w, r, err)
 			return
-		case err != nil:
-			a.emit(r.Context(), failure(err, nil))
 		}
 		WriteJSON(w, http.StatusOK, introspection(p))
 	})
@@ -102,7 +81,7 @@ func (a *Auth) IntrospectionHandler(authorize func(*http.Request) error) http.Ha
 // of latch's in another letter case ("Active", "TOKEN_TYPE") is left out,
 // so that no reader that folds case can be misled. Other names RFC 7662
 // registers (scope, client_id, username) are the application's to give.
-func introspection(p *Principal) map[string]any {
+func introspection(p *latch.Principal) map[string]any {
 	if p == nil {
 		return map[string]any{"active": false}
 	}
@@ -138,7 +117,7 @@ var introspectionNames = map[string]bool{
 // each part form-encoded, then base64) naming id and secret. Both are
 // compared in constant time, through their SHA-256, so neither their
 // contents nor their lengths show in the timing. A refusal is
-// ErrInvalidClient: 401 with a Basic challenge.
+// latch.ErrInvalidClient: 401 with a Basic challenge.
 //
 // The secret must be at least 32 bytes (make it random, like a JWT key):
 // BasicClient panics on a shorter one or an empty id.
@@ -150,13 +129,13 @@ func BasicClient(id, secret string) func(*http.Request) error {
 	return func(r *http.Request) error {
 		gotID, gotSecret, ok := r.BasicAuth()
 		if !ok {
-			return fmt.Errorf("%w: no Basic credentials", ErrInvalidClient)
+			return fmt.Errorf("%w: no Basic credentials", latch.ErrInvalidClient)
 		}
 		// Each part is compared form-decoded, as RFC 6749 sends it, and as
 		// sent, for the many clients that skip the encoding; both always.
 		match := basicPartMatches(gotID, wantID) & basicPartMatches(gotSecret, wantSecret)
 		if match != 1 {
-			return fmt.Errorf("%w: wrong client credentials", ErrInvalidClient)
+			return fmt.Errorf("%w: wrong client credentials", latch.ErrInvalidClient)
 		}
 		return nil
 	}
@@ -170,5 +149,5 @@ func basicPartMatches(part string, want [sha256.Size]byte) int {
 		decoded = part
 	}
 	raw, dec := sha256.Sum256([]byte(part)), sha256.Sum256([]byte(decoded))
-	return secretCompare(raw[:], want[:]) | secretCompare(dec[:], want[:])
+	return subtle.ConstantTimeCompare(raw[:], want[:]) | subtle.ConstantTimeCompare(dec[:], want[:])
 }

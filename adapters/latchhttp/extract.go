@@ -1,4 +1,4 @@
-package latch
+package latchhttp
 
 import (
 	"bytes"
@@ -9,6 +9,9 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/internal/b64token"
 )
 
 // found is a token and where it was found.
@@ -19,10 +22,10 @@ type found struct {
 
 // extract finds the token of type typ in r, trying locs in order. The first
 // location holding a token decides, except that different tokens in two of
-// header, query and json are ErrConflictingTokens (RFC 6750 §2: a client
+// header, query and json are latch.ErrConflictingTokens (RFC 6750 §2: a client
 // uses one method). A body read for the json location is put back for the
 // handler.
-func (a *Auth) extract(r *http.Request, typ TokenType, locs []Location) (found, error) {
+func (a *Auth) extract(r *http.Request, typ latch.TokenType, locs []Location) (found, error) {
 	var first, rfc found
 	for _, loc := range locs {
 		var tok string
@@ -33,8 +36,8 @@ func (a *Auth) extract(r *http.Request, typ TokenType, locs []Location) (found, 
 		case InCookie:
 			tok, err = a.fromCookie(r, typ)
 		case InQuery:
-			if typ == Access {
-				tok, err = fromQuery(r, a.cfg.HTTP.QueryParam)
+			if typ == latch.Access {
+				tok, err = fromQuery(r, a.cfg.QueryParam)
 			}
 		case InJSON:
 			tok, err = a.fromJSON(r, typ)
@@ -58,12 +61,12 @@ func (a *Auth) extract(r *http.Request, typ TokenType, locs []Location) (found, 
 			continue
 		}
 		if rfc.tok != "" && rfc.tok != tok {
-			return found{}, ErrConflictingTokens
+			return found{}, latch.ErrConflictingTokens
 		}
 		rfc = found{tok, loc}
 	}
 	if first.tok == "" {
-		return found{}, ErrNoToken
+		return found{}, latch.ErrNoToken
 	}
 	return first, nil
 }
@@ -72,14 +75,14 @@ func (a *Auth) extract(r *http.Request, typ TokenType, locs []Location) (found, 
 // scheme holds no bearer token; a bearer header without a usable token is
 // malformed; two headers are a bad request.
 func (a *Auth) fromHeader(r *http.Request) (string, error) {
-	h := a.cfg.HTTP
+	h := a.cfg
 	vals := r.Header.Values(h.HeaderName)
 	switch len(vals) {
 	case 0:
 		return "", nil
 	case 1:
 	default:
-		return "", fmt.Errorf("%w: more than one %s header", ErrBadRequest, h.HeaderName)
+		return "", fmt.Errorf("%w: more than one %s header", latch.ErrBadRequest, h.HeaderName)
 	}
 	v := strings.TrimSpace(vals[0])
 	if h.HeaderScheme != "" {
@@ -90,12 +93,12 @@ func (a *Auth) fromHeader(r *http.Request) (string, error) {
 		v = strings.TrimLeft(rest, " ")
 	}
 	if v == "" {
-		return "", fmt.Errorf("%w: empty %s header", ErrMalformedToken, h.HeaderName)
+		return "", fmt.Errorf("%w: empty %s header", latch.ErrMalformedToken, h.HeaderName)
 	}
 	return v, checkTokenText(v)
 }
 
-func (a *Auth) fromCookie(r *http.Request, typ TokenType) (string, error) {
+func (a *Auth) fromCookie(r *http.Request, typ latch.TokenType) (string, error) {
 	name := a.cookieName(typ, false)
 	c, err := r.Cookie(name)
 	if err != nil || c.Value == "" {
@@ -111,37 +114,37 @@ func fromQuery(r *http.Request, param string) (string, error) {
 		return "", nil
 	case 1:
 		if vals[0] == "" {
-			return "", fmt.Errorf("%w: empty %s parameter", ErrMalformedToken, param)
+			return "", fmt.Errorf("%w: empty %s parameter", latch.ErrMalformedToken, param)
 		}
 		return vals[0], checkTokenText(vals[0])
 	}
-	return "", fmt.Errorf("%w: more than one %s parameter", ErrBadRequest, param)
+	return "", fmt.Errorf("%w: more than one %s parameter", latch.ErrBadRequest, param)
 }
 
 // fromJSON reads the token field of a JSON body, at most MaxBodyBytes, and
 // restores the body for the handler. Only application/json bodies are
 // read; anything else holds no token.
-func (a *Auth) fromJSON(r *http.Request, typ TokenType) (string, error) {
+func (a *Auth) fromJSON(r *http.Request, typ latch.TokenType) (string, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return "", nil
 	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
 		return "", nil
 	}
-	body, err := ReadBody(r, a.cfg.HTTP.MaxBodyBytes)
+	body, err := ReadBody(r, a.cfg.MaxBodyBytes)
 	if err != nil {
 		return "", err
 	}
 	if !json.Valid(body) {
-		return "", fmt.Errorf("%w: body is not valid JSON", ErrBadRequest)
+		return "", fmt.Errorf("%w: body is not valid JSON", latch.ErrBadRequest)
 	}
 	var fields map[string]json.RawMessage
 	if json.Unmarshal(body, &fields) != nil {
 		return "", nil // valid JSON but not an object: it holds no token
 	}
-	key := a.cfg.HTTP.JSONAccessKey
-	if typ == Refresh {
-		key = a.cfg.HTTP.JSONRefreshKey
+	key := a.cfg.JSONAccessKey
+	if typ == latch.Refresh {
+		key = a.cfg.JSONRefreshKey
 	}
 	raw, ok := fields[key]
 	if !ok || string(raw) == "null" {
@@ -149,24 +152,24 @@ func (a *Auth) fromJSON(r *http.Request, typ TokenType) (string, error) {
 	}
 	var tok string
 	if err := json.Unmarshal(raw, &tok); err != nil {
-		return "", fmt.Errorf("%w: %s is not a string", ErrBadRequest, key)
+		return "", fmt.Errorf("%w: %s is not a string", latch.ErrBadRequest, key)
 	}
 	if tok == "" {
-		return "", fmt.Errorf("%w: empty %s", ErrMalformedToken, key)
+		return "", fmt.Errorf("%w: empty %s", latch.ErrMalformedToken, key)
 	}
 	return tok, checkTokenText(tok)
 }
 
 // ReadBody reads r's body, at most limit bytes, and puts it back so the
-// handler can read it again. A longer body is ErrBodyTooLarge, and the
+// handler can read it again. A longer body is latch.ErrBodyTooLarge, and the
 // handler can still read it whole; a body that fails to arrive is
-// ErrBadRequest.
+// latch.ErrBadRequest.
 func ReadBody(r *http.Request, limit int64) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
 	if r.ContentLength > limit {
-		return nil, ErrBodyTooLarge
+		return nil, latch.ErrBodyTooLarge
 	}
 	rest := r.Body
 	b, err := io.ReadAll(io.LimitReader(rest, limit+1))
@@ -175,12 +178,12 @@ func ReadBody(r *http.Request, limit int64) ([]byte, error) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, ErrBodyTooLarge
+			return nil, latch.ErrBodyTooLarge
 		}
-		return nil, fmt.Errorf("%w: reading the body failed", ErrBadRequest)
+		return nil, fmt.Errorf("%w: reading the body failed", latch.ErrBadRequest)
 	}
 	if int64(len(b)) > limit {
-		return nil, ErrBodyTooLarge
+		return nil, latch.ErrBodyTooLarge
 	}
 	return b, nil
 }
@@ -189,4 +192,13 @@ func ReadBody(r *http.Request, limit int64) ([]byte, error) {
 type readCloser struct {
 	io.Reader
 	io.Closer
+}
+
+// checkTokenText refuses a token no format accepts, before anything else
+// looks at it; Authenticate checks the same again.
+func checkTokenText(tok string) error {
+	if p := b64token.Problem(tok); p != "" {
+		return fmt.Errorf("%w: %s", latch.ErrMalformedToken, p)
+	}
+	return nil
 }
