@@ -1,6 +1,7 @@
 package latchecho_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,13 +13,15 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/adapters/latchecho"
+	"github.com/latchauth/latch/adapters/latchhttp"
 	"github.com/latchauth/latch/internal/adaptertest"
 )
 
-// mounter serves the table's routes on an echo instance, each behind the
-// latchecho function the route names; setup configures the instance.
-func mounter(setup func(e *echo.Echo, a *latch.Auth)) func(a *latch.Auth, routes []adaptertest.Route) http.Handler {
-	return func(a *latch.Auth, routes []adaptertest.Route) http.Handler {
+// mounter serves the table's routes on an echo instance (guarded routes
+// behind latchecho.Guard, endpoints through echo.WrapHandler); setup
+// configures the instance.
+func mounter(setup func(e *echo.Echo, a *latchhttp.Auth)) func(a *latchhttp.Auth, routes []adaptertest.Route) http.Handler {
+	return func(a *latchhttp.Auth, routes []adaptertest.Route) http.Handler {
 		e := echo.New()
 		if setup != nil {
 			setup(e, a)
@@ -30,34 +33,11 @@ func mounter(setup func(e *echo.Echo, a *latch.Auth)) func(a *latch.Auth, routes
 			return nil
 		}
 		for _, rt := range routes {
-			var guard echo.MiddlewareFunc
-			switch rt.Use {
-			case adaptertest.Required:
-				guard = latchecho.Required(a)
-			case adaptertest.Optional:
-				guard = latchecho.Optional(a)
-			case adaptertest.FreshRequired:
-				guard = latchecho.FreshRequired(a)
-			case adaptertest.RefreshRequired:
-				guard = latchecho.RefreshRequired(a)
-			case adaptertest.SessionRequired:
-				guard = latchecho.SessionRequired(a)
-			case adaptertest.Require:
-				guard = latchecho.Require(a, rt.Guard.Checks...)
-			case adaptertest.Middleware:
-				guard = latchecho.Middleware(a, rt.Guard)
-			case adaptertest.RefreshHandler:
-				e.Add(rt.Method, rt.Path, latchecho.RefreshHandler(a))
+			if rt.Use != adaptertest.Guard {
+				e.Add(rt.Method, rt.Path, echo.WrapHandler(adaptertest.Endpoint(a, rt.Use, nil)))
 				continue
-			case adaptertest.RevocationHandler:
-				e.Add(rt.Method, rt.Path, latchecho.RevocationHandler(a))
-				continue
-			case adaptertest.IntrospectionHandler:
-				e.Add(rt.Method, rt.Path, latchecho.IntrospectionHandler(a, adaptertest.IntrospectionClient))
-				continue
-			default:
-				panic("unknown Use " + string(rt.Use))
 			}
+			guard := latchecho.Guard(a, rt.Guard)
 			switch rt.Via {
 			case adaptertest.InGroup:
 				e.Group(rt.Group, guard).Add(rt.Method, strings.TrimPrefix(rt.Path, rt.Group), answer)
@@ -82,12 +62,12 @@ func TestTable(t *testing.T) {
 		adaptertest.Run(t, adaptertest.Adapter{Name: "echo", Mount: mounter(nil)})
 	})
 	t.Run("latchecho.ErrorHandler", func(t *testing.T) {
-		adaptertest.Run(t, adaptertest.Adapter{Name: "echo+ErrorHandler", Mount: mounter(func(e *echo.Echo, a *latch.Auth) {
+		adaptertest.Run(t, adaptertest.Adapter{Name: "echo+ErrorHandler", Mount: mounter(func(e *echo.Echo, a *latchhttp.Auth) {
 			e.HTTPErrorHandler = latchecho.ErrorHandler(a, e.DefaultHTTPErrorHandler)
 		})})
 	})
 	t.Run("debug mode", func(t *testing.T) {
-		adaptertest.Run(t, adaptertest.Adapter{Name: "echo debug", Mount: mounter(func(e *echo.Echo, _ *latch.Auth) {
+		adaptertest.Run(t, adaptertest.Adapter{Name: "echo debug", Mount: mounter(func(e *echo.Echo, _ *latchhttp.Auth) {
 			e.Debug = true
 		})})
 	})
@@ -116,7 +96,7 @@ func TestErrorFlow(t *testing.T) {
 		got, committed = err, c.Response().Committed
 		e.DefaultHTTPErrorHandler(err, c)
 	}
-	e.GET("/", func(echo.Context) error { reached = true; return nil }, latchecho.Required(f.Auth))
+	e.GET("/", func(echo.Context) error { reached = true; return nil }, latchecho.Guard(f.Web, latchhttp.Required))
 	rec := serve(e, "Authorization", "Bearer abc.def")
 	if rec.Code != http.StatusUnauthorized || rec.Body.String() != `{"msg":"Malformed token"}`+"\n" {
 		t.Errorf("answer = %d %s, want latch's 401", rec.Code, rec.Body)
@@ -171,7 +151,7 @@ func TestErrorHandler(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			e := echo.New()
 			var toNext []error
-			e.HTTPErrorHandler = latchecho.ErrorHandler(f.Auth, func(err error, ctx echo.Context) {
+			e.HTTPErrorHandler = latchecho.ErrorHandler(f.Web, func(err error, ctx echo.Context) {
 				toNext = append(toNext, err)
 				e.DefaultHTTPErrorHandler(err, ctx)
 			})
@@ -203,13 +183,13 @@ func TestWriteError(t *testing.T) {
 	f := adaptertest.NewFixture(t, latch.ModeOpaque)
 	for name, setup := range map[string]func(*echo.Echo){
 		"default error handler":  func(*echo.Echo) {},
-		"latchecho.ErrorHandler": func(e *echo.Echo) { e.HTTPErrorHandler = latchecho.ErrorHandler(f.Auth, e.DefaultHTTPErrorHandler) },
+		"latchecho.ErrorHandler": func(e *echo.Echo) { e.HTTPErrorHandler = latchecho.ErrorHandler(f.Web, e.DefaultHTTPErrorHandler) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			e := echo.New()
 			setup(e)
 			e.GET("/", func(c echo.Context) error {
-				return latchecho.WriteError(c, f.Auth, errors.Join(latch.ErrUnavailable, adaptertest.ErrBackendDown))
+				return latchecho.WriteError(c, f.Web, errors.Join(latch.ErrUnavailable, adaptertest.ErrBackendDown))
 			})
 			rec := serve(e)
 			h := rec.Result().Header
@@ -229,22 +209,21 @@ func TestWriteError(t *testing.T) {
 // handler returns the latch error to ErrorHandler.
 func TestSilentResponder(t *testing.T) {
 	var calls int
-	auth, err := latch.New(latch.Config{Mode: latch.ModeOpaque},
-		latch.WithResponder(latch.ErrInvalidToken, func(http.ResponseWriter, *http.Request, error) { calls++ }))
+	auth, err := newWeb(latchhttp.WithResponder(latch.ErrInvalidToken, func(http.ResponseWriter, *http.Request, error) { calls++ }))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer auth.Close()
+	defer auth.Core().Close()
 	cases := []struct {
 		name  string
 		setup func(*echo.Echo)
 		route func(*echo.Echo)
 	}{
 		{"refused, default error handler", func(*echo.Echo) {},
-			func(e *echo.Echo) { e.GET("/", func(echo.Context) error { return nil }, latchecho.Required(auth)) }},
+			func(e *echo.Echo) { e.GET("/", func(echo.Context) error { return nil }, latchecho.Guard(auth, latchhttp.Required)) }},
 		{"refused, latchecho.ErrorHandler",
 			func(e *echo.Echo) { e.HTTPErrorHandler = latchecho.ErrorHandler(auth, e.DefaultHTTPErrorHandler) },
-			func(e *echo.Echo) { e.GET("/", func(echo.Context) error { return nil }, latchecho.Required(auth)) }},
+			func(e *echo.Echo) { e.GET("/", func(echo.Context) error { return nil }, latchecho.Guard(auth, latchhttp.Required)) }},
 		{"returned, latchecho.ErrorHandler",
 			func(e *echo.Echo) { e.HTTPErrorHandler = latchecho.ErrorHandler(auth, e.DefaultHTTPErrorHandler) },
 			func(e *echo.Echo) { e.GET("/", func(echo.Context) error { return latch.ErrMalformedToken }) }},
@@ -278,9 +257,9 @@ func TestGroupUnknownPath(t *testing.T) {
 	for _, handler := range []string{"default", "latchecho.ErrorHandler"} {
 		e := echo.New()
 		if handler != "default" {
-			e.HTTPErrorHandler = latchecho.ErrorHandler(f.Auth, e.DefaultHTTPErrorHandler)
+			e.HTTPErrorHandler = latchecho.ErrorHandler(f.Web, e.DefaultHTTPErrorHandler)
 		}
-		e.Group("/admin", latchecho.Required(f.Auth)).GET("/dashboard", func(echo.Context) error { return nil })
+		e.Group("/admin", latchecho.Guard(f.Web, latchhttp.Required)).GET("/dashboard", func(echo.Context) error { return nil })
 		for _, c := range []struct {
 			path, token string
 			status      int
@@ -309,8 +288,17 @@ func TestBadGuard(t *testing.T) {
 	f := adaptertest.NewFixture(t, latch.ModeOpaque)
 	defer func() {
 		if recover() == nil {
-			t.Error("Middleware accepted an unknown location")
+			t.Error("Guard accepted an unknown location")
 		}
 	}()
-	latchecho.Middleware(f.Auth, latch.Guard{Locations: []latch.Location{"body"}})
+	latchecho.Guard(f.Web, latchhttp.Guard{Locations: []latchhttp.Location{"body"}})
+}
+
+// newWeb returns latchhttp over an opaque-mode core with a memory store.
+func newWeb(opts ...latchhttp.Option) (*latchhttp.Auth, error) {
+	auth, err := latch.New(context.Background(), latch.Config{Mode: latch.ModeOpaque})
+	if err != nil {
+		return nil, err
+	}
+	return latchhttp.New(auth, latchhttp.Config{}, opts...)
 }

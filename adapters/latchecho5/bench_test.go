@@ -8,6 +8,7 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/adapters/latchecho5"
+	"github.com/latchauth/latch/adapters/latchhttp"
 	"github.com/latchauth/latch/internal/adaptertest"
 )
 
@@ -25,7 +26,7 @@ func BenchmarkGuard(b *testing.B) {
 		bare := echo.New()
 		bare.GET("/protected", noContent)
 		guarded := echo.New()
-		guarded.GET("/protected", noContent, latchecho5.Required(a))
+		guarded.GET("/protected", noContent, latchecho5.Guard(a, latchhttp.Required))
 		b.Run(string(mode)+"/bare", func(b *testing.B) { adaptertest.Bench(b, bare, r, http.StatusNoContent) })
 		b.Run(string(mode)+"/nethttp-bare", func(b *testing.B) {
 			adaptertest.Bench(b, adaptertest.BareNetHTTPHandler(), r, http.StatusNoContent)

@@ -1,22 +1,27 @@
-// Package latchecho5 guards echo v5 routes with latch, exactly as latch's
-// net/http middleware guards net/http ones: the same guards, token
-// locations, CSRF check, statuses, WWW-Authenticate headers, bodies and
-// responders, because it calls the same code (latch.Auth.Authenticate and
-// latch.Auth.WriteError) rather than a copy of it. It is latchecho for
+// Package latchecho5 guards echo v5 routes with latch, exactly as
+// latchhttp guards net/http ones: the same guards, token locations, CSRF
+// check, statuses, WWW-Authenticate headers, bodies and responders,
+// because it runs the same code (latchhttp.Auth.Gate and
+// latchhttp.Auth.WriteError) rather than a copy of it. It is latchecho for
 // github.com/labstack/echo/v5, with the same functions on v5's types.
 //
+//	web, err := latchhttp.New(auth, latchhttp.Config{})
+//	...
 //	e := echo.New()
-//	e.HTTPErrorHandler = latchecho5.ErrorHandler(auth, echo.DefaultHTTPErrorHandler(false))
-//	e.POST("/refresh", latchecho5.RefreshHandler(auth))
+//	e.HTTPErrorHandler = latchecho5.ErrorHandler(web, echo.DefaultHTTPErrorHandler(false))
+//	e.POST("/refresh", echo.WrapHandler(web.RefreshHandler()))
 //	e.GET("/protected", func(c *echo.Context) error {
 //		p, _ := latchecho5.Principal(c)
 //		return c.JSON(http.StatusOK, map[string]any{"logged_in_as": p.Subject})
-//	}, latchecho5.Required(auth))
-//	admin := e.Group("/admin", latchecho5.Require(auth, adminOnly))
+//	}, latchecho5.Guard(web, latchhttp.Required))
+//	admin := e.Group("/admin", latchecho5.Guard(web, latchhttp.Required.With(adminOnly)))
 //	admin.GET("/dashboard", dashboard)
 //
 // Handlers read the caller with Principal and the loaded user with User;
 // latch.FromContext(c.Request().Context()) works too.
+//
+// latchhttp's endpoints (refresh, revocation, introspection, JWKS) are
+// http.Handlers: mount them with echo.WrapHandler.
 //
 // Errors follow echo's convention: the middleware writes and commits
 // latch's answer to a refused request and returns an *Error, which goes
@@ -27,7 +32,7 @@
 // answered with; echo.ResolveResponseStatus (what echo's RequestLogger
 // reads) finds the same status on the committed response.
 // ErrorHandler answers the latch errors that handlers return (from
-// Auth.Logout, Auth.Sessions and the like), leaves an *Error alone
+// latch.Auth.Logout, Sessions and the like), leaves an *Error alone
 // without passing it on, and passes every other error to the handler it
 // wraps, as well as any error that carries an echo status.
 //

@@ -11,6 +11,7 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/adapters/latchecho5"
+	"github.com/latchauth/latch/adapters/latchhttp"
 )
 
 // get sends GET path to h with a bearer token ("" for none) and prints
@@ -25,20 +26,17 @@ func get(h http.Handler, path, token string) {
 	fmt.Printf("%d %s", rec.Code, rec.Body)
 }
 
-func ExampleRequired() {
-	auth, err := latch.New(latch.Config{Mode: latch.ModeOpaque})
-	if err != nil {
-		panic(err)
-	}
-	defer auth.Close()
+func ExampleGuard() {
+	web := exampleWeb()
+	defer web.Core().Close()
 
 	e := echo.New()
 	e.GET("/protected", func(c *echo.Context) error {
 		p, _ := latchecho5.Principal(c)
 		return c.JSON(http.StatusOK, map[string]any{"logged_in_as": p.Subject})
-	}, latchecho5.Required(auth))
+	}, latchecho5.Guard(web, latchhttp.Required))
 
-	tokens, _ := auth.Login(context.Background(), "alice", latch.LoginOptions{})
+	tokens, _ := web.Core().Login(context.Background(), "alice", latch.LoginOptions{})
 	get(e, "/protected", tokens.AccessToken)
 	get(e, "/protected", "")
 	// Output:
@@ -48,32 +46,25 @@ func ExampleRequired() {
 
 func ExampleUser() {
 	type account struct{ Name string }
-	auth, err := latch.New(latch.Config{Mode: latch.ModeOpaque},
-		latch.WithUserLoader(func(_ context.Context, p *latch.Principal) (*account, error) {
+	web := exampleWeb(latch.WithUserLoader(func(_ context.Context, p *latch.Principal) (*account, error) {
 			return &account{Name: "Alice (" + p.Subject + ")"}, nil
 		}))
-	if err != nil {
-		panic(err)
-	}
-	defer auth.Close()
+	defer web.Core().Close()
 
 	e := echo.New()
 	e.GET("/who_am_i", func(c *echo.Context) error {
 		u, _ := latchecho5.User[*account](c)
 		return c.String(http.StatusOK, u.Name)
-	}, latchecho5.Required(auth))
+	}, latchecho5.Guard(web, latchhttp.Required))
 
-	tokens, _ := auth.Login(context.Background(), "alice", latch.LoginOptions{})
+	tokens, _ := web.Core().Login(context.Background(), "alice", latch.LoginOptions{})
 	get(e, "/who_am_i", tokens.AccessToken)
 	// Output: 200 Alice (alice)
 }
 
-func ExampleRequire() {
-	auth, err := latch.New(latch.Config{Mode: latch.ModeOpaque})
-	if err != nil {
-		panic(err)
-	}
-	defer auth.Close()
+func ExampleGuard_check() {
+	web := exampleWeb()
+	defer web.Core().Close()
 	adminOnly := func(_ *http.Request, p *latch.Principal) error {
 		if p.Claims["is_administrator"] == true {
 			return nil
@@ -82,10 +73,10 @@ func ExampleRequire() {
 	}
 
 	e := echo.New()
-	admin := e.Group("/admin", latchecho5.Require(auth, adminOnly))
+	admin := e.Group("/admin", latchecho5.Guard(web, latchhttp.Required.With(adminOnly)))
 	admin.GET("", func(c *echo.Context) error { return c.JSON(http.StatusOK, map[string]any{"foo": "bar"}) })
 
-	tokens, _ := auth.Login(context.Background(), "alice", latch.LoginOptions{})
+	tokens, _ := web.Core().Login(context.Background(), "alice", latch.LoginOptions{})
 	get(e, "/admin", tokens.AccessToken)
 	// Output: 403 {"msg":"Admins only!"}
 }
@@ -93,23 +84,20 @@ func ExampleRequire() {
 // With ErrorHandler, handlers return latch's errors as they are and get
 // latch's answers; other errors go to echo's handler.
 func ExampleErrorHandler() {
-	auth, err := latch.New(latch.Config{Mode: latch.ModeOpaque})
-	if err != nil {
-		panic(err)
-	}
-	defer auth.Close()
+	web := exampleWeb()
+	defer web.Core().Close()
 
 	e := echo.New()
-	e.HTTPErrorHandler = latchecho5.ErrorHandler(auth, echo.DefaultHTTPErrorHandler(false))
+	e.HTTPErrorHandler = latchecho5.ErrorHandler(web, echo.DefaultHTTPErrorHandler(false))
 	e.DELETE("/sessions/:id", func(c *echo.Context) error {
 		p, _ := latchecho5.Principal(c)
-		if err := auth.RevokeSession(c.Request().Context(), p.Subject, c.Param("id")); err != nil {
+		if err := web.Core().RevokeSession(c.Request().Context(), p.Subject, c.Param("id")); err != nil {
 			return err // ErrSessionNotFound: 404
 		}
 		return c.JSON(http.StatusOK, map[string]any{"msg": "Session revoked"})
-	}, latchecho5.SessionRequired(auth))
+	}, latchecho5.Guard(web, latchhttp.SessionCheck))
 
-	tokens, _ := auth.Login(context.Background(), "alice", latch.LoginOptions{})
+	tokens, _ := web.Core().Login(context.Background(), "alice", latch.LoginOptions{})
 	r := httptest.NewRequest("DELETE", "/sessions/nope", nil)
 	r.Header.Set("Authorization", "Bearer "+tokens.AccessToken)
 	rec := httptest.NewRecorder()
@@ -125,11 +113,8 @@ func ExampleErrorHandler() {
 // it; errors.Is matches latch's kinds, and echo.StatusCode reads the
 // status latch answered with.
 func ExampleError() {
-	auth, err := latch.New(latch.Config{Mode: latch.ModeOpaque})
-	if err != nil {
-		panic(err)
-	}
-	defer auth.Close()
+	web := exampleWeb()
+	defer web.Core().Close()
 
 	e := echo.New()
 	defaultHandler := echo.DefaultHTTPErrorHandler(false)
@@ -140,7 +125,7 @@ func ExampleError() {
 		}
 		defaultHandler(c, err) // leaves the committed answer alone
 	}
-	e.GET("/protected", func(c *echo.Context) error { return nil }, latchecho5.Required(auth))
+	e.GET("/protected", func(c *echo.Context) error { return nil }, latchecho5.Guard(web, latchhttp.Required))
 
 	get(e, "/protected", "not-a-token")
 	// Output:
@@ -151,24 +136,35 @@ func ExampleError() {
 // An unrouted path under a guarded group goes through the group's guard,
 // unless the instance is made with NoGroupAutoRegister404Routes: then it
 // is echo's 404, as on net/http.
-func ExampleRequired_group() {
-	auth, err := latch.New(latch.Config{Mode: latch.ModeOpaque})
-	if err != nil {
-		panic(err)
-	}
-	defer auth.Close()
+func ExampleGuard_group() {
+	web := exampleWeb()
+	defer web.Core().Close()
 	dashboard := func(c *echo.Context) error { return c.String(http.StatusOK, "dashboard\n") }
 
 	byDefault := echo.New()
-	byDefault.Group("/admin", latchecho5.Required(auth)).GET("/dashboard", dashboard)
+	byDefault.Group("/admin", latchecho5.Guard(web, latchhttp.Required)).GET("/dashboard", dashboard)
 	get(byDefault, "/admin/nope", "")
 
 	no404Routes := echo.NewWithConfig(echo.Config{NoGroupAutoRegister404Routes: true})
-	no404Routes.Group("/admin", latchecho5.Required(auth)).GET("/dashboard", dashboard)
+	no404Routes.Group("/admin", latchecho5.Guard(web, latchhttp.Required)).GET("/dashboard", dashboard)
 	get(no404Routes, "/admin/nope", "")
 	get(no404Routes, "/admin/dashboard", "")
 	// Output:
 	// 401 {"msg":"Missing authorization token"}
 	// 404 {"message":"Not Found"}
 	// 401 {"msg":"Missing authorization token"}
+}
+
+// exampleWeb returns latch's HTTP layer over an opaque-mode core, as an
+// application sets it up once at startup.
+func exampleWeb(opts ...latch.Option) *latchhttp.Auth {
+	auth, err := latch.New(context.Background(), latch.Config{Mode: latch.ModeOpaque}, opts...)
+	if err != nil {
+		panic(err)
+	}
+	web, err := latchhttp.New(auth, latchhttp.Config{})
+	if err != nil {
+		panic(err)
+	}
+	return web
 }

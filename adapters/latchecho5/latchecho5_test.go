@@ -1,6 +1,7 @@
 package latchecho5_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,14 +15,15 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/adapters/latchecho5"
+	"github.com/latchauth/latch/adapters/latchhttp"
 	"github.com/latchauth/latch/internal/adaptertest"
 )
 
 // mounter serves the table's routes on the echo instance newEcho makes
-// (echo.New() if nil), each behind the latchecho5 function the route
-// names.
-func mounter(newEcho func(a *latch.Auth) *echo.Echo) func(a *latch.Auth, routes []adaptertest.Route) http.Handler {
-	return func(a *latch.Auth, routes []adaptertest.Route) http.Handler {
+// (echo.New() if nil): guarded routes behind latchecho5.Guard, endpoints
+// through echo.WrapHandler.
+func mounter(newEcho func(a *latchhttp.Auth) *echo.Echo) func(a *latchhttp.Auth, routes []adaptertest.Route) http.Handler {
+	return func(a *latchhttp.Auth, routes []adaptertest.Route) http.Handler {
 		e := echo.New()
 		if newEcho != nil {
 			e = newEcho(a)
@@ -33,34 +35,11 @@ func mounter(newEcho func(a *latch.Auth) *echo.Echo) func(a *latch.Auth, routes 
 			return nil
 		}
 		for _, rt := range routes {
-			var guard echo.MiddlewareFunc
-			switch rt.Use {
-			case adaptertest.Required:
-				guard = latchecho5.Required(a)
-			case adaptertest.Optional:
-				guard = latchecho5.Optional(a)
-			case adaptertest.FreshRequired:
-				guard = latchecho5.FreshRequired(a)
-			case adaptertest.RefreshRequired:
-				guard = latchecho5.RefreshRequired(a)
-			case adaptertest.SessionRequired:
-				guard = latchecho5.SessionRequired(a)
-			case adaptertest.Require:
-				guard = latchecho5.Require(a, rt.Guard.Checks...)
-			case adaptertest.Middleware:
-				guard = latchecho5.Middleware(a, rt.Guard)
-			case adaptertest.RefreshHandler:
-				e.Add(rt.Method, rt.Path, latchecho5.RefreshHandler(a))
+			if rt.Use != adaptertest.Guard {
+				e.Add(rt.Method, rt.Path, echo.WrapHandler(adaptertest.Endpoint(a, rt.Use, nil)))
 				continue
-			case adaptertest.RevocationHandler:
-				e.Add(rt.Method, rt.Path, latchecho5.RevocationHandler(a))
-				continue
-			case adaptertest.IntrospectionHandler:
-				e.Add(rt.Method, rt.Path, latchecho5.IntrospectionHandler(a, adaptertest.IntrospectionClient))
-				continue
-			default:
-				panic("unknown Use " + string(rt.Use))
 			}
+			guard := latchecho5.Guard(a, rt.Guard)
 			switch rt.Via {
 			case adaptertest.InGroup:
 				e.Group(rt.Group, guard).Add(rt.Method, strings.TrimPrefix(rt.Path, rt.Group), answer)
@@ -86,20 +65,29 @@ func TestTable(t *testing.T) {
 		adaptertest.Run(t, adaptertest.Adapter{Name: "echo5", Mount: mounter(nil)})
 	})
 	t.Run("latchecho5.ErrorHandler", func(t *testing.T) {
-		adaptertest.Run(t, adaptertest.Adapter{Name: "echo5+ErrorHandler", Mount: mounter(func(a *latch.Auth) *echo.Echo {
+		adaptertest.Run(t, adaptertest.Adapter{Name: "echo5+ErrorHandler", Mount: mounter(func(a *latchhttp.Auth) *echo.Echo {
 			return echo.NewWithConfig(echo.Config{HTTPErrorHandler: latchecho5.ErrorHandler(a, echo.DefaultHTTPErrorHandler(false))})
 		})})
 	})
 	t.Run("exposing errors", func(t *testing.T) {
-		adaptertest.Run(t, adaptertest.Adapter{Name: "echo5 exposeError", Mount: mounter(func(*latch.Auth) *echo.Echo {
+		adaptertest.Run(t, adaptertest.Adapter{Name: "echo5 exposeError", Mount: mounter(func(*latchhttp.Auth) *echo.Echo {
 			return echo.NewWithConfig(echo.Config{HTTPErrorHandler: echo.DefaultHTTPErrorHandler(true)})
 		})})
 	})
 	t.Run("NoGroupAutoRegister404Routes", func(t *testing.T) {
-		adaptertest.Run(t, adaptertest.Adapter{Name: "echo5 without group 404 routes", Mount: mounter(func(*latch.Auth) *echo.Echo {
+		adaptertest.Run(t, adaptertest.Adapter{Name: "echo5 without group 404 routes", Mount: mounter(func(*latchhttp.Auth) *echo.Echo {
 			return echo.NewWithConfig(echo.Config{NoGroupAutoRegister404Routes: true})
 		})})
 	})
+}
+
+// newWeb returns latchhttp over an opaque-mode core with a memory store.
+func newWeb(opts ...latchhttp.Option) (*latchhttp.Auth, error) {
+	auth, err := latch.New(context.Background(), latch.Config{Mode: latch.ModeOpaque})
+	if err != nil {
+		return nil, err
+	}
+	return latchhttp.New(auth, latchhttp.Config{}, opts...)
 }
 
 // serve sends a GET / to e.
@@ -137,7 +125,7 @@ func TestErrorFlow(t *testing.T) {
 			return inFront
 		}
 	})
-	e.GET("/", func(*echo.Context) error { reached = true; return nil }, latchecho5.Required(f.Auth))
+	e.GET("/", func(*echo.Context) error { reached = true; return nil }, latchecho5.Guard(f.Web, latchhttp.Required))
 	rec := serve(e, "Authorization", "Bearer abc.def")
 	if rec.Code != http.StatusUnauthorized || rec.Body.String() != `{"msg":"Malformed token"}`+"\n" {
 		t.Errorf("answer = %d %s, want latch's 401", rec.Code, rec.Body)
@@ -206,7 +194,7 @@ func TestErrorHandler(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			e := echo.New()
 			var toNext []error
-			e.HTTPErrorHandler = latchecho5.ErrorHandler(f.Auth, func(ctx *echo.Context, err error) {
+			e.HTTPErrorHandler = latchecho5.ErrorHandler(f.Web, func(ctx *echo.Context, err error) {
 				toNext = append(toNext, err)
 				echo.DefaultHTTPErrorHandler(false)(ctx, err)
 			})
@@ -238,13 +226,13 @@ func TestWriteError(t *testing.T) {
 	f := adaptertest.NewFixture(t, latch.ModeOpaque)
 	for name, handler := range map[string]echo.HTTPErrorHandler{
 		"default error handler":   echo.DefaultHTTPErrorHandler(false),
-		"latchecho5.ErrorHandler": latchecho5.ErrorHandler(f.Auth, echo.DefaultHTTPErrorHandler(false)),
+		"latchecho5.ErrorHandler": latchecho5.ErrorHandler(f.Web, echo.DefaultHTTPErrorHandler(false)),
 	} {
 		t.Run(name, func(t *testing.T) {
 			e := echo.New()
 			e.HTTPErrorHandler = handler
 			e.GET("/", func(c *echo.Context) error {
-				return latchecho5.WriteError(c, f.Auth, errors.Join(latch.ErrUnavailable, adaptertest.ErrBackendDown))
+				return latchecho5.WriteError(c, f.Web, errors.Join(latch.ErrUnavailable, adaptertest.ErrBackendDown))
 			})
 			rec := serve(e)
 			h := rec.Result().Header
@@ -270,7 +258,7 @@ func TestWriteErrorAfterAnswer(t *testing.T) {
 		if err := c.String(http.StatusAccepted, "begun\n"); err != nil {
 			return err
 		}
-		got = latchecho5.WriteError(c, f.Auth, latch.ErrSessionNotFound)
+		got = latchecho5.WriteError(c, f.Web, latch.ErrSessionNotFound)
 		return got
 	})
 	rec := serve(e)
@@ -289,13 +277,12 @@ func TestWriteErrorAfterAnswer(t *testing.T) {
 // handler returns the latch error to ErrorHandler.
 func TestSilentResponder(t *testing.T) {
 	var calls int
-	auth, err := latch.New(latch.Config{Mode: latch.ModeOpaque},
-		latch.WithResponder(latch.ErrInvalidToken, func(http.ResponseWriter, *http.Request, error) { calls++ }))
+	auth, err := newWeb(latchhttp.WithResponder(latch.ErrInvalidToken, func(http.ResponseWriter, *http.Request, error) { calls++ }))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer auth.Close()
-	guarded := func(e *echo.Echo) { e.GET("/", func(*echo.Context) error { return nil }, latchecho5.Required(auth)) }
+	defer auth.Core().Close()
+	guarded := func(e *echo.Echo) { e.GET("/", func(*echo.Context) error { return nil }, latchecho5.Guard(auth, latchhttp.Required)) }
 	cases := []struct {
 		name    string
 		handler echo.HTTPErrorHandler
@@ -331,12 +318,11 @@ func TestSilentResponder(t *testing.T) {
 // carries the status latch wrote, for a refusal and for a silent
 // responder alike.
 func TestAutoHandleHEAD(t *testing.T) {
-	auth, err := latch.New(latch.Config{Mode: latch.ModeOpaque},
-		latch.WithResponder(latch.ErrInvalidToken, func(http.ResponseWriter, *http.Request, error) {}))
+	auth, err := newWeb(latchhttp.WithResponder(latch.ErrInvalidToken, func(http.ResponseWriter, *http.Request, error) {}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer auth.Close()
+	defer auth.Core().Close()
 	for _, c := range []struct {
 		name, token string
 		status      int
@@ -352,7 +338,7 @@ func TestAutoHandleHEAD(t *testing.T) {
 				got = err
 				echo.DefaultHTTPErrorHandler(false)(ctx, err)
 			}
-			e.GET("/", func(*echo.Context) error { return nil }, latchecho5.Required(auth))
+			e.GET("/", func(*echo.Context) error { return nil }, latchecho5.Guard(auth, latchhttp.Required))
 			r := httptest.NewRequest("HEAD", "/", nil)
 			if c.token != "" {
 				r.Header.Set("Authorization", "Bearer "+c.token)
@@ -408,11 +394,11 @@ func TestGroupUnknownPath(t *testing.T) {
 	dashboard := func(c *echo.Context) error { return c.NoContent(http.StatusNoContent) }
 	mounts := map[string]func(e *echo.Echo){
 		"Group(prefix, guard)": func(e *echo.Echo) {
-			e.Group("/admin", latchecho5.Required(f.Auth)).GET("/dashboard", dashboard)
+			e.Group("/admin", latchecho5.Guard(f.Web, latchhttp.Required)).GET("/dashboard", dashboard)
 		},
 		"Group.Use": func(e *echo.Echo) {
 			g := e.Group("/admin")
-			g.Use(latchecho5.Required(f.Auth))
+			g.Use(latchecho5.Guard(f.Web, latchhttp.Required))
 			g.GET("/dashboard", dashboard)
 		},
 	}
@@ -422,7 +408,7 @@ func TestGroupUnknownPath(t *testing.T) {
 		requests []request
 	}{
 		{"default error handler", echo.Config{}, byDefault},
-		{"latchecho5.ErrorHandler", echo.Config{HTTPErrorHandler: latchecho5.ErrorHandler(f.Auth, echo.DefaultHTTPErrorHandler(false))}, byDefault},
+		{"latchecho5.ErrorHandler", echo.Config{HTTPErrorHandler: latchecho5.ErrorHandler(f.Web, echo.DefaultHTTPErrorHandler(false))}, byDefault},
 		{"NoGroupAutoRegister404Routes", echo.Config{NoGroupAutoRegister404Routes: true}, without404Routes},
 	} {
 		for mount, add := range mounts {
@@ -450,10 +436,10 @@ func TestBadGuard(t *testing.T) {
 	f := adaptertest.NewFixture(t, latch.ModeOpaque)
 	defer func() {
 		if recover() == nil {
-			t.Error("Middleware accepted an unknown location")
+			t.Error("Guard accepted an unknown location")
 		}
 	}()
-	latchecho5.Middleware(f.Auth, latch.Guard{Locations: []latch.Location{"body"}})
+	latchecho5.Guard(f.Web, latchhttp.Guard{Locations: []latchhttp.Location{"body"}})
 }
 
 // TestErrorHandlerLeavesAnswered: an answer already given stays as it
@@ -470,10 +456,10 @@ func TestErrorHandlerLeavesAnswered(t *testing.T) {
 		toNext  bool
 	}{
 		{"WriteError", func(c *echo.Context) error {
-			return latchecho5.WriteError(c, f.Auth, latch.ErrSessionNotFound)
+			return latchecho5.WriteError(c, f.Web, latch.ErrSessionNotFound)
 		}, 404, `{"msg":"Session not found"}`, false},
 		{"wrapped WriteError", func(c *echo.Context) error {
-			return fmt.Errorf("app: %w", latchecho5.WriteError(c, f.Auth, latch.ErrSessionNotFound))
+			return fmt.Errorf("app: %w", latchecho5.WriteError(c, f.Web, latch.ErrSessionNotFound))
 		}, 404, `{"msg":"Session not found"}`, false},
 		{"latch error after an answer", func(c *echo.Context) error {
 			c.Response().WriteHeader(http.StatusAccepted)
@@ -484,7 +470,7 @@ func TestErrorHandlerLeavesAnswered(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			e := echo.New()
 			var toNext []error
-			e.HTTPErrorHandler = latchecho5.ErrorHandler(f.Auth, func(ctx *echo.Context, err error) {
+			e.HTTPErrorHandler = latchecho5.ErrorHandler(f.Web, func(ctx *echo.Context, err error) {
 				toNext = append(toNext, err)
 				echo.DefaultHTTPErrorHandler(false)(ctx, err)
 			})
@@ -507,8 +493,7 @@ func TestErrorHandlerLeavesAnswered(t *testing.T) {
 func TestResponderWriter(t *testing.T) {
 	var isFlusher, isHijacker bool
 	var deadlineErr error
-	auth, err := latch.New(latch.Config{Mode: latch.ModeOpaque},
-		latch.WithResponder(latch.ErrInvalidToken, func(w http.ResponseWriter, _ *http.Request, _ error) {
+	auth, err := newWeb(latchhttp.WithResponder(latch.ErrInvalidToken, func(w http.ResponseWriter, _ *http.Request, _ error) {
 			_, isHijacker = w.(http.Hijacker)
 			deadlineErr = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(time.Minute))
 			var f http.Flusher
@@ -519,11 +504,11 @@ func TestResponderWriter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer auth.Close()
+	defer auth.Core().Close()
 	e := echo.New()
 	statuses := make(chan int, 1)
 	e.HTTPErrorHandler = func(c *echo.Context, err error) { statuses <- echo.StatusCode(err) }
-	e.GET("/", func(*echo.Context) error { return nil }, latchecho5.Required(auth))
+	e.GET("/", func(*echo.Context) error { return nil }, latchecho5.Guard(auth, latchhttp.Required))
 	srv := httptest.NewServer(e)
 	defer srv.Close()
 	req, _ := http.NewRequest("GET", srv.URL, nil)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/adapters/latchgin"
+	"github.com/latchauth/latch/adapters/latchhttp"
 )
 
 // get sends GET path to h with a bearer token ("" for none) and prints
@@ -25,21 +26,32 @@ func get(h http.Handler, path, token string) {
 	fmt.Printf("%d %s", rec.Code, rec.Body)
 }
 
-func ExampleRequired() {
-	gin.SetMode(gin.ReleaseMode)
-	auth, err := latch.New(latch.Config{Mode: latch.ModeOpaque})
+// newWeb returns latch's HTTP layer over an opaque-mode core, as an
+// application sets it up once at startup.
+func newWeb(opts ...latch.Option) *latchhttp.Auth {
+	auth, err := latch.New(context.Background(), latch.Config{Mode: latch.ModeOpaque}, opts...)
 	if err != nil {
 		panic(err)
 	}
-	defer auth.Close()
+	web, err := latchhttp.New(auth, latchhttp.Config{})
+	if err != nil {
+		panic(err)
+	}
+	return web
+}
+
+func ExampleGuard() {
+	gin.SetMode(gin.ReleaseMode)
+	web := newWeb()
+	defer web.Core().Close()
 
 	r := gin.New()
-	r.GET("/protected", latchgin.Required(auth), func(c *gin.Context) {
+	r.GET("/protected", latchgin.Guard(web, latchhttp.Required), func(c *gin.Context) {
 		p, _ := latchgin.Principal(c)
 		c.JSON(http.StatusOK, gin.H{"logged_in_as": p.Subject})
 	})
 
-	tokens, _ := auth.Login(context.Background(), "alice", latch.LoginOptions{})
+	tokens, _ := web.Core().Login(context.Background(), "alice", latch.LoginOptions{})
 	get(r, "/protected", tokens.AccessToken)
 	fmt.Println()
 	get(r, "/protected", "")
@@ -51,33 +63,27 @@ func ExampleRequired() {
 func ExampleUser() {
 	gin.SetMode(gin.ReleaseMode)
 	type account struct{ Name string }
-	auth, err := latch.New(latch.Config{Mode: latch.ModeOpaque},
-		latch.WithUserLoader(func(_ context.Context, p *latch.Principal) (*account, error) {
-			return &account{Name: "Alice (" + p.Subject + ")"}, nil
-		}))
-	if err != nil {
-		panic(err)
-	}
-	defer auth.Close()
+	web := newWeb(latch.WithUserLoader(func(_ context.Context, p *latch.Principal) (*account, error) {
+		return &account{Name: "Alice (" + p.Subject + ")"}, nil
+	}))
+	defer web.Core().Close()
 
 	r := gin.New()
-	r.GET("/who_am_i", latchgin.Required(auth), func(c *gin.Context) {
+	r.GET("/who_am_i", latchgin.Guard(web, latchhttp.Required), func(c *gin.Context) {
 		u, _ := latchgin.User[*account](c)
 		c.String(http.StatusOK, u.Name)
 	})
 
-	tokens, _ := auth.Login(context.Background(), "alice", latch.LoginOptions{})
+	tokens, _ := web.Core().Login(context.Background(), "alice", latch.LoginOptions{})
 	get(r, "/who_am_i", tokens.AccessToken)
 	// Output: 200 Alice (alice)
 }
 
-func ExampleRequire() {
+// A guard with a check of the application's own, on a group.
+func ExampleGuard_check() {
 	gin.SetMode(gin.ReleaseMode)
-	auth, err := latch.New(latch.Config{Mode: latch.ModeOpaque})
-	if err != nil {
-		panic(err)
-	}
-	defer auth.Close()
+	web := newWeb()
+	defer web.Core().Close()
 	adminOnly := func(_ *http.Request, p *latch.Principal) error {
 		if p.Claims["is_administrator"] == true {
 			return nil
@@ -86,24 +92,20 @@ func ExampleRequire() {
 	}
 
 	r := gin.New()
-	r.GET("/admin", latchgin.Require(auth, adminOnly), func(c *gin.Context) {
-		c.JSON(http.StatusOK, gin.H{"foo": "bar"})
-	})
+	admin := r.Group("/admin", latchgin.Guard(web, latchhttp.Required.With(adminOnly)))
+	admin.GET("/dashboard", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"foo": "bar"}) })
 
-	tokens, _ := auth.Login(context.Background(), "alice", latch.LoginOptions{})
-	get(r, "/admin", tokens.AccessToken)
+	tokens, _ := web.Core().Login(context.Background(), "alice", latch.LoginOptions{})
+	get(r, "/admin/dashboard", tokens.AccessToken)
 	// Output: 403 {"msg":"Admins only!"}
 }
 
 // Gin error middleware sees a refusal in c.Errors, after latch has
 // answered it; errors.Is matches latch's kinds.
-func ExampleMiddleware_errors() {
+func ExampleGuard_errors() {
 	gin.SetMode(gin.ReleaseMode)
-	auth, err := latch.New(latch.Config{Mode: latch.ModeOpaque})
-	if err != nil {
-		panic(err)
-	}
-	defer auth.Close()
+	web := newWeb()
+	defer web.Core().Close()
 
 	r := gin.New()
 	r.Use(func(c *gin.Context) {
@@ -112,7 +114,7 @@ func ExampleMiddleware_errors() {
 			fmt.Println("invalid token:", errors.Is(err, latch.ErrInvalidToken))
 		}
 	})
-	r.GET("/protected", latchgin.Middleware(auth, latch.Guard{}), func(c *gin.Context) {})
+	r.GET("/protected", latchgin.Guard(web, latchhttp.Required), func(c *gin.Context) {})
 
 	get(r, "/protected", "not-a-token")
 	// Output:

@@ -11,14 +11,15 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/adapters/latchgin"
+	"github.com/latchauth/latch/adapters/latchhttp"
 	"github.com/latchauth/latch/internal/adaptertest"
 )
 
 func init() { gin.SetMode(gin.ReleaseMode) }
 
-// mount serves the table's routes on a gin engine, each behind the
-// latchgin function the route names.
-func mount(a *latch.Auth, routes []adaptertest.Route) http.Handler {
+// mount serves the table's routes on a gin engine: guarded routes behind
+// latchgin.Guard, endpoints through gin.WrapH.
+func mount(a *latchhttp.Auth, routes []adaptertest.Route) http.Handler {
 	r := gin.New()
 	answer := func(c *gin.Context) {
 		p, pok := latchgin.Principal(c)
@@ -26,34 +27,11 @@ func mount(a *latch.Auth, routes []adaptertest.Route) http.Handler {
 		adaptertest.Answer(c.Writer, c.Request, p, pok, u, uok)
 	}
 	for _, rt := range routes {
-		var guard gin.HandlerFunc
-		switch rt.Use {
-		case adaptertest.Required:
-			guard = latchgin.Required(a)
-		case adaptertest.Optional:
-			guard = latchgin.Optional(a)
-		case adaptertest.FreshRequired:
-			guard = latchgin.FreshRequired(a)
-		case adaptertest.RefreshRequired:
-			guard = latchgin.RefreshRequired(a)
-		case adaptertest.SessionRequired:
-			guard = latchgin.SessionRequired(a)
-		case adaptertest.Require:
-			guard = latchgin.Require(a, rt.Guard.Checks...)
-		case adaptertest.Middleware:
-			guard = latchgin.Middleware(a, rt.Guard)
-		case adaptertest.RefreshHandler:
-			r.Handle(rt.Method, rt.Path, latchgin.RefreshHandler(a))
+		if rt.Use != adaptertest.Guard {
+			r.Handle(rt.Method, rt.Path, gin.WrapH(adaptertest.Endpoint(a, rt.Use, nil)))
 			continue
-		case adaptertest.RevocationHandler:
-			r.Handle(rt.Method, rt.Path, latchgin.RevocationHandler(a))
-			continue
-		case adaptertest.IntrospectionHandler:
-			r.Handle(rt.Method, rt.Path, latchgin.IntrospectionHandler(a, adaptertest.IntrospectionClient))
-			continue
-		default:
-			panic("unknown Use " + string(rt.Use))
 		}
+		guard := latchgin.Guard(a, rt.Guard)
 		switch rt.Via {
 		case adaptertest.InGroup:
 			r.Group(rt.Group, guard).Handle(rt.Method, strings.TrimPrefix(rt.Path, rt.Group), answer)
@@ -90,7 +68,7 @@ func TestAbort(t *testing.T) {
 			c.JSON(http.StatusTeapot, gin.H{"error": "overwritten"})
 		}
 	})
-	r.GET("/", latchgin.Required(f.Auth), func(*gin.Context) { reached = true })
+	r.GET("/", latchgin.Guard(f.Web, latchhttp.Required), func(*gin.Context) { reached = true })
 	rec := httptest.NewRecorder()
 	r.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	if rec.Code != http.StatusUnauthorized || rec.Header().Get("WWW-Authenticate") != `Bearer realm="latch"` {
@@ -132,7 +110,7 @@ func TestAbortWithError(t *testing.T) {
 			var recorded []error
 			r := gin.New()
 			r.GET("/", func(ctx *gin.Context) {
-				latchgin.AbortWithError(ctx, f.Auth, c.err)
+				latchgin.AbortWithError(ctx, f.Web, c.err)
 				for _, e := range ctx.Errors {
 					recorded = append(recorded, e.Err)
 				}
@@ -169,7 +147,7 @@ func TestAbortWithErrorAfterWrite(t *testing.T) {
 	r := gin.New()
 	r.GET("/", func(c *gin.Context) {
 		c.String(http.StatusOK, "partial")
-		latchgin.AbortWithError(c, f.Auth, latch.ErrUnavailable)
+		latchgin.AbortWithError(c, f.Web, latch.ErrUnavailable)
 		for _, e := range c.Errors {
 			recorded = append(recorded, e.Err)
 		}
@@ -194,7 +172,7 @@ func TestAbortWithErrorAfterWrite(t *testing.T) {
 func TestGroupUnknownPath(t *testing.T) {
 	f := adaptertest.NewFixture(t, latch.ModeOpaque)
 	r := gin.New()
-	r.Group("/admin", latchgin.Require(f.Auth, adaptertest.AdminOnly)).GET("/dashboard", func(*gin.Context) {})
+	r.Group("/admin", latchgin.Guard(f.Web, latchhttp.Required.With(adaptertest.AdminOnly))).GET("/dashboard", func(*gin.Context) {})
 	for _, tok := range []string{"", f.Test.AccessToken} {
 		req := httptest.NewRequest("GET", "/admin/nope", nil)
 		if tok != "" {
@@ -213,10 +191,10 @@ func TestBadGuard(t *testing.T) {
 	f := adaptertest.NewFixture(t, latch.ModeOpaque)
 	defer func() {
 		if recover() == nil {
-			t.Error("Middleware accepted an unknown token type")
+			t.Error("Guard accepted an unknown token type")
 		}
 	}()
-	latchgin.Middleware(f.Auth, latch.Guard{Type: "id"})
+	latchgin.Guard(f.Web, latchhttp.Guard{Type: "id"})
 }
 
 // TestFromGinContext pins what docs/adapters.md warns of: latch.FromContext
@@ -228,7 +206,7 @@ func TestFromGinContext(t *testing.T) {
 		var viaGin, viaPrincipal bool
 		r := gin.New()
 		r.ContextWithFallback = fallback
-		r.GET("/", latchgin.Required(f.Auth), func(c *gin.Context) {
+		r.GET("/", latchgin.Guard(f.Web, latchhttp.Required), func(c *gin.Context) {
 			_, viaGin = latch.FromContext(c)
 			_, viaPrincipal = latchgin.Principal(c)
 		})

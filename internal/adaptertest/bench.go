@@ -8,17 +8,22 @@ import (
 	"testing"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/adapters/latchhttp"
 	"github.com/latchauth/latch/store/memstore"
 )
 
-// BenchAuth returns an Auth in mode, as the adapters' benchmarks use it
-// (no user loader, nothing logged), and a request carrying a valid access
-// token.
-func BenchAuth(tb testing.TB, mode latch.Mode) (*latch.Auth, *http.Request) {
+// BenchAuth returns the HTTP layer of an Auth in mode, as the adapters'
+// benchmarks use it (no user loader, nothing logged), and a request
+// carrying a valid access token.
+func BenchAuth(tb testing.TB, mode latch.Mode) (*latchhttp.Auth, *http.Request) {
 	tb.Helper()
 	cfg := latch.Config{Mode: mode}
 	cfg.JWT.Secret = secret
-	a, err := latch.New(cfg, latch.WithStore(memstore.New()), latch.WithLogger(slog.New(slog.DiscardHandler)))
+	a, err := latch.New(context.Background(), cfg, latch.WithStore(memstore.New()), latch.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	web, err := latchhttp.New(a, latchhttp.Config{})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -28,7 +33,7 @@ func BenchAuth(tb testing.TB, mode latch.Mode) (*latch.Auth, *http.Request) {
 	}
 	r := httptest.NewRequest("GET", "/protected", nil)
 	r.Header.Set("Authorization", "Bearer "+tk.AccessToken)
-	return a, r
+	return web, r
 }
 
 // Bench serves r with h b.N times, each into a new recorder, and fails
@@ -45,10 +50,10 @@ func Bench(b *testing.B, h http.Handler, r *http.Request, status int) {
 }
 
 // NetHTTPHandler is the net/http side of the benchmarks: a ServeMux route
-// GET /protected behind Auth.Required, answering 204.
-func NetHTTPHandler(a *latch.Auth) http.Handler {
+// GET /protected behind latchhttp.Required, answering 204.
+func NetHTTPHandler(a *latchhttp.Auth) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /protected", a.Required(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	mux.Handle("GET /protected", a.Guard(latchhttp.Required)(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	})))
 	return mux

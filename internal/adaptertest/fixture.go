@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/adapters/latchhttp"
 	"github.com/latchauth/latch/internal/storetest"
 	"github.com/latchauth/latch/store/memstore"
 )
@@ -35,7 +36,8 @@ type User struct {
 // Fixture is one Auth in one mode with its clock, store and users, and
 // tokens issued before the request under test.
 type Fixture struct {
-	Auth  *latch.Auth
+	Auth  *latch.Auth     // the core
+	Web   *latchhttp.Auth // its HTTP layer, which every adapter mounts
 	Mode  latch.Mode
 	Store *storetest.Probe // can be taken down: see ErrBackendDown
 
@@ -71,8 +73,7 @@ func NewFixture(t testing.TB, mode latch.Mode) *Fixture {
 	}
 	cfg := latch.Config{Mode: mode}
 	cfg.JWT.Secret = secret
-	cfg.HTTP.Locations = []latch.Location{latch.InHeader, latch.InCookie}
-	a, err := latch.New(cfg,
+	a, err := latch.New(context.Background(), cfg,
 		latch.WithStore(f.Store),
 		latch.WithClock(f.Now),
 		latch.WithLogger(slog.New(slog.NewTextHandler(lockedWriter{f}, &slog.HandlerOptions{Level: slog.LevelDebug}))),
@@ -81,14 +82,19 @@ func NewFixture(t testing.TB, mode latch.Mode) *Fixture {
 			return map[string]any{"is_administrator": u.Admin}, nil
 		}),
 		latch.WithUserLoader(f.loadUser),
-		latch.WithResponder(latch.ErrTokenExpired, Expired),
-		latch.WithResponder(latch.ErrInvalidSubject, LateHeader),
-		latch.WithResponder(latch.ErrInvalidClaims, Silent),
 	)
 	if err != nil {
 		t.Fatalf("latch.New(%s): %v", mode, err)
 	}
 	f.Auth = a
+	f.Web, err = latchhttp.New(a, latchhttp.Config{Locations: []latchhttp.Location{latchhttp.InHeader, latchhttp.InCookie}},
+		latchhttp.WithResponder(latch.ErrTokenExpired, Expired),
+		latchhttp.WithResponder(latch.ErrInvalidSubject, LateHeader),
+		latchhttp.WithResponder(latch.ErrInvalidClaims, Silent),
+	)
+	if err != nil {
+		t.Fatalf("latchhttp.New(%s): %v", mode, err)
+	}
 	ctx := context.Background()
 	login := func(id string) *latch.Tokens {
 		tk, err := a.Login(ctx, f.users[id], latch.LoginOptions{Device: latch.Device{Label: "table"}})
@@ -121,7 +127,7 @@ func (f *Fixture) BreakLoader() { f.mu.Lock(); defer f.mu.Unlock(); f.loaderDown
 // Logout ends the session of tokens.
 func (f *Fixture) Logout(t testing.TB, tk *latch.Tokens) {
 	t.Helper()
-	p, err := f.Auth.Verify(context.Background(), tk.AccessToken, latch.Access)
+	p, err := f.Auth.Authenticate(context.Background(), tk.AccessToken, latch.Requirement{})
 	if err == nil {
 		err = f.Auth.Logout(context.Background(), p)
 	}
@@ -151,11 +157,11 @@ func (f *Fixture) loadUser(_ context.Context, p *latch.Principal) (*User, error)
 // the CSRF header values that go with them: access, then refresh.
 func (f *Fixture) Cookies(tk *latch.Tokens) (cookies []*http.Cookie, csrfAccess, csrfRefresh string) {
 	rec := httptest.NewRecorder()
-	f.Auth.SetCookies(rec, tk)
+	f.Web.SetCookies(rec, tk)
 	for _, c := range rec.Result().Cookies() {
 		cookies = append(cookies, &http.Cookie{Name: c.Name, Value: c.Value})
 	}
-	return cookies, latch.CSRFToken(tk.AccessToken), latch.CSRFToken(tk.RefreshToken)
+	return cookies, latchhttp.CSRFToken(tk.AccessToken), latchhttp.CSRFToken(tk.RefreshToken)
 }
 
 // tokens returns every token the fixture issued.
@@ -191,7 +197,7 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 // Expired answers an expired token as the walkthrough's
 // expired_token_loader does; latch has set WWW-Authenticate already.
 func Expired(w http.ResponseWriter, _ *http.Request, _ error) {
-	latch.WriteJSON(w, http.StatusUnauthorized, map[string]string{"code": "dave", "err": "I can't let you do that"})
+	latchhttp.WriteJSON(w, http.StatusUnauthorized, map[string]string{"code": "dave", "err": "I can't let you do that"})
 }
 
 // LateHeader answers 400 and sets a header after writing the status:

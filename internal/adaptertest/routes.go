@@ -7,36 +7,31 @@ import (
 	"net/http"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/adapters/latchhttp"
 )
 
-// Use names what guards a route, as each adapter spells it.
+// Use names what a route serves: a Guard in front of Answer, or one of
+// latchhttp's endpoints.
 type Use string
 
-// The guards and endpoints of the table. Each adapter mounts a route with
-// its own function of that name: latch's (*Auth).Required, latchgin.Required,
-// latchecho.Required, and so on.
+// The uses of a route. Every adapter mounts a guarded route with its one
+// guard function (latchhttp's Auth.Guard, latchgin.Guard, latchecho5.Guard,
+// latchecho.Guard) and an endpoint as its framework wraps an http.Handler.
 const (
-	Required        Use = "Required"
-	Optional        Use = "Optional"
-	FreshRequired   Use = "FreshRequired"
-	RefreshRequired Use = "RefreshRequired"
-	SessionRequired Use = "SessionRequired"
-	// Require: the route's Guard.Checks, through Require(checks...).
-	Require Use = "Require"
-	// Middleware: the route's whole Guard, through Middleware(guard).
-	Middleware Use = "Middleware"
-	// RefreshHandler and RevocationHandler are latch's endpoints, with no
-	// handler of the application behind them.
+	// Guard: Route.Guard in front of Answer.
+	Guard Use = "Guard"
+	// RefreshHandler and RevocationHandler are latchhttp's endpoints, with
+	// no handler of the application behind them.
 	RefreshHandler    Use = "RefreshHandler"
 	RevocationHandler Use = "RevocationHandler"
-	// IntrospectionHandler is latch's RFC 7662 endpoint, mounted with
+	// IntrospectionHandler is latchhttp's RFC 7662 endpoint, mounted with
 	// IntrospectionClient as its authorize function.
 	IntrospectionHandler Use = "IntrospectionHandler"
 )
 
 // IntrospectionClient authorizes the callers of the IntrospectionHandler
 // route: HTTP Basic as client "table" with a fixed 32-byte secret.
-var IntrospectionClient = latch.BasicClient("table", introspectionSecret)
+var IntrospectionClient = latchhttp.BasicClient("table", introspectionSecret)
 
 const introspectionSecret = "table-introspection-secret-0123456789"
 
@@ -60,9 +55,8 @@ const (
 type Route struct {
 	Method, Path string
 	Use          Use
-	// Guard is what Use enforces; adapters need it only for Require
-	// (Checks) and Middleware (all of it).
-	Guard latch.Guard
+	// Guard is what a route with Use Guard enforces.
+	Guard latchhttp.Guard
 	// Via is how the guard is mounted; with InGroup and GroupUse, Group
 	// is the group's prefix, which Path begins with.
 	Via   Via
@@ -78,7 +72,7 @@ func AdminOnly(_ *http.Request, p *latch.Principal) error {
 }
 
 // refuse is a check that fails with an error of the application's own:
-// latch answers it 403 "Forbidden".
+// latchhttp answers it 403 "Forbidden".
 func refuse(*http.Request, *latch.Principal) error { return errors.New("adaptertest: no") }
 
 // late and silent are checks that fail with kinds no guard produces
@@ -90,40 +84,40 @@ func silent(*http.Request, *latch.Principal) error { return latch.ErrInvalidClai
 
 // Guards of the routes below.
 var (
-	headerOrQuery = latch.Guard{Locations: []latch.Location{latch.InHeader, latch.InQuery}}
-	anywhere      = latch.Guard{Locations: []latch.Location{latch.InHeader, latch.InQuery, latch.InJSON}}
-	adminOnly     = latch.Guard{Checks: []latch.Check{AdminOnly}}
+	headerOrQuery = latchhttp.Guard{Locations: []latchhttp.Location{latchhttp.InHeader, latchhttp.InQuery}}
+	anywhere      = latchhttp.Guard{Locations: []latchhttp.Location{latchhttp.InHeader, latchhttp.InQuery, latchhttp.InJSON}}
+	adminOnly     = latchhttp.Required.With(AdminOnly)
 )
 
 // Routes are the routes every adapter mounts for the table.
 var Routes = []Route{
-	{Method: "GET", Path: "/required", Use: Required, Guard: latch.Guard{}},
-	{Method: "POST", Path: "/required", Use: Required, Guard: latch.Guard{}},
-	{Method: "GET", Path: "/optional", Use: Optional, Guard: latch.Guard{Optional: true}},
-	{Method: "GET", Path: "/fresh", Use: FreshRequired, Guard: latch.Guard{Fresh: true}},
-	{Method: "POST", Path: "/refresh-only", Use: RefreshRequired, Guard: latch.Guard{Type: latch.Refresh}},
-	{Method: "GET", Path: "/session", Use: SessionRequired, Guard: latch.Guard{CheckSession: true}},
-	{Method: "GET", Path: "/admin", Use: Require, Guard: adminOnly},
-	{Method: "GET", Path: "/refused", Use: Require, Guard: latch.Guard{Checks: []latch.Check{refuse}}},
-	{Method: "POST", Path: "/json", Use: Middleware, Guard: latch.Guard{Locations: []latch.Location{latch.InJSON}}},
+	{Method: "GET", Path: "/required", Use: Guard, Guard: latchhttp.Required},
+	{Method: "POST", Path: "/required", Use: Guard, Guard: latchhttp.Required},
+	{Method: "GET", Path: "/optional", Use: Guard, Guard: latchhttp.Optional},
+	{Method: "GET", Path: "/fresh", Use: Guard, Guard: latchhttp.Fresh},
+	{Method: "POST", Path: "/refresh-only", Use: Guard, Guard: latchhttp.RefreshToken},
+	{Method: "GET", Path: "/session", Use: Guard, Guard: latchhttp.SessionCheck},
+	{Method: "GET", Path: "/admin", Use: Guard, Guard: adminOnly},
+	{Method: "GET", Path: "/refused", Use: Guard, Guard: latchhttp.Required.With(refuse)},
+	{Method: "POST", Path: "/json", Use: Guard, Guard: latchhttp.Guard{Locations: []latchhttp.Location{latchhttp.InJSON}}},
 	{Method: "POST", Path: "/refresh", Use: RefreshHandler},
 	{Method: "POST", Path: "/revoke", Use: RevocationHandler},
 	{Method: "POST", Path: "/introspect", Use: IntrospectionHandler},
 
 	// Methods that ServeMux's "GET /required" would not route alike.
-	{Method: "HEAD", Path: "/required", Use: Required, Guard: latch.Guard{}},
-	{Method: "OPTIONS", Path: "/required", Use: Required, Guard: latch.Guard{}},
+	{Method: "HEAD", Path: "/required", Use: Guard, Guard: latchhttp.Required},
+	{Method: "OPTIONS", Path: "/required", Use: Guard, Guard: latchhttp.Required},
 	// Token locations beyond the fixture's header and cookie.
-	{Method: "GET", Path: "/query", Use: Middleware, Guard: headerOrQuery},
-	{Method: "POST", Path: "/any", Use: Middleware, Guard: anywhere},
+	{Method: "GET", Path: "/query", Use: Guard, Guard: headerOrQuery},
+	{Method: "POST", Path: "/any", Use: Guard, Guard: anywhere},
 	// Responders that write late, or nothing.
-	{Method: "GET", Path: "/late", Use: Require, Guard: latch.Guard{Checks: []latch.Check{late}}},
-	{Method: "GET", Path: "/silent", Use: Require, Guard: latch.Guard{Checks: []latch.Check{silent}}},
+	{Method: "GET", Path: "/late", Use: Guard, Guard: latchhttp.Required.With(late)},
+	{Method: "GET", Path: "/silent", Use: Guard, Guard: latchhttp.Required.With(silent)},
 	// Guards on groups, as docs/adapters.md mounts them.
-	{Method: "GET", Path: "/group/required", Use: Required, Guard: latch.Guard{}, Via: InGroup, Group: "/group"},
-	{Method: "GET", Path: "/admin/dashboard", Use: Require, Guard: adminOnly, Via: InGroup, Group: "/admin"},
-	{Method: "GET", Path: "/use/required", Use: Required, Guard: latch.Guard{}, Via: GroupUse, Group: "/use"},
-	{Method: "POST", Path: "/use/required", Use: Required, Guard: latch.Guard{}, Via: GroupUse, Group: "/use"},
+	{Method: "GET", Path: "/group/required", Use: Guard, Guard: latchhttp.Required, Via: InGroup, Group: "/group"},
+	{Method: "GET", Path: "/admin/dashboard", Use: Guard, Guard: adminOnly, Via: InGroup, Group: "/admin"},
+	{Method: "GET", Path: "/use/required", Use: Guard, Guard: latchhttp.Required, Via: GroupUse, Group: "/use"},
+	{Method: "POST", Path: "/use/required", Use: Guard, Guard: latchhttp.Required, Via: GroupUse, Group: "/use"},
 }
 
 // answer is the JSON body of Answer.
@@ -171,14 +165,14 @@ func Answer(w http.ResponseWriter, r *http.Request, p *latch.Principal, pok bool
 		n, _ := io.Copy(io.Discard, r.Body)
 		a.BodyBytes = int(n)
 	}
-	latch.WriteJSON(w, http.StatusOK, a)
+	latchhttp.WriteJSON(w, http.StatusOK, a)
 }
 
-// NetHTTP is the reference adapter: latch's own net/http middleware on a
+// NetHTTP is the reference adapter: latchhttp's own middleware on a
 // ServeMux.
 var NetHTTP = Adapter{Name: "net/http", Mount: mountNetHTTP}
 
-func mountNetHTTP(a *latch.Auth, routes []Route) http.Handler {
+func mountNetHTTP(a *latchhttp.Auth, routes []Route) http.Handler {
 	mux := http.NewServeMux()
 	answer := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, pok := latch.FromContext(r.Context())
@@ -186,34 +180,26 @@ func mountNetHTTP(a *latch.Auth, routes []Route) http.Handler {
 		Answer(w, r, p, pok, u, uok)
 	})
 	for _, rt := range routes {
-		var h http.Handler
-		switch rt.Use {
-		case Required:
-			h = a.Required(answer)
-		case Optional:
-			h = a.Optional(answer)
-		case FreshRequired:
-			h = a.FreshRequired(answer)
-		case RefreshRequired:
-			h = a.RefreshRequired(answer)
-		case SessionRequired:
-			h = a.SessionRequired(answer)
-		case Require:
-			h = a.Require(rt.Guard.Checks...)(answer)
-		case Middleware:
-			h = a.Middleware(rt.Guard)(answer)
-		case RefreshHandler:
-			h = a.RefreshHandler()
-		case RevocationHandler:
-			h = a.RevocationHandler()
-		case IntrospectionHandler:
-			h = a.IntrospectionHandler(IntrospectionClient)
-		default:
-			panic("adaptertest: unknown Use " + string(rt.Use))
-		}
-		mux.Handle(rt.Method+" "+rt.Path, h)
+		mux.Handle(rt.Method+" "+rt.Path, Endpoint(a, rt.Use, func() http.Handler { return a.Guard(rt.Guard)(answer) }))
 	}
 	return mux
+}
+
+// Endpoint returns what serves a route of use u: guarded() for Guard, else
+// the latchhttp endpoint u names. Every adapter mounts endpoints through
+// it, wrapped as its framework wraps an http.Handler.
+func Endpoint(a *latchhttp.Auth, u Use, guarded func() http.Handler) http.Handler {
+	switch u {
+	case Guard:
+		return guarded()
+	case RefreshHandler:
+		return a.RefreshHandler()
+	case RevocationHandler:
+		return a.RevocationHandler()
+	case IntrospectionHandler:
+		return a.IntrospectionHandler(IntrospectionClient)
+	}
+	panic("adaptertest: unknown Use " + string(u))
 }
 
 // compactJSON returns b compacted if it is JSON, else b.

@@ -35,15 +35,17 @@ import (
 	"testing"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/adapters/latchhttp"
 )
 
 // Adapter is an HTTP adapter under test.
 type Adapter struct {
 	Name string
-	// Mount serves routes on the adapter's framework, each guarded by
-	// the adapter's function that Route.Use names and ending in a handler
-	// that calls Answer with what the adapter's getters return.
-	Mount func(a *latch.Auth, routes []Route) http.Handler
+	// Mount serves routes on the adapter's framework: a route of Use
+	// Guard behind the adapter's guard for Route.Guard, ending in a
+	// handler that calls Answer with what the adapter's getters return;
+	// an endpoint as Endpoint returns it.
+	Mount func(a *latchhttp.Auth, routes []Route) http.Handler
 }
 
 //go:embed answers.txt
@@ -146,7 +148,7 @@ func (r result) String() string {
 func serve(t *testing.T, ad Adapter, mode latch.Mode, c Case) result {
 	t.Helper()
 	f := NewFixture(t, mode)
-	h := ad.Mount(f.Auth, Routes)
+	h := ad.Mount(f.Web, Routes)
 	if c.Setup != nil {
 		c.Setup(t, f)
 	}
