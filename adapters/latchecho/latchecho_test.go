@@ -220,10 +220,14 @@ func TestSilentResponder(t *testing.T) {
 		route func(*echo.Echo)
 	}{
 		{"refused, default error handler", func(*echo.Echo) {},
-			func(e *echo.Echo) { e.GET("/", func(echo.Context) error { return nil }, latchecho.Guard(auth, latchhttp.Required)) }},
+			func(e *echo.Echo) {
+				e.GET("/", func(echo.Context) error { return nil }, latchecho.Guard(auth, latchhttp.Required))
+			}},
 		{"refused, latchecho.ErrorHandler",
 			func(e *echo.Echo) { e.HTTPErrorHandler = latchecho.ErrorHandler(auth, e.DefaultHTTPErrorHandler) },
-			func(e *echo.Echo) { e.GET("/", func(echo.Context) error { return nil }, latchecho.Guard(auth, latchhttp.Required)) }},
+			func(e *echo.Echo) {
+				e.GET("/", func(echo.Context) error { return nil }, latchecho.Guard(auth, latchhttp.Required))
+			}},
 		{"returned, latchecho.ErrorHandler",
 			func(e *echo.Echo) { e.HTTPErrorHandler = latchecho.ErrorHandler(auth, e.DefaultHTTPErrorHandler) },
 			func(e *echo.Echo) { e.GET("/", func(echo.Context) error { return latch.ErrMalformedToken }) }},

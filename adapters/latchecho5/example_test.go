@@ -47,8 +47,8 @@ func ExampleGuard() {
 func ExampleUser() {
 	type account struct{ Name string }
 	web := exampleWeb(latch.WithUserLoader(func(_ context.Context, p *latch.Principal) (*account, error) {
-			return &account{Name: "Alice (" + p.Subject + ")"}, nil
-		}))
+		return &account{Name: "Alice (" + p.Subject + ")"}, nil
+	}))
 	defer web.Core().Close()
 
 	e := echo.New()

@@ -282,7 +282,9 @@ func TestSilentResponder(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer auth.Core().Close()
-	guarded := func(e *echo.Echo) { e.GET("/", func(*echo.Context) error { return nil }, latchecho5.Guard(auth, latchhttp.Required)) }
+	guarded := func(e *echo.Echo) {
+		e.GET("/", func(*echo.Context) error { return nil }, latchecho5.Guard(auth, latchhttp.Required))
+	}
 	cases := []struct {
 		name    string
 		handler echo.HTTPErrorHandler
@@ -494,13 +496,13 @@ func TestResponderWriter(t *testing.T) {
 	var isFlusher, isHijacker bool
 	var deadlineErr error
 	auth, err := newWeb(latchhttp.WithResponder(latch.ErrInvalidToken, func(w http.ResponseWriter, _ *http.Request, _ error) {
-			_, isHijacker = w.(http.Hijacker)
-			deadlineErr = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(time.Minute))
-			var f http.Flusher
-			if f, isFlusher = w.(http.Flusher); isFlusher {
-				f.Flush()
-			}
-		}))
+		_, isHijacker = w.(http.Hijacker)
+		deadlineErr = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(time.Minute))
+		var f http.Flusher
+		if f, isFlusher = w.(http.Flusher); isFlusher {
+			f.Flush()
+		}
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
