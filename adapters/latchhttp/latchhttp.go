@@ -1,6 +1,7 @@
 package latchhttp
 
 import (
+	"crypto/subtle"
 	"errors"
 	"fmt"
 
@@ -65,3 +66,9 @@ func (a *Auth) Core() *latch.Auth { return a.core }
 
 // Config returns the configuration in force, defaults filled in.
 func (a *Auth) Config() Config { return a.cfg }
+
+// secretCompare returns 1 when a and b are equal, 0 otherwise, in a time
+// that depends only on their lengths. Every comparison of a secret here
+// (a CSRF header, a client's Basic credentials) goes through it, so that
+// tests can count the work (export_test.go wraps it once).
+var secretCompare = subtle.ConstantTimeCompare
