@@ -1,4 +1,4 @@
-package latch_test
+package latchhttp_test
 
 import (
 	"net/http/httptest"
@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/adapters/latchhttp"
+	"github.com/latchauth/latch/internal/authtest"
 )
 
 // TestDefaultAnswers pins the table in docs/errors.md: status,
@@ -43,7 +45,11 @@ func TestDefaultAnswers(t *testing.T) {
 		{latch.ErrInvalidSubject, 400, "", "Invalid subject"},
 		{latch.ErrInvalidClaims, 500, "", "Internal error"},
 	}
-	a, err := latch.New(latch.Config{})
+	core, err := latch.New(bg, latch.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := latchhttp.New(core, latchhttp.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,8 +57,8 @@ func TestDefaultAnswers(t *testing.T) {
 		t.Run(c.err.Error(), func(t *testing.T) {
 			w := httptest.NewRecorder()
 			a.WriteError(w, httptest.NewRequest("GET", "/", nil), c.err)
-			if w.Code != c.status || latch.StatusCode(c.err) != c.status {
-				t.Errorf("status = %d (StatusCode %d), want %d", w.Code, latch.StatusCode(c.err), c.status)
+			if w.Code != c.status || latchhttp.StatusCode(c.err) != c.status {
+				t.Errorf("status = %d (StatusCode %d), want %d", w.Code, latchhttp.StatusCode(c.err), c.status)
 			}
 			if got := w.Header().Get("WWW-Authenticate"); got != c.authn {
 				t.Errorf("WWW-Authenticate = %q, want %q", got, c.authn)
@@ -70,7 +76,7 @@ func TestDefaultAnswers(t *testing.T) {
 	}
 	// An error latch did not make is a 500 with a generic message.
 	w := httptest.NewRecorder()
-	a.WriteError(w, httptest.NewRequest("GET", "/", nil), errDown)
+	a.WriteError(w, httptest.NewRequest("GET", "/", nil), authtest.ErrDown)
 	if w.Code != 500 || strings.Contains(w.Body.String(), "backend") {
 		t.Errorf("foreign error: %d %s", w.Code, w.Body)
 	}
