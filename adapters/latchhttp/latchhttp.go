@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/latchauth/latch"
 )
@@ -64,8 +65,12 @@ func WithResponder(kind error, fn Responder) Option {
 // sessions there.
 func (a *Auth) Core() *latch.Auth { return a.core }
 
-// Config returns the configuration in force, defaults filled in.
-func (a *Auth) Config() Config { return a.cfg }
+// Config returns a copy of the configuration in force, defaults filled in.
+func (a *Auth) Config() Config {
+	c := a.cfg
+	c.Locations = slices.Clone(c.Locations)
+	return c
+}
 
 // secretCompare returns 1 when a and b are equal, 0 otherwise, in a time
 // that depends only on their lengths. Every comparison of a secret here
