@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -276,5 +277,111 @@ func TestConfigValidation(t *testing.T) {
 	// Mode is case-insensitive in code as in the environment.
 	if a, err := latch.New(bg, latch.Config{Mode: "OPAQUE"}); err != nil || a.Config().Mode != latch.ModeOpaque {
 		t.Errorf("Mode OPAQUE: %v", err)
+	}
+}
+
+// TestConfigErrorsNameTheSetting: an error about a setting names it the
+// way the user sets it: its environment variable for a Config from
+// ConfigFromEnv, its key in the file (jwt.secret in app.json) for one from
+// LoadConfigFile, and its Go field (Config.JWT.Secret) for one made in
+// code, or for a setting that code changed after loading. That holds for
+// the signing key's errors (keyFromConfig) and for validate's, for a
+// setting that was given and for one left unset.
+func TestConfigErrorsNameTheSetting(t *testing.T) {
+	dir := t.TempDir()
+	file := func(doc string) string {
+		path := filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+fmt.Sprint(len(doc))+".json")
+		if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	fromEnv := func(env map[string]string) func(*testing.T) (latch.Config, string) {
+		return func(t *testing.T) (latch.Config, string) {
+			for k, v := range env {
+				t.Setenv(k, v)
+			}
+			cfg, err := latch.ConfigFromEnv()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return cfg, env["LATCH_CONFIG_FILE"]
+		}
+	}
+	fromFile := func(doc string) func(*testing.T) (latch.Config, string) {
+		return func(t *testing.T) (latch.Config, string) {
+			path := file(doc)
+			cfg, err := latch.LoadConfigFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return cfg, path
+		}
+	}
+	inCode := func(edit func(*latch.Config)) func(*testing.T) (latch.Config, string) {
+		return func(*testing.T) (latch.Config, string) {
+			var cfg latch.Config
+			edit(&cfg)
+			return cfg, ""
+		}
+	}
+	const short = "c2hvcnQ=" // "short": too short for HS256
+	for _, c := range []struct {
+		name  string
+		load  func(*testing.T) (latch.Config, string)
+		edit  func(*latch.Config) // after loading, as code does
+		want  []string            // $F is the file's path
+		never []string
+	}{
+		{"env: bad secret", fromEnv(map[string]string{"LATCH_MODE": "jwt", "LATCH_JWT_SECRET": short}), nil,
+			[]string{"latch: LATCH_JWT_SECRET: "}, []string{"Config.", " in "}},
+		{"env: no key", fromEnv(map[string]string{"LATCH_MODE": "jwt"}), nil,
+			[]string{"set LATCH_JWT_SECRET (generate one with: openssl rand -base64 32) or LATCH_JWT_KEY_FILE"}, []string{"Config."}},
+		{"env: secret and key file", fromEnv(map[string]string{"LATCH_MODE": "jwt", "LATCH_JWT_SECRET": testSecret, "LATCH_JWT_KEY_FILE": "k.pem"}), nil,
+			[]string{"set LATCH_JWT_SECRET or LATCH_JWT_KEY_FILE, not both"}, nil},
+		{"env: validate, given and unset", fromEnv(map[string]string{"LATCH_ACCESS_TTL": "100d"}), nil,
+			[]string{"LATCH_ACCESS_TTL and LATCH_REFRESH_TTL must not exceed LATCH_SESSION_TTL"}, []string{"Config."}},
+		{"file: bad secret", fromFile(`{"mode":"jwt","jwt":{"secret":"` + short + `"}}`), nil,
+			[]string{"latch: jwt.secret in $F: "}, []string{"Config.", "LATCH_"}},
+		{"file: no key", fromFile(`{"mode":"jwt"}`), nil,
+			[]string{"set jwt.secret in $F (generate one with: openssl rand -base64 32) or jwt.key_file in $F"}, []string{"Config.", "LATCH_"}},
+		{"file: validate", fromFile(`{"reuse_grace":"2m","touch_interval":"20d"}`), nil,
+			[]string{"reuse_grace in $F 2m0s is over 1m", "touch_interval in $F must be at most half of refresh_ttl in $F"}, []string{"Config.", "LATCH_"}},
+		{"code: bad secret", inCode(func(c *latch.Config) { c.Mode, c.JWT.Secret = latch.ModeJWT, short }), nil,
+			[]string{"latch: Config.JWT.Secret: "}, []string{"LATCH_", " in "}},
+		{"code: no key", inCode(func(c *latch.Config) { c.Mode = latch.ModeHybrid }), nil,
+			[]string{"set Config.JWT.Secret (generate one with: openssl rand -base64 32) or Config.JWT.KeyFile"}, []string{"LATCH_"}},
+		{"code: validate", inCode(func(c *latch.Config) { c.MaxSessions, c.FreshTTL = -1, -1 }), nil,
+			[]string{"Config.MaxSessions must not be negative", "Config.FreshTTL must not be negative"}, []string{"LATCH_"}},
+		{"env, then a given setting changed in code", fromEnv(map[string]string{"LATCH_MODE": "jwt", "LATCH_JWT_SECRET": testSecret}),
+			func(c *latch.Config) { c.JWT.Secret = short },
+			[]string{"latch: Config.JWT.Secret: "}, []string{"LATCH_"}},
+		{"env, then an unset setting set in code", fromEnv(map[string]string{"LATCH_MODE": "opaque"}),
+			func(c *latch.Config) { c.ReuseGrace = latch.Duration(time.Hour) },
+			[]string{"Config.ReuseGrace 1h0m0s is over 1m"}, []string{"LATCH_"}},
+		{"env over a file, each named its way", fromEnv(map[string]string{
+			"LATCH_CONFIG_FILE": file(`{"reuse_grace":"2m"}`), "LATCH_JWT_LEEWAY": "1h"}), nil,
+			[]string{"reuse_grace in $F 2m0s is over 1m", "LATCH_JWT_LEEWAY 1h0m0s is over 5m"}, []string{"Config."}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, path := c.load(t)
+			if c.edit != nil {
+				c.edit(&cfg)
+			}
+			_, err := latch.New(bg, cfg)
+			if err == nil {
+				t.Fatal("New accepted the configuration")
+			}
+			for _, w := range c.want {
+				if w = strings.ReplaceAll(w, "$F", path); !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			for _, n := range c.never {
+				if strings.Contains(err.Error(), n) {
+					t.Errorf("error %q names a setting as %q: not the way it was given", err, n)
+				}
+			}
+		})
 	}
 }
