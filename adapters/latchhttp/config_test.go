@@ -188,3 +188,43 @@ func TestConfigIsCopied(t *testing.T) {
 		t.Errorf("a query token: %d, want 401: the query location is not configured", w.Code)
 	}
 }
+
+// FuzzLoadConfig feeds LoadConfigFile arbitrary files, and New what it
+// accepts: nothing panics, every error says it is latchhttp's, and an
+// Auth New accepts reads tokens only from the four locations.
+func FuzzLoadConfig(f *testing.F) {
+	core, err := latch.New(bg, latch.Config{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(`{}`)
+	f.Add(`{"mode":"jwt","http":{"locations":["header","cookie","query","json"],"header_name":"X-Token","header_scheme":""}}`)
+	f.Add(`{"http":{"cookie":{"same_site":"none","insecure":true,"access_name":"a","refresh_name":"a"}}}`)
+	f.Add(`{"http":{"max_body_bytes":-1,"locations":["url",""]}}`)
+	f.Add(`{"http":{"max_body_bytes":1e400}}`)
+	f.Add(`{"http":null}`)
+	f.Add(strings.Repeat(`{"http":`, 500) + `{}` + strings.Repeat(`}`, 500))
+	f.Fuzz(func(t *testing.T, doc string) {
+		path := filepath.Join(t.TempDir(), "latch.json")
+		if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := latchhttp.LoadConfigFile(path)
+		if err == nil {
+			var web *latchhttp.Auth
+			if web, err = latchhttp.New(core, cfg); err == nil {
+				for _, l := range web.Config().Locations {
+					if !slices.Contains([]latchhttp.Location{latchhttp.InHeader, latchhttp.InCookie, latchhttp.InQuery, latchhttp.InJSON}, l) {
+						t.Fatalf("New accepted the location %q", l)
+					}
+				}
+				return
+			}
+		}
+		for _, line := range strings.Split(err.Error(), "\n") {
+			if !strings.HasPrefix(line, "latchhttp: ") {
+				t.Fatalf("error line %q does not say where it comes from", line)
+			}
+		}
+	})
+}

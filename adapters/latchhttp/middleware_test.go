@@ -493,3 +493,41 @@ func TestUseRecordedOnlyWhenAccepted(t *testing.T) {
 		})
 	}
 }
+
+// TestRefreshHandlerRunsTheUserLoader: RefreshHandler answers a user the
+// loader no longer finds 401 "Error loading the user <sub>", and a loader
+// that fails 503, and rotates nothing either way. (The core's
+// TestRefreshRunsTheUserLoader checks the rest.)
+func TestRefreshHandlerRunsTheUserLoader(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		err  error
+		want want
+	}{
+		{"no such user", nil, want{401, invalidTok + `Error loading the user 1"`, "Error loading the user 1"}},
+		{"loader down", errors.New("test: user database down"), want{503, "", "Service temporarily unavailable"}},
+	} {
+		for _, mode := range modes {
+			t.Run(c.name+"/"+string(mode), func(t *testing.T) {
+				found := true
+				e := newEnv(t, mode, nil, latch.WithUserLoader(func(_ context.Context, p *latch.Principal) (*user, error) {
+					if found {
+						return users["1"], nil
+					}
+					return nil, c.err
+				}))
+				tk := e.Login(t, users["1"], "laptop")
+				found = false
+				writes := e.Store.Calls().Writes()
+				check(t, call(t, e, "POST", "/refresh", bearer(tk.RefreshToken), ""), c.want)
+				if n := e.Store.Calls().Writes() - writes; n != 0 {
+					t.Errorf("the store was written %d times; a refused user's session must not rotate", n)
+				}
+				found = true
+				if got := call(t, e, "POST", "/refresh", bearer(tk.RefreshToken), ""); got.status != 200 || got.json["refresh_token"] == nil {
+					t.Errorf("once the loader finds the user again: %d %s", got.status, got.body)
+				}
+			})
+		}
+	}
+}
