@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -96,8 +97,8 @@ func TestDefaultAnswers(t *testing.T) {
 // answer here, so that a new kind cannot ship without one: a kind missing
 // from this table fails the test, as does a kind answered 500, which is
 // for errors latch did not make (ErrInvalidClaims is the one exception:
-// claims a program cannot encode are its own bug). The table is the one in
-// docs/errors.md.
+// claims a program cannot encode are its own bug). docs/errors.md must
+// show the same statuses.
 func TestStatusCodeEveryKind(t *testing.T) {
 	want := map[string]struct {
 		err    error
@@ -149,6 +150,17 @@ func TestStatusCodeEveryKind(t *testing.T) {
 	for name := range want {
 		if !slices.Contains(declared, name) {
 			t.Errorf("the table lists latch.%s, which errors.go no longer declares", name)
+		}
+	}
+	// docs/errors.md shows the same table.
+	doc, err := os.ReadFile("../../docs/errors.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, w := range want {
+		row := fmt.Sprintf("| `%s` | %d |", name, w.status)
+		if !strings.Contains(string(doc), row) {
+			t.Errorf("docs/errors.md has no row %q", row)
 		}
 	}
 	if got := latchhttp.StatusCode(errors.New("app: boom")); got != 500 {
