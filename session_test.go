@@ -122,15 +122,6 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 	}
 }
 
-func hasEvent(e *env, k latch.EventKind) bool {
-	for _, ev := range e.Events() {
-		if ev.Kind == k {
-			return true
-		}
-	}
-	return false
-}
-
 func TestForgedRefreshChangesNothing(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
@@ -172,16 +163,6 @@ func TestForgedRefreshChangesNothing(t *testing.T) {
 			}
 		})
 	}
-}
-
-// signRefresh signs a refresh JWT latch never issued: sub's session sid
-// with a fresh secret.
-func signRefresh(t *testing.T, e *env, sid, sub string) string {
-	t.Helper()
-	now := e.Clock.Now()
-	secret, _ := opaque.NewSecret()
-	return e.SignJWT(t, &token.Claims{Subject: sub, SessionID: sid, Type: "refresh", ID: secret,
-		IssuedAt: now, NotBefore: now, ExpiresAt: now.Add(time.Hour)})
 }
 
 func TestConcurrentRefreshExactlyOneWins(t *testing.T) {
@@ -628,15 +609,6 @@ func TestJWTRefreshFollowsSlidingIdle(t *testing.T) {
 	if _, err := e.Auth.Refresh(bg, tk.RefreshToken); err != nil {
 		t.Errorf("refresh at day 40 of a session in use: %v", err)
 	}
-}
-
-// signAccess signs an access JWT for subject 1's session sid, valid for
-// an hour from e's now.
-func signAccess(t *testing.T, e *env, sid string) string {
-	t.Helper()
-	now := e.Clock.Now()
-	return e.SignJWT(t, &token.Claims{Subject: "1", SessionID: sid, Type: "access", ID: "x",
-		IssuedAt: now, NotBefore: now, ExpiresAt: now.Add(time.Hour)})
 }
 
 // A store that answers Get with neither a session nor an error breaks its
