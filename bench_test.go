@@ -1,38 +1,29 @@
 package latch_test
 
 import (
-	"context"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/internal/authtest"
 	"github.com/latchauth/latch/store"
 	"github.com/latchauth/latch/store/memstore"
 )
 
-// BenchmarkRequired measures one protected request through the middleware
-// in each mode, against the bare handler in the same run.
+// BenchmarkAuthenticate measures one authentication in each mode: what
+// every guarded request costs before HTTP (latchhttp's BenchmarkRequired
+// adds the request around it).
 //
-//	go test -run '^$' -bench Required -benchmem .
-func BenchmarkRequired(b *testing.B) {
-	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
-	run := func(b *testing.B, h http.Handler, tok string) {
-		r := httptest.NewRequest("GET", "/", nil)
-		if tok != "" {
-			r.Header.Set("Authorization", "Bearer "+tok)
-		}
+//	go test -run '^$' -bench Authenticate -benchmem .
+func BenchmarkAuthenticate(b *testing.B) {
+	run := func(b *testing.B, e *env) {
+		tok := e.Login(b, users["1"], "bench").AccessToken
 		b.ReportAllocs()
 		for b.Loop() {
-			w := httptest.NewRecorder()
-			h.ServeHTTP(w, r)
-			if w.Code != 204 {
-				b.Fatalf("status %d: %s", w.Code, w.Body)
+			if _, err := e.Auth.Authenticate(bg, tok, access); err != nil {
+				b.Fatal(err)
 			}
 		}
 	}
-	b.Run("baseline", func(b *testing.B) { run(b, ok, "") })
 	for _, c := range []struct {
 		name  string
 		mode  latch.Mode
@@ -44,17 +35,13 @@ func BenchmarkRequired(b *testing.B) {
 		{"jwt+session_check", latch.ModeJWT, true},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			e := benchEnv(b, c.mode, func(cfg *latch.Config) { cfg.SessionCheck = c.check })
-			tk := e.login(b, users["1"], "bench")
-			run(b, e.auth.Required(ok), tk.AccessToken)
+			run(b, authtest.NewBench(b, c.mode, func(cfg *latch.Config) { cfg.SessionCheck = c.check }))
 		})
 	}
 	// The memory store behind a wrapper that is not store.Bounded: what
 	// the goroutine guarding each call of such a store costs.
 	b.Run("opaque+guarded", func(b *testing.B) {
-		e := benchEnv(b, latch.ModeOpaque, nil, latch.WithStore(struct{ store.Store }{memstore.New()}))
-		tk := e.login(b, users["1"], "bench")
-		run(b, e.auth.Required(ok), tk.AccessToken)
+		run(b, authtest.NewBench(b, latch.ModeOpaque, nil, latch.WithStore(struct{ store.Store }{memstore.New()})))
 	})
 }
 
@@ -63,37 +50,25 @@ func BenchmarkRequired(b *testing.B) {
 //	go test -run '^$' -bench LoginRefresh -benchmem .
 func BenchmarkLoginRefresh(b *testing.B) {
 	for _, mode := range modes {
-		e := benchEnv(b, mode, nil)
+		e := authtest.NewBench(b, mode, nil)
 		b.Run("login/"+string(mode), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				e.login(b, users["1"], "bench")
-				if _, err := e.auth.RevokeAll(bg, "1"); err != nil {
+				e.Login(b, users["1"], "bench")
+				if _, err := e.Auth.RevokeAll(bg, "1"); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
 		b.Run("refresh/"+string(mode), func(b *testing.B) {
-			tk := e.login(b, users["1"], "bench")
+			tk := e.Login(b, users["1"], "bench")
 			b.ReportAllocs()
 			for b.Loop() {
 				var err error
-				if tk, err = e.auth.Refresh(bg, tk.RefreshToken); err != nil {
+				if tk, err = e.Auth.Refresh(bg, tk.RefreshToken); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
 	}
-}
-
-// benchEnv is newEnv without what tests add to every call: no log, no
-// event recording, no index of issued tokens for the leak scan, and the
-// memory store itself rather than the recording wrapper (which, not being
-// store.Bounded, would cost every call a goroutine).
-func benchEnv(b *testing.B, mode latch.Mode, edit func(*latch.Config), opts ...latch.Option) *env {
-	latch.SetIssuedHook(nil)
-	b.Cleanup(func() { latch.SetIssuedHook(leaks.addTokens) })
-	base := []latch.Option{latch.WithLogger(slog.New(slog.DiscardHandler)),
-		latch.WithEventHook(func(context.Context, latch.Event) {}), latch.WithStore(memstore.New())}
-	return newEnv(b, mode, edit, append(base, opts...)...)
 }

@@ -61,7 +61,10 @@ type Config struct {
 
 	// origin records where LoadConfigFile and ConfigFromEnv found each
 	// setting, so that errors name it as the user wrote it (see setting).
-	origin map[string]string
+	// It holds the values loaded, secrets included, so it is a pointer:
+	// fmt prints unexported fields as they are, without their String
+	// methods, but prints a pointer inside a struct as an address.
+	origin *origins
 }
 
 // JWTConfig configures signing in jwt and hybrid modes. Exactly one of

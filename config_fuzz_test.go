@@ -81,7 +81,7 @@ func checkConfig(t *testing.T, cfg latch.Config, loadErr error, secrets []string
 	b, _ := json.Marshal(cfg)
 	leaked("the Config as JSON", string(b))
 	leaked("the Config printed", fmt.Sprintf("%v %+v %#v", cfg, cfg, cfg))
-	a, err := latch.New(cfg)
+	a, err := latch.New(bg, cfg)
 	if err != nil {
 		clear(err)
 		return
@@ -110,7 +110,8 @@ func passwordIn(store, password string) []string {
 	return nil
 }
 
-// FuzzLoadConfig feeds LoadConfigFile arbitrary files. $SECRET and $PW in
+// FuzzLoadConfig feeds LoadConfigFile arbitrary files (whose "http"
+// member is latchhttp's, and skipped). $SECRET and $PW in
 // the file stand for a marked JWT secret and store password; the secret
 // must not appear in any error or printed Config, nor the password when
 // it sits in a credential's place of the store URL.
@@ -160,7 +161,8 @@ func FuzzLoadConfig(f *testing.F) {
 }
 
 // envNames are the variables FuzzConfigFromEnv sets, in the order of its
-// arguments. LATCH_CONFIG_FILE is FuzzLoadConfig's.
+// arguments. LATCH_CONFIG_FILE is FuzzLoadConfig's. The last two are
+// latchhttp's, which the core must ignore, whatever they hold.
 var envNames = []string{
 	"LATCH_MODE", "LATCH_STORE", "LATCH_JWT_SECRET", "LATCH_JWT_KEY_FILE", "LATCH_JWT_ALG",
 	"LATCH_JWT_ISSUER", "LATCH_JWT_AUDIENCE", "LATCH_JWT_LEEWAY", "LATCH_ACCESS_TTL",

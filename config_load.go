@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -38,27 +39,74 @@ var settings = map[string]struct{ env, field string }{
 // fromEnv is the origin of a setting read from the environment.
 const fromEnv = "env"
 
-// setting names the setting key as it was given: its environment variable
-// (LATCH_JWT_SECRET), its key in a configuration file (jwt.secret in
-// app.json), or its Go field (Config.JWT.Secret) when it was set in code
-// or not at all.
+// origins maps each setting's key to its origin.
+type origins map[string]origin
+
+// origin is where a loader found a setting: in the environment (fromEnv)
+// or in a file (its path), which gave it or left it unset, and the value
+// it had there, defaults applied.
+type origin struct {
+	from  string
+	given bool
+	value any
+}
+
+// setting names the setting key the way the user would set it: where
+// ConfigFromEnv or LoadConfigFile found it, or left it unset (its
+// environment variable, LATCH_JWT_SECRET, or its key in the file,
+// jwt.secret in app.json), or else its Go field (Config.JWT.Secret): for a
+// Config made in code, or a setting changed in code since it was loaded.
+// A setting that has no environment variable is named by its Go field
+// where ConfigFromEnv left it unset.
 func (c Config) setting(key string) string {
 	s := settings[key]
-	switch origin := c.origin[key]; {
-	case origin == fromEnv:
-		return s.env
-	case origin != "":
-		return key + " in " + origin
+	if c.origin == nil {
+		return "Config." + s.field
+	}
+	if o, ok := (*c.origin)[key]; ok && reflect.DeepEqual(c.value(key), o.value) {
+		switch {
+		case o.from == fromEnv && s.env != "":
+			return s.env
+		case o.from != fromEnv:
+			return key + " in " + o.from
+		}
 	}
 	return "Config." + s.field
 }
 
-// given records that key was set from origin.
-func (c *Config) given(key, origin string) {
-	if c.origin == nil {
-		c.origin = map[string]string{}
+// value returns c's value of the setting key, read through its Go field.
+func (c Config) value(key string) any {
+	v := reflect.ValueOf(c)
+	for _, name := range strings.Split(settings[key].field, ".") {
+		v = v.FieldByName(name)
 	}
-	c.origin[key] = origin
+	return v.Interface()
+}
+
+// given records that key was set from src.
+func (c *Config) given(key, src string) {
+	if c.origin == nil {
+		c.origin = &origins{}
+	}
+	(*c.origin)[key] = origin{from: src, given: true}
+}
+
+// loaded records, once a loader is done, every setting's value (defaults
+// applied, as New will see it), and src as where the settings it left
+// unset would go.
+func (c *Config) loaded(src string) {
+	d := c.withDefaults()
+	if c.origin == nil {
+		c.origin = &origins{}
+	}
+	for key := range settings {
+		o := (*c.origin)[key]
+		if !o.given {
+			o.from = src
+		}
+		o.value = d.value(key)
+		(*c.origin)[key] = o
+	}
 }
 
 // LoadConfigFile reads a JSON configuration file. Unknown fields are an
@@ -91,6 +139,7 @@ func LoadConfigFile(path string) (Config, error) {
 			}
 		}
 	}
+	c.loaded(path)
 	return c, nil
 }
 
@@ -184,6 +233,7 @@ func configFrom(lookup func(string) (string, bool)) (Config, error) {
 		}
 		c.SessionCheck = b
 	}
+	c.loaded(fromEnv)
 	return c, errors.Join(errs...)
 }
 

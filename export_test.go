@@ -58,14 +58,6 @@ type Work struct{ Compares, Mismatched, Hashes int64 }
 // DoneWork returns the work done so far; tests take differences.
 func DoneWork() Work { return Work{compares.Load(), mismatched.Load(), hashes.Load()} }
 
-// SetIssuedHook makes fn see every pair of tokens latch mints. Call it from
-// TestMain, before any test runs.
-func SetIssuedHook(fn func(*Tokens)) { issued = fn }
-
 // ConfigFrom is ConfigFromEnv reading from lookup instead of the
 // environment.
 func ConfigFrom(lookup func(string) (string, bool)) (Config, error) { return configFrom(lookup) }
-
-// IsTokenChar reports whether c is in the alphabet latch accepts in a
-// token's text (base64 in both its alphabets, padding, and JWT dots).
-var IsTokenChar = isB64TokenChar

@@ -33,7 +33,9 @@ func (a *Auth) Login(ctx context.Context, user any, opts LoginOptions) (*Tokens,
 	if err != nil {
 		// The program passed a user its identity function cannot take:
 		// a bug to fix, not the client's fault.
-		a.log.ErrorContext(ctx, "latch: Login: "+err.Error())
+		if a.log != nil { // WithLogger(nil): no log at all
+			a.log.ErrorContext(ctx, "latch: Login: "+err.Error())
+		}
 		return nil, err
 	}
 	if err := validateSubject(subject); err != nil {

@@ -27,8 +27,8 @@ func WithClock(now func() time.Time) Option {
 	return func(a *Auth) error { a.now = now; return nil }
 }
 
-// WithLogger sends auth events and errors to l (default slog.Default()).
-// Nothing logged carries a token, secret or hash.
+// WithLogger sends auth events and errors to l (default slog.Default());
+// nil logs nothing. Nothing logged carries a token, secret or hash.
 func WithLogger(l *slog.Logger) Option {
 	return func(a *Auth) error { a.log = l; return nil }
 }

@@ -29,20 +29,20 @@ func (s *deafStore) Get(ctx context.Context, id string, now time.Time) (*store.S
 }
 
 // TestStoreIgnoringItsContext: a store call that never returns still
-// gets its request a 503 once StoreTimeout passes, and the store error
-// reaches the event hook.
+// gets its caller an answer, ErrUnavailable, once StoreTimeout passes,
+// and the store error reaches the event hook.
 func TestStoreIgnoringItsContext(t *testing.T) {
 	e := newEnv(t, latch.ModeOpaque, nil)
-	deaf := &deafStore{Store: e.store, release: make(chan struct{}), calls: make(chan struct{}, 8)}
+	deaf := &deafStore{Store: e.Store, release: make(chan struct{}), calls: make(chan struct{}, 8)}
 	// However the test ends, the blocked Get returns, so no goroutine
 	// outlives it.
 	var releaseOnce sync.Once
 	release := func() { releaseOnce.Do(func() { close(deaf.release) }) }
 	t.Cleanup(release)
 	events := make(chan latch.Event, 8)
-	cfg := e.auth.Config()
+	cfg := e.Auth.Config()
 	cfg.StoreTimeout = latch.Duration(50 * time.Millisecond)
-	a, err := latch.New(cfg, latch.WithStore(deaf), latch.WithClock(e.clock.Now),
+	a, err := latch.New(bg, cfg, latch.WithStore(deaf), latch.WithClock(e.Clock.Now),
 		latch.WithEventHook(func(_ context.Context, ev latch.Event) {
 			if ev.Kind == latch.EventStoreFailure {
 				events <- ev
@@ -57,17 +57,20 @@ func TestStoreIgnoringItsContext(t *testing.T) {
 	}
 	// The waits below guard against hangs; they are not speed targets.
 	const hang = 20 * time.Second
-	answered := make(chan int, 1)
-	go func() { answered <- do(a.Required(okHandler), "GET", "/", bearer(tk.AccessToken), "").Code }()
+	answered := make(chan error, 1)
+	go func() {
+		_, err := a.Authenticate(context.Background(), tk.AccessToken, access)
+		answered <- err
+	}()
 	select {
 	case <-deaf.calls: // the request is inside the store now
 	case <-time.After(hang):
 		t.Fatal("the request never reached the store")
 	}
 	select {
-	case code := <-answered:
-		if code != 503 {
-			t.Errorf("status %d, want 503", code)
+	case err := <-answered:
+		if !errors.Is(err, latch.ErrUnavailable) {
+			t.Errorf("Authenticate: %v, want ErrUnavailable", err)
 		}
 	case <-time.After(hang):
 		t.Fatal("no answer while the store ignores its context")
@@ -81,8 +84,8 @@ func TestStoreIgnoringItsContext(t *testing.T) {
 		t.Fatal("no store failure event")
 	}
 	release() // the abandoned call returns; nothing may race with it
-	if code := do(a.Required(okHandler), "GET", "/", bearer(tk.AccessToken), "").Code; code != 200 {
-		t.Errorf("after the store answers again: status %d, want 200", code)
+	if p, err := a.Authenticate(context.Background(), tk.AccessToken, access); err != nil || p.SessionID != tk.SessionID {
+		t.Errorf("after the store answers again: %+v, %v", p, err)
 	}
 }
 
@@ -102,8 +105,8 @@ type boundedPanicStore struct{ panicStore }
 
 func (*boundedPanicStore) Bounded() bool { return true }
 
-// TestStorePanic: a store that panics gets its request a 503, not a
-// crashed process, and its panic value (which could quote a token) is
+// TestStorePanic: a store that panics gets its caller ErrUnavailable, not
+// a crashed process, and its panic value (which could quote a token) is
 // not repeated.
 func TestStorePanic(t *testing.T) {
 	for _, tt := range []struct {
@@ -122,15 +125,15 @@ func TestStorePanic(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				e := newEnv(t, latch.ModeOpaque, nil)
-				var s store.Store = &panicStore{Store: e.store, value: tt.value}
+				var s store.Store = &panicStore{Store: e.Store, value: tt.value}
 				if bounded {
-					s = &boundedPanicStore{panicStore{Store: e.store, value: tt.value}}
+					s = &boundedPanicStore{panicStore{Store: e.Store, value: tt.value}}
 				}
 				var got latch.Event
 				var logs bytes.Buffer // written before the request is answered
-				a, err := latch.New(e.auth.Config(), latch.WithStore(s),
+				a, err := latch.New(bg, e.Auth.Config(), latch.WithStore(s),
 					latch.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))),
-					latch.WithClock(e.clock.Now), latch.WithEventHook(func(_ context.Context, ev latch.Event) {
+					latch.WithClock(e.Clock.Now), latch.WithEventHook(func(_ context.Context, ev latch.Event) {
 						if ev.Kind == latch.EventStoreFailure {
 							got = ev
 						}
@@ -142,8 +145,8 @@ func TestStorePanic(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if code := do(a.Required(okHandler), "GET", "/", bearer(tk.AccessToken), "").Code; code != 503 {
-					t.Errorf("status %d, want 503", code)
+				if _, err := a.Authenticate(context.Background(), tk.AccessToken, access); !errors.Is(err, latch.ErrUnavailable) {
+					t.Errorf("Authenticate: %v, want ErrUnavailable", err)
 				}
 				if got.Err == nil || !errors.Is(got.Err, latch.ErrUnavailable) {
 					t.Fatalf("store failure event: %+v", got)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -96,6 +97,8 @@ func (c Config) withDefaults() Config {
 	}
 	h := &c
 	str(&h.Realm, "latch")
+	// A copy: the caller's slice is theirs to change.
+	h.Locations = slices.Clone(h.Locations)
 	if len(h.Locations) == 0 {
 		h.Locations = []Location{InHeader}
 	}

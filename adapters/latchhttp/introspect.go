@@ -2,7 +2,6 @@ package latchhttp
 
 import (
 	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
@@ -149,5 +148,5 @@ func basicPartMatches(part string, want [sha256.Size]byte) int {
 		decoded = part
 	}
 	raw, dec := sha256.Sum256([]byte(part)), sha256.Sum256([]byte(decoded))
-	return subtle.ConstantTimeCompare(raw[:], want[:]) | subtle.ConstantTimeCompare(dec[:], want[:])
+	return secretCompare(raw[:], want[:]) | secretCompare(dec[:], want[:])
 }

@@ -1,8 +1,10 @@
 package latchhttp
 
 import (
+	"crypto/subtle"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/latchauth/latch"
 )
@@ -63,5 +65,15 @@ func WithResponder(kind error, fn Responder) Option {
 // sessions there.
 func (a *Auth) Core() *latch.Auth { return a.core }
 
-// Config returns the configuration in force, defaults filled in.
-func (a *Auth) Config() Config { return a.cfg }
+// Config returns a copy of the configuration in force, defaults filled in.
+func (a *Auth) Config() Config {
+	c := a.cfg
+	c.Locations = slices.Clone(c.Locations)
+	return c
+}
+
+// secretCompare returns 1 when a and b are equal, 0 otherwise, in a time
+// that depends only on their lengths. Every comparison of a secret here
+// (a CSRF header, a client's Basic credentials) goes through it, so that
+// tests can count the work (export_test.go wraps it once).
+var secretCompare = subtle.ConstantTimeCompare

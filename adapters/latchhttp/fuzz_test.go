@@ -1,4 +1,4 @@
-package latch_test
+package latchhttp_test
 
 import (
 	"errors"
@@ -10,17 +10,19 @@ import (
 	"testing"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/adapters/latchhttp"
+	"github.com/latchauth/latch/internal/leaktest"
 )
 
 // cookieName returns the name SetCookies gives the cookie of typ's token
 // (csrf false) or of its CSRF value.
 func cookieName(e *env, typ latch.TokenType, csrf bool) string {
 	w := httptest.NewRecorder()
-	e.auth.SetCookies(w, &latch.Tokens{AccessToken: "a", RefreshToken: "r"})
+	e.web.SetCookies(w, &latch.Tokens{AccessToken: "a", RefreshToken: "r"})
 	for _, c := range w.Result().Cookies() {
-		want := map[bool]string{false: "a", true: latch.CSRFToken("a")}[csrf]
+		want := map[bool]string{false: "a", true: latchhttp.CSRFToken("a")}[csrf]
 		if typ == latch.Refresh {
-			want = map[bool]string{false: "r", true: latch.CSRFToken("r")}[csrf]
+			want = map[bool]string{false: "r", true: latchhttp.CSRFToken("r")}[csrf]
 		}
 		if c.Value == want {
 			return c.Name
@@ -36,29 +38,32 @@ func cookieName(e *env, typ latch.TokenType, csrf bool) string {
 // echo.
 func echoes(s, fixed string, inputs ...string) bool {
 	for _, in := range inputs {
-		for i := 0; i < len(in); {
-			if !latch.IsTokenChar(in[i]) {
-				i++
-				continue
-			}
-			j := i
-			for j < len(in) && latch.IsTokenChar(in[j]) {
-				j++
-			}
-			if run := in[i:j]; len(run) >= 16 && strings.Contains(s, run) && !strings.Contains(fixed, run) {
+		for _, run := range leaktest.Runs(in) {
+			if len(run) >= 16 && strings.Contains(s, run) && !strings.Contains(fixed, run) {
 				return true
 			}
-			i = j
 		}
 	}
 	return false
+}
+
+// answerEchoesNothing fails t if the answer w, headers and body, shows
+// any run of 16 or more token characters of the inputs that fixed does
+// not show too.
+func answerEchoesNothing(t *testing.T, w *httptest.ResponseRecorder, fixed string, inputs ...string) {
+	t.Helper()
+	var hdr strings.Builder
+	w.Header().Write(&hdr)
+	if echoes(w.Body.String()+hdr.String(), fixed, inputs...) {
+		t.Fatalf("the %d answer echoes the request: %s %s", w.Code, hdr.String(), w.Body)
+	}
 }
 
 // refused fails t unless err is a client error (400, 401, 403 or 413) that
 // neither blames the store nor echoes an input.
 func refused(t *testing.T, err error, inputs ...string) {
 	t.Helper()
-	switch code := latch.StatusCode(err); code {
+	switch code := latchhttp.StatusCode(err); code {
 	case 400, 401, 403, 413:
 	default:
 		t.Fatalf("status %d for %v", code, err)
@@ -72,18 +77,17 @@ func refused(t *testing.T, err error, inputs ...string) {
 }
 
 // FuzzAuthenticate feeds arbitrary header, cookie, query and body values
-// through token extraction and verification. Nothing may panic, and
+// through Gate: token extraction, then latch.Auth.Authenticate. Nothing
+// may panic, and
 // anything but the one real token must be refused with a 4xx that does
 // not echo the input.
 func FuzzAuthenticate(f *testing.F) {
 	var envs []*env
 	var valid []string
 	for _, mode := range modes {
-		e := newEnv(f, mode, func(c *latch.Config) {
-			c.HTTP.Locations = []latch.Location{latch.InHeader, latch.InCookie, latch.InQuery, latch.InJSON}
-		})
+		e := newEnv(f, mode, locations(latchhttp.InHeader, latchhttp.InCookie, latchhttp.InQuery, latchhttp.InJSON))
 		envs = append(envs, e)
-		valid = append(valid, e.login(f, users["1"], "fuzz").AccessToken)
+		valid = append(valid, e.Login(f, users["1"], "fuzz").AccessToken)
 	}
 	cookie := cookieName(envs[0], latch.Access, false)
 	for i, v := range valid {
@@ -118,7 +122,7 @@ func FuzzAuthenticate(f *testing.F) {
 			r.Header.Set("Content-Type", "application/json")
 		}
 		r = r.WithContext(bg)
-		_, err := e.auth.Authenticate(r, latch.Guard{})
+		_, err := e.web.Gate(latchhttp.Required)(r)
 		if err == nil {
 			return // only the real token (or a conflict-free mix of it) gets here
 		}
@@ -144,19 +148,19 @@ func FuzzCookieCSRF(f *testing.F) {
 	}
 	var fx []fixture
 	for _, mode := range modes {
-		e := newEnv(f, mode, func(c *latch.Config) { c.HTTP.Locations = []latch.Location{latch.InCookie} })
-		tk := e.login(f, users["1"], "fuzz")
+		e := newEnv(f, mode, locations(latchhttp.InCookie))
+		tk := e.Login(f, users["1"], "fuzz")
 		fx = append(fx, fixture{e, map[latch.TokenType]string{latch.Access: tk.AccessToken, latch.Refresh: tk.RefreshToken}})
 	}
 	for i, x := range fx {
 		m := uint8(i)
 		a, r := x.tokens[latch.Access], x.tokens[latch.Refresh]
-		f.Add(m, false, "POST", a, "", latch.CSRFToken(a))
+		f.Add(m, false, "POST", a, "", latchhttp.CSRFToken(a))
 		f.Add(m, false, "GET", a, "", "")
-		f.Add(m, false, "DELETE", a, "", latch.CSRFToken(r))
-		f.Add(m, true, "GET", r, "", latch.CSRFToken(r))
+		f.Add(m, false, "DELETE", a, "", latchhttp.CSRFToken(r))
+		f.Add(m, true, "GET", r, "", latchhttp.CSRFToken(r))
 		f.Add(m, true, "GET", r, "", "")
-		f.Add(m, true, "POST", r, "; "+cookieName(x.e, latch.Refresh, true)+"="+latch.CSRFToken(r), "")
+		f.Add(m, true, "POST", r, "; "+cookieName(x.e, latch.Refresh, true)+"="+latchhttp.CSRFToken(r), "")
 	}
 	f.Add(uint8(0), false, "post", "x", "; __Host-latch_access=y", " ")
 	f.Fuzz(func(t *testing.T, mode uint8, refresh bool, method, value, extra, csrf string) {
@@ -174,14 +178,14 @@ func FuzzCookieCSRF(f *testing.F) {
 			r.Header.Set("X-CSRF-Token", csrf)
 		}
 		r = r.WithContext(bg)
-		_, err := x.e.auth.Authenticate(r, latch.Guard{Type: typ})
+		_, err := x.e.web.Gate(latchhttp.Guard{Type: typ})(r)
 		genuine := x.tokens[typ]
 		presented := ""
 		if c, err := r.Cookie(cookieName(x.e, typ, false)); err == nil {
 			presented = c.Value // the first cookie of the name, as latch reads it
 		}
 		safe := typ == latch.Access && (method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE")
-		rightCSRF := r.Header.Get("X-CSRF-Token") == latch.CSRFToken(presented)
+		rightCSRF := r.Header.Get("X-CSRF-Token") == latchhttp.CSRFToken(presented)
 		switch {
 		case err == nil && !safe && !rightCSRF:
 			t.Fatalf("%s %s token from a cookie passed without its CSRF value", method, typ)
@@ -223,10 +227,8 @@ func FuzzRefreshEndpoint(f *testing.F) {
 	}
 	var fx []fixture
 	for _, mode := range modes {
-		e := newEnv(f, mode, func(c *latch.Config) {
-			c.HTTP.Locations = []latch.Location{latch.InHeader, latch.InCookie, latch.InJSON}
-		})
-		x := fixture{e: e, refresh: e.auth.RefreshHandler(), revoke: e.auth.RevocationHandler(), cookie: cookieName(e, latch.Refresh, false)}
+		e := newEnv(f, mode, locations(latchhttp.InHeader, latchhttp.InCookie, latchhttp.InJSON))
+		x := fixture{e: e, refresh: e.web.RefreshHandler(), revoke: e.web.RevocationHandler(), cookie: cookieName(e, latch.Refresh, false)}
 		x.fixed = answer(x.refresh, nil, "") + // no token
 			answer(x.refresh, map[string]string{"Authorization": "Bearer x"}, "") + // a malformed one
 			answer(x.refresh, map[string]string{"Cookie": x.cookie + "=x"}, "") + // no CSRF header
@@ -250,8 +252,8 @@ func FuzzRefreshEndpoint(f *testing.F) {
 	f.Add(uint8(2), true, "multipart/form-data; boundary=x", "--x\r\n", "", "", "")
 	f.Fuzz(func(t *testing.T, mode uint8, revoke bool, contentType, body, cookie, csrf, authz string) {
 		x := fx[int(mode)%len(fx)]
-		tk := x.e.login(t, users["1"], "fuzz")
-		fill := strings.NewReplacer("$R", tk.RefreshToken, "$C", latch.CSRFToken(tk.RefreshToken), "$A", tk.AccessToken)
+		tk := x.e.Login(t, users["1"], "fuzz")
+		fill := strings.NewReplacer("$R", tk.RefreshToken, "$C", latchhttp.CSRFToken(tk.RefreshToken), "$A", tk.AccessToken)
 		body, cookie, csrf, authz = fill.Replace(body), fill.Replace(cookie), fill.Replace(csrf), fill.Replace(authz)
 		r := httptest.NewRequest("POST", "/", strings.NewReader(body))
 		if contentType != "" {
@@ -286,11 +288,7 @@ func FuzzRefreshEndpoint(f *testing.F) {
 		default:
 			t.Fatalf("status %d: %s", w.Code, w.Body)
 		}
-		var hdr strings.Builder
-		w.Header().Write(&hdr)
-		if echoes(w.Body.String()+hdr.String(), x.fixed, body, cookie, csrf, authz) {
-			t.Fatalf("the %d answer echoes the request: %s %s", w.Code, hdr.String(), w.Body)
-		}
+		answerEchoesNothing(t, w, x.fixed, body, cookie, csrf, authz)
 	})
 }
 
@@ -319,7 +317,7 @@ func refreshed(t *testing.T, e *env, w *httptest.ResponseRecorder, old, cookie, 
 		}
 		next = set[cookieName(e, latch.Refresh, false)]
 		if set[cookieName(e, latch.Access, false)] == "" || next == "" ||
-			set[cookieName(e, latch.Refresh, true)] != latch.CSRFToken(next) {
+			set[cookieName(e, latch.Refresh, true)] != latchhttp.CSRFToken(next) {
 			t.Fatalf("a cookie-borne refresh set the cookies %v", w.Header()["Set-Cookie"])
 		}
 	} else {
@@ -332,7 +330,7 @@ func refreshed(t *testing.T, e *env, w *httptest.ResponseRecorder, old, cookie, 
 	if next == old {
 		t.Fatal("the refresh token was not rotated")
 	}
-	if _, err := e.auth.Verify(bg, next, latch.Refresh); err != nil {
+	if _, err := e.Auth.Authenticate(bg, next, latch.Requirement{Type: latch.Refresh}); err != nil {
 		t.Fatalf("the new refresh token: %v", err)
 	}
 }

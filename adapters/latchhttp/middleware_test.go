@@ -1,4 +1,4 @@
-package latch_test
+package latchhttp_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/adapters/latchhttp"
 	"github.com/latchauth/latch/internal/storetest"
 )
 
@@ -63,9 +64,9 @@ func TestMiddlewareTable(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
 			e := newEnv(t, mode, nil)
-			tk := e.login(t, users["1"], "laptop")
-			admin := e.login(t, users["2"], "cave")
-			ghost := e.login(t, users["3"], "nowhere")
+			tk := e.Login(t, users["1"], "laptop")
+			admin := e.Login(t, users["2"], "cave")
+			ghost := e.Login(t, users["3"], "nowhere")
 			cases := []struct {
 				name   string
 				method string
@@ -98,7 +99,7 @@ func TestMiddlewareTable(t *testing.T) {
 			}
 			for _, c := range cases {
 				t.Run(c.name, func(t *testing.T) {
-					before := e.store.Calls().Writes()
+					before := e.Store.Calls().Writes()
 					var got *resp
 					if c.name == "two headers" {
 						w := doMulti(e.handler(), tk.AccessToken)
@@ -108,7 +109,7 @@ func TestMiddlewareTable(t *testing.T) {
 						got = call(t, e, c.method, c.path, c.hdr, "")
 					}
 					check(t, got, c.want)
-					if c.want.status != 200 && e.store.Calls().Writes() != before {
+					if c.want.status != 200 && e.Store.Calls().Writes() != before {
 						t.Errorf("a refused request wrote to the store")
 					}
 					if c.want.status == 200 && c.path != "/optional" || c.name == "optional valid" {
@@ -141,16 +142,20 @@ func doMulti(h http.Handler, tok string) *httptest.ResponseRecorder {
 }
 
 func TestExpiredTokenResponder(t *testing.T) {
-	dave := latch.WithResponder(latch.ErrTokenExpired, func(w http.ResponseWriter, r *http.Request, err error) {
+	dave := latchhttp.WithResponder(latch.ErrTokenExpired, func(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnauthorized)
 		w.Write([]byte(`{"code":"dave","err":"I can't let you do that"}`))
 	})
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
-			e := newEnv(t, mode, nil, dave)
-			tk := e.login(t, users["1"], "laptop")
-			e.clock.Add(15*time.Minute + time.Second)
+			e := newEnv(t, mode, nil)
+			var err error
+			if e.web, err = latchhttp.New(e.Auth, e.web.Config(), dave); err != nil {
+				t.Fatal(err)
+			}
+			tk := e.Login(t, users["1"], "laptop")
+			e.Clock.Add(15*time.Minute + time.Second)
 			got := call(t, e, "GET", "/protected", bearer(tk.AccessToken), "")
 			check(t, got, want{401, invalidTok + `Token has expired"`, ""})
 			if got.json["code"] != "dave" || got.json["err"] != "I can't let you do that" {
@@ -158,7 +163,7 @@ func TestExpiredTokenResponder(t *testing.T) {
 			}
 			// The refresh token still works and gives a valid, non-fresh
 			// access token.
-			next, err := e.auth.Refresh(context.Background(), tk.RefreshToken)
+			next, err := e.Auth.Refresh(context.Background(), tk.RefreshToken)
 			if err != nil {
 				t.Fatalf("Refresh after access expiry: %v", err)
 			}
@@ -174,25 +179,25 @@ func TestExpiredTokenResponder(t *testing.T) {
 
 func TestDefaultExpiredBody(t *testing.T) {
 	e := newEnv(t, latch.ModeOpaque, nil)
-	tk := e.login(t, users["1"], "laptop")
-	e.clock.Add(16 * time.Minute)
+	tk := e.Login(t, users["1"], "laptop")
+	e.Clock.Add(16 * time.Minute)
 	got := call(t, e, "GET", "/protected", bearer(tk.AccessToken), "")
 	check(t, got, want{401, invalidTok + `Token has expired"`, "Token has expired"})
 }
 
 func TestStoreUnavailable(t *testing.T) {
 	for _, mode := range modes {
-		for _, sessionCheck := range []bool{false, true} {
+		for _, withCheck := range []bool{false, true} {
 			name := string(mode)
-			if sessionCheck {
+			if withCheck {
 				name += "/session-check"
 			}
 			t.Run(name, func(t *testing.T) {
-				e := newEnv(t, mode, func(c *latch.Config) { c.SessionCheck = sessionCheck })
-				tk := e.login(t, users["1"], "laptop")
-				e.store.SetDown(true)
+				e := newEnv(t, mode, sessionCheck(withCheck))
+				tk := e.Login(t, users["1"], "laptop")
+				e.Store.SetDown(true)
 				got := call(t, e, "GET", "/protected", bearer(tk.AccessToken), "")
-				stateless := mode != latch.ModeOpaque && !sessionCheck
+				stateless := mode != latch.ModeOpaque && !withCheck
 				if stateless {
 					// jwt access tokens without session checks need no store.
 					if got.status != 200 {
@@ -207,11 +212,11 @@ func TestStoreUnavailable(t *testing.T) {
 				// Refresh always needs the store: 503, never a pass.
 				r := call(t, e, "POST", "/refresh", bearer(tk.RefreshToken), "")
 				check(t, r, want{503, "", "Service temporarily unavailable"})
-				if !strings.Contains(e.logs.String(), "store_error") {
-					t.Errorf("store failure not logged: %s", e.logs)
+				if !strings.Contains(e.Logs.String(), "store_error") {
+					t.Errorf("store failure not logged: %s", e.Logs)
 				}
 				// Service recovers by itself.
-				e.store.SetDown(false)
+				e.Store.SetDown(false)
 				if got := call(t, e, "GET", "/protected", bearer(tk.AccessToken), ""); got.status != 200 {
 					t.Errorf("after recovery: %d %s", got.status, got.body)
 				}
@@ -221,9 +226,13 @@ func TestStoreUnavailable(t *testing.T) {
 }
 
 func TestStoreTimeout(t *testing.T) {
-	e := newEnv(t, latch.ModeOpaque, func(c *latch.Config) { c.StoreTimeout = latch.Duration(50 * time.Millisecond) })
-	slow := &storetest.Probe{Store: e.store}
-	a, err := latch.New(e.auth.Config(), latch.WithStore(slow), latch.WithClock(e.clock.Now))
+	e := newEnv(t, latch.ModeOpaque, func(c *latch.Config, _ *latchhttp.Config) { c.StoreTimeout = latch.Duration(50 * time.Millisecond) })
+	slow := &storetest.Probe{Store: e.Store}
+	a, err := latch.New(bg, e.Auth.Config(), latch.WithStore(slow), latch.WithClock(e.Clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	web, err := latchhttp.New(a, e.web.Config())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +242,7 @@ func TestStoreTimeout(t *testing.T) {
 	}
 	slow.SetDelay(time.Minute)
 	start := time.Now()
-	w := do(a.Required(okHandler), "GET", "/", bearer(tk.AccessToken), "")
+	w := do(web.Guard(latchhttp.Required)(okHandler), "GET", "/", bearer(tk.AccessToken), "")
 	if w.Code != 503 {
 		t.Errorf("slow store: status %d, want 503", w.Code)
 	}
@@ -243,14 +252,10 @@ func TestStoreTimeout(t *testing.T) {
 	}
 }
 
-var okHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
-
 func TestConflictingLocations(t *testing.T) {
-	e := newEnv(t, latch.ModeOpaque, func(c *latch.Config) {
-		c.HTTP.Locations = []latch.Location{latch.InHeader, latch.InQuery, latch.InJSON}
-	})
-	a := e.login(t, users["1"], "a")
-	b := e.login(t, users["1"], "b")
+	e := newEnv(t, latch.ModeOpaque, locations(latchhttp.InHeader, latchhttp.InQuery, latchhttp.InJSON))
+	a := e.Login(t, users["1"], "a")
+	b := e.Login(t, users["1"], "b")
 	cases := []struct {
 		name   string
 		target string
@@ -293,18 +298,18 @@ func TestConflictingLocations(t *testing.T) {
 
 func TestQueryLocationOffByDefault(t *testing.T) {
 	e := newEnv(t, latch.ModeOpaque, nil)
-	tk := e.login(t, users["1"], "a")
+	tk := e.Login(t, users["1"], "a")
 	got := call(t, e, "GET", "/protected?access_token="+tk.AccessToken, nil, "")
 	check(t, got, want{401, realm, "Missing authorization token"})
 }
 
 func TestBodyIsKeptForTheHandler(t *testing.T) {
-	e := newEnv(t, latch.ModeOpaque, func(c *latch.Config) { c.HTTP.Locations = []latch.Location{latch.InJSON} })
-	tk := e.login(t, users["1"], "a")
+	e := newEnv(t, latch.ModeOpaque, locations(latchhttp.InJSON))
+	tk := e.Login(t, users["1"], "a")
 	body := `{"access_token":"` + tk.AccessToken + `","note":"hello"}`
 	var seen string
-	h := e.auth.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := latch.ReadBody(r, 1<<20)
+	h := e.web.Guard(latchhttp.Required)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := latchhttp.ReadBody(r, 1<<20)
 		seen = string(b)
 	}))
 	w := do(h, "POST", "/", map[string]string{"Content-Type": "application/json"}, body)
@@ -316,14 +321,12 @@ func TestBodyIsKeptForTheHandler(t *testing.T) {
 // A chunked body over the limit, next to a header token, reaches the
 // handler whole and readable.
 func TestOversizedChunkedBodyStaysReadable(t *testing.T) {
-	e := newEnv(t, latch.ModeOpaque, func(c *latch.Config) {
-		c.HTTP.Locations = []latch.Location{latch.InHeader, latch.InJSON}
-	})
-	tk := e.login(t, users["1"], "a")
+	e := newEnv(t, latch.ModeOpaque, locations(latchhttp.InHeader, latchhttp.InJSON))
+	tk := e.Login(t, users["1"], "a")
 	body := `{"x":"` + strings.Repeat("a", 100<<10) + `"}`
 	var got int
 	var readErr error
-	h := e.auth.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := e.web.Guard(latchhttp.Required)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, err := io.ReadAll(r.Body)
 		got, readErr = len(b), err
 	}))
@@ -348,8 +351,8 @@ func TestOversizedChunkedBodyStaysReadable(t *testing.T) {
 func TestRevocationEndpoint(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
-			e := newEnv(t, mode, func(c *latch.Config) { c.SessionCheck = true })
-			h := e.auth.RevocationHandler()
+			e := newEnv(t, mode, sessionCheck(true))
+			h := e.web.RevocationHandler()
 			post := func(form string) *httptest.ResponseRecorder {
 				r := httptest.NewRequest("POST", "/revoke", strings.NewReader(form))
 				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -357,7 +360,7 @@ func TestRevocationEndpoint(t *testing.T) {
 				h.ServeHTTP(w, r)
 				return w
 			}
-			byAccess, byRefresh, other := e.login(t, users["1"], "a"), e.login(t, users["1"], "b"), e.login(t, users["1"], "c")
+			byAccess, byRefresh, other := e.Login(t, users["1"], "a"), e.Login(t, users["1"], "b"), e.Login(t, users["1"], "c")
 			for _, c := range []struct {
 				name, form string
 				status     int
@@ -375,17 +378,17 @@ func TestRevocationEndpoint(t *testing.T) {
 				}
 			}
 			for _, tk := range []*latch.Tokens{byAccess, byRefresh} {
-				if _, err := e.auth.Verify(bg, tk.AccessToken, latch.Access); !errors.Is(err, latch.ErrTokenRevoked) {
+				if _, err := e.Auth.Authenticate(bg, tk.AccessToken, latch.Requirement{}); !errors.Is(err, latch.ErrTokenRevoked) {
 					t.Errorf("session %s after revocation: %v", tk.SessionID, err)
 				}
 			}
-			if _, err := e.auth.Verify(bg, other.AccessToken, latch.Access); err != nil {
+			if _, err := e.Auth.Authenticate(bg, other.AccessToken, latch.Requirement{}); err != nil {
 				t.Errorf("an unrelated session ended: %v", err)
 			}
 			if w := do(h, "GET", "/revoke", nil, ""); w.Code != 405 {
 				t.Errorf("GET: %d, want 405", w.Code)
 			}
-			e.store.SetDown(true)
+			e.Store.SetDown(true)
 			if w := post("token=" + other.AccessToken); w.Code != 503 {
 				t.Errorf("store down: %d, want 503", w.Code)
 			}
@@ -399,17 +402,14 @@ func TestRevocationEndpoint(t *testing.T) {
 func TestOptionalSkipsChecks(t *testing.T) {
 	e := newEnv(t, latch.ModeOpaque, nil)
 	var ran int
-	adminOnly := func(_ *http.Request, p *latch.Principal) error {
+	counted := func(r *http.Request, p *latch.Principal) error {
 		ran++
-		if p.Claims["is_administrator"] == true {
-			return nil
-		}
-		return latch.Forbidden("Admins only!")
+		return adminOnly(r, p)
 	}
-	h := e.auth.Middleware(latch.Guard{Optional: true, Checks: []latch.Check{adminOnly}})(
+	h := e.web.Guard(latchhttp.Guard{Optional: true, Checks: []latchhttp.Check{counted}})(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			_, ok := latch.FromContext(r.Context())
-			latch.WriteJSON(w, http.StatusOK, map[string]bool{"anonymous": !ok})
+			latchhttp.WriteJSON(w, http.StatusOK, map[string]bool{"anonymous": !ok})
 		}))
 	cases := []struct {
 		name   string
@@ -419,8 +419,8 @@ func TestOptionalSkipsChecks(t *testing.T) {
 		ran    int
 	}{
 		{"no token: anonymous, checks skipped", nil, 200, `{"anonymous":true}`, 0},
-		{"a token that fails the check", bearer(e.login(t, users["1"], "laptop").AccessToken), 403, `{"msg":"Admins only!"}`, 1},
-		{"a token that passes it", bearer(e.login(t, users["2"], "cave").AccessToken), 200, `{"anonymous":false}`, 1},
+		{"a token that fails the check", bearer(e.Login(t, users["1"], "laptop").AccessToken), 403, `{"msg":"Admins only!"}`, 1},
+		{"a token that passes it", bearer(e.Login(t, users["2"], "cave").AccessToken), 200, `{"anonymous":false}`, 1},
 		{"an invalid token: refused before the checks", bearer("abc.def"), 401, `{"msg":"Malformed token"}`, 0},
 	}
 	for _, c := range cases {
@@ -437,7 +437,8 @@ func TestOptionalSkipsChecks(t *testing.T) {
 // TestUseRecordedOnlyWhenAccepted: past the touch interval, a request
 // whose token is refused for freshness or by the user loader records no
 // use of its session (nothing is written), one refused by a guard's check
-// does (its user did authenticate), and so does an accepted one, once.
+// does (its user did authenticate), and so does an accepted one, once;
+// the revocation endpoint ends a session without recording a use.
 func TestUseRecordedOnlyWhenAccepted(t *testing.T) {
 	for _, setup := range []struct {
 		name  string
@@ -445,14 +446,14 @@ func TestUseRecordedOnlyWhenAccepted(t *testing.T) {
 		check bool
 	}{{"opaque", latch.ModeOpaque, false}, {"jwt+session_check", latch.ModeJWT, true}, {"hybrid+session_check", latch.ModeHybrid, true}} {
 		t.Run(setup.name, func(t *testing.T) {
-			e := newEnv(t, setup.mode, func(c *latch.Config) { c.SessionCheck = setup.check })
-			first := e.login(t, users["1"], "laptop")
-			tk, err := e.auth.Refresh(bg, first.RefreshToken) // not fresh
+			e := newEnv(t, setup.mode, sessionCheck(setup.check))
+			first := e.Login(t, users["1"], "laptop")
+			tk, err := e.Auth.Refresh(bg, first.RefreshToken) // not fresh
 			if err != nil {
 				t.Fatal(err)
 			}
-			ghost := e.login(t, users["3"], "ghost")
-			e.clock.Add(2 * latch.DefaultTouchInterval)
+			ghost := e.Login(t, users["3"], "ghost")
+			e.Clock.Add(2 * latch.DefaultTouchInterval)
 			for _, c := range []struct {
 				name, path, token string
 				want              want
@@ -463,30 +464,70 @@ func TestUseRecordedOnlyWhenAccepted(t *testing.T) {
 				{"guard refuses", "/admin", tk.AccessToken, want{403, forbiddenTo + `Admins only!"`, "Admins only!"}, 1},
 				{"accepted, use already recorded", "/protected", tk.AccessToken, want{200, "", ""}, 0},
 			} {
-				before := e.store.Calls()
+				before := e.Store.Calls()
 				check(t, call(t, e, "GET", c.path, bearer(c.token), ""), c.want)
-				after := e.store.Calls()
+				after := e.Store.Calls()
 				if after.Touch-before.Touch != c.touches || after.Writes()-before.Writes() != c.touches {
 					t.Errorf("%s: %d Touch, %d writes, want %d of each", c.name, after.Touch-before.Touch, after.Writes()-before.Writes(), c.touches)
 				}
 			}
 			// The first accepted request past the interval records its use.
-			e.clock.Add(2 * latch.DefaultTouchInterval)
-			before := e.store.Calls().Touch
+			e.Clock.Add(2 * latch.DefaultTouchInterval)
+			before := e.Store.Calls().Touch
 			check(t, call(t, e, "GET", "/protected", bearer(tk.AccessToken), ""), want{200, "", ""})
-			if n := e.store.Calls().Touch - before; n != 1 {
+			if n := e.Store.Calls().Touch - before; n != 1 {
 				t.Errorf("accepted request: %d Touch, want 1", n)
 			}
-			// Revoking through the token ends the session without
-			// recording a use of it first.
-			e.clock.Add(2 * latch.DefaultTouchInterval)
-			c := e.store.Calls()
-			if err := e.auth.Revoke(bg, tk.AccessToken); err != nil {
-				t.Fatal(err)
+			// Revoking through the revocation endpoint ends the session
+			// without recording a use of it first.
+			e.Clock.Add(2 * latch.DefaultTouchInterval)
+			c := e.Store.Calls()
+			w := do(e.web.RevocationHandler(), "POST", "/revoke",
+				map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, "token="+tk.AccessToken)
+			if w.Code != 200 {
+				t.Fatalf("revocation: %d %s", w.Code, w.Body)
 			}
-			if after := e.store.Calls(); after.Touch != c.Touch || after.Writes()-c.Writes() != 1 {
-				t.Errorf("Revoke: %+v after %+v, want one write and no Touch", after, c)
+			if after := e.Store.Calls(); after.Touch != c.Touch || after.Writes()-c.Writes() != 1 {
+				t.Errorf("RevocationHandler: %+v after %+v, want one write and no Touch", after, c)
 			}
 		})
+	}
+}
+
+// TestRefreshHandlerRunsTheUserLoader: RefreshHandler answers a user the
+// loader no longer finds 401 "Error loading the user <sub>", and a loader
+// that fails 503, and rotates nothing either way. (The core's
+// TestRefreshRunsTheUserLoader checks the rest.)
+func TestRefreshHandlerRunsTheUserLoader(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		err  error
+		want want
+	}{
+		{"no such user", nil, want{401, invalidTok + `Error loading the user 1"`, "Error loading the user 1"}},
+		{"loader down", errors.New("test: user database down"), want{503, "", "Service temporarily unavailable"}},
+	} {
+		for _, mode := range modes {
+			t.Run(c.name+"/"+string(mode), func(t *testing.T) {
+				found := true
+				e := newEnv(t, mode, nil, latch.WithUserLoader(func(_ context.Context, p *latch.Principal) (*user, error) {
+					if found {
+						return users["1"], nil
+					}
+					return nil, c.err
+				}))
+				tk := e.Login(t, users["1"], "laptop")
+				found = false
+				writes := e.Store.Calls().Writes()
+				check(t, call(t, e, "POST", "/refresh", bearer(tk.RefreshToken), ""), c.want)
+				if n := e.Store.Calls().Writes() - writes; n != 0 {
+					t.Errorf("the store was written %d times; a refused user's session must not rotate", n)
+				}
+				found = true
+				if got := call(t, e, "POST", "/refresh", bearer(tk.RefreshToken), ""); got.status != 200 || got.json["refresh_token"] == nil {
+					t.Errorf("once the loader finds the user again: %d %s", got.status, got.body)
+				}
+			})
+		}
 	}
 }

@@ -1,4 +1,4 @@
-package latch_test
+package latchhttp_test
 
 import (
 	"net/http"
@@ -7,17 +7,16 @@ import (
 	"testing"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/adapters/latchhttp"
 )
 
 func TestCookiesAndCSRF(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
-			e := newEnv(t, mode, func(c *latch.Config) {
-				c.HTTP.Locations = []latch.Location{latch.InHeader, latch.InCookie}
-			})
-			tk := e.login(t, users["1"], "browser")
+			e := newEnv(t, mode, locations(latchhttp.InHeader, latchhttp.InCookie))
+			tk := e.Login(t, users["1"], "browser")
 			w := httptest.NewRecorder()
-			e.auth.SetCookies(w, tk)
+			e.web.SetCookies(w, tk)
 			cookies := map[string]*http.Cookie{}
 			for _, c := range w.Result().Cookies() {
 				cookies[c.Name] = c
@@ -29,7 +28,7 @@ func TestCookiesAndCSRF(t *testing.T) {
 			if !access.HttpOnly || !access.Secure || access.SameSite != http.SameSiteLaxMode || access.Path != "/" || access.Domain != "" {
 				t.Errorf("access cookie flags: %+v", access)
 			}
-			if csrf.HttpOnly || csrf.Value != latch.CSRFToken(tk.AccessToken) {
+			if csrf.HttpOnly || csrf.Value != latchhttp.CSRFToken(tk.AccessToken) {
 				t.Errorf("csrf cookie: %+v", csrf)
 			}
 			send := func(method string, hdr map[string]string) *httptest.ResponseRecorder {
@@ -52,7 +51,7 @@ func TestCookiesAndCSRF(t *testing.T) {
 				{"GET without CSRF header", "GET", nil, 200},
 				{"POST without CSRF header", "POST", nil, 403},
 				{"POST with wrong CSRF header", "POST", map[string]string{"X-CSRF-Token": "nope"}, 403},
-				{"POST with the CSRF of another token", "POST", map[string]string{"X-CSRF-Token": latch.CSRFToken(tk.RefreshToken)}, 403},
+				{"POST with the CSRF of another token", "POST", map[string]string{"X-CSRF-Token": latchhttp.CSRFToken(tk.RefreshToken)}, 403},
 				{"POST with CSRF header", "POST", map[string]string{"X-CSRF-Token": csrf.Value}, 200},
 				{"DELETE with CSRF header", "DELETE", map[string]string{"X-CSRF-Token": csrf.Value}, 200},
 				// The header location comes first and needs no CSRF token.
@@ -106,13 +105,13 @@ func TestCookiesAndCSRF(t *testing.T) {
 				t.Errorf("refresh cookie on GET without CSRF: %d, want 403", rec.Code)
 			}
 			rec = httptest.NewRecorder()
-			e.auth.RefreshHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/refresh", nil))
+			e.web.RefreshHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/refresh", nil))
 			if rec.Code != 405 || rec.Header().Get("Allow") != "POST" {
 				t.Errorf("GET /refresh: %d Allow=%q, want 405 POST", rec.Code, rec.Header().Get("Allow"))
 			}
 
 			w = httptest.NewRecorder()
-			e.auth.ClearCookies(w)
+			e.web.ClearCookies(w)
 			for _, c := range w.Result().Cookies() {
 				if c.MaxAge >= 0 || c.Value != "" {
 					t.Errorf("ClearCookies left %s=%q max-age %d", c.Name, c.Value, c.MaxAge)
@@ -123,7 +122,7 @@ func TestCookiesAndCSRF(t *testing.T) {
 }
 
 func TestGarbageCookies(t *testing.T) {
-	e := newEnv(t, latch.ModeOpaque, func(c *latch.Config) { c.HTTP.Locations = []latch.Location{latch.InCookie} })
+	e := newEnv(t, latch.ModeOpaque, locations(latchhttp.InCookie))
 	for _, v := range []string{"", "x", strings.Repeat("a", 9000), "lta_" + strings.Repeat("0", 71), "%00%ff", "a.b.c"} {
 		r := httptest.NewRequest("GET", "/protected", nil)
 		r.Header.Set("Cookie", "latch_access="+v)
@@ -138,36 +137,36 @@ func TestGarbageCookies(t *testing.T) {
 func TestCookieNamesAndPaths(t *testing.T) {
 	cases := []struct {
 		name string
-		edit func(*latch.CookieConfig)
+		edit func(*latchhttp.CookieConfig)
 		want map[string]string // cookie name -> path
 	}{
 		{"default: __Host- everywhere", nil, map[string]string{
 			"__Host-latch_access": "/", "__Host-latch_csrf_access": "/", "__Host-latch_refresh": "/", "__Host-latch_csrf_refresh": "/"}},
-		{"refresh on its own path", func(c *latch.CookieConfig) { c.RefreshPath = "/auth" }, map[string]string{
+		{"refresh on its own path", func(c *latchhttp.CookieConfig) { c.RefreshPath = "/auth" }, map[string]string{
 			"__Host-latch_access": "/", "__Host-latch_csrf_access": "/", "latch_refresh": "/auth", "__Host-latch_csrf_refresh": "/"}},
-		{"plain-HTTP development", func(c *latch.CookieConfig) { c.Insecure = true }, map[string]string{
+		{"plain-HTTP development", func(c *latchhttp.CookieConfig) { c.Insecure = true }, map[string]string{
 			"latch_access": "/", "latch_csrf_access": "/", "latch_refresh": "/", "latch_csrf_refresh": "/"}},
-		{"shared domain", func(c *latch.CookieConfig) { c.Domain = "example.com" }, map[string]string{
+		{"shared domain", func(c *latchhttp.CookieConfig) { c.Domain = "example.com" }, map[string]string{
 			"latch_access": "/", "latch_csrf_access": "/", "latch_refresh": "/", "latch_csrf_refresh": "/"}},
-		{"opted out", func(c *latch.CookieConfig) { c.NoHostPrefix = true }, map[string]string{
+		{"opted out", func(c *latchhttp.CookieConfig) { c.NoHostPrefix = true }, map[string]string{
 			"latch_access": "/", "latch_csrf_access": "/", "latch_refresh": "/", "latch_csrf_refresh": "/"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e := newEnv(t, latch.ModeOpaque, func(cfg *latch.Config) {
-				cfg.HTTP.Locations = []latch.Location{latch.InCookie}
+			e := newEnv(t, latch.ModeOpaque, func(_ *latch.Config, h *latchhttp.Config) {
+				h.Locations = []latchhttp.Location{latchhttp.InCookie}
 				if c.edit != nil {
-					c.edit(&cfg.HTTP.Cookie)
+					c.edit(&h.Cookie)
 				}
 			})
-			tk := e.login(t, users["1"], "b")
+			tk := e.Login(t, users["1"], "b")
 			w := httptest.NewRecorder()
-			e.auth.SetCookies(w, tk)
+			e.web.SetCookies(w, tk)
 			got := map[string]string{}
 			for _, ck := range w.Result().Cookies() {
 				got[ck.Name] = ck.Path
-				if ck.Secure == e.auth.Config().HTTP.Cookie.Insecure {
-					t.Errorf("%s: Secure=%v with insecure=%v", ck.Name, ck.Secure, e.auth.Config().HTTP.Cookie.Insecure)
+				if ck.Secure == e.web.Config().Cookie.Insecure {
+					t.Errorf("%s: Secure=%v with insecure=%v", ck.Name, ck.Secure, e.web.Config().Cookie.Insecure)
 				}
 			}
 			if len(got) != len(c.want) {

@@ -1,0 +1,122 @@
+package latchhttp_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/adapters/latchhttp"
+	"github.com/latchauth/latch/internal/authtest"
+	"github.com/latchauth/latch/internal/leaktest"
+)
+
+// TestMain scans every log line and error of the tests for the tokens
+// latch issues (package leaktest).
+func TestMain(m *testing.M) { leaktest.Main(m, authtest.Key()) }
+
+var (
+	modes = authtest.Modes
+	users = authtest.Users
+	bg    = context.Background()
+)
+
+type user = authtest.User
+
+// env is an authtest.Env served over HTTP by web.
+type env struct {
+	*authtest.Env
+	web *latchhttp.Auth
+}
+
+// newEnv returns an env in mode; edit, if not nil, changes the core's and
+// the HTTP layer's configuration.
+func newEnv(t testing.TB, mode latch.Mode, edit func(*latch.Config, *latchhttp.Config), opts ...latch.Option) *env {
+	t.Helper()
+	var hc latchhttp.Config
+	e := &env{Env: authtest.New(t, mode, func(c *latch.Config) {
+		if edit != nil {
+			edit(c, &hc)
+		}
+	}, opts...)}
+	var err error
+	if e.web, err = latchhttp.New(e.Auth, hc); err != nil {
+		t.Fatalf("latchhttp.New: %v", err)
+	}
+	return e
+}
+
+// locations is an edit for newEnv that sets the token locations.
+func locations(locs ...latchhttp.Location) func(*latch.Config, *latchhttp.Config) {
+	return func(_ *latch.Config, h *latchhttp.Config) { h.Locations = locs }
+}
+
+// sessionCheck is an edit for newEnv that sets Config.SessionCheck.
+func sessionCheck(on bool) func(*latch.Config, *latchhttp.Config) {
+	return func(c *latch.Config, _ *latchhttp.Config) { c.SessionCheck = on }
+}
+
+// handler is a protected test app: every route answers with what latch put
+// in the context.
+func (e *env) handler() http.Handler {
+	who := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := latch.FromContext(r.Context())
+		out := map[string]any{"anonymous": !ok}
+		if ok {
+			u, _ := latch.UserFrom[*user](r.Context())
+			out["sub"], out["sid"], out["fresh"], out["type"] = p.Subject, p.SessionID, p.Fresh, string(p.Type)
+			out["foo"], out["user"] = p.Claims["foo"], u.Name
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(out)
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/protected", e.web.Guard(latchhttp.Required)(who))
+	mux.Handle("/optional", e.web.Guard(latchhttp.Optional)(who))
+	mux.Handle("/fresh", e.web.Guard(latchhttp.Fresh)(who))
+	mux.Handle("/admin", e.web.Guard(latchhttp.Required.With(adminOnly))(who))
+	mux.Handle("/refresh-only", e.web.Guard(latchhttp.RefreshToken)(who))
+	mux.Handle("/sessions", e.web.Guard(latchhttp.SessionCheck)(who))
+	mux.Handle("POST /refresh", e.web.RefreshHandler())
+	return mux
+}
+
+// adminOnly is the walkthrough's admin_required.
+func adminOnly(_ *http.Request, p *latch.Principal) error {
+	if p.Claims["is_administrator"] == true {
+		return nil
+	}
+	return latch.Forbidden("Admins only!")
+}
+
+// do serves one request and returns the recorder.
+func do(h http.Handler, method, target string, hdr map[string]string, body string) *httptest.ResponseRecorder {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	r := httptest.NewRequest(method, target, rd)
+	for k, v := range hdr {
+		r.Header.Set(k, v)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+func bearer(tok string) map[string]string { return map[string]string{"Authorization": "Bearer " + tok} }
+
+func bodyMap(t testing.TB, w *httptest.ResponseRecorder) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(w.Body.Bytes(), &m); err != nil {
+		t.Fatalf("body %q is not JSON: %v", w.Body.String(), err)
+	}
+	return m
+}
+
+var okHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
