@@ -29,7 +29,9 @@ import (
 //
 // Authenticating a refresh token does not spend it (see Refresh). A
 // refusal is an error matching one of the kinds in errors.go and is
-// reported as a failure event; a store failure is ErrUnavailable.
+// reported as a failure event; a store failure is ErrUnavailable. An
+// empty tok is ErrMalformedToken: a token was expected here; an adapter
+// that finds none in a request reports ErrNoToken itself.
 func (a *Auth) Authenticate(ctx context.Context, tok string, req Requirement) (*Principal, error) {
 	p, err := a.authenticate(ctx, tok, req)
 	if err != nil {

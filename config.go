@@ -48,15 +48,16 @@ type Config struct {
 	// reuse detection. Default 5.
 	KeepSpent int `json:"keep_spent"`
 	// ReuseGrace: a refresh token spent less than this long ago is taken
-	// for a concurrent refresh that lost the race (401, the session lives
-	// on) rather than a replay (the session is revoked). Default 5s.
+	// for a concurrent refresh that lost the race (ErrRefreshRace, the
+	// session lives on) rather than a replay (the session is revoked).
+	// Default 5s.
 	ReuseGrace Duration `json:"reuse_grace"`
 	// SessionCheck makes JWT access tokens look up their session on every
 	// request, so logout and revocation act at once (always on in opaque
 	// mode).
 	SessionCheck bool `json:"session_check"`
 	// StoreTimeout bounds each store call; past it the call fails with
-	// ErrUnavailable (HTTP 503). Default 2s.
+	// ErrUnavailable, never a pass. Default 2s.
 	StoreTimeout Duration `json:"store_timeout"`
 
 	// origin records where LoadConfigFile and ConfigFromEnv found each

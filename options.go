@@ -74,14 +74,17 @@ func WithClaimsLoader[U any](fn func(ctx context.Context, user U) (map[string]an
 	}
 }
 
-// WithUserLoader loads the application's user for each authenticated
-// request, like flask-jwt-extended's user_lookup_loader; it rides in
-// Principal.User, and handlers get it typed with UserFrom. A nil user or an error matching ErrUserNotFound answers
-// 401 "Error loading the user <subject>"; another of latch's error kinds
-// keeps its own answer; any other error is a 503.
+// WithUserLoader loads the application's user on every Authenticate,
+// like flask-jwt-extended's user_lookup_loader; it rides in
+// Principal.User, and handlers get it typed with UserFrom. A nil user or
+// an error matching ErrUserNotFound refuses the token with
+// ErrUserNotFound, whose public message is "Error loading the user
+// <subject>" (flask-jwt-extended's answer: the subject is shown to the
+// client); another of latch's error kinds is returned as it is; any other
+// error is ErrUnavailable.
 //
-// It also runs on every refresh (Refresh, RefreshHandler, RefreshRequest),
-// after the refresh token is verified and before it is spent, with
+// It also runs on every Refresh, after the refresh token is verified and
+// before it is spent, with
 // p.Type == Refresh and p.Fresh == false. A user it no longer finds gets
 // ErrUserNotFound and no new tokens, and the session is left as it was;
 // any other error is ErrUnavailable.

@@ -322,8 +322,8 @@ func TestDevicesAreIndependent(t *testing.T) {
 			if n, err := e.Auth.RevokeAll(bg, "1"); err != nil || n != 1 {
 				t.Errorf("RevokeAll = %d, %v; want 1", n, err)
 			}
-			if list, _ := e.Auth.Sessions(bg, pp); len(list) != 0 {
-				t.Errorf("sessions after RevokeAll: %v", list)
+			if list, err := e.Auth.Sessions(bg, pp); len(list) != 0 || !errors.Is(err, latch.ErrTokenRevoked) {
+				t.Errorf("sessions after RevokeAll: %v, %v; want none and ErrTokenRevoked", list, err)
 			}
 			if list, _ := e.Auth.Sessions(bg, bp); len(list) != 1 || !list[0].Current {
 				t.Errorf("batman's sessions after user 1's RevokeAll: %v", list)
@@ -575,6 +575,9 @@ func TestRevokedJWTCannotManageSessions(t *testing.T) {
 	}
 	if _, err := e.Auth.LogoutOthers(bg, p); !errors.Is(err, latch.ErrTokenRevoked) {
 		t.Errorf("LogoutOthers from a revoked session: %v, want ErrTokenRevoked", err)
+	}
+	if list, err := e.Auth.Sessions(bg, p); !errors.Is(err, latch.ErrTokenRevoked) || list != nil {
+		t.Errorf("Sessions from a revoked session: %v, %v; want ErrTokenRevoked and no list", list, err)
 	}
 	// Session management asks for a session check, which looks the
 	// session up in every mode.

@@ -43,8 +43,12 @@ func (a *Auth) LogoutOthers(ctx context.Context, p *Principal) (int, error) {
 
 // Sessions lists the live sessions of p's subject, newest first; p's own
 // is marked Current.
+//
+// p's own session must be among them: a stateless JWT from a session that
+// has ended cannot list the others (ErrTokenRevoked), whatever the route
+// checked.
 func (a *Auth) Sessions(ctx context.Context, p *Principal) ([]SessionInfo, error) {
-	if p == nil || p.Subject == "" {
+	if p == nil || p.SessionID == "" {
 		return nil, ErrNoToken
 	}
 	list, err := a.sessions.List(ctx, p.Subject, a.now())
@@ -52,11 +56,16 @@ func (a *Auth) Sessions(ctx context.Context, p *Principal) ([]SessionInfo, error
 		return nil, err
 	}
 	out := make([]SessionInfo, len(list))
+	current := false
 	for i, s := range list {
 		out[i] = SessionInfo{
 			ID: s.ID, Device: s.Device, CreatedAt: s.CreatedAt, LastUsedAt: s.LastUsedAt,
 			ExpiresAt: earliest(s.IdleUntil, s.ExpiresAt), Current: s.ID == p.SessionID,
 		}
+		current = current || out[i].Current
+	}
+	if !current {
+		return nil, ErrTokenRevoked
 	}
 	return out, nil
 }

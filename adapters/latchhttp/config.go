@@ -205,7 +205,7 @@ func configFrom(lookup func(string) (string, bool)) (Config, error) {
 	}
 	var errs []error
 	if v, ok := lookup("LATCH_COOKIE_INSECURE"); ok && v != "" {
-		b, err := strconv.ParseBool(v)
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("latchhttp: LATCH_COOKIE_INSECURE=%q: use true or false", v))
 		}

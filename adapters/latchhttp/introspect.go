@@ -45,7 +45,7 @@ import (
 // them into RFC 6749 §5.2 ones if a client needs those.
 func (a *Auth) IntrospectionHandler(authorize func(*http.Request) error) http.Handler {
 	if authorize == nil {
-		panic("latch: IntrospectionHandler needs an authorize function (RFC 7662 §2.1), for example latch.BasicClient")
+		panic("latchhttp: IntrospectionHandler needs an authorize function (RFC 7662 §2.1), for example latchhttp.BasicClient")
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !a.postOnly(w, r) {
@@ -122,7 +122,7 @@ var introspectionNames = map[string]bool{
 // BasicClient panics on a shorter one or an empty id.
 func BasicClient(id, secret string) func(*http.Request) error {
 	if id == "" || len(secret) < 32 {
-		panic("latch: BasicClient needs a client id and a secret of at least 32 bytes")
+		panic("latchhttp: BasicClient needs a client id and a secret of at least 32 bytes")
 	}
 	wantID, wantSecret := sha256.Sum256([]byte(id)), sha256.Sum256([]byte(secret))
 	return func(r *http.Request) error {
