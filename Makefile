@@ -8,7 +8,7 @@ TESTFLAGS ?=
 SHELL       := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: test vet fmt seed fuzz staticcheck vulncheck
+.PHONY: test vet fmt api apicheck seed fuzz staticcheck vulncheck
 
 ## test: run every test of every module; besides go test's usual
 ## output it shows each "testenv: ... unavailable" skip and each
@@ -36,6 +36,17 @@ vulncheck:
 ## fmt: fail if any file is not gofmt-formatted
 fmt:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
+
+## api: rewrite api/*.txt, the exported API of every published module,
+## one line per exported name (internal/cmd/apicheck); commit the change
+## with a message saying why the API changed
+api:
+	go run ./internal/cmd/apicheck -w
+
+## apicheck: fail, with a diff, if the exported API differs from
+## api/*.txt, a published module has no file or a file has no module
+apicheck:
+	go run ./internal/cmd/apicheck
 
 ## seed: run the walkthrough example
 seed:

@@ -1,0 +1,3 @@
+module example.com/work/examples/demo
+
+go 1.26

@@ -1,0 +1,4 @@
+// Command demo is an example: no API.
+package main
+
+func main() {}

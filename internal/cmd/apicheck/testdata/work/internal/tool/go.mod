@@ -1,0 +1,3 @@
+module example.com/work/internal/tool
+
+go 1.26

@@ -1,0 +1,5 @@
+// Package tool is internal: no API.
+package tool
+
+// Run is exported, but from an internal package.
+func Run() {}

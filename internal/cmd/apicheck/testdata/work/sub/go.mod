@@ -1,0 +1,3 @@
+module example.com/work/sub
+
+go 1.26

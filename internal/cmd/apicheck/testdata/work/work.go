@@ -1,0 +1,5 @@
+// Package work is the root module's package.
+package work
+
+// Hello greets.
+func Hello() string { return "hello" }
