@@ -1,5 +1,7 @@
 # Every module of the repository is tied together by go.work, so one
-# package pattern reaches them all. Narrow it on the command line:
+# package pattern reaches them all (the published modules, the examples,
+# and the tool modules under internal/: dockerenv and usercheck). Narrow
+# it on the command line:
 # make test PKGS=github.com/latchauth/latch/token/...
 PKGS      := github.com/latchauth/latch/...
 TESTFLAGS ?=
@@ -12,10 +14,22 @@ SHELL       := /bin/bash
 
 ## test: run every test of every module; besides go test's usual
 ## output it shows each "testenv: ... unavailable" skip and each
-## "conformance: ..." summary (internal/cmd/testreport)
+## "conformance: ..." summary (internal/cmd/testreport).
+## Backends come from the LATCH_TEST_* variables (internal/testenv). When a
+## Docker engine may be there (DOCKER_HOST set, or /var/run/docker.sock
+## exists), internal/dockerenv first starts a container for each backend
+## whose variable is unset and sets it; the containers are removed when
+## the tests end, pass, fail or interrupt. Without Docker (CI), nothing of
+## it is built or run.
 test:
-	@bin=$$(mktemp -d) && trap 'rm -rf "$$bin"' EXIT && \
+	@bin=$$(mktemp -d) && \
+	trap '[ ! -x "$$bin/dockerenv" ] || "$$bin/dockerenv" stop "$$bin/containers"; rm -rf "$$bin"' EXIT && \
+	trap 'exit 130' INT TERM && \
 	go build -o "$$bin/testreport" ./internal/cmd/testreport && \
+	if [ -n "$${DOCKER_HOST:-}" ] || [ -S /var/run/docker.sock ]; then \
+		go build -o "$$bin/dockerenv" ./internal/dockerenv && \
+		{ exports=$$("$$bin/dockerenv" start "$$bin/containers") || echo "dockerenv: not every backend started (see above)"; eval "$$exports"; }; \
+	fi && \
 	echo "go test -json $(TESTFLAGS) $(PKGS) | testreport" && \
 	go test -json $(TESTFLAGS) $(PKGS) | "$$bin/testreport"
 
