@@ -10,7 +10,7 @@ TESTFLAGS ?=
 SHELL       := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: test vet fmt seed fuzz staticcheck vulncheck
+.PHONY: test vet fmt seed fuzz staticcheck vulncheck usercheck
 
 ## test: run every test of every module; besides go test's usual
 ## output it shows each "testenv: ... unavailable" skip and each
@@ -46,6 +46,14 @@ staticcheck:
 ## vulnerability database; see .ci/vulncheck and .ci/vulncheck-allow
 vulncheck:
 	.ci/vulncheck
+
+## usercheck: play an outside user of every published module: serve the
+## working tree's modules at v0.1.0 from a file-system module proxy, and
+## require each from a fresh module outside the repository (no workspace,
+## no replace), go mod tidy and build it, and judge its module graph
+## (internal/usercheck; docs/releasing.md runs it before tagging)
+usercheck:
+	go run ./internal/usercheck
 
 ## fmt: fail if any file is not gofmt-formatted
 fmt:
