@@ -1,8 +1,9 @@
 // Command usercheck plays an outside user of every published latch
 // module, the way a release will be used, before any tag exists.
 //
-// It serves each published module of the working tree at v0.1.0 from a
-// file-system module proxy of its own (the zip made as the go command
+// It serves each published module of the working tree from a file-system
+// module proxy of its own, at the version the published modules require
+// of one another (v0.1.0 for the first release; they must agree) (the zip made as the go command
 // makes one, nested modules left out). Then for each module, and for a
 // PostgreSQL-only program, it writes a new module in a temporary
 // directory outside the repository that requires that module with no
@@ -13,11 +14,11 @@
 // the core, golang-jwt and golang.org/x modules, or if the
 // PostgreSQL-only program links the MySQL driver or SQLite.
 //
-// Latch modules come only from that proxy, never from the module cache:
-// each run has a module cache of its own, which gets every other module
-// from the shared cache's downloads (else the usual GOPROXY). Builds use
-// -trimpath, so the shared build cache serves them whatever the module
-// cache's path.
+// Latch modules come only from that proxy, never from a module cache
+// entry of an earlier run: each run has a module cache of its own, which
+// links every other module to the shared cache (so nothing is unpacked
+// twice) and leaves latch's directories out. Builds use -trimpath, so
+// the shared build cache serves them whatever the module cache's path.
 //
 //	go run ./internal/usercheck [-root DIR] [-keep]
 //
@@ -40,9 +41,6 @@ import (
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
 )
-
-// version is the release every published module is served at.
-const version = "v0.1.0"
 
 const (
 	sqlstorePath = corePath + "/store/sqlstore"
@@ -85,18 +83,28 @@ func run(root string, keep bool, stdout, stderr io.Writer) int {
 	if keep {
 		logf("keeping %s", tmp)
 	} else {
-		defer os.RemoveAll(tmp) // the module cache is writable: -modcacherw
+		defer func() {
+			if err := removeAll(tmp); err != nil {
+				logf("removing %s: %v", tmp, err)
+			}
+		}()
 	}
 
-	proxy := filepath.Join(tmp, "proxy")
-	pkgs := map[string][]string{}
 	var published []mod
 	for _, m := range mods {
-		if !m.published() {
-			continue
+		if m.published() {
+			published = append(published, m)
 		}
-		published = append(published, m)
-		p, err := serve(root, proxy, m)
+	}
+	version, err := releaseVersion(root, published)
+	if err != nil {
+		logf("%v", err)
+		return 1
+	}
+	proxy := filepath.Join(tmp, "proxy")
+	pkgs := map[string][]string{}
+	for _, m := range published {
+		p, err := serve(root, proxy, m, version)
 		if err != nil {
 			logf("%s: %v", m.Path, err)
 			return 1
@@ -108,7 +116,7 @@ func run(root string, keep bool, stdout, stderr io.Writer) int {
 		logf("%v", err)
 		return 1
 	}
-	cases := casesFor(published, pkgs)
+	cases := casesFor(published, pkgs, version)
 	fmt.Fprintf(stdout, "usercheck: %d published modules at %s from a file proxy; each user a fresh module outside the repository\n", len(published), version)
 	results := runCases(cases, tmp, env)
 	failed := 0
@@ -148,8 +156,9 @@ func findRoot(dir string) (string, error) {
 	}
 }
 
-// serve adds m to the proxy and returns the packages a user can import.
-func serve(root, proxy string, m mod) ([]string, error) {
+// serve adds m at version to the proxy and returns the packages a user
+// can import.
+func serve(root, proxy string, m mod, version string) ([]string, error) {
 	files, err := moduleFiles(root, m.Dir)
 	if err != nil {
 		return nil, err
@@ -164,8 +173,8 @@ func serve(root, proxy string, m mod) ([]string, error) {
 	return importable(m.Path, filepath.Join(root, m.Dir), files)
 }
 
-// outsideEnv is the environment of the users' go commands; modCache is
-// the run's own module cache.
+// outsideEnv makes the run's own module cache, modCache, and returns the
+// environment of the users' go commands.
 func outsideEnv(proxy, modCache string) ([]string, error) {
 	out, err := exec.Command("go", "env", "GOPROXY", "GOMODCACHE").Output()
 	if err != nil {
@@ -176,16 +185,17 @@ func outsideEnv(proxy, modCache string) ([]string, error) {
 		return nil, fmt.Errorf("go env printed %q", out)
 	}
 	usualProxy, shared := strings.TrimSpace(lines[0]), strings.TrimSpace(lines[1])
-	downloads := filepath.Join(shared, "cache", "download")
-	if _, err := os.Stat(downloads); err != nil || shared == "" {
-		downloads = ""
+	if shared != "" {
+		if err := privateModCache(modCache, shared); err != nil {
+			return nil, err
+		}
 	}
-	return userEnv(os.Environ(), proxy, downloads, modCache, usualProxy), nil
+	return userEnv(os.Environ(), proxy, modCache, usualProxy), nil
 }
 
 // casesFor returns a user of each published module, importing all its
 // packages, and the PostgreSQL-only user.
-func casesFor(published []mod, pkgs map[string][]string) []userCase {
+func casesFor(published []mod, pkgs map[string][]string, version string) []userCase {
 	var cases []userCase
 	haveSQL := false
 	for _, m := range published {
@@ -236,13 +246,21 @@ func summaryLine(r result) string {
 	if len(r.problems) > 0 {
 		status = "FAIL"
 	}
-	detail := fmt.Sprintf("%d packages, %d modules in the graph", r.packages, r.graph)
-	if r.graph == 0 {
-		detail = fmt.Sprintf("%d packages", r.packages)
+	detail := count(r.packages, "package")
+	if r.graph > 0 {
+		detail += ", " + count(r.graph, "module") + " in the graph"
 	}
 	line := fmt.Sprintf("%s %-48s %s, %.1fs\n", status, r.name, detail, r.elapsed.Seconds())
 	for _, p := range r.problems {
 		line += "     " + strings.ReplaceAll(p, "\n", "\n     ") + "\n"
 	}
 	return line
+}
+
+// count is "1 thing" or "n things".
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }

@@ -14,6 +14,9 @@ import (
 	modzip "golang.org/x/mod/zip"
 )
 
+// version is the release the tests serve.
+const version = "v0.1.0"
+
 // tree writes files (slash paths, contents) under a new directory.
 func tree(t *testing.T, files map[string]string) string {
 	t.Helper()
@@ -81,7 +84,7 @@ func TestFindModules(t *testing.T) {
 func zipped(t *testing.T, root string, m mod) (names, pkgs []string, proxy string) {
 	t.Helper()
 	proxy = t.TempDir()
-	pkgs, err := serve(root, proxy, m)
+	pkgs, err := serve(root, proxy, m, version)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +182,7 @@ func TestServeGitTree(t *testing.T) {
 func TestCasesFor(t *testing.T) {
 	published := []mod{{corePath, "."}, {sqlstorePath, "store/sqlstore"}}
 	pkgs := map[string][]string{corePath: {corePath}, sqlstorePath: {sqlstorePath}}
-	cases := casesFor(published, pkgs)
+	cases := casesFor(published, pkgs, version)
 	if len(cases) != 3 {
 		t.Fatalf("%d cases, want a user of each module and a PostgreSQL-only one", len(cases))
 	}
@@ -195,7 +198,7 @@ func TestCasesFor(t *testing.T) {
 	}
 
 	pkgs[sqlstorePath] = append(pkgs[sqlstorePath], postgresOnly)
-	pg = casesFor(published, pkgs)[2]
+	pg = casesFor(published, pkgs, version)[2]
 	if pg.missing != "" || !slices.Equal(pg.imports, []string{postgresOnly}) || !slices.Equal(pg.unlinked, notForPostgres) {
 		t.Errorf("PostgreSQL-only case %+v", pg)
 	}
@@ -203,24 +206,24 @@ func TestCasesFor(t *testing.T) {
 
 func TestUserEnv(t *testing.T) {
 	base := []string{"HOME=/root", "GOFLAGS=-mod=vendor", "GOPRIVATE=github.com/latchauth", "GOWORK=/x/go.work", "PATH=/bin"}
-	env := userEnv(base, "/tmp/p", "/root/go/pkg/mod/cache/download", "/tmp/mc", "https://proxy.example,direct")
+	env := userEnv(base, "/tmp/p", "/tmp/mc", "https://proxy.example,direct")
 	want := []string{
 		"HOME=/root", "PATH=/bin",
-		"GOFLAGS=-mod=mod -modcacherw -trimpath",
+		"GOFLAGS=-mod=mod -trimpath",
 		"GOMODCACHE=/tmp/mc",
 		"GONOPROXY=",
 		"GONOSUMDB=" + corePath,
 		"GOPRIVATE=",
-		"GOPROXY=file:///tmp/p,file:///root/go/pkg/mod/cache/download,https://proxy.example,direct",
+		"GOPROXY=file:///tmp/p,https://proxy.example,direct",
 		"GOTOOLCHAIN=local",
 		"GOWORK=off",
 	}
 	if !slices.Equal(env, want) {
 		t.Errorf("userEnv =\n%q\nwant\n%q", env, want)
 	}
-	env = userEnv(nil, "/tmp/p", "", "/tmp/mc", "")
+	env = userEnv(nil, "/tmp/p", "/tmp/mc", "")
 	if !slices.Contains(env, "GOPROXY=file:///tmp/p") {
-		t.Errorf("without a shared cache or a usual proxy: %q", env)
+		t.Errorf("without a usual proxy: %q", env)
 	}
 }
 
@@ -230,7 +233,7 @@ func TestSummaryLine(t *testing.T) {
 		t.Errorf("ok line %q, want %q", ok, want)
 	}
 	fail := summaryLine(result{name: "x", packages: 1, problems: []string{"go mod tidy: exit status 1\n\tgo: boom"}})
-	if want := "FAIL x" + strings.Repeat(" ", 47) + " 1 packages, 0.0s\n     go mod tidy: exit status 1\n     \tgo: boom\n"; fail != want {
+	if want := "FAIL x" + strings.Repeat(" ", 47) + " 1 package, 0.0s\n     go mod tidy: exit status 1\n     \tgo: boom\n"; fail != want {
 		t.Errorf("fail line %q, want %q", fail, want)
 	}
 }

@@ -43,11 +43,15 @@ func graphProblems(graph []string, coreOnly bool) []string {
 }
 
 // sumProblems judges the modules a user's go.sum names (its lines'
-// first fields): go mod tidy records there every module whose go.mod
-// or code it read, tests' dependencies included.
-func sumProblems(sumModules []string) []string {
+// first fields) that its module graph does not hold (graphProblems has
+// judged those): go mod tidy records there every module whose go.mod or
+// code it read, tests' dependencies included.
+func sumProblems(sumModules, graph []string) []string {
 	var problems []string
 	for _, p := range sumModules {
+		if slices.Contains(graph, p) {
+			continue
+		}
 		if why := forbidden(p); why != "" {
 			problems = append(problems, fmt.Sprintf("go.sum names %s: %s", p, why))
 		}

@@ -88,7 +88,7 @@ func (c userCase) run(dir string, env []string) (r result) {
 	if err != nil && !os.IsNotExist(err) {
 		return fail(err)
 	}
-	r.problems = append(r.problems, sumProblems(parseSum(string(sum)))...)
+	r.problems = append(r.problems, sumProblems(parseSum(string(sum)), graph)...)
 	if len(c.unlinked) > 0 {
 		out, err := goCmd(dir, env, "version", "-m", bin)
 		if err != nil {
@@ -126,20 +126,16 @@ func tail(s string, n int) string {
 // modules in the file proxy at proxy: no workspace, no replace, latch
 // modules from that proxy only (never from a module cache entry of an
 // earlier run: the module cache is modCache, new for each run), the
-// other modules from the shared module cache's downloads
-// (sharedDownloads, "" for none) or else the usual proxy, and no checksum
-// database for latch modules, which no database knows yet.
-func userEnv(base []string, proxy, sharedDownloads, modCache, usualProxy string) []string {
+// other modules from the usual proxy when modCache lacks them, and no
+// checksum database for latch modules, which no database knows yet.
+func userEnv(base []string, proxy, modCache, usualProxy string) []string {
 	proxies := []string{"file://" + filepath.ToSlash(proxy)}
-	if sharedDownloads != "" {
-		proxies = append(proxies, "file://"+filepath.ToSlash(sharedDownloads))
-	}
 	if usualProxy != "" {
 		proxies = append(proxies, usualProxy)
 	}
 	set := map[string]string{
 		"GOWORK":      "off",
-		"GOFLAGS":     "-mod=mod -modcacherw -trimpath", // -trimpath: the build cache serves every run, whatever its module cache
+		"GOFLAGS":     "-mod=mod -trimpath", // -trimpath: the build cache serves every run, whatever its module cache
 		"GOPROXY":     strings.Join(proxies, ","),
 		"GOMODCACHE":  modCache,
 		"GONOSUMDB":   corePath,
