@@ -1,5 +1,7 @@
 # Every module of the repository is tied together by go.work, so one
-# package pattern reaches them all. Narrow it on the command line:
+# package pattern reaches them all (the published modules, the examples,
+# and the tool modules under internal/: dockerenv and usercheck). Narrow
+# it on the command line:
 # make test PKGS=github.com/latchauth/latch/token/...
 PKGS      := github.com/latchauth/latch/...
 TESTFLAGS ?=
@@ -8,14 +10,26 @@ TESTFLAGS ?=
 SHELL       := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: test vet fmt api apicheck seed fuzz staticcheck vulncheck
+.PHONY: test vet fmt api apicheck seed fuzz staticcheck vulncheck usercheck
 
 ## test: run every test of every module; besides go test's usual
 ## output it shows each "testenv: ... unavailable" skip and each
-## "conformance: ..." summary (internal/cmd/testreport)
+## "conformance: ..." summary (internal/cmd/testreport).
+## Backends come from the LATCH_TEST_* variables (internal/testenv). When a
+## Docker engine may be there (DOCKER_HOST set, or /var/run/docker.sock
+## exists), internal/dockerenv first starts a container for each backend
+## whose variable is unset and sets it; the containers are removed when
+## the tests end, pass, fail or interrupt. Without Docker (CI), nothing of
+## it is built or run.
 test:
-	@bin=$$(mktemp -d) && trap 'rm -rf "$$bin"' EXIT && \
+	@bin=$$(mktemp -d) && \
+	trap '[ ! -x "$$bin/dockerenv" ] || "$$bin/dockerenv" stop "$$bin/containers"; rm -rf "$$bin"' EXIT && \
+	trap 'exit 130' INT TERM && \
 	go build -o "$$bin/testreport" ./internal/cmd/testreport && \
+	if [ -n "$${DOCKER_HOST:-}" ] || [ -S /var/run/docker.sock ]; then \
+		go build -o "$$bin/dockerenv" ./internal/dockerenv && \
+		{ exports=$$("$$bin/dockerenv" start "$$bin/containers") || echo "dockerenv: not every backend started (see above)"; eval "$$exports"; }; \
+	fi && \
 	echo "go test -json $(TESTFLAGS) $(PKGS) | testreport" && \
 	go test -json $(TESTFLAGS) $(PKGS) | "$$bin/testreport"
 
@@ -32,6 +46,14 @@ staticcheck:
 ## vulnerability database; see .ci/vulncheck and .ci/vulncheck-allow
 vulncheck:
 	.ci/vulncheck
+
+## usercheck: play an outside user of every published module: serve the
+## working tree's modules at v0.1.0 from a file-system module proxy, and
+## require each from a fresh module outside the repository (no workspace,
+## no replace), go mod tidy and build it, and judge its module graph
+## (internal/usercheck; docs/releasing.md runs it before tagging)
+usercheck:
+	go run ./internal/usercheck
 
 ## fmt: fail if any file is not gofmt-formatted
 fmt:

@@ -4,7 +4,7 @@ go 1.26
 
 require (
 	github.com/labstack/echo/v4 v4.16.0
-	github.com/latchauth/latch v0.0.0
+	github.com/latchauth/latch v0.1.0
 )
 
 require (

@@ -4,9 +4,9 @@ go 1.26.0
 
 require (
 	github.com/labstack/echo/v5 v5.4.4
-	github.com/latchauth/latch v0.0.0
-	github.com/latchauth/latch/adapters/latchecho5 v0.0.0
-	github.com/latchauth/latch/store/sqlstore v0.0.0
+	github.com/latchauth/latch v0.1.0
+	github.com/latchauth/latch/adapters/latchecho5 v0.1.0
+	github.com/latchauth/latch/store/sqlstore v0.1.0
 )
 
 require (
@@ -41,13 +41,12 @@ require (
 replace (
 	github.com/latchauth/latch => ../..
 	github.com/latchauth/latch/adapters/latchecho5 => ../../adapters/latchecho5
-	github.com/latchauth/latch/internal/testenv => ../../internal/testenv
 	github.com/latchauth/latch/store/sqlstore => ../../store/sqlstore
 )
 
 require (
-	github.com/latchauth/latch/store/mongostore v0.0.0
-	github.com/latchauth/latch/store/redisstore v0.0.0
+	github.com/latchauth/latch/store/mongostore v0.1.0
+	github.com/latchauth/latch/store/redisstore v0.1.0
 )
 
 replace (

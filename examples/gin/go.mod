@@ -4,9 +4,9 @@ go 1.26.0
 
 require (
 	github.com/gin-gonic/gin v1.12.0
-	github.com/latchauth/latch v0.0.0
-	github.com/latchauth/latch/adapters/latchgin v0.0.0
-	github.com/latchauth/latch/store/sqlstore v0.0.0
+	github.com/latchauth/latch v0.1.0
+	github.com/latchauth/latch/adapters/latchgin v0.1.0
+	github.com/latchauth/latch/store/sqlstore v0.1.0
 )
 
 require (
@@ -65,13 +65,12 @@ require (
 replace (
 	github.com/latchauth/latch => ../..
 	github.com/latchauth/latch/adapters/latchgin => ../../adapters/latchgin
-	github.com/latchauth/latch/internal/testenv => ../../internal/testenv
 	github.com/latchauth/latch/store/sqlstore => ../../store/sqlstore
 )
 
 require (
-	github.com/latchauth/latch/store/mongostore v0.0.0
-	github.com/latchauth/latch/store/redisstore v0.0.0
+	github.com/latchauth/latch/store/mongostore v0.1.0
+	github.com/latchauth/latch/store/redisstore v0.1.0
 )
 
 replace (

@@ -8,18 +8,16 @@
 //	LATCH_TEST_REDIS_CLUSTER_ADDRS  comma-separated host:port list
 //	LATCH_TEST_MONGO_URI            mongodb://127.0.0.1:27017
 //
-// When a variable is unset (or empty) and a Docker engine answers, the
-// backend is started in a container with github.com/ory/dockertest/v3,
-// once per test process; Redis Cluster has no Docker fallback. Otherwise
-// the test is skipped with one line beginning "testenv: ", or fails when
-// LATCH_TEST_REQUIRE names the backend (postgres, mysql, redis,
-// redis-cluster, mongo, or all).
+// When a variable is unset (or empty) the test is skipped with one line
+// beginning "testenv: ", or fails when LATCH_TEST_REQUIRE names the
+// backend (postgres, mysql, redis, redis-cluster, mongo, or all).
 //
-// A package whose tests may start containers removes them on exit with
-//
-//	func TestMain(m *testing.M) { testenv.Main(m) }
-//
-// Without it, containers stop on their own after 15 minutes.
+// The package uses the standard library only, so it is part of the core
+// module and a user's go mod tidy, which loads the tests of the packages
+// it imports, finds nothing more. Servers in Docker are started before
+// the tests, not by them: make test runs internal/dockerenv (a module of
+// its own, never published) when a Docker engine may be there, and it
+// sets the variables of the backends it started.
 //
 // NewProxy puts a TCP proxy between the code under test and a backend, to
 // drop, stall and restore its connections without touching the backend,

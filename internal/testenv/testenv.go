@@ -4,39 +4,39 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 )
 
-// The backends' names as LATCH_TEST_REQUIRE spells them.
+// The variables that name each backend. internal/dockerenv sets the ones
+// it can start a container for.
 const (
-	postgres     = "postgres"
-	mysql        = "mysql"
-	redis        = "redis"
-	redisCluster = "redis-cluster"
-	mongo        = "mongo"
+	PostgresVar     = "LATCH_TEST_POSTGRES_DSN"
+	MySQLVar        = "LATCH_TEST_MYSQL_DSN"
+	RedisVar        = "LATCH_TEST_REDIS_ADDR"
+	RedisClusterVar = "LATCH_TEST_REDIS_CLUSTER_ADDRS"
+	MongoVar        = "LATCH_TEST_MONGO_URI"
+)
+
+// How to provide a backend that is missing: make test starts the first
+// kind in Docker when an engine is there; Redis Cluster has its script.
+const (
+	dockerHint  = "set it, or run make test with a Docker engine"
+	clusterHint = `set it to the comma-separated host:port list of a running Redis Cluster, e.g. eval "$(.ci/redis-cluster start)"`
 )
 
 // backend is one server the tests may need.
 type backend struct {
 	name   string // as named in LATCH_TEST_REQUIRE
 	envVar string
-	image  string                                                // "repository:tag"; "" means no Docker fallback
-	hint   string                                                // how to provide it when there is no Docker fallback
-	start  func(p *pool, image string) (value string, err error) // starts the container and waits until it answers
-
-	once   sync.Once
-	value  string
-	reason string // why the backend is unavailable; "" when value is set
+	hint   string // how to provide it
 }
 
 var (
-	pgBackend = &backend{name: postgres, envVar: "LATCH_TEST_POSTGRES_DSN", image: "postgres:16-alpine", start: startPostgres}
-	myBackend = &backend{name: mysql, envVar: "LATCH_TEST_MYSQL_DSN", image: "mariadb:11", start: startMySQL}
-	rdBackend = &backend{name: redis, envVar: "LATCH_TEST_REDIS_ADDR", image: "redis:7-alpine", start: startRedis}
-	rcBackend = &backend{name: redisCluster, envVar: "LATCH_TEST_REDIS_CLUSTER_ADDRS",
-		hint: "set it to the comma-separated host:port list of a running Redis Cluster"}
-	moBackend = &backend{name: mongo, envVar: "LATCH_TEST_MONGO_URI", image: "mongo:7", start: startMongo}
+	pgBackend = backend{name: "postgres", envVar: PostgresVar, hint: dockerHint}
+	myBackend = backend{name: "mysql", envVar: MySQLVar, hint: dockerHint}
+	rdBackend = backend{name: "redis", envVar: RedisVar, hint: dockerHint}
+	rcBackend = backend{name: "redis-cluster", envVar: RedisClusterVar, hint: clusterHint}
+	moBackend = backend{name: "mongo", envVar: MongoVar, hint: dockerHint}
 )
 
 // PostgresDSN returns a lib/pq URL of a PostgreSQL server, or skips t.
@@ -58,7 +58,7 @@ func RedisAddr(t testing.TB) string {
 }
 
 // RedisClusterAddrs returns the host:port seeds of a Redis Cluster, or
-// skips t. There is no Docker fallback.
+// skips t.
 func RedisClusterAddrs(t testing.TB) []string {
 	t.Helper()
 	return splitList(get(t, rcBackend))
@@ -68,6 +68,14 @@ func RedisClusterAddrs(t testing.TB) []string {
 func MongoURI(t testing.TB) string {
 	t.Helper()
 	return get(t, moBackend)
+}
+
+// Main runs m and exits with its status. The tests no longer start
+// containers themselves (make test does, through internal/dockerenv), so
+// there is nothing to clean up; it stays so that the packages calling it
+// from TestMain need no change.
+func Main(m *testing.M) {
+	os.Exit(m.Run())
 }
 
 // Required reports whether LATCH_TEST_REQUIRE names backend; "all" names
@@ -87,34 +95,19 @@ func requiredIn(list, backend string) bool {
 	return false
 }
 
-// get resolves b once per process, then hands t the value or skips or
-// fails it.
-func get(t testing.TB, b *backend) string {
+// get hands t b's value from the environment, or skips or fails it.
+func get(t testing.TB, b backend) string {
 	t.Helper()
-	b.once.Do(func() {
-		b.value, b.reason = decide(b, os.Getenv, dockerPool)
-	})
-	return provide(t, b.name, b.value, b.reason, Required(b.name), os.Getenv("LATCH_TEST_REQUIRE"))
+	value, reason := decide(b, os.Getenv)
+	return provide(t, b.name, value, reason, Required(b.name), os.Getenv("LATCH_TEST_REQUIRE"))
 }
 
-// decide finds b's value: from the environment, else from a container
-// started through the pool docker returns, else it reports why not.
-func decide(b *backend, getenv func(string) string, docker func() (*pool, error)) (value, reason string) {
+// decide finds b's value in the environment, or reports why there is none.
+func decide(b backend, getenv func(string) string) (value, reason string) {
 	if v := strings.TrimSpace(getenv(b.envVar)); v != "" {
 		return v, ""
 	}
-	if b.start == nil {
-		return "", fmt.Sprintf("%s unset (%s)", b.envVar, b.hint)
-	}
-	p, err := docker()
-	if err != nil {
-		return "", fmt.Sprintf("%s unset and no Docker engine (set it, or start Docker)", b.envVar)
-	}
-	v, err := b.start(p, b.image)
-	if err != nil {
-		return "", redact(fmt.Sprintf("%s unset and starting %s in Docker failed: %v", b.envVar, b.image, err))
-	}
-	return v, ""
+	return "", fmt.Sprintf("%s unset (%s)", b.envVar, b.hint)
 }
 
 // provide returns value, or skips t (fails it when required) with one
@@ -141,39 +134,4 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-// redact replaces the password in every URL or go-sql-driver DSN
-// userinfo found in s ("user:secret@host") with "xxxxx". A token is a run
-// of characters between blanks or quotes; its password runs from the first
-// ':' (after any "scheme://") to its last '@', so a password holding '@'
-// does not leak.
-func redact(s string) string {
-	var b strings.Builder
-	for {
-		i := strings.IndexAny(s, " \t\r\n\"'`")
-		if i < 0 {
-			b.WriteString(redactToken(s))
-			return b.String()
-		}
-		b.WriteString(redactToken(s[:i]))
-		b.WriteByte(s[i])
-		s = s[i+1:]
-	}
-}
-
-func redactToken(tok string) string {
-	at := strings.LastIndexByte(tok, '@')
-	if at < 0 {
-		return tok
-	}
-	start := 0
-	if i := strings.Index(tok[:at], "://"); i >= 0 {
-		start = i + len("://")
-	}
-	colon := strings.IndexByte(tok[start:at], ':')
-	if colon < 0 {
-		return tok
-	}
-	return tok[:start+colon+1] + "xxxxx" + tok[at:]
 }
