@@ -51,7 +51,7 @@ func TestAttackTimeClaims(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			for _, leeway := range []time.Duration{0, 30 * time.Second} {
 				t.Run("leeway="+leeway.String(), func(t *testing.T) {
-					a := newAttackHarness(t, s, func(c *latch.Config) { c.JWT.Leeway = latch.Duration(leeway) })
+					a := newAttackHarness(t, s, func(c *config) { c.JWT.Leeway = latch.Duration(leeway) })
 					a.clock.set(a.clock.Now().Truncate(time.Second))
 					tk := a.login(t, "test", "laptop")
 					now, l := a.clock.Now().Unix(), int64(leeway/time.Second)
@@ -118,7 +118,7 @@ func TestAttackIssuerAudience(t *testing.T) {
 		{"aud a number", claim("aud", 1), refusedMalformed},
 		{"aud a list holding a number", claim("aud", []any{aud, 1}), refusedMalformed},
 	}
-	runForgeries(t, append(jwtSetups, setupJWT.withAlg("ES256")), func(c *latch.Config) {
+	runForgeries(t, append(jwtSetups, setupJWT.withAlg("ES256")), func(c *config) {
 		c.JWT.Issuer, c.JWT.Audience = iss, aud
 	}, cases)
 }

@@ -19,14 +19,15 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/adapters/latchhttp"
 	"github.com/latchauth/latch/internal/storetest"
 )
 
 // cookieHarness starts s with the cookie location on and the default,
 // secure cookie settings, edited by edit.
-func cookieHarness(t *testing.T, s attackSetup, edit func(*latch.CookieConfig)) *attackHarness {
-	return newAttackHarness(t, s, func(c *latch.Config) {
-		c.HTTP.Locations = []latch.Location{latch.InHeader, latch.InCookie}
+func cookieHarness(t *testing.T, s attackSetup, edit func(*latchhttp.CookieConfig)) *attackHarness {
+	return newAttackHarness(t, s, func(c *config) {
+		c.HTTP.Locations = []latchhttp.Location{latchhttp.InHeader, latchhttp.InCookie}
 		if edit != nil {
 			edit(&c.HTTP.Cookie)
 		}
@@ -150,7 +151,7 @@ func TestAttackCookieFlags(t *testing.T) {
 	lax, strict := http.SameSiteLaxMode, http.SameSiteStrictMode
 	configs := []struct {
 		name string
-		edit func(*latch.CookieConfig)
+		edit func(*latchhttp.CookieConfig)
 		want []flags
 	}{
 		{"default", nil, []flags{
@@ -159,25 +160,25 @@ func TestAttackCookieFlags(t *testing.T) {
 			{"__Host-latch_csrf_access", false, true, lax, "/", ""},
 			{"__Host-latch_csrf_refresh", false, true, lax, "/", ""},
 		}},
-		{"refresh path", func(c *latch.CookieConfig) { c.RefreshPath = "/refresh" }, []flags{
+		{"refresh path", func(c *latchhttp.CookieConfig) { c.RefreshPath = "/refresh" }, []flags{
 			{"__Host-latch_access", true, true, lax, "/", ""},
 			{"latch_refresh", true, true, lax, "/refresh", ""},
 			{"__Host-latch_csrf_access", false, true, lax, "/", ""},
 			{"__Host-latch_csrf_refresh", false, true, lax, "/", ""},
 		}},
-		{"strict", func(c *latch.CookieConfig) { c.SameSite = "strict" }, []flags{
+		{"strict", func(c *latchhttp.CookieConfig) { c.SameSite = "strict" }, []flags{
 			{"__Host-latch_access", true, true, strict, "/", ""},
 			{"__Host-latch_refresh", true, true, strict, "/", ""},
 			{"__Host-latch_csrf_access", false, true, strict, "/", ""},
 			{"__Host-latch_csrf_refresh", false, true, strict, "/", ""},
 		}},
-		{"domain", func(c *latch.CookieConfig) { c.Domain = "latch.example" }, []flags{
+		{"domain", func(c *latchhttp.CookieConfig) { c.Domain = "latch.example" }, []flags{
 			{"latch_access", true, true, lax, "/", "latch.example"},
 			{"latch_refresh", true, true, lax, "/", "latch.example"},
 			{"latch_csrf_access", false, true, lax, "/", "latch.example"},
 			{"latch_csrf_refresh", false, true, lax, "/", "latch.example"},
 		}},
-		{"insecure, for plain HTTP development", func(c *latch.CookieConfig) { c.Insecure = true }, []flags{
+		{"insecure, for plain HTTP development", func(c *latchhttp.CookieConfig) { c.Insecure = true }, []flags{
 			{"latch_access", true, false, lax, "/", ""},
 			{"latch_refresh", true, false, lax, "/", ""},
 			{"latch_csrf_access", false, false, lax, "/", ""},
@@ -267,8 +268,8 @@ func TestAttackQueryToken(t *testing.T) {
 func TestAttackConflictingTokens(t *testing.T) {
 	for _, s := range allSetups {
 		t.Run(s.name, func(t *testing.T) {
-			a := newAttackHarness(t, s, func(c *latch.Config) {
-				c.HTTP.Locations = []latch.Location{latch.InHeader, latch.InQuery, latch.InJSON}
+			a := newAttackHarness(t, s, func(c *config) {
+				c.HTTP.Locations = []latchhttp.Location{latchhttp.InHeader, latchhttp.InQuery, latchhttp.InJSON}
 			})
 			tk, bat := a.login(t, "test", "laptop"), a.login(t, "batman", "batcave")
 			q := func(path, tok string) string { return path + "?access_token=" + url.QueryEscape(tok) }
@@ -439,7 +440,7 @@ func TestAttackHugeRequests(t *testing.T) {
 	for _, s := range allSetups {
 		t.Run(s.name, func(t *testing.T) {
 			// Tokens are read from the header and from JSON bodies.
-			a := newAttackHarness(t, s, func(c *latch.Config) { c.HTTP.Locations = []latch.Location{latch.InHeader, latch.InJSON} })
+			a := newAttackHarness(t, s, func(c *config) { c.HTTP.Locations = []latchhttp.Location{latchhttp.InHeader, latchhttp.InJSON} })
 			tk := a.login(t, "test", "laptop")
 			a.stillServing(t)
 			addr := a.srv.Listener.Addr().String()

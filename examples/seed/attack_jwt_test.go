@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/adapters/latchhttp"
 	"github.com/latchauth/latch/examples/internal/walkthrough"
 	"github.com/latchauth/latch/store/memstore"
 	"github.com/latchauth/latch/token"
@@ -40,7 +42,7 @@ type forgery struct {
 // at /refresh. A refused forgery must not reach the store at all: JWTs are
 // checked before any session is read. A forgery the server must serve
 // (want 200) is presented as an access token only, and must write nothing.
-func runForgeries(t *testing.T, setups []attackSetup, edit func(*latch.Config), cases []forgery) {
+func runForgeries(t *testing.T, setups []attackSetup, edit func(*config), cases []forgery) {
 	t.Helper()
 	for _, s := range setups {
 		t.Run(s.name, func(t *testing.T) {
@@ -198,12 +200,12 @@ func TestAttackEmptyHMACKey(t *testing.T) {
 		"32 zero bytes": latch.Secret(base64.StdEncoding.EncodeToString(make([]byte, 32))),
 	} {
 		t.Run("config/"+name, func(t *testing.T) {
-			_, err := latch.New(latch.Config{Mode: latch.ModeJWT, JWT: latch.JWTConfig{Secret: secret}}, latch.WithStore(memstore.New()))
+			_, err := latch.New(context.Background(), latch.Config{Mode: latch.ModeJWT, JWT: latch.JWTConfig{Secret: secret}}, latch.WithStore(memstore.New()))
 			weak(t, err)
 		})
 	}
 	t.Run("config/no key", func(t *testing.T) {
-		_, err := latch.New(latch.Config{Mode: latch.ModeJWT}, latch.WithStore(memstore.New()))
+		_, err := latch.New(context.Background(), latch.Config{Mode: latch.ModeJWT}, latch.WithStore(memstore.New()))
 		if err == nil || !strings.Contains(err.Error(), "need a signing key") {
 			t.Errorf("err = %v, want a missing key refused", err)
 		}
@@ -213,7 +215,7 @@ func TestAttackEmptyHMACKey(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, "jwt-secret"), []byte("\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := walkthrough.New(latch.Config{Mode: latch.ModeJWT}, dir, latch.WithStore(memstore.New())); err == nil {
+		if _, err := walkthrough.New(context.Background(), latch.Config{Mode: latch.ModeJWT}, latchhttp.Config{}, dir, latch.WithStore(memstore.New())); err == nil {
 			t.Error("the app started with an empty secret file")
 		}
 	})

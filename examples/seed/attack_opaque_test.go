@@ -6,7 +6,6 @@ import (
 
 	"github.com/latchauth/latch/internal/opaque"
 	"github.com/latchauth/latch/store"
-	"github.com/latchauth/latch/token"
 )
 
 // TestAttackOpaque: opaque tokens that are not what the server issued.

@@ -10,7 +10,6 @@ import (
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/internal/opaque"
 	"github.com/latchauth/latch/store"
-	"github.com/latchauth/latch/token"
 )
 
 // opaqueSecret is the secret part of an opaque token.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/adapters/latchhttp"
 	"github.com/latchauth/latch/examples/internal/walkthrough"
 	"github.com/latchauth/latch/examples/internal/walkthroughtest"
 )
@@ -62,7 +64,7 @@ func TestStartupHidesStorePassword(t *testing.T) {
 			walkthroughtest.ClearLatchEnv(t)
 			t.Setenv("LATCH_STORE", u)
 			t.Setenv("LATCH_ADDR", "127.0.0.1:0")
-			_, err := walkthrough.Start("seed", slog.New(slog.DiscardHandler), routes)
+			_, err := walkthrough.Start(context.Background(), "seed", slog.New(slog.DiscardHandler), routes)
 			if err == nil {
 				t.Fatal("started with a store that cannot open")
 			}
@@ -76,7 +78,7 @@ func TestStartupHidesStorePassword(t *testing.T) {
 // startApp builds an app on dir and serves it until the test ends.
 func startApp(t *testing.T, cfg latch.Config, dir string) (*walkthrough.App, *httptest.Server) {
 	t.Helper()
-	a, err := walkthrough.New(cfg, dir, latch.WithLogger(slog.New(slog.DiscardHandler)))
+	a, err := walkthrough.New(context.Background(), cfg, latchhttp.Config{}, dir, latch.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatalf("walkthrough.New: %v", err)
 	}

@@ -251,7 +251,7 @@ type outageAttempt struct {
 func runOutage(t *testing.T, hangs *hangWatch, proxied func(*testing.T, string) proxiedStore, m outageMode, fault func(*testenv.Proxy)) time.Duration {
 	ps := proxied(t, "outage"+strings.ToLower(rand.Text()[:10]))
 	ev := &outageEvents{}
-	h := newHarness(t, m.mode, func(c *latch.Config) {
+	h := newHarness(t, m.mode, func(c *config) {
 		c.Store = latch.StoreURL(ps.url)
 		c.StoreTimeout = latch.Duration(outageStoreTimeout)
 		c.SessionCheck = m.sessionCheck

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/adapters/latchhttp"
 	"github.com/latchauth/latch/examples/internal/walkthrough"
 	"github.com/latchauth/latch/internal/storetest"
 	"github.com/latchauth/latch/store/memstore"
@@ -243,7 +244,7 @@ func TestDevices(t *testing.T) {
 	notFound := want{404, "", `{"msg":"Session not found"}`}
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
-			h := newHarness(t, mode, func(c *latch.Config) { c.SessionCheck = true })
+			h := newHarness(t, mode, func(c *config) { c.SessionCheck = true })
 			a := h.login(t, "test", "laptop")
 			h.clock.Add(time.Second)
 			b := h.login(t, "test", "phone")
@@ -373,8 +374,8 @@ func TestUserRemoved(t *testing.T) {
 func TestCookies(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
-			h := newHarness(t, mode, func(c *latch.Config) {
-				c.HTTP.Locations = []latch.Location{latch.InHeader, latch.InCookie}
+			h := newHarness(t, mode, func(c *config) {
+				c.HTTP.Locations = []latchhttp.Location{latchhttp.InHeader, latchhttp.InCookie}
 				c.HTTP.Cookie.Insecure = true // httptest serves plain HTTP
 			})
 			jar, err := cookiejar.New(nil)
@@ -400,7 +401,7 @@ func TestCookies(t *testing.T) {
 				if access == "" || refresh == "" {
 					t.Fatal("no token cookies")
 				}
-				if cookie("latch_csrf_access") != latch.CSRFToken(access) || cookie("latch_csrf_refresh") != latch.CSRFToken(refresh) {
+				if cookie("latch_csrf_access") != latchhttp.CSRFToken(access) || cookie("latch_csrf_refresh") != latchhttp.CSRFToken(refresh) {
 					t.Fatal("no CSRF cookies for the tokens")
 				}
 			})
@@ -480,7 +481,7 @@ func TestStoreUnavailable(t *testing.T) {
 func TestRevoke(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
-			h := newHarness(t, mode, func(c *latch.Config) { c.SessionCheck = true })
+			h := newHarness(t, mode, func(c *config) { c.SessionCheck = true })
 			a, b := h.login(t, "test", "laptop"), h.login(t, "test", "phone")
 			form := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
 			h.do(t, request{method: "POST", path: "/revoke", body: "token=" + a.RefreshToken, header: form}).check(t, want{200, "", "{}"})
