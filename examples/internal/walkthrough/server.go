@@ -69,8 +69,8 @@ type Server struct {
 // listening socket and prints the startup line "<name>: listening".
 // Configuration errors come back as they are, with latch's advice (for a
 // weak secret: openssl rand -base64 32). ctx bounds the startup: once it
-// is done, a store still being opened gives up and Start returns its
-// error.
+// is done, a store still being opened gives up, and Start says it was
+// interrupted.
 func Start(ctx context.Context, name string, logger *slog.Logger, routes func(*App) http.Handler) (*Server, error) {
 	set := SettingsFrom(os.Getenv)
 	cfg, err := latch.ConfigFromEnv()
@@ -82,6 +82,9 @@ func Start(ctx context.Context, name string, logger *slog.Logger, routes func(*A
 		return nil, err
 	}
 	a, err := New(ctx, cfg, web, set.DataDir, latch.WithLogger(logger))
+	if err != nil && ctx.Err() != nil {
+		return nil, fmt.Errorf("interrupted while starting: %w", err)
+	}
 	if err != nil {
 		return nil, err
 	}
