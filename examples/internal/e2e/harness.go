@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -76,7 +76,7 @@ type harness struct {
 
 // newHarness starts the app in mode, with edit applied to its Config and
 // a fresh data directory; opts follow the harness's own.
-func newHarness(t testing.TB, mode latch.Mode, edit func(*config), opts ...latch.Option) *harness {
+func newHarness(t testing.TB, routes Routes, mode latch.Mode, edit func(*config), opts ...latch.Option) *harness {
 	t.Helper()
 	h := &harness{t: t, mode: mode, clock: &clock{t: time.Now()}, logs: &walkthroughtest.SyncBuffer{}, dir: t.TempDir(),
 		issued: map[string]bool{}}

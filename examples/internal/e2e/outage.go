@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -78,7 +78,7 @@ func (m outageMode) storeless() bool { return m.mode != latch.ModeOpaque && !m.s
 // (proxiedCluster); the outage then takes every node away at once.
 //
 // Not covered: SQLite, which is embedded (no network to take away).
-func TestOutage(t *testing.T) {
+func testOutage(t *testing.T, routes Routes) {
 	backends := []struct {
 		name    string
 		proxied func(t *testing.T, tag string) proxiedStore
@@ -116,7 +116,7 @@ func TestOutage(t *testing.T) {
 					for _, f := range faults {
 						t.Run(f.name, func(t *testing.T) {
 							hangs.check(t)
-							took := runOutage(t, hangs, b.proxied, m, f.start)
+							took := runOutage(t, routes, hangs, b.proxied, m, f.start)
 							if took >= 0 {
 								recoveries = append(recoveries, t.Name()+": "+took.String())
 							}
@@ -248,10 +248,10 @@ type outageAttempt struct {
 // runOutage runs one backend, mode and fault, and returns how long the
 // app took to serve again after the backend came back (-1 if it did
 // not). The fault and the restore reach every proxy of the backend.
-func runOutage(t *testing.T, hangs *hangWatch, proxied func(*testing.T, string) proxiedStore, m outageMode, fault func(*testenv.Proxy)) time.Duration {
+func runOutage(t *testing.T, routes Routes, hangs *hangWatch, proxied func(*testing.T, string) proxiedStore, m outageMode, fault func(*testenv.Proxy)) time.Duration {
 	ps := proxied(t, "outage"+strings.ToLower(rand.Text()[:10]))
 	ev := &outageEvents{}
-	h := newHarness(t, m.mode, func(c *config) {
+	h := newHarness(t, routes, m.mode, func(c *config) {
 		c.Store = latch.StoreURL(ps.url)
 		c.StoreTimeout = latch.Duration(outageStoreTimeout)
 		c.SessionCheck = m.sessionCheck

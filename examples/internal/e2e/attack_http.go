@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -25,8 +25,8 @@ import (
 
 // cookieHarness starts s with the cookie location on and the default,
 // secure cookie settings, edited by edit.
-func cookieHarness(t *testing.T, s attackSetup, edit func(*latchhttp.CookieConfig)) *attackHarness {
-	return newAttackHarness(t, s, func(c *config) {
+func cookieHarness(t *testing.T, routes Routes, s attackSetup, edit func(*latchhttp.CookieConfig)) *attackHarness {
+	return newAttackHarness(t, routes, s, func(c *config) {
 		c.HTTP.Locations = []latchhttp.Location{latchhttp.InHeader, latchhttp.InCookie}
 		if edit != nil {
 			edit(&c.HTTP.Cookie)
@@ -57,14 +57,14 @@ func cookieHeader(cs map[string]*http.Cookie, names ...string) string {
 // random, another cookie's or another user's value is a 403 before any
 // session is read. A cookie without the __Host- prefix, as a sibling
 // subdomain could plant, is no token at all.
-func TestAttackCSRF(t *testing.T) {
+func testAttackCSRF(t *testing.T, routes Routes) {
 	const (
 		access, refresh         = "__Host-latch_access", "__Host-latch_refresh"
 		csrfAccess, csrfRefresh = "__Host-latch_csrf_access", "__Host-latch_csrf_refresh"
 	)
 	for _, s := range allSetups {
 		t.Run(s.name, func(t *testing.T) {
-			a := cookieHarness(t, s, nil)
+			a := cookieHarness(t, routes, s, nil)
 			cs, bat := a.cookieLogin(t, "test"), a.cookieLogin(t, "batman")
 			for _, n := range []string{access, refresh, csrfAccess, csrfRefresh} {
 				if cs[n] == nil {
@@ -139,7 +139,7 @@ func other(c byte) string {
 // TestAttackCookieFlags: the cookies of a login, and of a logout that
 // clears them: token cookies HttpOnly, every cookie Secure and SameSite,
 // named __Host- whenever browsers allow it (Secure, no Domain, Path=/).
-func TestAttackCookieFlags(t *testing.T) {
+func testAttackCookieFlags(t *testing.T, routes Routes) {
 	type flags struct {
 		name     string
 		httpOnly bool
@@ -209,7 +209,7 @@ func TestAttackCookieFlags(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			for _, cfg := range configs {
 				t.Run(cfg.name, func(t *testing.T) {
-					a := cookieHarness(t, s, cfg.edit)
+					a := cookieHarness(t, routes, s, cfg.edit)
 					cs := a.cookieLogin(t, "test")
 					t.Run("login", func(t *testing.T) { checkFlags(t, cs, cfg.want, false) })
 					t.Run("logout", func(t *testing.T) {
@@ -227,10 +227,10 @@ func TestAttackCookieFlags(t *testing.T) {
 
 // TestAttackQueryToken: with the default locations, a token in the query
 // string or in a JSON body is not read: the request has no token.
-func TestAttackQueryToken(t *testing.T) {
+func testAttackQueryToken(t *testing.T, routes Routes) {
 	for _, s := range allSetups {
 		t.Run(s.name, func(t *testing.T) {
-			a := newAttackHarness(t, s, nil)
+			a := newAttackHarness(t, routes, s, nil)
 			tk := a.login(t, "test", "laptop")
 			q := func(path, param, tok string) string { return path + "?" + param + "=" + url.QueryEscape(tok) }
 			body := func(key, tok string) string { b, _ := json.Marshal(map[string]string{key: tok}); return string(b) }
@@ -265,10 +265,10 @@ func TestAttackQueryToken(t *testing.T) {
 // different tokens in a request are a 400 invalid_request, two
 // Authorization headers or two query parameters a 400 too, and nothing
 // is read from the store or written to it.
-func TestAttackConflictingTokens(t *testing.T) {
+func testAttackConflictingTokens(t *testing.T, routes Routes) {
 	for _, s := range allSetups {
 		t.Run(s.name, func(t *testing.T) {
-			a := newAttackHarness(t, s, func(c *config) {
+			a := newAttackHarness(t, routes, s, func(c *config) {
 				c.HTTP.Locations = []latchhttp.Location{latchhttp.InHeader, latchhttp.InQuery, latchhttp.InJSON}
 			})
 			tk, bat := a.login(t, "test", "laptop"), a.login(t, "batman", "batcave")
@@ -346,7 +346,7 @@ func (c repeatReader) Read(p []byte) (int, error) {
 // server behind the harness has the seed's real limits
 // (walkthrough.NewHTTPServer): each is refused with a 4xx after a bounded
 // read, nothing is written to the store, and the server goes on serving.
-func TestAttackHugeRequests(t *testing.T) {
+func testAttackHugeRequests(t *testing.T, routes Routes) {
 	const (
 		mib    = 1 << 20
 		header = "Host: latch.example\r\nUser-Agent: attacker\r\n"
@@ -440,7 +440,7 @@ func TestAttackHugeRequests(t *testing.T) {
 	for _, s := range allSetups {
 		t.Run(s.name, func(t *testing.T) {
 			// Tokens are read from the header and from JSON bodies.
-			a := newAttackHarness(t, s, func(c *config) { c.HTTP.Locations = []latchhttp.Location{latchhttp.InHeader, latchhttp.InJSON} })
+			a := newAttackHarness(t, routes, s, func(c *config) { c.HTTP.Locations = []latchhttp.Location{latchhttp.InHeader, latchhttp.InJSON} })
 			tk := a.login(t, "test", "laptop")
 			a.stillServing(t)
 			addr := a.srv.Listener.Addr().String()
@@ -533,9 +533,9 @@ func (l *lastFailure) take() latch.Event {
 // quietHarness is an attack harness whose log formats events to nowhere,
 // so allocation counts do not depend on a growing log buffer, with
 // failures kept in last.
-func quietHarness(tb testing.TB, s attackSetup) (a *attackHarness, h http.Handler, last *lastFailure) {
+func quietHarness(tb testing.TB, routes Routes, s attackSetup) (a *attackHarness, h http.Handler, last *lastFailure) {
 	last = &lastFailure{}
-	a = newAttackHarness(tb, s, nil, latch.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), latch.WithEventHook(last.hook))
+	a = newAttackHarness(tb, routes, s, nil, latch.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), latch.WithEventHook(last.hook))
 	return a, routes(a.app), last
 }
 
@@ -563,7 +563,7 @@ func allocsPerRun(runs int, f func()) (allocs, bytes float64) {
 // the token. Counting allocations alone would miss one that grows with
 // the token (a strings.Split over the dots is a single allocation);
 // bytes show it. BenchmarkAttackRejectDots shows the time.
-func TestAttackDots(t *testing.T) {
+func testAttackDots(t *testing.T, routes Routes) {
 	const (
 		slack      = 2    // allocations garbage may cost beyond the 10-dot refusal
 		slackBytes = 1024 // bytes it may cost beyond it, per request
@@ -572,7 +572,7 @@ func TestAttackDots(t *testing.T) {
 	tooLong := "over " + strconv.Itoa(latch.MaxTokenLen) + " bytes"
 	for _, s := range allSetups {
 		t.Run(s.name, func(t *testing.T) {
-			a, h, last := quietHarness(t, s)
+			a, h, last := quietHarness(t, routes, s)
 			measure := func(t *testing.T, tok string) (allocs, bytes float64, reason error) {
 				t.Helper()
 				r := rejectRequest(tok)
@@ -616,10 +616,10 @@ func TestAttackDots(t *testing.T) {
 // about equal.
 //
 //	go test -run '^$' -bench AttackRejectDots ./examples/seed/
-func BenchmarkAttackRejectDots(b *testing.B) {
+func benchAttackRejectDots(b *testing.B, routes Routes) {
 	for _, s := range []attackSetup{setupOpaque, setupJWT, setupHybrid} {
 		b.Run(s.name, func(b *testing.B) {
-			_, h, _ := quietHarness(b, s)
+			_, h, _ := quietHarness(b, routes, s)
 			run := func(name, tok string) {
 				b.Run(name, func(b *testing.B) {
 					r := rejectRequest(tok)

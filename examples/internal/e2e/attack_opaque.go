@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"strings"
@@ -14,7 +14,7 @@ import (
 // and gets the answer of an ended session, whether its id is unknown or
 // its secret wrong. Access tokens are tried at /protected (opaque mode),
 // refresh tokens at /refresh (opaque and hybrid modes).
-func TestAttackOpaque(t *testing.T) {
+func testAttackOpaque(t *testing.T, routes Routes) {
 	parts := func(tok string) (prefix, id, secret string) {
 		return tok[:4], tok[4 : 4+store.IDLen], opaqueSecret(tok)
 	}
@@ -85,7 +85,7 @@ func TestAttackOpaque(t *testing.T) {
 	}
 	for _, s := range []attackSetup{setupOpaque, setupHybrid} {
 		t.Run(s.name, func(t *testing.T) {
-			a := newAttackHarness(t, s, nil)
+			a := newAttackHarness(t, routes, s, nil)
 			tk, bat := a.login(t, "test", "laptop"), a.login(t, "batman", "batcave")
 			for _, c := range cases {
 				t.Run(c.name, func(t *testing.T) {
