@@ -17,7 +17,7 @@ func TestE2EStores(t *testing.T) { e2e.RunStores(t, routes) }
 func TestE2EOutage(t *testing.T) { e2e.RunOutage(t, routes) }
 
 // BenchmarkAttackRejectDots: refusing garbage tokens costs what refusing
-// a short one does.
+// a short one does (e2e.BenchmarkRejectDots).
 //
 //	go test -run '^$' -bench AttackRejectDots ./examples/seed/
 func BenchmarkAttackRejectDots(b *testing.B) { e2e.BenchmarkRejectDots(b, routes) }

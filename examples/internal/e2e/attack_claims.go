@@ -10,7 +10,7 @@ import (
 	"github.com/latchauth/latch"
 )
 
-// TestAttackTimeClaims: exp, nbf and iat at and just past their edges,
+// testAttackTimeClaims: exp, nbf and iat at and just past their edges,
 // without leeway and with 30s of it, and claims of the wrong type or out
 // of range, all signed with the app's own key. The clock sits on a whole
 // second, so each edge is exact.
@@ -76,7 +76,7 @@ func testAttackTimeClaims(t *testing.T, routes Routes) {
 	}
 }
 
-// TestAttackIssuerAudience: with an issuer and an audience configured, a
+// testAttackIssuerAudience: with an issuer and an audience configured, a
 // token signed with the app's own key must carry both.
 func testAttackIssuerAudience(t *testing.T, routes Routes) {
 	const iss, aud = "https://auth.latch.example", "seed-api"
@@ -123,7 +123,7 @@ func testAttackIssuerAudience(t *testing.T, routes Routes) {
 	}, cases)
 }
 
-// TestAttackSubject: sub and sid that are empty, absent, not strings or
+// testAttackSubject: sub and sid that are empty, absent, not strings or
 // not what latch ever issues, signed with the app's own key.
 func testAttackSubject(t *testing.T, routes Routes) {
 	claim := func(name string, v any) func(*testing.T, *attackHarness, string, string) string {

@@ -112,7 +112,7 @@ func testAttackAlgNone(t *testing.T, routes Routes) {
 	runForgeries(t, routes, append(jwtSetups, setupJWT.withAlg("ES256")), nil, cases)
 }
 
-// TestAttackKeyConfusion: with an asymmetric key, an attacker signs HS256
+// testAttackKeyConfusion: with an asymmetric key, an attacker signs HS256
 // with the public key, in every form it can be fetched or written in, as
 // the HMAC secret. The key alone fixes the algorithm, so none verifies.
 func testAttackKeyConfusion(t *testing.T, routes Routes) {
@@ -163,7 +163,7 @@ func testAttackKeyConfusion(t *testing.T, routes Routes) {
 	runForgeries(t, routes, setups, nil, cases)
 }
 
-// TestAttackEmptyHMACKey: latch refuses an empty (or all-zero) secret at
+// testAttackEmptyHMACKey: latch refuses an empty (or all-zero) secret at
 // the token and configuration layers, the walkthrough refuses an empty
 // secret file, and the app refuses a token HMAC'd with an empty key.
 func testAttackEmptyHMACKey(t *testing.T, routes Routes) {
@@ -245,7 +245,7 @@ func withHeader(name string, v any) func(*testing.T, *attackHarness, string, str
 	}
 }
 
-// TestAttackKid: the kid header only ever looks a key up in the keyring;
+// testAttackKid: the kid header only ever looks a key up in the keyring;
 // whatever it says, with a signature by the app's own key, is refused.
 func testAttackKid(t *testing.T, routes Routes) {
 	cases := []forgery{
@@ -268,7 +268,7 @@ func testAttackKid(t *testing.T, routes Routes) {
 	runForgeries(t, routes, append(jwtSetups, setupJWT.withAlg("ES256")), nil, cases)
 }
 
-// TestAttackKeyURLHeaders: jku, x5u, x5c and jwk headers are ignored: no
+// testAttackKeyURLHeaders: jku, x5u, x5c and jwk headers are ignored: no
 // URL is fetched, and a token signed by the attacker's own key, embedded
 // or pointed to, is refused. A token the app signed stays valid with them
 // (they are not read at all).
@@ -324,7 +324,7 @@ func testAttackKeyURLHeaders(t *testing.T, routes Routes) {
 	}
 }
 
-// TestAttackCrit: a crit header names extensions latch does not implement,
+// testAttackCrit: a crit header names extensions latch does not implement,
 // so RFC 7515 §4.1.11 has the token refused even with a valid signature.
 func testAttackCrit(t *testing.T, routes Routes) {
 	cases := []forgery{
@@ -344,7 +344,7 @@ func testAttackCrit(t *testing.T, routes Routes) {
 	runForgeries(t, routes, append(jwtSetups, setupJWT.withAlg("ES256")), nil, cases)
 }
 
-// TestAttackSignature: a stripped, altered or borrowed signature, or a
+// testAttackSignature: a stripped, altered or borrowed signature, or a
 // payload or header changed under a valid signature.
 func testAttackSignature(t *testing.T, routes Routes) {
 	split := func(tok string) (h, p, s string) {

@@ -8,7 +8,7 @@ import (
 	"github.com/latchauth/latch/store"
 )
 
-// TestAttackOpaque: opaque tokens that are not what the server issued.
+// testAttackOpaque: opaque tokens that are not what the server issued.
 // Anything whose shape, prefix or checksum is wrong is refused before the
 // store is called; a token with a valid checksum costs exactly one Get
 // and gets the answer of an ended session, whether its id is unknown or

@@ -41,7 +41,7 @@ func (a *attackHarness) expectRefusal(t *testing.T, req request, w want) {
 	}
 }
 
-// TestAttackTokenType: a refresh token where an access token belongs and
+// testAttackTokenType: a refresh token where an access token belongs and
 // the other way round, in each mode's own forms and in the other mode's:
 // opaque tokens in JWT modes, JWTs in opaque ones, an opaque secret under
 // the other type's prefix, and JWTs whose type claim an attacker holding
@@ -142,7 +142,7 @@ func sessionState(s *store.Session) store.Session {
 	return c
 }
 
-// TestAttackRefreshReuse: a spent refresh token replayed past the reuse
+// testAttackRefreshReuse: a spent refresh token replayed past the reuse
 // grace ends its session (the store shows it gone: one Revoke, nothing
 // else), replayed within the grace it is refused and the session lives;
 // a forged refresh token for the same session is refused and the session
@@ -225,10 +225,10 @@ func testAttackRefreshReuse(t *testing.T, routes Routes) {
 	}
 }
 
-// TestAttackRevokedSession: every token of a session that was logged out
+// testAttackRevokedSession: every token of a session that was logged out
 // is refused, and writes nothing. Access JWTs without SessionCheck are
 // stateless: they are refused on the routes that check the session, and
-// served elsewhere until they expire (TestJWTLogoutWithoutSessionCheck).
+// served elsewhere until they expire (testJWTLogoutWithoutSessionCheck).
 func testAttackRevokedSession(t *testing.T, routes Routes) {
 	for _, s := range allSetups {
 		t.Run(s.name, func(t *testing.T) {
@@ -276,7 +276,7 @@ func testAttackRevokedSession(t *testing.T, routes Routes) {
 	}
 }
 
-// TestAttackDeletedUser: the tokens of a user removed from the user table
+// testAttackDeletedUser: the tokens of a user removed from the user table
 // are refused everywhere, the refresh endpoint included, and nothing is
 // written; other users are unaffected.
 func testAttackDeletedUser(t *testing.T, routes Routes) {
@@ -323,7 +323,7 @@ func testAttackDeletedUser(t *testing.T, routes Routes) {
 	}
 }
 
-// TestAttackOtherUsersSession: test deletes batman's session by its id:
+// testAttackOtherUsersSession: test deletes batman's session by its id:
 // 404, and nothing changes. Ids that are not ids never reach the store.
 func testAttackOtherUsersSession(t *testing.T, routes Routes) {
 	notFound := want{404, "", `{"msg":"Session not found"}`}

@@ -75,7 +75,7 @@ func (a *attackHarness) loginRespellable(t *testing.T) tokens {
 	return tokens{}
 }
 
-// TestAttackSpellings: one token, many spellings. After logout, the token
+// testAttackSpellings: one token, many spellings. After logout, the token
 // is refused in every alternative base64url spelling as malformed (latch
 // decodes strictly, before any session is read), and, with ES256, with
 // the malleated signature (r, n-s), which is a valid signature, as a

@@ -102,8 +102,3 @@ func RunStores(t *testing.T, routes Routes) {
 func RunOutage(t *testing.T, routes Routes) {
 	runAll(t, routes, []testCase{{"Outage", testOutage}})
 }
-
-// BenchmarkRejectDots times refusing a 100,000-dot token and other garbage
-// against a 10-dot baseline, in each mode, on routes: the times should be
-// about equal.
-func BenchmarkRejectDots(b *testing.B, routes Routes) { benchAttackRejectDots(b, routes) }

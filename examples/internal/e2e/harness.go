@@ -54,8 +54,8 @@ type config struct {
 	HTTP latchhttp.Config
 }
 
-// harness is one app, on the seed's routes, behind a real HTTP server
-// with the limits of the one the seed runs (walkthrough.NewHTTPServer),
+// harness is one app, on an example's routes, behind a real HTTP server
+// with the limits of the one the examples run (walkthrough.NewHTTPServer),
 // as a user with curl would reach it, with a clock the test moves and the
 // app's log captured.
 type harness struct {

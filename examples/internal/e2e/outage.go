@@ -16,7 +16,7 @@ import (
 	"github.com/latchauth/latch/internal/testenv"
 )
 
-// The outage tests put a testenv.Proxy between the seed app and each
+// The outage tests put a testenv.Proxy between the app and each
 // networked backend (one per node of a Redis Cluster), take the backend
 // away (Drop: connections reset; Stall: a blackhole) and bring it back,
 // without touching the shared servers that other test packages use
@@ -61,7 +61,7 @@ type outageMode struct {
 // the store: JWTs (jwt and hybrid modes) without session checks.
 func (m outageMode) storeless() bool { return m.mode != latch.ModeOpaque && !m.sessionCheck }
 
-// TestOutage takes each networked backend away under the running seed
+// testOutage takes each networked backend away under the running
 // app and brings it back: while it is gone every route that needs the
 // store answers 503 quickly (fail closed, never a 200 for a token that
 // could not be checked), the failure reaches the event hook and the log
@@ -206,7 +206,7 @@ type proxiedStore struct {
 }
 
 // byURL proxies the backend that backendURL, from stores_test.go, names:
-// the app opens the store from its URL, as the seed does, through one
+// the app opens the store from its URL, as the examples do, through one
 // proxy.
 func byURL(backendURL func(t *testing.T, tag string) string) func(t *testing.T, tag string) proxiedStore {
 	return func(t *testing.T, tag string) proxiedStore {

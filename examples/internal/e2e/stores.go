@@ -30,7 +30,7 @@ import (
 	_ "github.com/latchauth/latch/store/sqlstore"   // registers sqlite:, postgres://, mysql://
 )
 
-// TestEveryStoreByURL: the seed switches stores by LATCH_STORE alone. On
+// testEveryStoreByURL: the examples switch stores by LATCH_STORE alone. On
 // each backend, in each mode, sessions outlive a restart and a logout
 // stays made. Each run keeps its data under names of its own and removes
 // them afterwards.
@@ -82,7 +82,7 @@ func loginAt(t *testing.T, base string) tokens {
 	return tk
 }
 
-// TestSessionsSurviveRestart: with no LATCH_STORE the sessions live in an
+// testSessionsSurviveRestart: with no LATCH_STORE the sessions live in an
 // SQLite file, sessions.db (0600), in the data directory (created 0700), so a
 // restart logs nobody out, and a revocation made before it stays made.
 func testSessionsSurviveRestart(t *testing.T, routes Routes) {

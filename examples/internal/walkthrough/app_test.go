@@ -197,7 +197,7 @@ func TestJWTSecretFileRefused(t *testing.T) {
 // TestSecretOnlyWhenNeeded: a JWT secret is generated only when a JWT
 // mode has no key; with a store configured, nothing is written at all.
 // (With LATCH_STORE unset the data directory holds the sessions: see
-// examples/seed's TestSessionsSurviveRestart.)
+// the e2e suite's SessionsSurviveRestart, run by examples/seed.)
 func TestSecretOnlyWhenNeeded(t *testing.T) {
 	cases := []struct {
 		name string
