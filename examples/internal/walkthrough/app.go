@@ -32,13 +32,13 @@ type App struct {
 	Log *slog.Logger
 }
 
-// New builds the app for cfg and web. dataDir ("" for the default) holds
+// New builds the app for cfg and httpCfg. dataDir ("" for the default) holds
 // the sessions when cfg.Store is unset (an SQLite file: the program must
 // link github.com/latchauth/latch/store/sqlstore in) and the generated JWT
 // secret when jwt or hybrid mode has no key configured. ctx bounds the
 // opening of the store: a signal during startup ends it. opts come after
 // the app's own options, so tests can add a clock or a store.
-func New(ctx context.Context, cfg latch.Config, web latchhttp.Config, dataDir string, opts ...latch.Option) (*App, error) {
+func New(ctx context.Context, cfg latch.Config, httpCfg latchhttp.Config, dataDir string, opts ...latch.Option) (*App, error) {
 	d := newDataDir(dataDir)
 	a := &App{Users: newUserTable(seedUsers()...), Log: slog.Default()}
 	var err error
@@ -66,8 +66,8 @@ func New(ctx context.Context, cfg latch.Config, web latchhttp.Config, dataDir st
 		undo()
 		return nil, err
 	}
-	// latchhttp can check web only now, with the store open.
-	if a.Web, err = latchhttp.New(a.Auth, web, latchhttp.WithResponder(latch.ErrTokenExpired, expiredToken)); err != nil {
+	// latchhttp can check httpCfg only now, with the store open.
+	if a.Web, err = latchhttp.New(a.Auth, httpCfg, latchhttp.WithResponder(latch.ErrTokenExpired, expiredToken)); err != nil {
 		a.Auth.Close()
 		undo()
 		return nil, err

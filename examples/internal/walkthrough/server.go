@@ -77,11 +77,11 @@ func Start(ctx context.Context, name string, logger *slog.Logger, routes func(*A
 	if err != nil {
 		return nil, err
 	}
-	web, err := latchhttp.ConfigFromEnv()
+	httpCfg, err := latchhttp.ConfigFromEnv()
 	if err != nil {
 		return nil, err
 	}
-	a, err := New(ctx, cfg, web, set.DataDir, latch.WithLogger(logger))
+	a, err := New(ctx, cfg, httpCfg, set.DataDir, latch.WithLogger(logger))
 	if err != nil && ctx.Err() != nil {
 		return nil, fmt.Errorf("interrupted while starting: %w", err)
 	}

@@ -16,9 +16,9 @@ var discard = slog.New(slog.DiscardHandler)
 var phases = []phase{
 	{name: "routes", play: playRoutes},
 	{name: "sessions", edit: func(c *latch.Config, _ *latchhttp.Config) { c.SessionCheck = true }, play: playSessions},
-	{name: "cookies", edit: func(_ *latch.Config, web *latchhttp.Config) {
-		web.Locations = []latchhttp.Location{latchhttp.InHeader, latchhttp.InCookie}
-		web.Cookie.Insecure = true // httptest serves plain HTTP
+	{name: "cookies", edit: func(_ *latch.Config, httpCfg *latchhttp.Config) {
+		httpCfg.Locations = []latchhttp.Location{latchhttp.InHeader, latchhttp.InCookie}
+		httpCfg.Cookie.Insecure = true // httptest serves plain HTTP
 	}, play: playCookies},
 	{name: "store down", flaky: true, play: playStoreDown},
 }

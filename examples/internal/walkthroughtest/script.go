@@ -46,9 +46,9 @@ type Target struct {
 	Close      func() error
 }
 
-// NewTarget builds an example's server for cfg and web, with its data
+// NewTarget builds an example's server for cfg and httpCfg, with its data
 // directory in dataDir; opts come after the example's own latch options.
-type NewTarget func(cfg latch.Config, web latchhttp.Config, dataDir string, opts ...latch.Option) (Target, error)
+type NewTarget func(cfg latch.Config, httpCfg latchhttp.Config, dataDir string, opts ...latch.Option) (Target, error)
 
 //go:embed transcript.txt
 var transcript string
@@ -112,16 +112,16 @@ type player struct {
 func start(t *testing.T, newTarget NewTarget, mode latch.Mode, ph phase, out *strings.Builder) *player {
 	t.Helper()
 	p := &player{t: t, mode: mode, out: out, prefix: string(mode) + " / " + ph.name + " / ", now: epoch}
-	cfg, web := latch.Config{Mode: mode}, latchhttp.Config{}
+	cfg, httpCfg := latch.Config{Mode: mode}, latchhttp.Config{}
 	if ph.edit != nil {
-		ph.edit(&cfg, &web)
+		ph.edit(&cfg, &httpCfg)
 	}
 	opts := []latch.Option{latch.WithClock(p.clock), latch.WithLogger(discard)}
 	if ph.flaky {
 		p.store = &storetest.Probe{Store: memstore.New()}
 		opts = append(opts, latch.WithStore(p.store))
 	}
-	tg, err := newTarget(cfg, web, t.TempDir(), opts...)
+	tg, err := newTarget(cfg, httpCfg, t.TempDir(), opts...)
 	if err != nil {
 		t.Fatalf("%s: %v", mode, err)
 	}

@@ -47,8 +47,8 @@ func (s *SyncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 // FromRoutes is the NewTarget of an example built on package
 // walkthrough: walkthrough.New, served by the example's routes.
 func FromRoutes(routes func(*walkthrough.App) http.Handler) NewTarget {
-	return func(cfg latch.Config, web latchhttp.Config, dataDir string, opts ...latch.Option) (Target, error) {
-		app, err := walkthrough.New(context.Background(), cfg, web, dataDir, opts...)
+	return func(cfg latch.Config, httpCfg latchhttp.Config, dataDir string, opts ...latch.Option) (Target, error) {
+		app, err := walkthrough.New(context.Background(), cfg, httpCfg, dataDir, opts...)
 		if err != nil {
 			return Target{}, err
 		}
