@@ -4,7 +4,8 @@
 //	go run ./examples/echo
 //
 // It reads latch's configuration from the LATCH_* environment variables
-// (see latch.ConfigFromEnv) and, besides them:
+// (see latch.ConfigFromEnv and latchhttp.ConfigFromEnv) and, besides
+// them:
 //
 //	LATCH_ADDR      address to listen on (default 127.0.0.1:8080)
 //	LATCH_DATA_DIR  where the sessions (an SQLite file, unless LATCH_STORE

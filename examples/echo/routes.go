@@ -8,18 +8,19 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/adapters/latchecho5"
+	"github.com/latchauth/latch/adapters/latchhttp"
 	"github.com/latchauth/latch/examples/internal/walkthrough"
 )
 
 // routes returns the walkthrough's routes on echo, plus sessions and JWKS.
 func routes(app *walkthrough.App) http.Handler {
-	auth := app.Auth
+	web := app.Web
 	e := echo.NewWithConfig(echo.Config{
 		// echo's own messages go where the server's log goes.
 		Logger: app.Log,
 		// latch's errors, returned by handlers, get latch's answers;
 		// echo's own (404, 405) get JSON like every other answer.
-		HTTPErrorHandler: latchecho5.ErrorHandler(auth, routerError),
+		HTTPErrorHandler: latchecho5.ErrorHandler(web, routerError),
 		// Path parameters are decoded once, as net/http's PathValue is.
 		Router: echo.NewRouter(echo.RouterConfig{UnescapePathParamValues: true}),
 	})
@@ -28,24 +29,25 @@ func routes(app *walkthrough.App) http.Handler {
 		e.Match([]string{http.MethodGet, http.MethodHead}, path, h, m...)
 	}
 
+	required := latchecho5.Guard(web, latchhttp.Required)
 	e.POST("/login", login(app))
-	e.POST("/refresh", latchecho5.RefreshHandler(auth))
-	e.POST("/revoke", latchecho5.RevocationHandler(auth)) // RFC 7009
-	get("/protected", protected, latchecho5.Required(auth))
-	get("/who_am_i", whoAmI, latchecho5.Required(auth))
-	get("/claims", claims, latchecho5.Required(auth))
-	get("/optionally_protected", optionallyProtected, latchecho5.Optional(auth))
-	get("/admin", admin, latchecho5.Require(auth, walkthrough.AdminOnly))
-	e.POST("/logout", logout(auth), latchecho5.Required(auth))
+	e.POST("/refresh", echo.WrapHandler(web.RefreshHandler()))
+	e.POST("/revoke", echo.WrapHandler(web.RevocationHandler())) // RFC 7009
+	get("/protected", protected, required)
+	get("/who_am_i", whoAmI, required)
+	get("/claims", claims, required)
+	get("/optionally_protected", optionallyProtected, latchecho5.Guard(web, latchhttp.Optional))
+	get("/admin", admin, latchecho5.Guard(web, latchhttp.Required.With(walkthrough.AdminOnly)))
+	e.POST("/logout", logout(app), required)
 	// Routes that manage sessions confirm the caller's own session is live,
 	// even in jwt mode without LATCH_SESSION_CHECK.
-	sessionRequired := latchecho5.SessionRequired(auth)
-	e.POST("/logout_all", logoutAll(auth), sessionRequired)
-	get("/sessions", listSessions(auth), sessionRequired)
-	e.DELETE("/sessions/:id", revokeSession(auth), sessionRequired)
+	sessionCheck := latchecho5.Guard(web, latchhttp.SessionCheck)
+	e.POST("/logout_all", logoutAll(app), sessionCheck)
+	get("/sessions", listSessions(app), sessionCheck)
+	e.DELETE("/sessions/:id", revokeSession(app), sessionCheck)
 	get("/health", health)
-	if k := auth.Keyring(); k != nil {
-		get("/.well-known/jwks.json", echo.WrapHandler(k.JWKS()))
+	if k := app.Auth.Keyring(); k != nil {
+		get("/.well-known/jwks.json", echo.WrapHandler(latchhttp.JWKSHandler(k)))
 	}
 	return e
 }
@@ -53,7 +55,7 @@ func routes(app *walkthrough.App) http.Handler {
 // writeJSON answers with status and v as JSON, uncached, as latch's own
 // answers go out: they carry tokens or depend on who asks.
 func writeJSON(c *echo.Context, status int, v any) error {
-	latch.WriteJSON(c.Response(), status, v)
+	latchhttp.WriteJSON(c.Response(), status, v)
 	return nil
 }
 
@@ -93,12 +95,13 @@ func login(app *walkthrough.App) echo.HandlerFunc {
 			return writeJSON(c, http.StatusUnauthorized, walkthrough.Message{Msg: "Bad username or password"})
 		}
 		tokens, err := app.Auth.Login(c.Request().Context(), u, latch.LoginOptions{
-			Device: latch.DeviceFromRequest(c.Request(), req.Device),
+			Device: latchhttp.DeviceFromRequest(c.Request(), req.Device),
 		})
 		if err != nil {
 			return err
 		}
-		return writeJSON(c, http.StatusOK, app.LoginAnswer(c.Response(), tokens)) // only type and lifetime when cookies carry the tokens
+		app.Web.WriteTokens(c.Response(), tokens) // in cookies, if the cookie location is configured
+		return nil
 	}
 }
 
@@ -157,45 +160,45 @@ func optionallyProtected(c *echo.Context) error {
 func admin(c *echo.Context) error { return writeJSON(c, http.StatusOK, map[string]any{"foo": "bar"}) }
 
 // logout ends the session of the token presented, and only that one.
-func logout(auth *latch.Auth) echo.HandlerFunc {
+func logout(app *walkthrough.App) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		p, err := principal(c)
 		if err != nil {
 			return err
 		}
-		if err := auth.Logout(c.Request().Context(), p); err != nil {
+		if err := app.Auth.Logout(c.Request().Context(), p); err != nil {
 			return err
 		}
-		auth.ClearCookies(c.Response())
+		app.Web.ClearCookies(c.Response())
 		return writeJSON(c, http.StatusOK, walkthrough.Message{Msg: "Logged out"})
 	}
 }
 
 // logoutAll ends every session of the caller, on every device.
-func logoutAll(auth *latch.Auth) echo.HandlerFunc {
+func logoutAll(app *walkthrough.App) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		p, err := principal(c)
 		if err != nil {
 			return err
 		}
-		n, err := auth.RevokeAll(c.Request().Context(), p.Subject)
+		n, err := app.Auth.RevokeAll(c.Request().Context(), p.Subject)
 		if err != nil {
 			return err
 		}
-		auth.ClearCookies(c.Response())
+		app.Web.ClearCookies(c.Response())
 		return writeJSON(c, http.StatusOK, map[string]any{"msg": "Logged out everywhere", "revoked": n})
 	}
 }
 
 // listSessions lists the caller's sessions, newest first, marking the one
 // the request came from.
-func listSessions(auth *latch.Auth) echo.HandlerFunc {
+func listSessions(app *walkthrough.App) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		p, err := principal(c)
 		if err != nil {
 			return err
 		}
-		list, err := auth.Sessions(c.Request().Context(), p.Subject, p.SessionID)
+		list, err := app.Auth.Sessions(c.Request().Context(), p)
 		if err != nil {
 			return err
 		}
@@ -208,7 +211,7 @@ func listSessions(auth *latch.Auth) echo.HandlerFunc {
 
 // revokeSession ends one of the caller's sessions by id. Another user's
 // session, or an unknown id, is 404 and nothing changes.
-func revokeSession(auth *latch.Auth) echo.HandlerFunc {
+func revokeSession(app *walkthrough.App) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		p, err := principal(c)
 		if err != nil {
@@ -216,7 +219,7 @@ func revokeSession(auth *latch.Auth) echo.HandlerFunc {
 		}
 		// Decoded by the router (UnescapePathParamValues); an id that does
 		// not decode is passed as it came, and is no session id: 404.
-		if err := auth.RevokeSession(c.Request().Context(), p.Subject, c.Param("id")); err != nil {
+		if err := app.Auth.RevokeSession(c.Request().Context(), p.Subject, c.Param("id")); err != nil {
 			return err
 		}
 		return writeJSON(c, http.StatusOK, walkthrough.Message{Msg: "Session revoked"})

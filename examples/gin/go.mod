@@ -77,3 +77,7 @@ replace (
 	github.com/latchauth/latch/store/mongostore => ../../store/mongostore
 	github.com/latchauth/latch/store/redisstore => ../../store/redisstore
 )
+
+require github.com/latchauth/latch/examples/internal/e2e v0.0.0
+
+replace github.com/latchauth/latch/examples/internal/e2e => ../internal/e2e

@@ -11,12 +11,13 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/adapters/latchgin"
+	"github.com/latchauth/latch/adapters/latchhttp"
 	"github.com/latchauth/latch/examples/internal/walkthrough"
 )
 
 // routes returns the walkthrough's routes on gin, plus sessions and JWKS.
 func routes(app *walkthrough.App) http.Handler {
-	auth := app.Auth
+	web := app.Web
 	r := gin.New()
 	r.Use(recovery(app.Log))
 	// Answer as net/http's ServeMux does: 405 with Allow for a known path,
@@ -29,32 +30,33 @@ func routes(app *walkthrough.App) http.Handler {
 	r.NoMethod(routerError(http.StatusMethodNotAllowed))
 	get := func(path string, h ...gin.HandlerFunc) { r.GET(path, h...); r.HEAD(path, h...) }
 
+	required := latchgin.Guard(web, latchhttp.Required)
 	r.POST("/login", login(app))
-	r.POST("/refresh", latchgin.RefreshHandler(auth))
-	r.POST("/revoke", latchgin.RevocationHandler(auth)) // RFC 7009
-	get("/protected", latchgin.Required(auth), protected)
-	get("/who_am_i", latchgin.Required(auth), whoAmI)
-	get("/claims", latchgin.Required(auth), claims)
-	get("/optionally_protected", latchgin.Optional(auth), optionallyProtected)
-	get("/admin", latchgin.Require(auth, walkthrough.AdminOnly), admin)
-	r.POST("/logout", latchgin.Required(auth), logout(auth))
+	r.POST("/refresh", gin.WrapH(web.RefreshHandler()))
+	r.POST("/revoke", gin.WrapH(web.RevocationHandler())) // RFC 7009
+	get("/protected", required, protected)
+	get("/who_am_i", required, whoAmI)
+	get("/claims", required, claims)
+	get("/optionally_protected", latchgin.Guard(web, latchhttp.Optional), optionallyProtected)
+	get("/admin", latchgin.Guard(web, latchhttp.Required.With(walkthrough.AdminOnly)), admin)
+	r.POST("/logout", required, logout(app))
 	// Routes that manage sessions confirm the caller's own session is live,
 	// even in jwt mode without LATCH_SESSION_CHECK.
-	sessions := r.Group("", latchgin.SessionRequired(auth))
-	sessions.POST("/logout_all", logoutAll(auth))
-	sessions.GET("/sessions", listSessions(auth))
-	sessions.HEAD("/sessions", listSessions(auth))
-	sessions.DELETE("/sessions/:id", revokeSession(auth))
+	sessions := r.Group("", latchgin.Guard(web, latchhttp.SessionCheck))
+	sessions.POST("/logout_all", logoutAll(app))
+	sessions.GET("/sessions", listSessions(app))
+	sessions.HEAD("/sessions", listSessions(app))
+	sessions.DELETE("/sessions/:id", revokeSession(app))
 	get("/health", health)
-	if k := auth.Keyring(); k != nil {
-		get("/.well-known/jwks.json", gin.WrapH(k.JWKS()))
+	if k := app.Auth.Keyring(); k != nil {
+		get("/.well-known/jwks.json", gin.WrapH(latchhttp.JWKSHandler(k)))
 	}
 	return r
 }
 
 // writeJSON answers with status and v as JSON, uncached, as latch's own
 // answers go out: they carry tokens or depend on who asks.
-func writeJSON(c *gin.Context, status int, v any) { latch.WriteJSON(c.Writer, status, v) }
+func writeJSON(c *gin.Context, status int, v any) { latchhttp.WriteJSON(c.Writer, status, v) }
 
 // routerError answers gin's 404 and 405 in JSON like every other answer,
 // with the headers net/http's http.Error sets.
@@ -88,7 +90,7 @@ func login(app *walkthrough.App) gin.HandlerFunc {
 		req, err := walkthrough.ReadLogin(c.Request)
 		switch {
 		case errors.Is(err, latch.ErrBodyTooLarge):
-			latchgin.AbortWithError(c, app.Auth, err)
+			latchgin.AbortWithError(c, app.Web, err)
 			return
 		case err != nil:
 			writeJSON(c, http.StatusBadRequest, walkthrough.Message{Msg: "Bad request"})
@@ -100,13 +102,13 @@ func login(app *walkthrough.App) gin.HandlerFunc {
 			return
 		}
 		tokens, err := app.Auth.Login(c.Request.Context(), u, latch.LoginOptions{
-			Device: latch.DeviceFromRequest(c.Request, req.Device),
+			Device: latchhttp.DeviceFromRequest(c.Request, req.Device),
 		})
 		if err != nil {
-			latchgin.AbortWithError(c, app.Auth, err)
+			latchgin.AbortWithError(c, app.Web, err)
 			return
 		}
-		writeJSON(c, http.StatusOK, app.LoginAnswer(c.Writer, tokens)) // only type and lifetime when cookies carry the tokens
+		app.Web.WriteTokens(c.Writer, tokens) // in cookies, if the cookie location is configured
 	}
 }
 
@@ -159,49 +161,49 @@ func optionallyProtected(c *gin.Context) {
 func admin(c *gin.Context) { writeJSON(c, http.StatusOK, gin.H{"foo": "bar"}) }
 
 // logout ends the session of the token presented, and only that one.
-func logout(auth *latch.Auth) gin.HandlerFunc {
+func logout(app *walkthrough.App) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		p, ok := principal(c)
 		if !ok {
 			return
 		}
-		if err := auth.Logout(c.Request.Context(), p); err != nil {
-			latchgin.AbortWithError(c, auth, err)
+		if err := app.Auth.Logout(c.Request.Context(), p); err != nil {
+			latchgin.AbortWithError(c, app.Web, err)
 			return
 		}
-		auth.ClearCookies(c.Writer)
+		app.Web.ClearCookies(c.Writer)
 		writeJSON(c, http.StatusOK, walkthrough.Message{Msg: "Logged out"})
 	}
 }
 
 // logoutAll ends every session of the caller, on every device.
-func logoutAll(auth *latch.Auth) gin.HandlerFunc {
+func logoutAll(app *walkthrough.App) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		p, ok := principal(c)
 		if !ok {
 			return
 		}
-		n, err := auth.RevokeAll(c.Request.Context(), p.Subject)
+		n, err := app.Auth.RevokeAll(c.Request.Context(), p.Subject)
 		if err != nil {
-			latchgin.AbortWithError(c, auth, err)
+			latchgin.AbortWithError(c, app.Web, err)
 			return
 		}
-		auth.ClearCookies(c.Writer)
+		app.Web.ClearCookies(c.Writer)
 		writeJSON(c, http.StatusOK, gin.H{"msg": "Logged out everywhere", "revoked": n})
 	}
 }
 
 // listSessions lists the caller's sessions, newest first, marking the one
 // the request came from.
-func listSessions(auth *latch.Auth) gin.HandlerFunc {
+func listSessions(app *walkthrough.App) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		p, ok := principal(c)
 		if !ok {
 			return
 		}
-		list, err := auth.Sessions(c.Request.Context(), p.Subject, p.SessionID)
+		list, err := app.Auth.Sessions(c.Request.Context(), p)
 		if err != nil {
-			latchgin.AbortWithError(c, auth, err)
+			latchgin.AbortWithError(c, app.Web, err)
 			return
 		}
 		if list == nil {
@@ -213,14 +215,14 @@ func listSessions(auth *latch.Auth) gin.HandlerFunc {
 
 // revokeSession ends one of the caller's sessions by id. Another user's
 // session, or an unknown id, is 404 and nothing changes.
-func revokeSession(auth *latch.Auth) gin.HandlerFunc {
+func revokeSession(app *walkthrough.App) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		p, ok := principal(c)
 		if !ok {
 			return
 		}
-		if err := auth.RevokeSession(c.Request.Context(), p.Subject, c.Param("id")); err != nil {
-			latchgin.AbortWithError(c, auth, err)
+		if err := app.Auth.RevokeSession(c.Request.Context(), p.Subject, c.Param("id")); err != nil {
+			latchgin.AbortWithError(c, app.Web, err)
 			return
 		}
 		writeJSON(c, http.StatusOK, walkthrough.Message{Msg: "Session revoked"})

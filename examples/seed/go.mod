@@ -37,14 +37,18 @@ require github.com/latchauth/latch/store/sqlstore v0.1.0
 replace github.com/latchauth/latch/store/sqlstore => ../../store/sqlstore
 
 require (
-	github.com/go-sql-driver/mysql v1.10.1
+	github.com/go-sql-driver/mysql v1.10.1 // indirect
 	github.com/latchauth/latch/store/mongostore v0.1.0
 	github.com/latchauth/latch/store/redisstore v0.1.0
-	github.com/redis/go-redis/v9 v9.23.0
-	go.mongodb.org/mongo-driver/v2 v2.10.0
+	github.com/redis/go-redis/v9 v9.23.0 // indirect
+	go.mongodb.org/mongo-driver/v2 v2.10.0 // indirect
 )
 
 replace (
 	github.com/latchauth/latch/store/mongostore => ../../store/mongostore
 	github.com/latchauth/latch/store/redisstore => ../../store/redisstore
 )
+
+require github.com/latchauth/latch/examples/internal/e2e v0.0.0
+
+replace github.com/latchauth/latch/examples/internal/e2e => ../internal/e2e

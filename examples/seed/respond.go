@@ -3,13 +3,13 @@ package main
 import (
 	"net/http"
 
-	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/adapters/latchhttp"
 	"github.com/latchauth/latch/examples/internal/walkthrough"
 )
 
 // writeJSON answers with status and v as JSON, uncached, as latch's own
 // answers go out: they carry tokens or depend on who asks.
-func writeJSON(w http.ResponseWriter, status int, v any) { latch.WriteJSON(w, status, v) }
+func writeJSON(w http.ResponseWriter, status int, v any) { latchhttp.WriteJSON(w, status, v) }
 
 // jsonErrors makes the mux's own answers, 404 for an unknown path and 405
 // for a known path with another method, JSON like every other answer.

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/adapters/latchhttp"
 	"github.com/latchauth/latch/examples/internal/walkthrough"
 )
 
@@ -12,24 +13,26 @@ import (
 // sessions and JWKS.
 func routes(app *walkthrough.App) http.Handler {
 	mux := http.NewServeMux()
-	auth := app.Auth
+	web := app.Web
+	required := web.Guard(latchhttp.Required)
 	mux.HandleFunc("POST /login", login(app))
-	mux.Handle("POST /refresh", auth.RefreshHandler())
-	mux.Handle("POST /revoke", auth.RevocationHandler()) // RFC 7009
-	mux.Handle("GET /protected", auth.Required(http.HandlerFunc(protected)))
-	mux.Handle("GET /who_am_i", auth.Required(http.HandlerFunc(whoAmI)))
-	mux.Handle("GET /claims", auth.Required(http.HandlerFunc(claims)))
-	mux.Handle("GET /optionally_protected", auth.Optional(http.HandlerFunc(optionallyProtected)))
-	mux.Handle("GET /admin", auth.Require(walkthrough.AdminOnly)(http.HandlerFunc(admin)))
-	mux.Handle("POST /logout", auth.Required(logout(auth)))
+	mux.Handle("POST /refresh", web.RefreshHandler())
+	mux.Handle("POST /revoke", web.RevocationHandler()) // RFC 7009
+	mux.Handle("GET /protected", required(http.HandlerFunc(protected)))
+	mux.Handle("GET /who_am_i", required(http.HandlerFunc(whoAmI)))
+	mux.Handle("GET /claims", required(http.HandlerFunc(claims)))
+	mux.Handle("GET /optionally_protected", web.Guard(latchhttp.Optional)(http.HandlerFunc(optionallyProtected)))
+	mux.Handle("GET /admin", web.Guard(latchhttp.Required.With(walkthrough.AdminOnly))(http.HandlerFunc(admin)))
+	mux.Handle("POST /logout", required(logout(app)))
 	// Routes that manage sessions confirm the caller's own session is live,
 	// even in jwt mode without LATCH_SESSION_CHECK.
-	mux.Handle("POST /logout_all", auth.SessionRequired(logoutAll(auth)))
-	mux.Handle("GET /sessions", auth.SessionRequired(listSessions(auth)))
-	mux.Handle("DELETE /sessions/{id}", auth.SessionRequired(revokeSession(auth)))
+	sessionCheck := web.Guard(latchhttp.SessionCheck)
+	mux.Handle("POST /logout_all", sessionCheck(logoutAll(app)))
+	mux.Handle("GET /sessions", sessionCheck(listSessions(app)))
+	mux.Handle("DELETE /sessions/{id}", sessionCheck(revokeSession(app)))
 	mux.HandleFunc("GET /health", health)
-	if k := auth.Keyring(); k != nil {
-		mux.Handle("GET /.well-known/jwks.json", k.JWKS())
+	if k := app.Auth.Keyring(); k != nil {
+		mux.Handle("GET /.well-known/jwks.json", latchhttp.JWKSHandler(k))
 	}
 	return jsonErrors(mux)
 }
@@ -40,7 +43,7 @@ func login(app *walkthrough.App) http.HandlerFunc {
 		req, err := walkthrough.ReadLogin(r)
 		switch {
 		case errors.Is(err, latch.ErrBodyTooLarge):
-			app.Auth.WriteError(w, r, err)
+			app.Web.WriteError(w, r, err)
 			return
 		case err != nil:
 			writeJSON(w, http.StatusBadRequest, walkthrough.Message{Msg: "Bad request"})
@@ -52,13 +55,13 @@ func login(app *walkthrough.App) http.HandlerFunc {
 			return
 		}
 		tokens, err := app.Auth.Login(r.Context(), u, latch.LoginOptions{
-			Device: latch.DeviceFromRequest(r, req.Device),
+			Device: latchhttp.DeviceFromRequest(r, req.Device),
 		})
 		if err != nil {
-			app.Auth.WriteError(w, r, err)
+			app.Web.WriteError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, app.LoginAnswer(w, tokens)) // only type and lifetime when cookies carry the tokens
+		app.Web.WriteTokens(w, tokens) // in cookies, if the cookie location is configured
 	}
 }
 
@@ -115,34 +118,34 @@ func admin(w http.ResponseWriter, _ *http.Request) {
 }
 
 // logout ends the session of the token presented, and only that one.
-func logout(auth *latch.Auth) http.HandlerFunc {
+func logout(app *walkthrough.App) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p, ok := principal(w, r)
 		if !ok {
 			return
 		}
-		if err := auth.Logout(r.Context(), p); err != nil {
-			auth.WriteError(w, r, err)
+		if err := app.Auth.Logout(r.Context(), p); err != nil {
+			app.Web.WriteError(w, r, err)
 			return
 		}
-		auth.ClearCookies(w)
+		app.Web.ClearCookies(w)
 		writeJSON(w, http.StatusOK, walkthrough.Message{Msg: "Logged out"})
 	}
 }
 
 // logoutAll ends every session of the caller, on every device.
-func logoutAll(auth *latch.Auth) http.HandlerFunc {
+func logoutAll(app *walkthrough.App) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p, ok := principal(w, r)
 		if !ok {
 			return
 		}
-		n, err := auth.RevokeAll(r.Context(), p.Subject)
+		n, err := app.Auth.RevokeAll(r.Context(), p.Subject)
 		if err != nil {
-			auth.WriteError(w, r, err)
+			app.Web.WriteError(w, r, err)
 			return
 		}
-		auth.ClearCookies(w)
+		app.Web.ClearCookies(w)
 		writeJSON(w, http.StatusOK, struct {
 			Msg     string `json:"msg"`
 			Revoked int    `json:"revoked"`
@@ -152,15 +155,15 @@ func logoutAll(auth *latch.Auth) http.HandlerFunc {
 
 // listSessions lists the caller's sessions, newest first, marking the one
 // the request came from.
-func listSessions(auth *latch.Auth) http.HandlerFunc {
+func listSessions(app *walkthrough.App) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p, ok := principal(w, r)
 		if !ok {
 			return
 		}
-		list, err := auth.Sessions(r.Context(), p.Subject, p.SessionID)
+		list, err := app.Auth.Sessions(r.Context(), p)
 		if err != nil {
-			auth.WriteError(w, r, err)
+			app.Web.WriteError(w, r, err)
 			return
 		}
 		if list == nil {
@@ -174,14 +177,14 @@ func listSessions(auth *latch.Auth) http.HandlerFunc {
 
 // revokeSession ends one of the caller's sessions by id. Another user's
 // session, or an unknown id, is 404 and nothing changes.
-func revokeSession(auth *latch.Auth) http.HandlerFunc {
+func revokeSession(app *walkthrough.App) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p, ok := principal(w, r)
 		if !ok {
 			return
 		}
-		if err := auth.RevokeSession(r.Context(), p.Subject, r.PathValue("id")); err != nil {
-			auth.WriteError(w, r, err)
+		if err := app.Auth.RevokeSession(r.Context(), p.Subject, r.PathValue("id")); err != nil {
+			app.Web.WriteError(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, walkthrough.Message{Msg: "Session revoked"})

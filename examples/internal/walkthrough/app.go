@@ -6,22 +6,24 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/adapters/latchhttp"
 	"github.com/latchauth/latch/token"
 )
 
-// App is the walkthrough's latch side: its Auth, configured like
-// flask-jwt-extended's callbacks, and its users. The frameworks add the
-// routes.
+// App is the walkthrough's latch side: the core, configured like
+// flask-jwt-extended's callbacks, its HTTP layer, and the users. The
+// frameworks add the routes.
 type App struct {
-	Auth  *latch.Auth
+	// Auth logs users in and lists and ends their sessions.
+	Auth *latch.Auth
+	// Web guards routes, answers refusals and logins, and serves the
+	// refresh, revocation and JWKS endpoints; gin and echo use it through
+	// their adapters.
+	Web   *latchhttp.Auth
 	Users *UserTable
-	// Cookies: the cookie location is configured, so login sets cookies
-	// and answers without the tokens (see LoginAnswer).
-	Cookies bool
 	// KeySource says where the JWT key came from, for the startup line;
 	// "" in opaque mode.
 	KeySource string
@@ -30,12 +32,13 @@ type App struct {
 	Log *slog.Logger
 }
 
-// New builds the app for cfg. dataDir ("" for the default) holds the
-// sessions when cfg.Store is unset (an SQLite file: the program must link
-// github.com/latchauth/latch/store/sqlstore in) and the generated JWT
-// secret when jwt or hybrid mode has no key configured. opts come after
+// New builds the app for cfg and httpCfg. dataDir ("" for the default) holds
+// the sessions when cfg.Store is unset (an SQLite file: the program must
+// link github.com/latchauth/latch/store/sqlstore in) and the generated JWT
+// secret when jwt or hybrid mode has no key configured. ctx bounds the
+// opening of the store: a signal during startup ends it. opts come after
 // the app's own options, so tests can add a clock or a store.
-func New(cfg latch.Config, dataDir string, opts ...latch.Option) (*App, error) {
+func New(ctx context.Context, cfg latch.Config, httpCfg latchhttp.Config, dataDir string, opts ...latch.Option) (*App, error) {
 	d := newDataDir(dataDir)
 	a := &App{Users: newUserTable(seedUsers()...), Log: slog.Default()}
 	var err error
@@ -58,13 +61,17 @@ func New(cfg latch.Config, dataDir string, opts ...latch.Option) (*App, error) {
 		latch.WithIdentity(func(u *User) string { return u.Subject() }),
 		latch.WithClaimsLoader(userClaims),
 		latch.WithUserLoader(a.loadUser),
-		latch.WithResponder(latch.ErrTokenExpired, expiredToken),
 	}
-	if a.Auth, err = latch.New(cfg, append(base, opts...)...); err != nil {
+	if a.Auth, err = latch.New(ctx, cfg, append(base, opts...)...); err != nil {
 		undo()
 		return nil, err
 	}
-	a.Cookies = slices.Contains(a.Auth.Config().HTTP.Locations, latch.InCookie)
+	// latchhttp can check httpCfg only now, with the store open.
+	if a.Web, err = latchhttp.New(a.Auth, httpCfg, latchhttp.WithResponder(latch.ErrTokenExpired, expiredToken)); err != nil {
+		a.Auth.Close()
+		undo()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -159,7 +166,7 @@ func (a *App) loadUser(_ context.Context, p *latch.Principal) (*User, error) {
 // expiredToken answers an expired token as the walkthrough's
 // expired_token_loader does. latch has set WWW-Authenticate already.
 func expiredToken(w http.ResponseWriter, _ *http.Request, _ error) {
-	latch.WriteJSON(w, http.StatusUnauthorized, struct {
+	latchhttp.WriteJSON(w, http.StatusUnauthorized, struct {
 		Code string `json:"code"`
 		Err  string `json:"err"`
 	}{"dave", "I can't let you do that"})

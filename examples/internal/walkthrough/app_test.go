@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/adapters/latchhttp"
 )
 
 // testSecret is a random 32-byte HMAC key, base64, for tests that set
@@ -26,7 +27,7 @@ const testSecret = "7lrqdxHt/5Kc+XeV5iRyrWJv8ZEl6/IrPPbeELcfecI="
 // meant to fail before it opens one.
 func startApp(t *testing.T, cfg latch.Config, dir string) *App {
 	t.Helper()
-	a, err := New(cfg, dir, latch.WithLogger(slog.New(slog.DiscardHandler)))
+	a, err := New(context.Background(), cfg, latchhttp.Config{}, dir, latch.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -45,12 +46,12 @@ func loginTest(t *testing.T, a *App) string {
 }
 
 // guarded answers a request carrying the access token tok on a route
-// behind a's Required: the status and the body.
+// behind latchhttp.Required: the status and the body.
 func guarded(a *App, tok string) (int, string) {
 	r := httptest.NewRequest("GET", "/", nil)
 	r.Header.Set("Authorization", "Bearer "+tok)
 	w := httptest.NewRecorder()
-	a.Auth.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	a.Web.Guard(latchhttp.Required)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, _ := latch.FromContext(r.Context())
 		w.Write([]byte(p.Subject))
 	})).ServeHTTP(w, r)
@@ -145,7 +146,7 @@ func TestNoSecretForKeyAlgorithms(t *testing.T) {
 	for _, alg := range []string{"RS256", "ES256", "EdDSA"} {
 		t.Run(alg, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "data")
-			_, err := New(latch.Config{Mode: latch.ModeHybrid, JWT: latch.JWTConfig{Alg: alg}}, dir)
+			_, err := New(context.Background(), latch.Config{Mode: latch.ModeHybrid, JWT: latch.JWTConfig{Alg: alg}}, latchhttp.Config{}, dir)
 			if err == nil || !strings.Contains(err.Error(), "LATCH_JWT_KEY_FILE") {
 				t.Errorf("New: %v, want an error naming LATCH_JWT_KEY_FILE", err)
 			}
@@ -182,7 +183,7 @@ func TestJWTSecretFileRefused(t *testing.T) {
 			if err := os.Chmod(path, c.perm); err != nil { // past the umask
 				t.Fatal(err)
 			}
-			_, err := New(latch.Config{Mode: latch.ModeJWT}, dir)
+			_, err := New(context.Background(), latch.Config{Mode: latch.ModeJWT}, latchhttp.Config{}, dir)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("New: %v, want an error saying %q", err, c.want)
 			}
@@ -196,7 +197,7 @@ func TestJWTSecretFileRefused(t *testing.T) {
 // TestSecretOnlyWhenNeeded: a JWT secret is generated only when a JWT
 // mode has no key; with a store configured, nothing is written at all.
 // (With LATCH_STORE unset the data directory holds the sessions: see
-// examples/seed's TestSessionsSurviveRestart.)
+// the e2e suite's SessionsSurviveRestart, run by examples/seed.)
 func TestSecretOnlyWhenNeeded(t *testing.T) {
 	cases := []struct {
 		name string

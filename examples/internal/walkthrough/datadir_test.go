@@ -1,6 +1,7 @@
 package walkthrough
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/adapters/latchhttp"
 )
 
 // checkPerm checks path's permission bits where the OS has them.
@@ -150,7 +152,7 @@ func TestDataDirRefused(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				_, err := New(latch.Config{Mode: mode}, dir)
+				_, err := New(context.Background(), latch.Config{Mode: mode}, latchhttp.Config{}, dir)
 				if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "data directory "+dir) {
 					t.Fatalf("New: %v, want an error about the data directory saying %q", err, c.want)
 				}
@@ -166,7 +168,7 @@ func TestDataDirRefused(t *testing.T) {
 		if err := os.WriteFile(path, nil, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := New(latch.Config{Mode: latch.ModeOpaque}, path); err == nil || !strings.Contains(err.Error(), "not a directory") {
+		if _, err := New(context.Background(), latch.Config{Mode: latch.ModeOpaque}, latchhttp.Config{}, path); err == nil || !strings.Contains(err.Error(), "not a directory") {
 			t.Errorf("New: %v, want an error saying it is not a directory", err)
 		}
 	})
@@ -186,7 +188,7 @@ func TestRefusedStartLeavesNoSessionsFile(t *testing.T) {
 	bad := latch.Config{Mode: latch.ModeOpaque, MaxSessions: -1}
 	t.Run("new directory", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "data")
-		if _, err := New(bad, dir); err == nil {
+		if _, err := New(context.Background(), bad, latchhttp.Config{}, dir); err == nil {
 			t.Fatal("New accepted max_sessions -1")
 		}
 		if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
@@ -195,7 +197,7 @@ func TestRefusedStartLeavesNoSessionsFile(t *testing.T) {
 	})
 	t.Run("existing directory", func(t *testing.T) {
 		dir := t.TempDir()
-		if _, err := New(bad, dir); err == nil {
+		if _, err := New(context.Background(), bad, latchhttp.Config{}, dir); err == nil {
 			t.Fatal("New accepted max_sessions -1")
 		}
 		if entries, _ := os.ReadDir(dir); len(entries) != 0 {

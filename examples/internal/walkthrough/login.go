@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/adapters/latchhttp"
 )
 
 // Message is the body of every answer that is just a message.
@@ -32,10 +33,10 @@ var ErrBadLogin = errors.New("walkthrough: bad login request")
 
 // ReadLogin reads and decodes the login body: one JSON object, at most
 // 64 KiB, with a non-empty username and password. A longer body is
-// latch.ErrBodyTooLarge (answer it with Auth.WriteError); anything else
-// wrong is ErrBadLogin.
+// latch.ErrBodyTooLarge (answer it with App.Web.WriteError); anything
+// else wrong is ErrBadLogin.
 func ReadLogin(r *http.Request) (*LoginRequest, error) {
-	body, err := latch.ReadBody(r, loginBodyLimit)
+	body, err := latchhttp.ReadBody(r, loginBodyLimit)
 	if errors.Is(err, latch.ErrBodyTooLarge) {
 		return nil, err
 	}
@@ -54,25 +55,4 @@ func ReadLogin(r *http.Request) (*LoginRequest, error) {
 		return nil, ErrBadLogin
 	}
 	return &req, nil
-}
-
-// LoginAnswer sets the tokens of a successful login as cookies when the
-// cookie location is configured, and returns the body to answer with
-// (status 200, through latch.WriteJSON). With cookies it is only the token
-// type and lifetime, {"expires_in":900,"token_type":"Bearer"}, as latch's
-// RefreshHandler answers a refresh by cookie: tokens kept in HttpOnly
-// cookies never appear in a body a script could read. Without cookies it
-// is the tokens.
-func (a *App) LoginAnswer(w http.ResponseWriter, t *latch.Tokens) any {
-	if !a.Cookies {
-		return t
-	}
-	a.Auth.SetCookies(w, t)
-	return CookieLogin{ExpiresIn: t.ExpiresIn, TokenType: t.TokenType}
-}
-
-// CookieLogin is the body of a login whose tokens went into cookies.
-type CookieLogin struct {
-	ExpiresIn int    `json:"expires_in"`
-	TokenType string `json:"token_type"`
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/adapters/latchhttp"
 )
 
 // defaultAddr is the listening address when LATCH_ADDR is unset: loopback
@@ -24,7 +25,7 @@ const defaultAddr = "127.0.0.1:8080"
 const shutdownTimeout = 10 * time.Second
 
 // Settings are the example's own environment variables; latch's are read
-// by latch.ConfigFromEnv.
+// by latch.ConfigFromEnv and latchhttp.ConfigFromEnv.
 type Settings struct {
 	Addr    string // LATCH_ADDR, default 127.0.0.1:8080
 	DataDir string // LATCH_DATA_DIR, "" for the default latch-data
@@ -40,14 +41,15 @@ func SettingsFrom(getenv func(string) string) Settings {
 }
 
 // Serve is an example's main: it starts the server from the environment
-// (see Start), logging to stderr, and serves until SIGINT or SIGTERM. A
-// second signal kills at once.
+// (see Start), logging to stderr, and serves until SIGINT or SIGTERM. The
+// signal ends the startup too, when the store is slow to open. A second
+// signal kills at once.
 func Serve(name string, routes func(*App) http.Handler) error {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	context.AfterFunc(ctx, stop)
-	s, err := Start(name, logger, routes)
+	s, err := Start(ctx, name, logger, routes)
 	if err != nil {
 		return err
 	}
@@ -66,14 +68,23 @@ type Server struct {
 // Start builds the app from the environment, serves routes(app) on a
 // listening socket and prints the startup line "<name>: listening".
 // Configuration errors come back as they are, with latch's advice (for a
-// weak secret: openssl rand -base64 32).
-func Start(name string, logger *slog.Logger, routes func(*App) http.Handler) (*Server, error) {
+// weak secret: openssl rand -base64 32). ctx bounds the startup: once it
+// is done, a store still being opened gives up, and Start says it was
+// interrupted.
+func Start(ctx context.Context, name string, logger *slog.Logger, routes func(*App) http.Handler) (*Server, error) {
 	set := SettingsFrom(os.Getenv)
 	cfg, err := latch.ConfigFromEnv()
 	if err != nil {
 		return nil, err
 	}
-	a, err := New(cfg, set.DataDir, latch.WithLogger(logger))
+	httpCfg, err := latchhttp.ConfigFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	a, err := New(ctx, cfg, httpCfg, set.DataDir, latch.WithLogger(logger))
+	if err != nil && ctx.Err() != nil {
+		return nil, fmt.Errorf("interrupted while starting: %w", err)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package walkthrough_test
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"log/slog"
@@ -26,7 +27,7 @@ func TestStartRefusesWeakSecret(t *testing.T) {
 			t.Setenv("LATCH_JWT_SECRET", "super-secret")
 			t.Setenv("LATCH_ADDR", "127.0.0.1:0")
 			t.Setenv("LATCH_DATA_DIR", dir)
-			s, err := walkthrough.Start("test", slog.New(slog.DiscardHandler), func(*walkthrough.App) http.Handler { return http.NotFoundHandler() })
+			s, err := walkthrough.Start(context.Background(), "test", slog.New(slog.DiscardHandler), func(*walkthrough.App) http.Handler { return http.NotFoundHandler() })
 			if err == nil {
 				s.Listener.Close()
 				s.App.Close()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/adapters/latchhttp"
 )
 
 var discard = slog.New(slog.DiscardHandler)
@@ -14,10 +15,10 @@ var discard = slog.New(slog.DiscardHandler)
 // phases is the script.
 var phases = []phase{
 	{name: "routes", play: playRoutes},
-	{name: "sessions", edit: func(c *latch.Config) { c.SessionCheck = true }, play: playSessions},
-	{name: "cookies", edit: func(c *latch.Config) {
-		c.HTTP.Locations = []latch.Location{latch.InHeader, latch.InCookie}
-		c.HTTP.Cookie.Insecure = true // httptest serves plain HTTP
+	{name: "sessions", edit: func(c *latch.Config, _ *latchhttp.Config) { c.SessionCheck = true }, play: playSessions},
+	{name: "cookies", edit: func(_ *latch.Config, httpCfg *latchhttp.Config) {
+		httpCfg.Locations = []latchhttp.Location{latchhttp.InHeader, latchhttp.InCookie}
+		httpCfg.Cookie.Insecure = true // httptest serves plain HTTP
 	}, play: playCookies},
 	{name: "store down", flaky: true, play: playStoreDown},
 }

@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/adapters/latchhttp"
 	"github.com/latchauth/latch/internal/storetest"
 	"github.com/latchauth/latch/store/memstore"
 )
@@ -45,9 +46,9 @@ type Target struct {
 	Close      func() error
 }
 
-// NewTarget builds an example's server for cfg, with its data directory
-// in dataDir; opts come after the example's own latch options.
-type NewTarget func(cfg latch.Config, dataDir string, opts ...latch.Option) (Target, error)
+// NewTarget builds an example's server for cfg and httpCfg, with its data
+// directory in dataDir; opts come after the example's own latch options.
+type NewTarget func(cfg latch.Config, httpCfg latchhttp.Config, dataDir string, opts ...latch.Option) (Target, error)
 
 //go:embed transcript.txt
 var transcript string
@@ -87,7 +88,7 @@ func RunScript(t *testing.T, newTarget NewTarget) {
 // phase is a part of the script played on a fresh server.
 type phase struct {
 	name string
-	edit func(*latch.Config)
+	edit func(*latch.Config, *latchhttp.Config)
 	// flaky: the store can be taken down (player.store).
 	flaky bool
 	play  func(p *player)
@@ -111,16 +112,16 @@ type player struct {
 func start(t *testing.T, newTarget NewTarget, mode latch.Mode, ph phase, out *strings.Builder) *player {
 	t.Helper()
 	p := &player{t: t, mode: mode, out: out, prefix: string(mode) + " / " + ph.name + " / ", now: epoch}
-	cfg := latch.Config{Mode: mode}
+	cfg, httpCfg := latch.Config{Mode: mode}, latchhttp.Config{}
 	if ph.edit != nil {
-		ph.edit(&cfg)
+		ph.edit(&cfg, &httpCfg)
 	}
 	opts := []latch.Option{latch.WithClock(p.clock), latch.WithLogger(discard)}
 	if ph.flaky {
 		p.store = &storetest.Probe{Store: memstore.New()}
 		opts = append(opts, latch.WithStore(p.store))
 	}
-	tg, err := newTarget(cfg, t.TempDir(), opts...)
+	tg, err := newTarget(cfg, httpCfg, t.TempDir(), opts...)
 	if err != nil {
 		t.Fatalf("%s: %v", mode, err)
 	}

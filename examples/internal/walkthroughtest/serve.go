@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/adapters/latchhttp"
 	"github.com/latchauth/latch/examples/internal/walkthrough"
 )
 
@@ -46,8 +47,8 @@ func (s *SyncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 // FromRoutes is the NewTarget of an example built on package
 // walkthrough: walkthrough.New, served by the example's routes.
 func FromRoutes(routes func(*walkthrough.App) http.Handler) NewTarget {
-	return func(cfg latch.Config, dataDir string, opts ...latch.Option) (Target, error) {
-		app, err := walkthrough.New(cfg, dataDir, opts...)
+	return func(cfg latch.Config, httpCfg latchhttp.Config, dataDir string, opts ...latch.Option) (Target, error) {
+		app, err := walkthrough.New(context.Background(), cfg, httpCfg, dataDir, opts...)
 		if err != nil {
 			return Target{}, err
 		}
@@ -66,7 +67,7 @@ func ServeAndShutDown(t *testing.T, name string, routes func(*walkthrough.App) h
 	t.Setenv("LATCH_ADDR", "127.0.0.1:0")
 	t.Setenv("LATCH_DATA_DIR", dir)
 	logs := &SyncBuffer{}
-	s, err := walkthrough.Start(name, slog.New(slog.NewTextHandler(logs, nil)), routes)
+	s, err := walkthrough.Start(context.Background(), name, slog.New(slog.NewTextHandler(logs, nil)), routes)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +137,7 @@ func PanicLogs(t *testing.T, name string, routes func(*walkthrough.App) http.Han
 	t.Setenv("LATCH_STORE", "memory:")
 	t.Setenv("LATCH_ADDR", "127.0.0.1:0")
 	t.Setenv("LATCH_DATA_DIR", t.TempDir())
-	s, err := walkthrough.Start(name, slog.New(slog.NewTextHandler(logs, nil)), routes)
+	s, err := walkthrough.Start(context.Background(), name, slog.New(slog.NewTextHandler(logs, nil)), routes)
 	if err != nil {
 		t.Fatal(err)
 	}

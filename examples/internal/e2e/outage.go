@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 	"github.com/latchauth/latch/internal/testenv"
 )
 
-// The outage tests put a testenv.Proxy between the seed app and each
+// The outage tests put a testenv.Proxy between the app and each
 // networked backend (one per node of a Redis Cluster), take the backend
 // away (Drop: connections reset; Stall: a blackhole) and bring it back,
 // without touching the shared servers that other test packages use
@@ -61,7 +61,7 @@ type outageMode struct {
 // the store: JWTs (jwt and hybrid modes) without session checks.
 func (m outageMode) storeless() bool { return m.mode != latch.ModeOpaque && !m.sessionCheck }
 
-// TestOutage takes each networked backend away under the running seed
+// testOutage takes each networked backend away under the running
 // app and brings it back: while it is gone every route that needs the
 // store answers 503 quickly (fail closed, never a 200 for a token that
 // could not be checked), the failure reaches the event hook and the log
@@ -78,7 +78,7 @@ func (m outageMode) storeless() bool { return m.mode != latch.ModeOpaque && !m.s
 // (proxiedCluster); the outage then takes every node away at once.
 //
 // Not covered: SQLite, which is embedded (no network to take away).
-func TestOutage(t *testing.T) {
+func testOutage(t *testing.T, routes Routes) {
 	backends := []struct {
 		name    string
 		proxied func(t *testing.T, tag string) proxiedStore
@@ -116,7 +116,7 @@ func TestOutage(t *testing.T) {
 					for _, f := range faults {
 						t.Run(f.name, func(t *testing.T) {
 							hangs.check(t)
-							took := runOutage(t, hangs, b.proxied, m, f.start)
+							took := runOutage(t, routes, hangs, b.proxied, m, f.start)
 							if took >= 0 {
 								recoveries = append(recoveries, t.Name()+": "+took.String())
 							}
@@ -206,7 +206,7 @@ type proxiedStore struct {
 }
 
 // byURL proxies the backend that backendURL, from stores_test.go, names:
-// the app opens the store from its URL, as the seed does, through one
+// the app opens the store from its URL, as the examples do, through one
 // proxy.
 func byURL(backendURL func(t *testing.T, tag string) string) func(t *testing.T, tag string) proxiedStore {
 	return func(t *testing.T, tag string) proxiedStore {
@@ -248,10 +248,10 @@ type outageAttempt struct {
 // runOutage runs one backend, mode and fault, and returns how long the
 // app took to serve again after the backend came back (-1 if it did
 // not). The fault and the restore reach every proxy of the backend.
-func runOutage(t *testing.T, hangs *hangWatch, proxied func(*testing.T, string) proxiedStore, m outageMode, fault func(*testenv.Proxy)) time.Duration {
+func runOutage(t *testing.T, routes Routes, hangs *hangWatch, proxied func(*testing.T, string) proxiedStore, m outageMode, fault func(*testenv.Proxy)) time.Duration {
 	ps := proxied(t, "outage"+strings.ToLower(rand.Text()[:10]))
 	ev := &outageEvents{}
-	h := newHarness(t, m.mode, func(c *latch.Config) {
+	h := newHarness(t, routes, m.mode, func(c *config) {
 		c.Store = latch.StoreURL(ps.url)
 		c.StoreTimeout = latch.Duration(outageStoreTimeout)
 		c.SessionCheck = m.sessionCheck

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"net/http/cookiejar"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/adapters/latchhttp"
 	"github.com/latchauth/latch/examples/internal/walkthrough"
 	"github.com/latchauth/latch/internal/storetest"
 	"github.com/latchauth/latch/store/memstore"
@@ -38,7 +39,7 @@ func checkShape(t *testing.T, mode latch.Mode, tk tokens) {
 	}
 }
 
-func TestLogin(t *testing.T) {
+func testLogin(t *testing.T, routes Routes) {
 	const prefix, suffix = `{"username":"test","password":"test","device":"`, `"}`
 	atLimit := prefix + strings.Repeat("x", 64<<10-len(prefix)-len(suffix)) + suffix
 	overLimit := atLimit[:len(atLimit)-len(suffix)] + "x" + suffix
@@ -69,7 +70,7 @@ func TestLogin(t *testing.T) {
 	}
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
-			h := newHarness(t, mode, nil)
+			h := newHarness(t, routes, mode, nil)
 			for _, c := range cases {
 				t.Run(c.name, func(t *testing.T) {
 					r := h.do(t, request{method: "POST", path: "/login", body: c.body})
@@ -86,13 +87,13 @@ func TestLogin(t *testing.T) {
 	}
 }
 
-func TestRoutes(t *testing.T) {
+func testRoutes(t *testing.T, routes Routes) {
 	malformed := want{401, invalidToken("Malformed token"), `{"msg":"Malformed token"}`}
 	wrongType := want{401, invalidToken("Wrong token type"), `{"msg":"Wrong token type"}`}
 	noToken := want{401, realm, missingToken}
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
-			h := newHarness(t, mode, nil)
+			h := newHarness(t, routes, mode, nil)
 			test, batman := h.login(t, "test", "laptop"), h.login(t, "batman", "batcave")
 			as := map[string]string{
 				"nobody":  "",
@@ -146,8 +147,10 @@ func TestRoutes(t *testing.T) {
 				t.Run(c.name, func(t *testing.T) {
 					r := h.do(t, request{method: c.method, path: c.path, token: as[c.as]})
 					r.check(t, c.want)
-					if c.want.status == 405 && r.header.Get("Allow") != "POST" {
-						t.Errorf("Allow = %q, want POST", r.header.Get("Allow"))
+					// echo's router lists OPTIONS, which it answers itself
+					// (the transcript leaves it out likewise).
+					if allow := r.header.Get("Allow"); c.want.status == 405 && strings.TrimPrefix(allow, "OPTIONS, ") != "POST" {
+						t.Errorf("Allow = %q, want POST", allow)
 					}
 				})
 			}
@@ -155,11 +158,11 @@ func TestRoutes(t *testing.T) {
 	}
 }
 
-func TestExpiredAccessToken(t *testing.T) {
+func testExpiredAccessToken(t *testing.T, routes Routes) {
 	dave := want{401, invalidToken("Token has expired"), daveBody}
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
-			h := newHarness(t, mode, nil)
+			h := newHarness(t, routes, mode, nil)
 			tk, bat := h.login(t, "test", "laptop"), h.login(t, "batman", "batcave")
 			h.clock.Add(accessTTL - time.Second)
 			t.Run("valid until it expires", func(t *testing.T) {
@@ -185,10 +188,10 @@ func TestExpiredAccessToken(t *testing.T) {
 	}
 }
 
-func TestRefresh(t *testing.T) {
+func testRefresh(t *testing.T, routes Routes) {
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
-			h := newHarness(t, mode, nil)
+			h := newHarness(t, routes, mode, nil)
 			old := h.login(t, "test", "laptop")
 			h.clock.Add(time.Minute)
 			var next tokens
@@ -235,115 +238,10 @@ func TestRefresh(t *testing.T) {
 	}
 }
 
-// TestDevices logs one user in on two devices and ends them one by one.
-// In JWT modes access tokens are refused at once only with SessionCheck;
-// TestJWTLogoutWithoutSessionCheck shows the difference.
-func TestDevices(t *testing.T) {
-	ended := want{401, invalidToken("Session has ended"), sessionEnded}
-	notFound := want{404, "", `{"msg":"Session not found"}`}
+func testUserRemoved(t *testing.T, routes Routes) {
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
-			h := newHarness(t, mode, func(c *latch.Config) { c.SessionCheck = true })
-			a := h.login(t, "test", "laptop")
-			h.clock.Add(time.Second)
-			b := h.login(t, "test", "phone")
-			t.Run("list from A", func(t *testing.T) {
-				checkList(t, h.sessions(t, a.AccessToken), []string{"phone", "laptop"}, "laptop")
-			})
-			t.Run("list from B", func(t *testing.T) {
-				checkList(t, h.sessions(t, b.AccessToken), []string{"phone", "laptop"}, "phone")
-			})
-			t.Run("logout A", func(t *testing.T) {
-				h.post(t, "/logout", a.AccessToken).check(t, want{200, "", `{"msg":"Logged out"}`})
-				h.get(t, "/protected", a.AccessToken).check(t, ended)
-				h.refresh(t, a.RefreshToken).check(t, ended)
-			})
-			t.Run("B still works", func(t *testing.T) {
-				h.get(t, "/protected", b.AccessToken).check(t, want{200, "", loggedInAs("1")})
-				checkList(t, h.sessions(t, b.AccessToken), []string{"phone"}, "phone")
-			})
-			a = h.login(t, "test", "laptop")
-			t.Run("A revokes B", func(t *testing.T) {
-				id := h.sessionID(t, a.AccessToken, "phone")
-				h.del(t, "/sessions/"+id, a.AccessToken).check(t, want{200, "", `{"msg":"Session revoked"}`})
-				h.get(t, "/protected", b.AccessToken).check(t, ended)
-				h.refresh(t, b.RefreshToken).check(t, ended)
-				checkList(t, h.sessions(t, a.AccessToken), []string{"laptop"}, "laptop")
-				h.del(t, "/sessions/"+id, a.AccessToken).check(t, notFound)
-			})
-			bat := h.login(t, "batman", "batcave")
-			t.Run("another user's session is not found", func(t *testing.T) {
-				id := h.sessionID(t, bat.AccessToken, "batcave")
-				h.del(t, "/sessions/"+id, a.AccessToken).check(t, notFound)
-				h.get(t, "/protected", bat.AccessToken).check(t, want{200, "", loggedInAs("2")})
-				checkList(t, h.sessions(t, bat.AccessToken), []string{"batcave"}, "batcave")
-			})
-			t.Run("unknown ids are not found", func(t *testing.T) {
-				for _, id := range []string{"nope", "0000000000000000000000", strings.Repeat("z", 300)} {
-					h.del(t, "/sessions/"+id, a.AccessToken).check(t, notFound)
-				}
-			})
-			t.Run("logout_all ends every device", func(t *testing.T) {
-				c := h.login(t, "test", "tablet")
-				h.post(t, "/logout_all", a.AccessToken).check(t, want{200, "", `{"msg":"Logged out everywhere","revoked":2}`})
-				h.get(t, "/protected", a.AccessToken).check(t, ended)
-				h.get(t, "/protected", c.AccessToken).check(t, ended)
-				h.refresh(t, c.RefreshToken).check(t, ended)
-				h.get(t, "/protected", bat.AccessToken).check(t, want{200, "", loggedInAs("2")})
-			})
-		})
-	}
-}
-
-// checkList checks the device labels of a session list, in order, and
-// which one is current.
-func checkList(t *testing.T, list []latch.SessionInfo, labels []string, current string) {
-	t.Helper()
-	var got []string
-	for _, s := range list {
-		got = append(got, s.Device.Label)
-		if s.Current != (s.Device.Label == current) {
-			t.Errorf("session %q: current = %v", s.Device.Label, s.Current)
-		}
-		if s.Device.IP != "127.0.0.1" || !strings.HasPrefix(s.Device.UserAgent, "Go-http-client/") {
-			t.Errorf("session %q: device %+v, want the client's IP and User-Agent", s.Device.Label, s.Device)
-		}
-	}
-	if strings.Join(got, ",") != strings.Join(labels, ",") {
-		t.Errorf("sessions = %v, want %v (newest first)", got, labels)
-	}
-}
-
-func TestJWTLogoutWithoutSessionCheck(t *testing.T) {
-	for _, mode := range []latch.Mode{latch.ModeJWT, latch.ModeHybrid} {
-		t.Run(string(mode), func(t *testing.T) {
-			h := newHarness(t, mode, nil)
-			a, b := h.login(t, "test", "laptop"), h.login(t, "test", "phone")
-			h.post(t, "/logout", a.AccessToken).check(t, want{200, "", `{"msg":"Logged out"}`})
-			t.Run("A's access JWT cannot manage sessions", func(t *testing.T) {
-				h.get(t, "/sessions", a.AccessToken).check(t, want{401, invalidToken("Session has ended"), sessionEnded})
-				h.post(t, "/logout_all", a.AccessToken).check(t, want{401, invalidToken("Session has ended"), sessionEnded})
-			})
-			t.Run("A's access JWT works until it expires", func(t *testing.T) {
-				h.get(t, "/protected", a.AccessToken).check(t, want{200, "", loggedInAs("1")})
-				h.clock.Add(accessTTL + time.Second)
-				h.get(t, "/protected", a.AccessToken).check(t, want{401, invalidToken("Token has expired"), daveBody})
-			})
-			t.Run("A's refresh token is refused", func(t *testing.T) {
-				h.refresh(t, a.RefreshToken).check(t, want{401, invalidToken("Session has ended"), sessionEnded})
-			})
-			t.Run("B refreshes", func(t *testing.T) {
-				next := h.decodeTokens(t, h.refresh(t, b.RefreshToken))
-				checkList(t, h.sessions(t, next.AccessToken), []string{"phone"}, "phone")
-			})
-		})
-	}
-}
-
-func TestUserRemoved(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(string(mode), func(t *testing.T) {
-			h := newHarness(t, mode, nil)
+			h := newHarness(t, routes, mode, nil)
 			h.app.Users.Add(&walkthrough.User{ID: 3, FullName: "Dick Grayson", Username: "robin"}, "robin")
 			robin, test, bat := h.login(t, "robin", "belt"), h.login(t, "test", "laptop"), h.login(t, "batman", "batcave")
 			h.get(t, "/who_am_i", robin.AccessToken).check(t, want{200, "", `{"id":3,"full_name":"Dick Grayson","username":"robin"}`})
@@ -370,11 +268,11 @@ func TestUserRemoved(t *testing.T) {
 	}
 }
 
-func TestCookies(t *testing.T) {
+func testCookies(t *testing.T, routes Routes) {
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
-			h := newHarness(t, mode, func(c *latch.Config) {
-				c.HTTP.Locations = []latch.Location{latch.InHeader, latch.InCookie}
+			h := newHarness(t, routes, mode, func(c *config) {
+				c.HTTP.Locations = []latchhttp.Location{latchhttp.InHeader, latchhttp.InCookie}
 				c.HTTP.Cookie.Insecure = true // httptest serves plain HTTP
 			})
 			jar, err := cookiejar.New(nil)
@@ -400,7 +298,7 @@ func TestCookies(t *testing.T) {
 				if access == "" || refresh == "" {
 					t.Fatal("no token cookies")
 				}
-				if cookie("latch_csrf_access") != latch.CSRFToken(access) || cookie("latch_csrf_refresh") != latch.CSRFToken(refresh) {
+				if cookie("latch_csrf_access") != latchhttp.CSRFToken(access) || cookie("latch_csrf_refresh") != latchhttp.CSRFToken(refresh) {
 					t.Fatal("no CSRF cookies for the tokens")
 				}
 			})
@@ -431,12 +329,12 @@ func TestCookies(t *testing.T) {
 	}
 }
 
-func TestStoreUnavailable(t *testing.T) {
+func testStoreUnavailable(t *testing.T, routes Routes) {
 	unavailable := want{503, "", `{"msg":"Service temporarily unavailable"}`}
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
 			fs := &storetest.Probe{Store: memstore.New()}
-			h := newHarness(t, mode, nil, latch.WithStore(fs))
+			h := newHarness(t, routes, mode, nil, latch.WithStore(fs))
 			tk := h.login(t, "test", "laptop")
 			id := h.sessionID(t, tk.AccessToken, "laptop")
 			fs.SetDown(true)
@@ -473,20 +371,6 @@ func TestStoreUnavailable(t *testing.T) {
 			t.Run("nothing changed", func(t *testing.T) {
 				checkList(t, h.sessions(t, tk.AccessToken), []string{"laptop"}, "laptop")
 			})
-		})
-	}
-}
-
-func TestRevoke(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(string(mode), func(t *testing.T) {
-			h := newHarness(t, mode, func(c *latch.Config) { c.SessionCheck = true })
-			a, b := h.login(t, "test", "laptop"), h.login(t, "test", "phone")
-			form := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
-			h.do(t, request{method: "POST", path: "/revoke", body: "token=" + a.RefreshToken, header: form}).check(t, want{200, "", "{}"})
-			h.do(t, request{method: "POST", path: "/revoke", body: "token=not-a-token", header: form}).check(t, want{200, "", "{}"})
-			h.get(t, "/protected", a.AccessToken).check(t, want{401, invalidToken("Session has ended"), sessionEnded})
-			h.get(t, "/protected", b.AccessToken).check(t, want{200, "", loggedInAs("1")})
 		})
 	}
 }

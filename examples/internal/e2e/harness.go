@@ -1,7 +1,8 @@
-package main
+package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/adapters/latchhttp"
 	"github.com/latchauth/latch/examples/internal/walkthrough"
 	"github.com/latchauth/latch/examples/internal/walkthroughtest"
 )
@@ -45,8 +47,15 @@ func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 
 func (c *clock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
 
-// harness is one app, on the seed's routes, behind a real HTTP server
-// with the limits of the one the seed runs (walkthrough.NewHTTPServer),
+// config is what a test configures: latch's core settings, embedded so
+// that an edit reads c.SessionCheck, and those of its HTTP layer.
+type config struct {
+	latch.Config
+	HTTP latchhttp.Config
+}
+
+// harness is one app, on an example's routes, behind a real HTTP server
+// with the limits of the one the examples run (walkthrough.NewHTTPServer),
 // as a user with curl would reach it, with a clock the test moves and the
 // app's log captured.
 type harness struct {
@@ -67,11 +76,11 @@ type harness struct {
 
 // newHarness starts the app in mode, with edit applied to its Config and
 // a fresh data directory; opts follow the harness's own.
-func newHarness(t testing.TB, mode latch.Mode, edit func(*latch.Config), opts ...latch.Option) *harness {
+func newHarness(t testing.TB, routes Routes, mode latch.Mode, edit func(*config), opts ...latch.Option) *harness {
 	t.Helper()
 	h := &harness{t: t, mode: mode, clock: &clock{t: time.Now()}, logs: &walkthroughtest.SyncBuffer{}, dir: t.TempDir(),
 		issued: map[string]bool{}}
-	cfg := latch.Config{Mode: mode}
+	cfg := config{Config: latch.Config{Mode: mode}}
 	if edit != nil {
 		edit(&cfg)
 	}
@@ -79,7 +88,7 @@ func newHarness(t testing.TB, mode latch.Mode, edit func(*latch.Config), opts ..
 		latch.WithClock(h.clock.Now),
 		latch.WithLogger(slog.New(slog.NewTextHandler(h.logs, nil))),
 	}
-	a, err := walkthrough.New(cfg, h.dir, append(base, opts...)...)
+	a, err := walkthrough.New(context.Background(), cfg.Config, cfg.HTTP, h.dir, append(base, opts...)...)
 	if err != nil {
 		t.Fatalf("walkthrough.New(%s): %v", mode, err)
 	}

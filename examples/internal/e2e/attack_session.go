@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"net/url"
@@ -10,7 +10,6 @@ import (
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/internal/opaque"
 	"github.com/latchauth/latch/store"
-	"github.com/latchauth/latch/token"
 )
 
 // opaqueSecret is the secret part of an opaque token.
@@ -42,12 +41,12 @@ func (a *attackHarness) expectRefusal(t *testing.T, req request, w want) {
 	}
 }
 
-// TestAttackTokenType: a refresh token where an access token belongs and
+// testAttackTokenType: a refresh token where an access token belongs and
 // the other way round, in each mode's own forms and in the other mode's:
 // opaque tokens in JWT modes, JWTs in opaque ones, an opaque secret under
 // the other type's prefix, and JWTs whose type claim an attacker holding
 // the key changed.
-func TestAttackTokenType(t *testing.T) {
+func testAttackTokenType(t *testing.T, routes Routes) {
 	// outsiderJWT is a JWT of type typ for tk's session, signed by a key
 	// the app does not know: what presenting a JWT in opaque mode takes.
 	outsiderJWT := func(t *testing.T, tk tokens, typ string) string {
@@ -104,7 +103,7 @@ func TestAttackTokenType(t *testing.T) {
 	}
 	for _, s := range allSetups {
 		t.Run(s.name, func(t *testing.T) {
-			a := newAttackHarness(t, s, nil)
+			a := newAttackHarness(t, routes, s, nil)
 			tk := a.login(t, "test", "laptop")
 			sid := sessionOf(t, tk.AccessToken)
 			for _, c := range cases {
@@ -143,16 +142,16 @@ func sessionState(s *store.Session) store.Session {
 	return c
 }
 
-// TestAttackRefreshReuse: a spent refresh token replayed past the reuse
+// testAttackRefreshReuse: a spent refresh token replayed past the reuse
 // grace ends its session (the store shows it gone: one Revoke, nothing
 // else), replayed within the grace it is refused and the session lives;
 // a forged refresh token for the same session is refused and the session
 // is exactly as it was.
-func TestAttackRefreshReuse(t *testing.T) {
+func testAttackRefreshReuse(t *testing.T, routes Routes) {
 	raceLost := want{401, invalidToken("Refresh token already used"), `{"msg":"Refresh token already used"}`}
 	for _, s := range allSetups {
 		t.Run(s.name, func(t *testing.T) {
-			a := newAttackHarness(t, s, nil)
+			a := newAttackHarness(t, routes, s, nil)
 			old := a.login(t, "test", "laptop")
 			sid := sessionOf(t, old.AccessToken)
 			a.clock.Add(time.Minute)
@@ -226,14 +225,14 @@ func TestAttackRefreshReuse(t *testing.T) {
 	}
 }
 
-// TestAttackRevokedSession: every token of a session that was logged out
+// testAttackRevokedSession: every token of a session that was logged out
 // is refused, and writes nothing. Access JWTs without SessionCheck are
 // stateless: they are refused on the routes that check the session, and
-// served elsewhere until they expire (TestJWTLogoutWithoutSessionCheck).
-func TestAttackRevokedSession(t *testing.T) {
+// served elsewhere until they expire (testJWTLogoutWithoutSessionCheck).
+func testAttackRevokedSession(t *testing.T, routes Routes) {
 	for _, s := range allSetups {
 		t.Run(s.name, func(t *testing.T) {
-			a := newAttackHarness(t, s, nil)
+			a := newAttackHarness(t, routes, s, nil)
 			tk := a.login(t, "test", "laptop")
 			other := a.login(t, "test", "phone")
 			sid := sessionOf(t, tk.AccessToken)
@@ -277,13 +276,13 @@ func TestAttackRevokedSession(t *testing.T) {
 	}
 }
 
-// TestAttackDeletedUser: the tokens of a user removed from the user table
+// testAttackDeletedUser: the tokens of a user removed from the user table
 // are refused everywhere, the refresh endpoint included, and nothing is
 // written; other users are unaffected.
-func TestAttackDeletedUser(t *testing.T) {
+func testAttackDeletedUser(t *testing.T, routes Routes) {
 	for _, s := range allSetups {
 		t.Run(s.name, func(t *testing.T) {
-			a := newAttackHarness(t, s, nil)
+			a := newAttackHarness(t, routes, s, nil)
 			tk, bat := a.login(t, "test", "laptop"), a.login(t, "batman", "batcave")
 			sid := sessionOf(t, tk.AccessToken)
 			a.app.Users.Remove("1")
@@ -324,13 +323,13 @@ func TestAttackDeletedUser(t *testing.T) {
 	}
 }
 
-// TestAttackOtherUsersSession: test deletes batman's session by its id:
+// testAttackOtherUsersSession: test deletes batman's session by its id:
 // 404, and nothing changes. Ids that are not ids never reach the store.
-func TestAttackOtherUsersSession(t *testing.T) {
+func testAttackOtherUsersSession(t *testing.T, routes Routes) {
 	notFound := want{404, "", `{"msg":"Session not found"}`}
 	for _, s := range allSetups {
 		t.Run(s.name, func(t *testing.T) {
-			a := newAttackHarness(t, s, nil)
+			a := newAttackHarness(t, routes, s, nil)
 			tk, bat := a.login(t, "test", "laptop"), a.login(t, "batman", "batcave")
 			batSID := sessionOf(t, bat.AccessToken)
 			before := sessionState(a.session(t, batSID))

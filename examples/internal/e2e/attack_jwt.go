@@ -1,6 +1,7 @@
-package main
+package e2e
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/adapters/latchhttp"
 	"github.com/latchauth/latch/examples/internal/walkthrough"
 	"github.com/latchauth/latch/store/memstore"
 	"github.com/latchauth/latch/token"
@@ -40,11 +42,11 @@ type forgery struct {
 // at /refresh. A refused forgery must not reach the store at all: JWTs are
 // checked before any session is read. A forgery the server must serve
 // (want 200) is presented as an access token only, and must write nothing.
-func runForgeries(t *testing.T, setups []attackSetup, edit func(*latch.Config), cases []forgery) {
+func runForgeries(t *testing.T, routes Routes, setups []attackSetup, edit func(*config), cases []forgery) {
 	t.Helper()
 	for _, s := range setups {
 		t.Run(s.name, func(t *testing.T) {
-			a := newAttackHarness(t, s, edit)
+			a := newAttackHarness(t, routes, s, edit)
 			test, bat := a.login(t, "test", "laptop"), a.login(t, "batman", "batcave")
 			for _, c := range cases {
 				t.Run(c.name, func(t *testing.T) {
@@ -80,7 +82,7 @@ func unsigned(t *testing.T, tok string, edit func(h map[string]any)) string {
 	return b64.EncodeToString(jwtJSON(t, h)) + "." + b64.EncodeToString(jwtJSON(t, c)) + "."
 }
 
-func TestAttackAlgNone(t *testing.T) {
+func testAttackAlgNone(t *testing.T, routes Routes) {
 	none := func(alg any) func(*testing.T, *attackHarness, string, string) string {
 		return func(t *testing.T, _ *attackHarness, tok, _ string) string {
 			return unsigned(t, tok, func(h map[string]any) { h["alg"] = alg })
@@ -107,13 +109,13 @@ func TestAttackAlgNone(t *testing.T) {
 			return a.key.reforge(t, tok, func(h, _ map[string]any) { h["alg"] = "none" })
 		}, refusedInvalid},
 	}
-	runForgeries(t, append(jwtSetups, setupJWT.withAlg("ES256")), nil, cases)
+	runForgeries(t, routes, append(jwtSetups, setupJWT.withAlg("ES256")), nil, cases)
 }
 
-// TestAttackKeyConfusion: with an asymmetric key, an attacker signs HS256
+// testAttackKeyConfusion: with an asymmetric key, an attacker signs HS256
 // with the public key, in every form it can be fetched or written in, as
 // the HMAC secret. The key alone fixes the algorithm, so none verifies.
-func TestAttackKeyConfusion(t *testing.T) {
+func testAttackKeyConfusion(t *testing.T, routes Routes) {
 	var setups []attackSetup
 	for _, alg := range []string{"RS256", "ES256", "EdDSA"} {
 		setups = append(setups, setupJWT.withAlg(alg), setupJWTCheck.withAlg(alg), setupHybrid.withAlg(alg))
@@ -158,13 +160,13 @@ func TestAttackKeyConfusion(t *testing.T) {
 		{"HS256 keyed by the PEM public key without kid", hmacWith("HS256", true, pemKey), refusedInvalid},
 		{"HS512 keyed by the PEM public key", hmacWith("HS512", false, pemKey), refusedInvalid},
 	}
-	runForgeries(t, setups, nil, cases)
+	runForgeries(t, routes, setups, nil, cases)
 }
 
-// TestAttackEmptyHMACKey: latch refuses an empty (or all-zero) secret at
+// testAttackEmptyHMACKey: latch refuses an empty (or all-zero) secret at
 // the token and configuration layers, the walkthrough refuses an empty
 // secret file, and the app refuses a token HMAC'd with an empty key.
-func TestAttackEmptyHMACKey(t *testing.T) {
+func testAttackEmptyHMACKey(t *testing.T, routes Routes) {
 	weak := func(t *testing.T, err error) {
 		t.Helper()
 		if !errors.Is(err, token.ErrWeakKey) {
@@ -198,12 +200,12 @@ func TestAttackEmptyHMACKey(t *testing.T) {
 		"32 zero bytes": latch.Secret(base64.StdEncoding.EncodeToString(make([]byte, 32))),
 	} {
 		t.Run("config/"+name, func(t *testing.T) {
-			_, err := latch.New(latch.Config{Mode: latch.ModeJWT, JWT: latch.JWTConfig{Secret: secret}}, latch.WithStore(memstore.New()))
+			_, err := latch.New(context.Background(), latch.Config{Mode: latch.ModeJWT, JWT: latch.JWTConfig{Secret: secret}}, latch.WithStore(memstore.New()))
 			weak(t, err)
 		})
 	}
 	t.Run("config/no key", func(t *testing.T) {
-		_, err := latch.New(latch.Config{Mode: latch.ModeJWT}, latch.WithStore(memstore.New()))
+		_, err := latch.New(context.Background(), latch.Config{Mode: latch.ModeJWT}, latch.WithStore(memstore.New()))
 		if err == nil || !strings.Contains(err.Error(), "need a signing key") {
 			t.Errorf("err = %v, want a missing key refused", err)
 		}
@@ -213,12 +215,12 @@ func TestAttackEmptyHMACKey(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, "jwt-secret"), []byte("\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := walkthrough.New(latch.Config{Mode: latch.ModeJWT}, dir, latch.WithStore(memstore.New())); err == nil {
+		if _, err := walkthrough.New(context.Background(), latch.Config{Mode: latch.ModeJWT}, latchhttp.Config{}, dir, latch.WithStore(memstore.New())); err == nil {
 			t.Error("the app started with an empty secret file")
 		}
 	})
 	emptyKey := jwtSigner{alg: "HS256", key: []byte{}}
-	runForgeries(t, jwtSetups, nil, []forgery{
+	runForgeries(t, routes, jwtSetups, nil, []forgery{
 		{"app/HS256 with an empty key", func(t *testing.T, _ *attackHarness, tok, _ string) string {
 			return emptyKey.reforge(t, tok, func(_, _ map[string]any) {})
 		}, refusedInvalid},
@@ -243,9 +245,9 @@ func withHeader(name string, v any) func(*testing.T, *attackHarness, string, str
 	}
 }
 
-// TestAttackKid: the kid header only ever looks a key up in the keyring;
+// testAttackKid: the kid header only ever looks a key up in the keyring;
 // whatever it says, with a signature by the app's own key, is refused.
-func TestAttackKid(t *testing.T) {
+func testAttackKid(t *testing.T, routes Routes) {
 	cases := []forgery{
 		{"path traversal", withHeader("kid", "../../etc/passwd"), refusedInvalid},
 		{"path traversal to dev null", withHeader("kid", "../../../../../../dev/null"), refusedInvalid},
@@ -263,14 +265,14 @@ func TestAttackKid(t *testing.T) {
 			return withHeader("kid", h["kid"].(string)+"\x00")(t, a, tok, "")
 		}, refusedInvalid},
 	}
-	runForgeries(t, append(jwtSetups, setupJWT.withAlg("ES256")), nil, cases)
+	runForgeries(t, routes, append(jwtSetups, setupJWT.withAlg("ES256")), nil, cases)
 }
 
-// TestAttackKeyURLHeaders: jku, x5u, x5c and jwk headers are ignored: no
+// testAttackKeyURLHeaders: jku, x5u, x5c and jwk headers are ignored: no
 // URL is fetched, and a token signed by the attacker's own key, embedded
 // or pointed to, is refused. A token the app signed stays valid with them
 // (they are not read at all).
-func TestAttackKeyURLHeaders(t *testing.T) {
+func testAttackKeyURLHeaders(t *testing.T, routes Routes) {
 	var hits atomic.Int64
 	attackerSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
@@ -316,15 +318,15 @@ func TestAttackKeyURLHeaders(t *testing.T) {
 			return a.key.reforge(t, tok, func(h, _ map[string]any) { h["jku"], h["x5u"] = jku, x5u })
 		}, servedTest},
 	}
-	runForgeries(t, append(jwtSetups, setupJWT.withAlg("ES256"), setupHybrid.withAlg("ES256")), nil, cases)
+	runForgeries(t, routes, append(jwtSetups, setupJWT.withAlg("ES256"), setupHybrid.withAlg("ES256")), nil, cases)
 	if n := hits.Load(); n != 0 {
 		t.Errorf("the attacker's server got %d requests, want none", n)
 	}
 }
 
-// TestAttackCrit: a crit header names extensions latch does not implement,
+// testAttackCrit: a crit header names extensions latch does not implement,
 // so RFC 7515 §4.1.11 has the token refused even with a valid signature.
-func TestAttackCrit(t *testing.T) {
+func testAttackCrit(t *testing.T, routes Routes) {
 	cases := []forgery{
 		{"crit exp", withHeader("crit", []string{"exp"}), refusedInvalid},
 		{"unknown extension", func(t *testing.T, a *attackHarness, tok, _ string) string {
@@ -339,12 +341,12 @@ func TestAttackCrit(t *testing.T) {
 		{"empty list", withHeader("crit", []string{}), refusedInvalid},
 		{"not a list", withHeader("crit", "exp"), refusedInvalid},
 	}
-	runForgeries(t, append(jwtSetups, setupJWT.withAlg("ES256")), nil, cases)
+	runForgeries(t, routes, append(jwtSetups, setupJWT.withAlg("ES256")), nil, cases)
 }
 
-// TestAttackSignature: a stripped, altered or borrowed signature, or a
+// testAttackSignature: a stripped, altered or borrowed signature, or a
 // payload or header changed under a valid signature.
-func TestAttackSignature(t *testing.T) {
+func testAttackSignature(t *testing.T, routes Routes) {
 	split := func(tok string) (h, p, s string) {
 		parts := strings.Split(tok, ".")
 		return parts[0], parts[1], parts[2]
@@ -397,5 +399,5 @@ func TestAttackSignature(t *testing.T) {
 		}), refusedInvalid},
 		{"header tampered: typ", tamper(func(h, _ map[string]any) { h["typ"] = "at+jwt" }), refusedInvalid},
 	}
-	runForgeries(t, append(jwtSetups, setupJWT.withAlg("ES256"), setupJWT.withAlg("EdDSA")), nil, cases)
+	runForgeries(t, routes, append(jwtSetups, setupJWT.withAlg("ES256"), setupJWT.withAlg("EdDSA")), nil, cases)
 }

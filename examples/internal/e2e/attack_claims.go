@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"encoding/json"
@@ -10,11 +10,11 @@ import (
 	"github.com/latchauth/latch"
 )
 
-// TestAttackTimeClaims: exp, nbf and iat at and just past their edges,
+// testAttackTimeClaims: exp, nbf and iat at and just past their edges,
 // without leeway and with 30s of it, and claims of the wrong type or out
 // of range, all signed with the app's own key. The clock sits on a whole
 // second, so each edge is exact.
-func TestAttackTimeClaims(t *testing.T) {
+func testAttackTimeClaims(t *testing.T, routes Routes) {
 	type edit func(c map[string]any, now, leeway int64)
 	set := func(name string, at func(now, leeway int64) any) edit {
 		return func(c map[string]any, now, leeway int64) { c[name] = at(now, leeway) }
@@ -51,7 +51,7 @@ func TestAttackTimeClaims(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			for _, leeway := range []time.Duration{0, 30 * time.Second} {
 				t.Run("leeway="+leeway.String(), func(t *testing.T) {
-					a := newAttackHarness(t, s, func(c *latch.Config) { c.JWT.Leeway = latch.Duration(leeway) })
+					a := newAttackHarness(t, routes, s, func(c *config) { c.JWT.Leeway = latch.Duration(leeway) })
 					a.clock.set(a.clock.Now().Truncate(time.Second))
 					tk := a.login(t, "test", "laptop")
 					now, l := a.clock.Now().Unix(), int64(leeway/time.Second)
@@ -76,9 +76,9 @@ func TestAttackTimeClaims(t *testing.T) {
 	}
 }
 
-// TestAttackIssuerAudience: with an issuer and an audience configured, a
+// testAttackIssuerAudience: with an issuer and an audience configured, a
 // token signed with the app's own key must carry both.
-func TestAttackIssuerAudience(t *testing.T) {
+func testAttackIssuerAudience(t *testing.T, routes Routes) {
 	const iss, aud = "https://auth.latch.example", "seed-api"
 	claim := func(name string, v any) func(*testing.T, *attackHarness, string, string) string {
 		return func(t *testing.T, a *attackHarness, tok, _ string) string {
@@ -118,14 +118,14 @@ func TestAttackIssuerAudience(t *testing.T) {
 		{"aud a number", claim("aud", 1), refusedMalformed},
 		{"aud a list holding a number", claim("aud", []any{aud, 1}), refusedMalformed},
 	}
-	runForgeries(t, append(jwtSetups, setupJWT.withAlg("ES256")), func(c *latch.Config) {
+	runForgeries(t, routes, append(jwtSetups, setupJWT.withAlg("ES256")), func(c *config) {
 		c.JWT.Issuer, c.JWT.Audience = iss, aud
 	}, cases)
 }
 
-// TestAttackSubject: sub and sid that are empty, absent, not strings or
+// testAttackSubject: sub and sid that are empty, absent, not strings or
 // not what latch ever issues, signed with the app's own key.
-func TestAttackSubject(t *testing.T) {
+func testAttackSubject(t *testing.T, routes Routes) {
 	claim := func(name string, v any) func(*testing.T, *attackHarness, string, string) string {
 		return func(t *testing.T, a *attackHarness, tok, _ string) string {
 			return a.key.reforge(t, tok, func(_, c map[string]any) {
@@ -151,5 +151,5 @@ func TestAttackSubject(t *testing.T) {
 		{"sid SQL", claim("sid", "' OR 1=1--"), refusedMalformed},
 		{"sid a number", claim("sid", 1), refusedMalformed},
 	}
-	runForgeries(t, append(jwtSetups, setupJWT.withAlg("ES256")), nil, cases)
+	runForgeries(t, routes, append(jwtSetups, setupJWT.withAlg("ES256")), nil, cases)
 }

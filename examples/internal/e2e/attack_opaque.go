@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"strings"
@@ -6,16 +6,15 @@ import (
 
 	"github.com/latchauth/latch/internal/opaque"
 	"github.com/latchauth/latch/store"
-	"github.com/latchauth/latch/token"
 )
 
-// TestAttackOpaque: opaque tokens that are not what the server issued.
+// testAttackOpaque: opaque tokens that are not what the server issued.
 // Anything whose shape, prefix or checksum is wrong is refused before the
 // store is called; a token with a valid checksum costs exactly one Get
 // and gets the answer of an ended session, whether its id is unknown or
 // its secret wrong. Access tokens are tried at /protected (opaque mode),
 // refresh tokens at /refresh (opaque and hybrid modes).
-func TestAttackOpaque(t *testing.T) {
+func testAttackOpaque(t *testing.T, routes Routes) {
 	parts := func(tok string) (prefix, id, secret string) {
 		return tok[:4], tok[4 : 4+store.IDLen], opaqueSecret(tok)
 	}
@@ -86,7 +85,7 @@ func TestAttackOpaque(t *testing.T) {
 	}
 	for _, s := range []attackSetup{setupOpaque, setupHybrid} {
 		t.Run(s.name, func(t *testing.T) {
-			a := newAttackHarness(t, s, nil)
+			a := newAttackHarness(t, routes, s, nil)
 			tk, bat := a.login(t, "test", "laptop"), a.login(t, "batman", "batcave")
 			for _, c := range cases {
 				t.Run(c.name, func(t *testing.T) {

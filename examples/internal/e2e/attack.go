@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bufio"
@@ -98,7 +98,7 @@ type attackHarness struct {
 }
 
 // newAttackHarness starts the app of s on a counting memstore.
-func newAttackHarness(t testing.TB, s attackSetup, edit func(*latch.Config), opts ...latch.Option) *attackHarness {
+func newAttackHarness(t testing.TB, routes Routes, s attackSetup, edit func(*config), opts ...latch.Option) *attackHarness {
 	t.Helper()
 	cs := &storetest.Probe{Store: memstore.New()}
 	var key jwtSigner
@@ -107,7 +107,7 @@ func newAttackHarness(t testing.TB, s attackSetup, edit func(*latch.Config), opt
 		key = jwtSigner{alg: s.alg, key: testKey(t, s.alg)}
 		keyFile = writeKeyFile(t, key.key.(crypto.Signer))
 	}
-	h := newHarness(t, s.mode, func(c *latch.Config) {
+	h := newHarness(t, routes, s.mode, func(c *config) {
 		c.SessionCheck = s.sessionCheck
 		c.JWT.KeyFile = keyFile
 		if edit != nil {

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"crypto/elliptic"
@@ -75,7 +75,7 @@ func (a *attackHarness) loginRespellable(t *testing.T) tokens {
 	return tokens{}
 }
 
-// TestAttackSpellings: one token, many spellings. After logout, the token
+// testAttackSpellings: one token, many spellings. After logout, the token
 // is refused in every alternative base64url spelling as malformed (latch
 // decodes strictly, before any session is read), and, with ES256, with
 // the malleated signature (r, n-s), which is a valid signature, as a
@@ -84,11 +84,11 @@ func (a *attackHarness) loginRespellable(t *testing.T) tokens {
 // SessionCheck access tokens are tried at /protected; in hybrid mode,
 // where access JWTs are stateless, at /sessions, a route that checks the
 // session.
-func TestAttackSpellings(t *testing.T) {
+func testAttackSpellings(t *testing.T, routes Routes) {
 	setups := []attackSetup{setupJWTCheck, setupJWTCheck.withAlg("ES256"), setupHybrid, setupHybrid.withAlg("ES256")}
 	for _, s := range setups {
 		t.Run(s.name, func(t *testing.T) {
-			a := newAttackHarness(t, s, nil)
+			a := newAttackHarness(t, routes, s, nil)
 			route := "/protected"
 			served := servedTest
 			if !s.sessionCheck {
