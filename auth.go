@@ -57,7 +57,8 @@ type Device = store.Device
 
 // LoginOptions are the per-login inputs.
 type LoginOptions struct {
-	// Device is shown in the session list; see DeviceFromRequest.
+	// Device is shown in the session list; latchhttp.DeviceFromRequest
+	// fills it from an HTTP request.
 	Device Device
 	// Claims are added to this login's claims, winning ties with the
 	// claims loader. Reserved names (sub, iat, nbf, exp, jti, type, fresh,
@@ -118,7 +119,8 @@ type Principal struct {
 }
 
 // SessionInfo is one device's session as a "your devices" page shows it.
-// It carries no hashes.
+// It carries no hashes. Sessions returns at least one on success: the
+// caller's own.
 type SessionInfo struct {
 	ID         string    `json:"id"`
 	Device     Device    `json:"device"`

@@ -13,8 +13,8 @@
 //	e.GET("/protected", func(c echo.Context) error {
 //		p, _ := latchecho.Principal(c)
 //		return c.JSON(http.StatusOK, echo.Map{"logged_in_as": p.Subject})
-//	}, latchecho.Guard(web, latchhttp.Required))
-//	admin := e.Group("/admin", latchecho.Guard(web, latchhttp.Required.With(adminOnly)))
+//	}, latchecho.Guard(web, latchhttp.Required()))
+//	admin := e.Group("/admin", latchecho.Guard(web, latchhttp.Required().With(adminOnly)))
 //	admin.GET("/dashboard", dashboard)
 //
 // Handlers read the caller with Principal and the loaded user with User;

@@ -20,8 +20,8 @@ type Error = echokit.Error
 // with the same answers (latchhttp.Auth.WriteError). A request that passes
 // goes on with c.Request() carrying the principal.
 //
-//	e.GET("/protected", protected, latchecho.Guard(web, latchhttp.Required))
-//	admin := e.Group("/admin", latchecho.Guard(web, latchhttp.Required.With(adminOnly)))
+//	e.GET("/protected", protected, latchecho.Guard(web, latchhttp.Required()))
+//	admin := e.Group("/admin", latchecho.Guard(web, latchhttp.Required().With(adminOnly)))
 //
 // A refused request gets latch's answer, written and committed at once so
 // that it is the same under any HTTPErrorHandler, and the middleware

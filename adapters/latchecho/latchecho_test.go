@@ -96,7 +96,7 @@ func TestErrorFlow(t *testing.T) {
 		got, committed = err, c.Response().Committed
 		e.DefaultHTTPErrorHandler(err, c)
 	}
-	e.GET("/", func(echo.Context) error { reached = true; return nil }, latchecho.Guard(f.Web, latchhttp.Required))
+	e.GET("/", func(echo.Context) error { reached = true; return nil }, latchecho.Guard(f.Web, latchhttp.Required()))
 	rec := serve(e, "Authorization", "Bearer abc.def")
 	if rec.Code != http.StatusUnauthorized || rec.Body.String() != `{"msg":"Malformed token"}`+"\n" {
 		t.Errorf("answer = %d %s, want latch's 401", rec.Code, rec.Body)
@@ -221,12 +221,12 @@ func TestSilentResponder(t *testing.T) {
 	}{
 		{"refused, default error handler", func(*echo.Echo) {},
 			func(e *echo.Echo) {
-				e.GET("/", func(echo.Context) error { return nil }, latchecho.Guard(auth, latchhttp.Required))
+				e.GET("/", func(echo.Context) error { return nil }, latchecho.Guard(auth, latchhttp.Required()))
 			}},
 		{"refused, latchecho.ErrorHandler",
 			func(e *echo.Echo) { e.HTTPErrorHandler = latchecho.ErrorHandler(auth, e.DefaultHTTPErrorHandler) },
 			func(e *echo.Echo) {
-				e.GET("/", func(echo.Context) error { return nil }, latchecho.Guard(auth, latchhttp.Required))
+				e.GET("/", func(echo.Context) error { return nil }, latchecho.Guard(auth, latchhttp.Required()))
 			}},
 		{"returned, latchecho.ErrorHandler",
 			func(e *echo.Echo) { e.HTTPErrorHandler = latchecho.ErrorHandler(auth, e.DefaultHTTPErrorHandler) },
@@ -263,7 +263,7 @@ func TestGroupUnknownPath(t *testing.T) {
 		if handler != "default" {
 			e.HTTPErrorHandler = latchecho.ErrorHandler(f.Web, e.DefaultHTTPErrorHandler)
 		}
-		e.Group("/admin", latchecho.Guard(f.Web, latchhttp.Required)).GET("/dashboard", func(echo.Context) error { return nil })
+		e.Group("/admin", latchecho.Guard(f.Web, latchhttp.Required())).GET("/dashboard", func(echo.Context) error { return nil })
 		for _, c := range []struct {
 			path, token string
 			status      int

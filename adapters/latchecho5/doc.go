@@ -13,8 +13,8 @@
 //	e.GET("/protected", func(c *echo.Context) error {
 //		p, _ := latchecho5.Principal(c)
 //		return c.JSON(http.StatusOK, map[string]any{"logged_in_as": p.Subject})
-//	}, latchecho5.Guard(web, latchhttp.Required))
-//	admin := e.Group("/admin", latchecho5.Guard(web, latchhttp.Required.With(adminOnly)))
+//	}, latchecho5.Guard(web, latchhttp.Required()))
+//	admin := e.Group("/admin", latchecho5.Guard(web, latchhttp.Required().With(adminOnly)))
 //	admin.GET("/dashboard", dashboard)
 //
 // Handlers read the caller with Principal and the loaded user with User;

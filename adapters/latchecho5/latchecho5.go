@@ -23,8 +23,8 @@ var _ echo.HTTPStatusCoder = (*Error)(nil)
 // with the same answers (latchhttp.Auth.WriteError). A request that passes
 // goes on with c.Request() carrying the principal.
 //
-//	e.GET("/protected", protected, latchecho5.Guard(web, latchhttp.Required))
-//	admin := e.Group("/admin", latchecho5.Guard(web, latchhttp.Required.With(adminOnly)))
+//	e.GET("/protected", protected, latchecho5.Guard(web, latchhttp.Required()))
+//	admin := e.Group("/admin", latchecho5.Guard(web, latchhttp.Required().With(adminOnly)))
 //
 // A refused request gets latch's answer, written and committed at once so
 // that it is the same under any HTTPErrorHandler, and the middleware

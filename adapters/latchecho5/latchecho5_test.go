@@ -125,7 +125,7 @@ func TestErrorFlow(t *testing.T) {
 			return inFront
 		}
 	})
-	e.GET("/", func(*echo.Context) error { reached = true; return nil }, latchecho5.Guard(f.Web, latchhttp.Required))
+	e.GET("/", func(*echo.Context) error { reached = true; return nil }, latchecho5.Guard(f.Web, latchhttp.Required()))
 	rec := serve(e, "Authorization", "Bearer abc.def")
 	if rec.Code != http.StatusUnauthorized || rec.Body.String() != `{"msg":"Malformed token"}`+"\n" {
 		t.Errorf("answer = %d %s, want latch's 401", rec.Code, rec.Body)
@@ -283,7 +283,7 @@ func TestSilentResponder(t *testing.T) {
 	}
 	defer auth.Core().Close()
 	guarded := func(e *echo.Echo) {
-		e.GET("/", func(*echo.Context) error { return nil }, latchecho5.Guard(auth, latchhttp.Required))
+		e.GET("/", func(*echo.Context) error { return nil }, latchecho5.Guard(auth, latchhttp.Required()))
 	}
 	cases := []struct {
 		name    string
@@ -340,7 +340,7 @@ func TestAutoHandleHEAD(t *testing.T) {
 				got = err
 				echo.DefaultHTTPErrorHandler(false)(ctx, err)
 			}
-			e.GET("/", func(*echo.Context) error { return nil }, latchecho5.Guard(auth, latchhttp.Required))
+			e.GET("/", func(*echo.Context) error { return nil }, latchecho5.Guard(auth, latchhttp.Required()))
 			r := httptest.NewRequest("HEAD", "/", nil)
 			if c.token != "" {
 				r.Header.Set("Authorization", "Bearer "+c.token)
@@ -396,11 +396,11 @@ func TestGroupUnknownPath(t *testing.T) {
 	dashboard := func(c *echo.Context) error { return c.NoContent(http.StatusNoContent) }
 	mounts := map[string]func(e *echo.Echo){
 		"Group(prefix, guard)": func(e *echo.Echo) {
-			e.Group("/admin", latchecho5.Guard(f.Web, latchhttp.Required)).GET("/dashboard", dashboard)
+			e.Group("/admin", latchecho5.Guard(f.Web, latchhttp.Required())).GET("/dashboard", dashboard)
 		},
 		"Group.Use": func(e *echo.Echo) {
 			g := e.Group("/admin")
-			g.Use(latchecho5.Guard(f.Web, latchhttp.Required))
+			g.Use(latchecho5.Guard(f.Web, latchhttp.Required()))
 			g.GET("/dashboard", dashboard)
 		},
 	}
@@ -510,7 +510,7 @@ func TestResponderWriter(t *testing.T) {
 	e := echo.New()
 	statuses := make(chan int, 1)
 	e.HTTPErrorHandler = func(c *echo.Context, err error) { statuses <- echo.StatusCode(err) }
-	e.GET("/", func(*echo.Context) error { return nil }, latchecho5.Guard(auth, latchhttp.Required))
+	e.GET("/", func(*echo.Context) error { return nil }, latchecho5.Guard(auth, latchhttp.Required()))
 	srv := httptest.NewServer(e)
 	defer srv.Close()
 	req, _ := http.NewRequest("GET", srv.URL, nil)

@@ -9,11 +9,11 @@
 //	...
 //	r := gin.New()
 //	r.POST("/refresh", gin.WrapH(web.RefreshHandler()))
-//	r.GET("/protected", latchgin.Guard(web, latchhttp.Required), func(c *gin.Context) {
+//	r.GET("/protected", latchgin.Guard(web, latchhttp.Required()), func(c *gin.Context) {
 //		p, _ := latchgin.Principal(c)
 //		c.JSON(http.StatusOK, gin.H{"logged_in_as": p.Subject})
 //	})
-//	admin := r.Group("/admin", latchgin.Guard(web, latchhttp.Required.With(adminOnly)))
+//	admin := r.Group("/admin", latchgin.Guard(web, latchhttp.Required().With(adminOnly)))
 //	admin.GET("/dashboard", dashboard)
 //
 // Handlers read the caller with Principal and the loaded user with User;

@@ -16,8 +16,8 @@ import (
 // its error is recorded with c.Error for gin's error middleware, and the
 // chain is aborted.
 //
-//	r.GET("/protected", latchgin.Guard(web, latchhttp.Required), protected)
-//	admin := r.Group("/admin", latchgin.Guard(web, latchhttp.Required.With(adminOnly)))
+//	r.GET("/protected", latchgin.Guard(web, latchhttp.Required()), protected)
+//	admin := r.Group("/admin", latchgin.Guard(web, latchhttp.Required().With(adminOnly)))
 //
 // Like latchhttp's Gate, it panics on a guard that cannot work, at setup.
 func Guard(a *latchhttp.Auth, g latchhttp.Guard) gin.HandlerFunc {

@@ -169,8 +169,9 @@ func validLocation(l Location) bool {
 
 // LoadConfigFile reads the "http" member of latch's JSON configuration
 // file (the core reads the rest, see latch.LoadConfigFile). Unknown fields
-// in it are an error, so a misspelt setting is not silently ignored; a
-// file without the member is the zero Config.
+// in it are an error, so a misspelt setting is not silently ignored, and
+// so is an invalid setting, the error New would give, reported before
+// anything is opened; a file without the member is the zero Config.
 func LoadConfigFile(path string) (Config, error) {
 	var c Config
 	members, err := configfile.Read(path)
@@ -182,11 +183,13 @@ func LoadConfigFile(path string) (Config, error) {
 			return Config{}, fmt.Errorf("latchhttp: config file %s: http: %w", path, err)
 		}
 	}
-	return c, nil
+	return c, c.withDefaults().validate()
 }
 
 // ConfigFromEnv reads the HTTP configuration from the environment, on top
-// of the "http" member of the file LATCH_CONFIG_FILE names, if any:
+// of the "http" member of the file LATCH_CONFIG_FILE names, if any, and
+// reports an invalid setting at once, as New would, so an application
+// that reads its configuration first fails before it opens anything:
 //
 //	LATCH_TOKEN_LOCATION  comma-separated: header,cookie,query,json
 //	LATCH_COOKIE_INSECURE true for plain-HTTP development
@@ -216,6 +219,9 @@ func configFrom(lookup func(string) (string, bool)) (Config, error) {
 		for _, l := range strings.Split(v, ",") {
 			c.Locations = append(c.Locations, Location(strings.ToLower(strings.TrimSpace(l))))
 		}
+	}
+	if len(errs) == 0 {
+		errs = append(errs, c.withDefaults().validate())
 	}
 	return c, errors.Join(errs...)
 }

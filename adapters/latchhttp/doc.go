@@ -13,8 +13,8 @@
 //	web, err := latchhttp.New(auth, latchhttp.Config{})
 //	...
 //	mux.Handle("POST /refresh", web.RefreshHandler())
-//	mux.Handle("GET /protected", web.Guard(latchhttp.Required)(protected))
-//	mux.Handle("GET /admin", web.Guard(latchhttp.Required.With(adminOnly))(admin))
+//	mux.Handle("GET /protected", web.Guard(latchhttp.Required())(protected))
+//	mux.Handle("GET /admin", web.Guard(latchhttp.Required().With(adminOnly))(admin))
 //
 // Guards are values: the presets Required, Optional, Fresh, RefreshToken
 // and SessionCheck, or a Guard of your own. A handler behind a guard reads

@@ -122,7 +122,7 @@ func FuzzAuthenticate(f *testing.F) {
 			r.Header.Set("Content-Type", "application/json")
 		}
 		r = r.WithContext(bg)
-		_, err := e.web.Gate(latchhttp.Required)(r)
+		_, err := e.web.Gate(latchhttp.Required())(r)
 		if err == nil {
 			return // only the real token (or a conflict-free mix of it) gets here
 		}

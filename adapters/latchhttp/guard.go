@@ -9,7 +9,7 @@ import (
 	"github.com/latchauth/latch"
 )
 
-// Guard describes what a route requires. The zero value, Required,
+// Guard describes what a route requires. The zero value, Required(),
 // requires a valid access token from any configured location.
 type Guard struct {
 	// Optional forgives a missing token: the handler runs anonymously.
@@ -41,24 +41,29 @@ type Guard struct {
 type Check func(r *http.Request, p *latch.Principal) error
 
 // The guards most routes need, for Auth.Guard and the framework adapters.
-// Each is a plain value: With, or a copy with a field changed, makes
-// another.
-var (
-	// Required lets a request through only with a valid access token.
-	Required = Guard{}
-	// Optional lets a request through without a token, anonymously, but
-	// refuses one with an invalid token.
-	Optional = Guard{Optional: true}
-	// Fresh lets a request through only with a fresh access token.
-	Fresh = Guard{Fresh: true}
-	// RefreshToken lets a request through only with a valid refresh token,
-	// without spending it.
-	RefreshToken = Guard{Type: latch.Refresh}
-	// SessionCheck lets a request through only with a valid access token
-	// whose session the store confirms is live, whatever the mode: for
-	// routes that list or end sessions.
-	SessionCheck = Guard{SessionCheck: true}
-)
+// Each call returns a new value, so no code, in the application or in a
+// dependency, can change what another route requires; With, or a copy
+// with a field changed, makes another.
+
+// Required lets a request through only with a valid access token. It is
+// the zero Guard.
+func Required() Guard { return Guard{} }
+
+// Optional lets a request through without a token, anonymously, but
+// refuses one with an invalid token.
+func Optional() Guard { return Guard{Optional: true} }
+
+// Fresh lets a request through only with a fresh access token.
+func Fresh() Guard { return Guard{Fresh: true} }
+
+// RefreshToken lets a request through only with a valid refresh token,
+// without spending it.
+func RefreshToken() Guard { return Guard{Type: latch.Refresh} }
+
+// SessionCheck lets a request through only with a valid access token
+// whose session the store confirms is live, whatever the mode: for routes
+// that list or end sessions.
+func SessionCheck() Guard { return Guard{SessionCheck: true} }
 
 // With returns a copy of g that also runs checks, after its own.
 func (g Guard) With(checks ...Check) Guard {
@@ -143,8 +148,8 @@ func (a *Auth) Gate(g Guard) func(r *http.Request) (*http.Request, error) {
 // through goes on to next carrying the principal; a refused one is
 // answered by WriteError. A store failure is a 503, never a pass.
 //
-//	mux.Handle("GET /protected", web.Guard(latchhttp.Required)(protected))
-//	mux.Handle("GET /admin", web.Guard(latchhttp.Required.With(adminOnly))(admin))
+//	mux.Handle("GET /protected", web.Guard(latchhttp.Required())(protected))
+//	mux.Handle("GET /admin", web.Guard(latchhttp.Required().With(adminOnly))(admin))
 //
 // Like Gate, it panics on a guard that cannot work.
 func (a *Auth) Guard(g Guard) func(http.Handler) http.Handler {

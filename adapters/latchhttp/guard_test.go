@@ -18,7 +18,7 @@ func TestInvalidGuardPanicsAtSetup(t *testing.T) {
 	for name, g := range map[string]latchhttp.Guard{
 		"type":      {Type: "id_token"},
 		"location":  {Locations: []latchhttp.Location{"url"}},
-		"nil check": latchhttp.Required.With(adminOnly, nil),
+		"nil check": latchhttp.Required().With(adminOnly, nil),
 	} {
 		for _, via := range []struct {
 			name string
@@ -44,15 +44,22 @@ func TestInvalidGuardPanicsAtSetup(t *testing.T) {
 // locations of its own.
 func TestGuardPresets(t *testing.T) {
 	for name, c := range map[string]struct{ got, want latchhttp.Guard }{
-		"Required":     {latchhttp.Required, latchhttp.Guard{}},
-		"Optional":     {latchhttp.Optional, latchhttp.Guard{Optional: true}},
-		"Fresh":        {latchhttp.Fresh, latchhttp.Guard{Fresh: true}},
-		"RefreshToken": {latchhttp.RefreshToken, latchhttp.Guard{Type: latch.Refresh}},
-		"SessionCheck": {latchhttp.SessionCheck, latchhttp.Guard{SessionCheck: true}},
+		"Required":     {latchhttp.Required(), latchhttp.Guard{}},
+		"Optional":     {latchhttp.Optional(), latchhttp.Guard{Optional: true}},
+		"Fresh":        {latchhttp.Fresh(), latchhttp.Guard{Fresh: true}},
+		"RefreshToken": {latchhttp.RefreshToken(), latchhttp.Guard{Type: latch.Refresh}},
+		"SessionCheck": {latchhttp.SessionCheck(), latchhttp.Guard{SessionCheck: true}},
 	} {
 		if !reflect.DeepEqual(c.got, c.want) {
 			t.Errorf("%s = %+v, want %+v", name, c.got, c.want)
 		}
+	}
+	// A preset is a new value on every call: changing one changes no
+	// other route's guard.
+	g := latchhttp.Required()
+	g.Optional = true
+	if latchhttp.Required().Optional {
+		t.Error("changing a Required() value changed the next Required()")
 	}
 }
 
@@ -67,14 +74,14 @@ func TestGuardWithDoesNotAlias(t *testing.T) {
 	check := func(name string, err error) latchhttp.Check {
 		return func(*http.Request, *latch.Principal) error { ran = append(ran, name); return err }
 	}
-	base := latchhttp.Required.With(check("base", nil))
+	base := latchhttp.Required().With(check("base", nil))
 	// Room to grow in place: an append that did not copy would share it.
 	base.Checks = slices.Grow(base.Checks, 4)
 	a := base.With(check("a", nil))
 	b := base.With(check("b", latch.Forbidden("b says no")))
-	if len(base.Checks) != 1 || len(a.Checks) != 2 || len(b.Checks) != 2 || len(latchhttp.Required.Checks) != 0 {
+	if len(base.Checks) != 1 || len(a.Checks) != 2 || len(b.Checks) != 2 || len(latchhttp.Required().Checks) != 0 {
 		t.Fatalf("checks: base %d, a %d, b %d, Required %d; want 1, 2, 2, 0",
-			len(base.Checks), len(a.Checks), len(b.Checks), len(latchhttp.Required.Checks))
+			len(base.Checks), len(a.Checks), len(b.Checks), len(latchhttp.Required().Checks))
 	}
 	serve := func(g latchhttp.Guard, target string) (int, []string) {
 		ran = nil

@@ -29,19 +29,19 @@ func routes(app *walkthrough.App) http.Handler {
 		e.Match([]string{http.MethodGet, http.MethodHead}, path, h, m...)
 	}
 
-	required := latchecho5.Guard(web, latchhttp.Required)
+	required := latchecho5.Guard(web, latchhttp.Required())
 	e.POST("/login", login(app))
 	e.POST("/refresh", echo.WrapHandler(web.RefreshHandler()))
 	e.POST("/revoke", echo.WrapHandler(web.RevocationHandler())) // RFC 7009
 	get("/protected", protected, required)
 	get("/who_am_i", whoAmI, required)
 	get("/claims", claims, required)
-	get("/optionally_protected", optionallyProtected, latchecho5.Guard(web, latchhttp.Optional))
-	get("/admin", admin, latchecho5.Guard(web, latchhttp.Required.With(walkthrough.AdminOnly)))
+	get("/optionally_protected", optionallyProtected, latchecho5.Guard(web, latchhttp.Optional()))
+	get("/admin", admin, latchecho5.Guard(web, latchhttp.Required().With(walkthrough.AdminOnly)))
 	e.POST("/logout", logout(app), required)
 	// Routes that manage sessions confirm the caller's own session is live,
 	// even in jwt mode without LATCH_SESSION_CHECK.
-	sessionCheck := latchecho5.Guard(web, latchhttp.SessionCheck)
+	sessionCheck := latchecho5.Guard(web, latchhttp.SessionCheck())
 	e.POST("/logout_all", logoutAll(app), sessionCheck)
 	get("/sessions", listSessions(app), sessionCheck)
 	e.DELETE("/sessions/:id", revokeSession(app), sessionCheck)

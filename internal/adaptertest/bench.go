@@ -50,10 +50,10 @@ func Bench(b *testing.B, h http.Handler, r *http.Request, status int) {
 }
 
 // NetHTTPHandler is the net/http side of the benchmarks: a ServeMux route
-// GET /protected behind latchhttp.Required, answering 204.
+// GET /protected behind latchhttp.Required(), answering 204.
 func NetHTTPHandler(a *latchhttp.Auth) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /protected", a.Guard(latchhttp.Required)(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	mux.Handle("GET /protected", a.Guard(latchhttp.Required())(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	})))
 	return mux

@@ -86,38 +86,38 @@ func silent(*http.Request, *latch.Principal) error { return latch.ErrInvalidClai
 var (
 	headerOrQuery = latchhttp.Guard{Locations: []latchhttp.Location{latchhttp.InHeader, latchhttp.InQuery}}
 	anywhere      = latchhttp.Guard{Locations: []latchhttp.Location{latchhttp.InHeader, latchhttp.InQuery, latchhttp.InJSON}}
-	adminOnly     = latchhttp.Required.With(AdminOnly)
+	adminOnly     = latchhttp.Required().With(AdminOnly)
 )
 
 // Routes are the routes every adapter mounts for the table.
 var Routes = []Route{
-	{Method: "GET", Path: "/required", Use: Guard, Guard: latchhttp.Required},
-	{Method: "POST", Path: "/required", Use: Guard, Guard: latchhttp.Required},
-	{Method: "GET", Path: "/optional", Use: Guard, Guard: latchhttp.Optional},
-	{Method: "GET", Path: "/fresh", Use: Guard, Guard: latchhttp.Fresh},
-	{Method: "POST", Path: "/refresh-only", Use: Guard, Guard: latchhttp.RefreshToken},
-	{Method: "GET", Path: "/session", Use: Guard, Guard: latchhttp.SessionCheck},
+	{Method: "GET", Path: "/required", Use: Guard, Guard: latchhttp.Required()},
+	{Method: "POST", Path: "/required", Use: Guard, Guard: latchhttp.Required()},
+	{Method: "GET", Path: "/optional", Use: Guard, Guard: latchhttp.Optional()},
+	{Method: "GET", Path: "/fresh", Use: Guard, Guard: latchhttp.Fresh()},
+	{Method: "POST", Path: "/refresh-only", Use: Guard, Guard: latchhttp.RefreshToken()},
+	{Method: "GET", Path: "/session", Use: Guard, Guard: latchhttp.SessionCheck()},
 	{Method: "GET", Path: "/admin", Use: Guard, Guard: adminOnly},
-	{Method: "GET", Path: "/refused", Use: Guard, Guard: latchhttp.Required.With(refuse)},
+	{Method: "GET", Path: "/refused", Use: Guard, Guard: latchhttp.Required().With(refuse)},
 	{Method: "POST", Path: "/json", Use: Guard, Guard: latchhttp.Guard{Locations: []latchhttp.Location{latchhttp.InJSON}}},
 	{Method: "POST", Path: "/refresh", Use: RefreshHandler},
 	{Method: "POST", Path: "/revoke", Use: RevocationHandler},
 	{Method: "POST", Path: "/introspect", Use: IntrospectionHandler},
 
 	// Methods that ServeMux's "GET /required" would not route alike.
-	{Method: "HEAD", Path: "/required", Use: Guard, Guard: latchhttp.Required},
-	{Method: "OPTIONS", Path: "/required", Use: Guard, Guard: latchhttp.Required},
+	{Method: "HEAD", Path: "/required", Use: Guard, Guard: latchhttp.Required()},
+	{Method: "OPTIONS", Path: "/required", Use: Guard, Guard: latchhttp.Required()},
 	// Token locations beyond the fixture's header and cookie.
 	{Method: "GET", Path: "/query", Use: Guard, Guard: headerOrQuery},
 	{Method: "POST", Path: "/any", Use: Guard, Guard: anywhere},
 	// Responders that write late, or nothing.
-	{Method: "GET", Path: "/late", Use: Guard, Guard: latchhttp.Required.With(late)},
-	{Method: "GET", Path: "/silent", Use: Guard, Guard: latchhttp.Required.With(silent)},
+	{Method: "GET", Path: "/late", Use: Guard, Guard: latchhttp.Required().With(late)},
+	{Method: "GET", Path: "/silent", Use: Guard, Guard: latchhttp.Required().With(silent)},
 	// Guards on groups, as docs/adapters.md mounts them.
-	{Method: "GET", Path: "/group/required", Use: Guard, Guard: latchhttp.Required, Via: InGroup, Group: "/group"},
+	{Method: "GET", Path: "/group/required", Use: Guard, Guard: latchhttp.Required(), Via: InGroup, Group: "/group"},
 	{Method: "GET", Path: "/admin/dashboard", Use: Guard, Guard: adminOnly, Via: InGroup, Group: "/admin"},
-	{Method: "GET", Path: "/use/required", Use: Guard, Guard: latchhttp.Required, Via: GroupUse, Group: "/use"},
-	{Method: "POST", Path: "/use/required", Use: Guard, Guard: latchhttp.Required, Via: GroupUse, Group: "/use"},
+	{Method: "GET", Path: "/use/required", Use: Guard, Guard: latchhttp.Required(), Via: GroupUse, Group: "/use"},
+	{Method: "POST", Path: "/use/required", Use: Guard, Guard: latchhttp.Required(), Via: GroupUse, Group: "/use"},
 }
 
 // answer is the JSON body of Answer.

@@ -46,12 +46,12 @@ func loginTest(t *testing.T, a *App) string {
 }
 
 // guarded answers a request carrying the access token tok on a route
-// behind latchhttp.Required: the status and the body.
+// behind latchhttp.Required(): the status and the body.
 func guarded(a *App, tok string) (int, string) {
 	r := httptest.NewRequest("GET", "/", nil)
 	r.Header.Set("Authorization", "Bearer "+tok)
 	w := httptest.NewRecorder()
-	a.Web.Guard(latchhttp.Required)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	a.Web.Guard(latchhttp.Required())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, _ := latch.FromContext(r.Context())
 		w.Write([]byte(p.Subject))
 	})).ServeHTTP(w, r)

@@ -45,3 +45,26 @@ func TestStartRefusesWeakSecret(t *testing.T) {
 		})
 	}
 }
+
+// TestStartRefusesBadHTTPSetting starts with a token location that does
+// not exist: refused, naming it, before the data directory or the store
+// is made.
+func TestStartRefusesBadHTTPSetting(t *testing.T) {
+	walkthroughtest.ClearLatchEnv(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	t.Setenv("LATCH_TOKEN_LOCATION", "header,url")
+	t.Setenv("LATCH_ADDR", "127.0.0.1:0")
+	t.Setenv("LATCH_DATA_DIR", dir)
+	s, err := walkthrough.Start(context.Background(), "test", slog.New(slog.DiscardHandler), func(*walkthrough.App) http.Handler { return http.NotFoundHandler() })
+	if err == nil {
+		s.Listener.Close()
+		s.App.Close()
+		t.Fatal("started with LATCH_TOKEN_LOCATION=header,url")
+	}
+	if !strings.Contains(err.Error(), `"url"`) {
+		t.Errorf("error %q does not name the location", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the data directory was created (%v)", err)
+	}
+}
