@@ -23,7 +23,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -33,7 +32,7 @@ import (
 )
 
 func init() {
-	store.Register("memory", func(ctx context.Context, u *url.URL) (store.Store, error) {
+	store.Register("memory", func(ctx context.Context, rawURL string) (store.Store, error) {
 		return New(), nil
 	})
 }

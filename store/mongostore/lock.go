@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/latchauth/latch/store"
+	"github.com/latchauth/latch/store/storekit"
 )
 
 // Capped logins of one subject take turns. Turn n of a subject is the
@@ -187,7 +188,7 @@ func (s *Store) takeTurn(ctx context.Context, op string, t *turn) error {
 			wait = time.Millisecond // another login took it: read again
 			continue
 		}
-		tm := time.NewTimer(wait/2 + store.Jitter(wait))
+		tm := time.NewTimer(wait/2 + storekit.Jitter(wait))
 		select {
 		case <-ctx.Done():
 			tm.Stop()

@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/latchauth/latch/store"
+	"github.com/latchauth/latch/store/storekit"
 )
 
 var _ store.Bounded = (*Store)(nil)
@@ -345,7 +346,7 @@ func (c *contention) wait(ctx context.Context, op string) error {
 		return fmt.Errorf("redisstore: %s: %w", op, errBusy)
 	}
 	d := min(firstWait<<min(c.n-1, 10), maxWait)
-	d = d/2 + store.Jitter(d/2+1)
+	d = d/2 + storekit.Jitter(d/2+1)
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

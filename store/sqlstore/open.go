@@ -26,8 +26,17 @@ func init() {
 	store.Register("mysql", openStore)
 }
 
-func openStore(ctx context.Context, u *url.URL) (store.Store, error) {
-	return Open(ctx, u)
+// openStore is Open for store.Open, until Open takes the string itself.
+func openStore(ctx context.Context, rawURL string) (store.Store, error) {
+	u, err := url.Parse(rawURL) // store.Open parsed it already
+	if err != nil {
+		return nil, err
+	}
+	s, err := Open(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Open opens the database u names, migrates it, and returns a Store that

@@ -15,6 +15,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/latchauth/latch/store"
+	"github.com/latchauth/latch/store/storekit"
 )
 
 var _ store.Bounded = (*Store)(nil)
@@ -406,7 +407,7 @@ func (s *Store) retry(ctx context.Context, f func() error) error {
 			return err
 		}
 		// Jittered, growing pause, at most ~64ms.
-		d := store.Jitter(time.Millisecond << min(i, 6))
+		d := storekit.Jitter(time.Millisecond << min(i, 6))
 		t := time.NewTimer(d)
 		select {
 		case <-ctx.Done():
