@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/latchauth/latch/store"
+	"github.com/latchauth/latch/store/storekit"
 )
 
 func session(subject string, now time.Time) *store.Session {
@@ -630,7 +631,7 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if validSubject(x.Subject) {
+		if storekit.ValidSubject(x.Subject) {
 			if _, err := encode(x); err != nil && !errors.Is(err, ErrInvalid) {
 				t.Fatalf("encode of a decoded session: %v", err)
 			}
