@@ -18,9 +18,7 @@ package memstore
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/latchauth/latch/store"
@@ -48,8 +46,8 @@ var (
 // Store is an in-memory store.Store, safe for concurrent use by many
 // goroutines of one process. Create one with New (or Open).
 type Store struct {
-	clock  func() time.Time
-	closed atomic.Bool
+	clock func() time.Time
+	gate  storekit.Gate
 
 	mu sync.Mutex
 	// sessions maps id to session. A stored *Session is never modified in
@@ -81,6 +79,7 @@ func New(opts ...Option) *Store {
 		panic(err) // unreachable: see above
 	}
 	return &Store{
+		gate:      storekit.Gate{Store: "memstore", ErrClosed: ErrClosed, ErrInvalid: ErrInvalid},
 		clock:     c.Now,
 		sessions:  map[string]*store.Session{},
 		bySubject: map[string]map[string]struct{}{},
@@ -100,27 +99,16 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	return New(opts...), nil
 }
 
-// usable returns the error a call must fail with: a done ctx, or a closed
-// Store.
-func (m *Store) usable(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("memstore: %w", err)
-	}
-	if m.closed.Load() {
-		return ErrClosed
-	}
-	return nil
-}
-
 // Close drops every session and makes every later call fail with
 // ErrClosed, as a closed database client would: a request checked after
 // shutdown gets an outage, never "not found". Auth.Close calls it for a
 // store opened from the memory: URL. It is idempotent.
 func (m *Store) Close() error {
-	m.closed.Store(true)
-	m.mu.Lock()
-	m.sessions = map[string]*store.Session{}
-	m.bySubject = map[string]map[string]struct{}{}
-	m.mu.Unlock()
-	return nil
+	return m.gate.Close(func() error {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		m.sessions = map[string]*store.Session{}
+		m.bySubject = map[string]map[string]struct{}{}
+		return nil
+	})
 }

@@ -28,7 +28,7 @@ import (
 // store does not grow without bound when nobody calls Sweep: amortised,
 // O(1) per Create.
 func (m *Store) Create(ctx context.Context, s *store.Session, max int) error {
-	if err := m.usable(ctx); err != nil {
+	if err := m.gate.Enter(ctx, "create"); err != nil {
 		return err
 	}
 	if s == nil {
@@ -120,11 +120,8 @@ func (m *Store) lookup(id string, now time.Time) (*store.Session, error) {
 
 // Get implements store.Store. The session returned is a deep copy.
 func (m *Store) Get(ctx context.Context, id string, now time.Time) (*store.Session, error) {
-	if err := m.usable(ctx); err != nil {
+	if err := m.gate.EnterID(ctx, "get", id); err != nil {
 		return nil, err
-	}
-	if !store.ValidID(id) {
-		return nil, store.ErrNotFound
 	}
 	m.mu.Lock()
 	x, err := m.lookup(id, now)
@@ -138,11 +135,8 @@ func (m *Store) Get(ctx context.Context, id string, now time.Time) (*store.Sessi
 
 // Touch implements store.Store.
 func (m *Store) Touch(ctx context.Context, id string, now time.Time, idle, every time.Duration) error {
-	if err := m.usable(ctx); err != nil {
+	if err := m.gate.EnterID(ctx, "touch", id); err != nil {
 		return err
-	}
-	if !store.ValidID(id) {
-		return store.ErrNotFound
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -163,11 +157,8 @@ func (m *Store) Touch(ctx context.Context, id string, now time.Time, idle, every
 // Rotate implements store.Store. IdleUntil is capped at the session's
 // ExpiresAt, and KeepSpent <= 0 keeps no spent hash.
 func (m *Store) Rotate(ctx context.Context, id string, r store.Rotation, now time.Time) error {
-	if err := m.usable(ctx); err != nil {
+	if err := m.gate.EnterID(ctx, "rotate", id); err != nil {
 		return err
-	}
-	if !store.ValidID(id) {
-		return store.ErrNotFound
 	}
 	// Copy the caller's slices before locking.
 	old := bytes.Clone(r.Old)
@@ -205,7 +196,7 @@ func (m *Store) Rotate(ctx context.Context, id string, r store.Rotation, now tim
 
 // Revoke implements store.Store.
 func (m *Store) Revoke(ctx context.Context, subject, id string) error {
-	if err := m.usable(ctx); err != nil {
+	if err := m.gate.Enter(ctx, "revoke"); err != nil {
 		return err
 	}
 	m.mu.Lock()
@@ -220,7 +211,7 @@ func (m *Store) Revoke(ctx context.Context, subject, id string) error {
 // the Store's clock (see WithClock), since the method takes no now; dead
 // sessions are deleted too but not counted.
 func (m *Store) RevokeSubject(ctx context.Context, subject, keep string) (int, error) {
-	if err := m.usable(ctx); err != nil {
+	if err := m.gate.Enter(ctx, "revoke subject"); err != nil {
 		return 0, err
 	}
 	now := m.clock()
@@ -243,7 +234,7 @@ func (m *Store) RevokeSubject(ctx context.Context, subject, keep string) (int, e
 // List implements store.Store. It returns deep copies, and a non-nil empty
 // slice when the subject has no live session.
 func (m *Store) List(ctx context.Context, subject string, now time.Time) ([]store.Session, error) {
-	if err := m.usable(ctx); err != nil {
+	if err := m.gate.Enter(ctx, "list"); err != nil {
 		return nil, err
 	}
 	m.mu.Lock()
