@@ -51,10 +51,7 @@ var errBusy = errors.New("the subject's index kept changing; try again")
 // succeeds without writing or evicting again (see doc.go).
 func (s *Store) Create(ctx context.Context, sess *store.Session, max int) error {
 	const op = "create"
-	if err := s.gate.Enter(ctx, op); err != nil {
-		return err
-	}
-	if err := s.gate.CheckSession(sess); err != nil {
+	if err := s.gate.EnterSession(ctx, op, sess); err != nil {
 		return err
 	}
 	v, err := encode(sess)

@@ -38,10 +38,7 @@ func (s *Store) Touch(ctx context.Context, id string, now time.Time, idle, every
 // time of r beyond 2^53 Unix milliseconds, is ErrInvalid.
 func (s *Store) Rotate(ctx context.Context, id string, r store.Rotation, now time.Time) error {
 	const op = "rotate"
-	if err := s.gate.EnterID(ctx, op, id); err != nil {
-		return err
-	}
-	if err := s.gate.CheckRotation(&r); err != nil {
+	if err := s.gate.EnterRotation(ctx, op, id, &r); err != nil {
 		return err
 	}
 	var ts [3]int64

@@ -64,6 +64,24 @@ func (g *Gate) EnterID(ctx context.Context, op, id string) error {
 	return nil
 }
 
+// EnterSession is Enter for a call that writes s, as Create does: it
+// also returns CheckSession's error.
+func (g *Gate) EnterSession(ctx context.Context, op string, s *store.Session) error {
+	if err := g.Enter(ctx, op); err != nil {
+		return err
+	}
+	return g.CheckSession(s)
+}
+
+// EnterRotation is EnterID for a call that applies r to the session id,
+// as Rotate does: it also returns CheckRotation's error.
+func (g *Gate) EnterRotation(ctx context.Context, op, id string, r *store.Rotation) error {
+	if err := g.EnterID(ctx, op, id); err != nil {
+		return err
+	}
+	return g.CheckRotation(r)
+}
+
 // Close closes the gate, so every later Enter fails with ErrClosed, then
 // runs release (nil for none), once: what the store holds (a sweeper, a
 // client it opened). Every call returns release's error, once release

@@ -101,6 +101,25 @@ func TestGateChecks(t *testing.T) {
 	if err := g.CheckRotation(&store.Rotation{RefreshHash: long}); !errors.Is(err, errInvalid) {
 		t.Errorf("CheckRotation with a long new hash = %v, want ErrInvalid", err)
 	}
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, err := range []error{
+		g.EnterSession(done, "create", ok()),
+		g.EnterRotation(done, "rotate", store.NewID(), &store.Rotation{}),
+	} {
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Enter with a done context = %v", err)
+		}
+	}
+	if err := g.EnterSession(context.Background(), "create", nil); !errors.Is(err, errInvalid) {
+		t.Errorf("EnterSession(nil) = %v, want ErrInvalid", err)
+	}
+	if err := g.EnterRotation(context.Background(), "rotate", "bad", &store.Rotation{RefreshHash: long}); err != store.ErrNotFound {
+		t.Errorf("EnterRotation of a bad id = %v, want store.ErrNotFound first", err)
+	}
+	if err := g.EnterRotation(context.Background(), "rotate", store.NewID(), &store.Rotation{RefreshHash: long}); !errors.Is(err, errInvalid) {
+		t.Errorf("EnterRotation with a long hash = %v, want ErrInvalid", err)
+	}
 	if !storekit.ValidSubject("") || !storekit.ValidSubject(strings.Repeat("é", store.MaxSubjectLen/2)) {
 		t.Error("ValidSubject refuses a subject within the limits")
 	}
