@@ -6,10 +6,6 @@ import (
 	"database/sql/driver"
 	"errors"
 	"sync/atomic"
-	"testing"
-	"time"
-
-	"github.com/latchauth/latch/store"
 )
 
 // countWrites opens dsn with the database/sql driver named driverName,
@@ -180,50 +176,3 @@ func (s *countingStmt) CheckNamedValue(nv *driver.NamedValue) error {
 // errNoContext: every driver under test implements the context methods
 // of a statement; the wrapper does not convert arguments for older ones.
 var errNoContext = errors.New("countingStmt: the driver's statement has no context methods")
-
-// TestWriteCounter: the driver wrapper the conformance suite counts
-// writes with sees each kind of write, and no read or write that changed
-// nothing, on every backend.
-func TestWriteCounter(t *testing.T) {
-	ctx := context.Background()
-	eachBackend(t, func(t *testing.T, b backend) {
-		db := openDB(t, b)
-		s := newStore(t, db)
-		now := time.Now().Truncate(time.Millisecond)
-		x := &store.Session{Subject: "alice", RefreshHash: []byte("r1"), CreatedAt: now, LastUsedAt: now, IdleUntil: now.Add(time.Hour), ExpiresAt: now.Add(2 * time.Hour)}
-		for _, step := range []struct {
-			name  string
-			do    func() error
-			wrote bool
-		}{
-			{"Create", func() error { return s.Create(ctx, x, 0) }, true},
-			{"capped Create", func() error {
-				return s.Create(ctx, &store.Session{Subject: "bob", CreatedAt: now, IdleUntil: now.Add(time.Hour), ExpiresAt: now.Add(time.Hour)}, 2)
-			}, true},
-			{"Get", func() error { _, err := s.Get(ctx, x.ID, now); return err }, false},
-			{"throttled Touch", func() error { return s.Touch(ctx, x.ID, now.Add(time.Second), time.Hour, time.Minute) }, false},
-			{"Touch", func() error { return s.Touch(ctx, x.ID, now.Add(time.Minute), time.Hour, time.Minute) }, true},
-			{"Rotate", func() error {
-				return s.Rotate(ctx, x.ID, store.Rotation{Old: []byte("r1"), RefreshHash: []byte("r2"), IdleUntil: now.Add(time.Hour)}, now.Add(time.Minute))
-			}, true},
-			{"lost Rotate", func() error {
-				err := s.Rotate(ctx, x.ID, store.Rotation{Old: []byte("r1"), RefreshHash: []byte("r3"), IdleUntil: now.Add(time.Hour)}, now.Add(time.Minute))
-				if errors.Is(err, store.ErrConflict) {
-					return nil
-				}
-				return err
-			}, false},
-			{"List", func() error { _, err := s.List(ctx, "alice", now); return err }, false},
-			{"Revoke of another subject", func() error { return s.Revoke(ctx, "bob", x.ID) }, false},
-			{"Revoke", func() error { return s.Revoke(ctx, "alice", x.ID) }, true},
-		} {
-			before := db.writes.Load()
-			if err := step.do(); err != nil {
-				t.Fatalf("%s: %v", step.name, err)
-			}
-			if got := db.writes.Load() != before; got != step.wrote {
-				t.Errorf("%s: counted a write = %v, want %v", step.name, got, step.wrote)
-			}
-		}
-	})
-}
