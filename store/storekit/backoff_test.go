@@ -28,14 +28,15 @@ func TestBackoff(t *testing.T) {
 	if d := time.Since(start); d < 50*time.Millisecond || d > 5*time.Second {
 		t.Errorf("gave up after %v, want about the 50ms budget", d)
 	}
-	// Half a step at least: 0.5ms, then 1ms, then 2ms from the third on.
+	// Half a step at least: 0.5ms, then 1ms, then 2ms from the third on
+	// (the step doubles up to 4ms). A loaded machine only lengthens them.
 	for i, p := range pauses {
-		if lo := []time.Duration{500 * time.Microsecond, time.Millisecond}[min(i, 1)]; p < lo {
+		if lo := []time.Duration{500 * time.Microsecond, time.Millisecond, 2 * time.Millisecond}[min(i, 2)]; p < lo {
 			t.Errorf("pause %d = %v, below half its step (%v)", i, p, lo)
 		}
 	}
-	if len(pauses) < 10 {
-		t.Errorf("%d pauses in 50ms of 1 to 4ms steps", len(pauses))
+	if len(pauses) == 0 {
+		t.Error("no pause before the budget was spent")
 	}
 
 	done, cancel := context.WithCancel(ctx)

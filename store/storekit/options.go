@@ -86,23 +86,23 @@ func WithClock[C Config](now func() time.Time) func(C) error {
 // WithSweepInterval returns an option that sets Options.SweepInterval,
 // refusing a negative d.
 func WithSweepInterval[C Config](d time.Duration) func(C) error {
-	return func(c C) error {
-		if d < 0 {
-			return errors.New("negative sweep interval")
-		}
-		c.options().SweepInterval = d
-		return nil
-	}
+	return nonNegative[C]("sweep interval", d, func(o *Options) { o.SweepInterval = d })
 }
 
 // WithSweepGrace returns an option that sets Options.SweepGrace, refusing
 // a negative d.
 func WithSweepGrace[C Config](d time.Duration) func(C) error {
+	return nonNegative[C]("sweep grace", d, func(o *Options) { o.SweepGrace = d })
+}
+
+// nonNegative is an option that refuses a negative d, and otherwise sets
+// it with set.
+func nonNegative[C Config](what string, d time.Duration, set func(*Options)) func(C) error {
 	return func(c C) error {
 		if d < 0 {
-			return errors.New("negative sweep grace")
+			return errors.New("negative " + what)
 		}
-		c.options().SweepGrace = d
+		set(c.options())
 		return nil
 	}
 }
