@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/latchauth/latch/store"
+	"github.com/latchauth/latch/store/internal/lifecycle"
 	"github.com/latchauth/latch/store/storekit"
 )
 
@@ -482,48 +483,19 @@ func TestRoutingKeys(t *testing.T) {
 // TestClose: after Close every method fails with ErrClosed, an outage;
 // the client passed to New stays open.
 func TestClose(t *testing.T) {
-	if errors.Is(ErrClosed, store.ErrNotFound) || errors.Is(ErrClosed, store.ErrConflict) || errors.Is(ErrClosed, ErrInvalid) {
-		t.Fatal("ErrClosed reads as another error")
-	}
 	c := topologies[0].client(t)
 	s := newStore(t, c)
+	other, err := New(c, WithKeyPrefix(s.prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
 	now := time.Now().Truncate(time.Millisecond)
 	x := session("alice", now)
 	mustCreate(t, s, x, 0)
-	if err := s.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	closed := func(what string, err error) {
-		t.Helper()
-		if !errors.Is(err, ErrClosed) || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
-			t.Errorf("%s after Close = %v, want ErrClosed", what, err)
-		}
-	}
-	got, err := s.Get(ctx, x.ID, now)
-	closed("Get", err)
-	if got != nil {
-		t.Errorf("Get after Close returned a session")
-	}
-	closed("Create", s.Create(ctx, session("bob", now), 0))
-	closed("Touch", s.Touch(ctx, x.ID, now.Add(time.Minute), time.Hour, 0))
-	closed("Rotate", s.Rotate(ctx, x.ID, store.Rotation{Old: x.RefreshHash, RefreshHash: hash()}, now))
-	closed("Revoke", s.Revoke(ctx, "alice", x.ID))
-	n, err := s.RevokeSubject(ctx, "alice", "")
-	closed("RevokeSubject", err)
-	if n != 0 {
-		t.Errorf("RevokeSubject after Close = %d", n)
-	}
-	l, err := s.List(ctx, "alice", now)
-	closed("List", err)
-	if l != nil {
-		t.Errorf("List after Close = %v", l)
-	}
+	lifecycle.Closed(t, s, x, ErrClosed, func(id string) (*store.Session, error) { return other.Get(ctx, id, now) })
 	if err := c.Ping(ctx).Err(); err != nil {
 		t.Errorf("the client passed to New was closed: %v", err)
-	}
-	if err := s.Close(); err != nil {
-		t.Errorf("second Close: %v", err)
 	}
 }
 

@@ -3,11 +3,12 @@ package sqlstore
 import (
 	"context"
 	"errors"
-	"sync/atomic"
+	"io"
 	"testing"
 	"time"
 
 	"github.com/latchauth/latch/store"
+	"github.com/latchauth/latch/store/internal/lifecycle"
 )
 
 // seedSweep creates, at base, live sessions and sessions that are dead at
@@ -125,35 +126,10 @@ func TestSweep(t *testing.T) {
 		})
 
 		t.Run("errors-go-to-the-hook", func(t *testing.T) {
-			var calls atomic.Int64
-			got := make(chan error, 1)
 			// Not migrated: every sweep fails on the missing table.
-			s, err := db.New(WithTablePrefix(randomPrefix()), WithSweepInterval(5*time.Millisecond),
-				WithErrorHook(func(err error) {
-					calls.Add(1)
-					select {
-					case got <- err:
-					default:
-					}
-				}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			select {
-			case err := <-got:
-				if err == nil || errors.Is(err, store.ErrNotFound) {
-					t.Errorf("hook got %v", err)
-				}
-			case <-time.After(20 * time.Second):
-				t.Fatal("the hook was never called")
-			}
-			s.Close()
-			n := calls.Load()
-			time.Sleep(50 * time.Millisecond)
-			if calls.Load() != n {
-				t.Error("the hook was called after Close")
-			}
+			lifecycle.SweeperReports(t, func(every time.Duration, hook func(error)) (io.Closer, error) {
+				return db.New(WithTablePrefix(randomPrefix()), WithSweepInterval(every), WithErrorHook(hook))
+			})
 		})
 
 		t.Run("interval-0-starts-nothing", func(t *testing.T) {
