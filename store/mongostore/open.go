@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/url"
 	"strings"
-	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -89,6 +88,9 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, u.OpenError(err)
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, u.OpenError(err) // before the client starts connecting
+	}
 	client, err := mongo.Connect(co)
 	if err != nil {
 		return nil, u.OpenError(connectErr(err))
@@ -96,9 +98,11 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	s := fromConfig(client.Database(dbName), c)
 	if err := s.Migrate(ctx); err != nil {
 		s.Close()
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		client.Disconnect(dctx)
+		// Disconnect waits for a connection attempt under way, whatever
+		// its context says: against a server that accepts and never
+		// answers, up to the connect timeout (30 s by default). It runs in
+		// the background, so a canceled start-up returns at once.
+		go client.Disconnect(context.WithoutCancel(ctx))
 		return nil, u.OpenError(err)
 	}
 	s.owned = true
