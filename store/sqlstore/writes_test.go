@@ -108,10 +108,11 @@ func (c *countingConn) Prepare(query string) (driver.Stmt, error) {
 }
 
 func (c *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	if b, ok := c.Conn.(driver.ConnBeginTx); ok {
-		return b.BeginTx(ctx, opts)
+	b, ok := c.Conn.(driver.ConnBeginTx)
+	if !ok {
+		return nil, errNoContext
 	}
-	return c.Conn.Begin() //nolint:staticcheck // the drivers under test all have BeginTx
+	return b.BeginTx(ctx, opts)
 }
 
 func (c *countingConn) Ping(ctx context.Context) error {
@@ -174,5 +175,6 @@ func (s *countingStmt) CheckNamedValue(nv *driver.NamedValue) error {
 }
 
 // errNoContext: every driver under test implements the context methods
-// of a statement; the wrapper does not convert arguments for older ones.
-var errNoContext = errors.New("countingStmt: the driver's statement has no context methods")
+// of a connection and a statement; the wrapper does not fall back to the
+// deprecated ones.
+var errNoContext = errors.New("counting driver: the driver lacks a context method")
