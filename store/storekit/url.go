@@ -96,7 +96,7 @@ func (s *URLSpec) Parse(rawURL string) (*URL, error) {
 		rest.RawQuery = q.Encode()
 	}
 	u.Rest = &rest
-	u.secrets = secrets(rawURL, pu, s.Secret)
+	u.secrets = secrets(rawURL, pu, &rest, s.Secret)
 	return u, nil
 }
 
@@ -105,11 +105,21 @@ func (s *URLSpec) refuse(err error) error {
 	return fmt.Errorf("%s: open: %w", s.Store, invalidErr(s.Invalid, err))
 }
 
-// secrets returns what no error about the URL may show: the URL, its
-// password as written and as each escaping writes it, and the values of
-// the latch_ parameters named in secret, as written and unescaped.
-func secrets(raw string, u *url.URL, secret []string) []string {
-	out := []string{raw, u.String()}
+// secrets returns what no error about the URL may show: the URL, as
+// written and as the driver gets it, when it holds user information or a
+// query (otherwise it is no more than Where shows); its password as
+// written and as each escaping writes it; and the values of the latch_
+// parameters named in secret, as written and unescaped.
+func secrets(raw string, u, rest *url.URL, secret []string) []string {
+	var out []string
+	for _, x := range []*url.URL{u, rest} {
+		if x.User != nil || x.RawQuery != "" {
+			out = append(out, x.String())
+		}
+	}
+	if u.User != nil || u.RawQuery != "" {
+		out = append(out, raw)
+	}
 	if pass, ok := u.User.Password(); ok {
 		out = append(out, pass, url.QueryEscape(pass), url.PathEscape(pass),
 			strings.TrimPrefix(url.UserPassword("", pass).String(), ":"))

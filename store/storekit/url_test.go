@@ -131,4 +131,14 @@ func TestOpenError(t *testing.T) {
 	if u.OpenError(nil) != nil {
 		t.Error("OpenError(nil) is not nil")
 	}
+	// A URL that holds no secret is not hidden from its own message.
+	for _, raw := range []string{"kv://db", "kv://db?latch_prefix=p_"} {
+		u, err := spec.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := u.OpenError(errors.New("cannot reach kv://db")); err.Error() != "kvstore: open kv://db: cannot reach kv://db" {
+			t.Errorf("OpenError for %s = %q", raw, err)
+		}
+	}
 }
