@@ -3,19 +3,19 @@ package store
 import (
 	"context"
 	"crypto/rand"
-	"encoding/binary"
 	"fmt"
 	"net/url"
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/latchauth/latch/internal/base62"
 )
 
-// Opener opens a Store from a URL whose scheme it was registered for.
-type Opener func(ctx context.Context, u *url.URL) (Store, error)
+// Opener opens a Store from a URL whose scheme it was registered for. It
+// takes the URL as it was written, so that a store's own Open (see
+// storekit.Register) can be its opener.
+type Opener func(ctx context.Context, rawURL string) (Store, error)
 
 var (
 	openersMu sync.RWMutex
@@ -62,10 +62,10 @@ func Open(ctx context.Context, rawURL string) (Store, error) {
 	open := openers[strings.ToLower(u.Scheme)]
 	openersMu.RUnlock()
 	if open == nil {
-		return nil, fmt.Errorf("store: no store registered for scheme %q (registered: %s); import the module of that store for its side effect, as with database/sql drivers",
+		return nil, fmt.Errorf("store: no store registered for scheme %q (registered: %s); import the package of that store for its side effect, as with database/sql drivers",
 			u.Scheme, strings.Join(Schemes(), ", "))
 	}
-	return open(ctx, u)
+	return open(ctx, rawURL)
 }
 
 // redact keeps only the scheme of something that failed to parse as a
@@ -90,18 +90,6 @@ func isScheme(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-// Jitter returns a random duration in [0, n), or 0 when n <= 0, for the
-// pauses between a store's retries. It reads crypto/rand: latch uses no
-// other source of randomness, so nobody has to check which use is which.
-func Jitter(n time.Duration) time.Duration {
-	if n <= 0 {
-		return 0
-	}
-	var b [8]byte
-	rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
-	return time.Duration(binary.LittleEndian.Uint64(b[:]) % uint64(n))
 }
 
 // NewID returns a fresh session id: IDLen base62 characters holding 128

@@ -26,9 +26,11 @@ import (
 	"os"
 
 	"github.com/latchauth/latch/examples/internal/walkthrough"
-	_ "github.com/latchauth/latch/store/mongostore" // registers mongodb://, mongodb+srv://
-	_ "github.com/latchauth/latch/store/redisstore" // registers redis://, rediss://, redis+cluster://
-	_ "github.com/latchauth/latch/store/sqlstore"   // registers sqlite:, postgres://, mysql://
+	_ "github.com/latchauth/latch/store/mongostore"        // registers mongodb://, mongodb+srv://
+	_ "github.com/latchauth/latch/store/redisstore"        // registers redis://, rediss://, redis+cluster://
+	_ "github.com/latchauth/latch/store/sqlstore/mysql"    // registers mysql://
+	_ "github.com/latchauth/latch/store/sqlstore/postgres" // registers postgres://, postgresql://
+	_ "github.com/latchauth/latch/store/sqlstore/sqlite"   // registers sqlite:
 )
 
 func main() {

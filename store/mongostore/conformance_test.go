@@ -16,7 +16,7 @@ func TestConformance(t *testing.T) {
 		testClient(t)
 		conformance.Run(t, func(t *testing.T) store.Store { return newStore(t) },
 			conformance.WithBroken(func(t *testing.T) store.Store { return brokenStore(t) }),
-			conformance.WithWrites(func(s store.Store) int64 { return s.(*Store).writes.Load() }),
+			conformance.WithWrites(func(s store.Store) int64 { return writes(s.(*Store)) }),
 		)
 	})
 }

@@ -243,7 +243,7 @@ func TestCrashOrphans(t *testing.T) {
 	}
 	// RevokeSubject deletes only what belongs to sessions it found; the
 	// leftovers go with x.
-	if n, err := s.Sweep(ctx, x.ExpiresAt.Add(s.grace+time.Second)); err != nil || n != 2 {
+	if n, err := s.Sweep(ctx, x.ExpiresAt.Add(s.kit.SweepGrace+time.Second)); err != nil || n != 2 {
 		t.Errorf("Sweep = %d, %v; want the 2 leftovers", n, err)
 	}
 	if n := count(t, s.c, bson.D{}); n != 0 {

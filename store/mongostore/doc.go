@@ -12,17 +12,17 @@
 // # Use
 //
 // An application that owns a *mongo.Client calls New with a database,
-// then Setup once at start-up:
+// then Migrate once at start-up:
 //
 //	s, err := mongostore.New(client.Database("app"), mongostore.WithErrorHook(report))
 //	…
 //	defer s.Close() // stops the sweeper, if any; the client stays connected
-//	err = s.Setup(ctx)
+//	err = s.Migrate(ctx)
 //
 // New does no I/O and the Store never disconnects the client. Importing
 // the package also registers the mongodb and mongodb+srv URL schemes
 // with store.Open (LATCH_STORE=mongodb://host:27017/app, say): see Open.
-// A store opened by URL runs Setup on open and owns, and disconnects, its
+// A store opened by URL runs Migrate on open and owns, and disconnects, its
 // client. After Close every method fails with ErrClosed, an outage that is
 // neither store.ErrNotFound nor store.ErrConflict.
 //
@@ -59,13 +59,13 @@
 //
 // # Indexes
 //
-// Setup refuses a collection with a default collation other than simple
+// Migrate refuses a collection with a default collation other than simple
 // (subjects and ids are compared byte for byte), then creates an index on
 // sub and, where the server has them, a TTL
 // index on x (expireAfterSeconds 0) that deletes documents once their
 // session has expired. Nothing relies on the TTL index: liveness is
 // decided at read time with the caller's now. FerretDB answers
-// NotImplemented to it; Setup then reports this once through the error
+// NotImplemented to it; Migrate then reports this once through the error
 // hook and succeeds, and the sweeper (WithSweepInterval, off by default
 // because MongoDB's TTL monitor does the same work) or calls of Sweep
 // clean up instead. No partial index, no unique index but _id's, no
@@ -87,7 +87,7 @@
 // document, though, and its DELETE reports the rows it really deleted. So:
 //
 //   - Get is one query for the session and its activity on MongoDB (_id
-//     $in both); on FerretDB (Setup asks buildInfo) it is two finds by
+//     $in both); on FerretDB (Migrate asks buildInfo) it is two finds by
 //     exact _id, run concurrently, since FerretDB decodes and filters the
 //     whole collection in Go for an $in, but hands an exact _id to SQLite.
 //   - Rotate reads the session; if it is live and its refresh hash is

@@ -110,29 +110,6 @@ func checkTime(what string, t time.Time) error {
 	return nil
 }
 
-func checkHash(what string, h []byte) error {
-	if len(h) > store.HashLen {
-		return fmt.Errorf("%w: %s is longer than %d bytes", ErrInvalid, what, store.HashLen)
-	}
-	return nil
-}
-
-func checkSubject(subject string) error {
-	if len(subject) > store.MaxSubjectLen || !utf8.ValidString(subject) || containsNUL(subject) {
-		return fmt.Errorf("%w: subject must be valid UTF-8 without NUL, at most %d bytes", ErrInvalid, store.MaxSubjectLen)
-	}
-	return nil
-}
-
-func containsNUL(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == 0 {
-			return true
-		}
-	}
-	return false
-}
-
 // deviceField keeps a device string byte for byte: a BSON string when it
 // is valid UTF-8 (BSON strings must be), BSON binary otherwise.
 func deviceField(s string) any {
@@ -157,42 +134,26 @@ func fromDeviceField(v any) string {
 	return ""
 }
 
-// checkSession refuses what the collection cannot keep exactly.
-func checkSession(s *store.Session) error {
-	if err := checkSubject(s.Subject); err != nil {
-		return err
-	}
-	for _, f := range []string{s.Device.Label, s.Device.UserAgent, s.Device.IP} {
-		if len(f) > store.MaxDeviceLen {
-			return fmt.Errorf("%w: device field longer than %d bytes", ErrInvalid, store.MaxDeviceLen)
-		}
-	}
-	for _, h := range append([][]byte{s.SecretHash, s.RefreshHash}, s.Spent...) {
-		if err := checkHash("hash", h); err != nil {
-			return err
-		}
-	}
-	for name, t := range map[string]time.Time{
+// checkSessionTimes refuses a time of s beyond the range of BSON dates;
+// storekit.Gate.CheckSession checks the rest.
+func checkSessionTimes(s *store.Session) error {
+	return checkTimes(map[string]time.Time{
 		"CreatedAt": s.CreatedAt, "LastUsedAt": s.LastUsedAt, "RotatedAt": s.RotatedAt,
 		"FreshUntil": s.FreshUntil, "AccessExpiresAt": s.AccessExpiresAt,
 		"IdleUntil": s.IdleUntil, "ExpiresAt": s.ExpiresAt,
-	} {
-		if err := checkTime(name, t); err != nil {
-			return err
-		}
-	}
-	return nil
+	})
 }
 
-func checkRotation(r *store.Rotation) error {
-	for _, h := range [][]byte{r.Old, r.RefreshHash, r.SecretHash} {
-		if err := checkHash("hash", h); err != nil {
-			return err
-		}
-	}
-	for name, t := range map[string]time.Time{
+// checkRotationTimes refuses a time of r beyond the range of BSON dates;
+// storekit.Gate.CheckRotation checks the rest.
+func checkRotationTimes(r *store.Rotation) error {
+	return checkTimes(map[string]time.Time{
 		"AccessExpiresAt": r.AccessExpiresAt, "IdleUntil": r.IdleUntil, "FreshUntil": r.FreshUntil,
-	} {
+	})
+}
+
+func checkTimes(ts map[string]time.Time) error {
+	for name, t := range ts {
 		if err := checkTime(name, t); err != nil {
 			return err
 		}

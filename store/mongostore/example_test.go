@@ -19,7 +19,7 @@ import (
 )
 
 // An application that owns its *mongo.Client hands a database to New and
-// runs Setup once at start-up. The store never disconnects the client.
+// runs Migrate once at start-up. The store never disconnects the client.
 // (This example needs a server, so go test compiles it without running
 // it; it prints "1 Firefox on Linux".)
 func ExampleNew() {
@@ -41,7 +41,7 @@ func ExampleNew() {
 	}
 	defer s.Close()
 	defer s.Collection().Drop(ctx) // an example cleans up after itself
-	if err := s.Setup(ctx); err != nil {
+	if err := s.Migrate(ctx); err != nil {
 		panic(err)
 	}
 
@@ -66,7 +66,7 @@ func ExampleNew() {
 	fmt.Println(len(list), list[0].Device.Label)
 }
 
-// A configuration string names the store; the URL-opened store runs Setup
+// A configuration string names the store; the URL-opened store runs Migrate
 // on open and owns its client. latch_ parameters configure the store and
 // never reach the driver.
 //
@@ -96,7 +96,7 @@ func ExampleStore_Rotate() {
 	}
 	defer s.Close()
 	defer s.Collection().Drop(ctx)
-	if err := s.Setup(ctx); err != nil {
+	if err := s.Migrate(ctx); err != nil {
 		panic(err)
 	}
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
@@ -35,7 +36,7 @@ func testClient(t testing.TB) *mongo.Client {
 	t.Helper()
 	uri := testenv.MongoURI(t)
 	clientOnce.Do(func() {
-		client, clientErr = mongo.Connect(options.Client().ApplyURI(uri).SetMaxPoolSize(64))
+		client, clientErr = mongo.Connect(options.Client().ApplyURI(uri).SetMaxPoolSize(64).SetMonitor(writeMonitor))
 	})
 	if clientErr != nil {
 		t.Fatalf("connect: %v", clientErr)
@@ -72,8 +73,8 @@ func newStore(t testing.TB, opts ...Option) *Store {
 	t.Cleanup(func() { s.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := retryLocked(ctx, func() error { return s.Setup(ctx) }); err != nil {
-		t.Fatalf("Setup: %v", err)
+	if err := retryLocked(ctx, func() error { return s.Migrate(ctx) }); err != nil {
+		t.Fatalf("Migrate: %v", err)
 	}
 	return s
 }
@@ -130,4 +131,31 @@ func session(subject string, now time.Time) *store.Session {
 		CreatedAt: now, LastUsedAt: now,
 		IdleUntil: now.Add(time.Hour), ExpiresAt: now.Add(2 * time.Hour),
 	}
+}
+
+// writeMonitor is the command monitor of the tests' client. It counts the
+// write commands the client sends, by database: each store of the tests
+// has a database of its own, so writes(s) is what s sent.
+var writeMonitor = &event.CommandMonitor{
+	Started: func(_ context.Context, e *event.CommandStartedEvent) {
+		switch e.CommandName {
+		case "insert", "update", "delete", "findAndModify", "createIndexes":
+			writesMu.Lock()
+			writesByDB[e.DatabaseName]++
+			writesMu.Unlock()
+		}
+	},
+}
+
+var (
+	writesMu   sync.Mutex
+	writesByDB = map[string]int64{}
+)
+
+// writes returns how many write commands s's database has received from
+// the tests' client.
+func writes(s *Store) int64 {
+	writesMu.Lock()
+	defer writesMu.Unlock()
+	return writesByDB[s.db.Name()]
 }

@@ -7,28 +7,34 @@ import (
 	"net"
 	"net/url"
 	"strings"
-	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
 
-	"github.com/latchauth/latch/store"
+	"github.com/latchauth/latch/store/storekit"
 )
 
 func init() {
-	store.Register("mongodb", openStore)
-	store.Register("mongodb+srv", openStore)
+	storekit.Register(Open, urls.Schemes...)
 }
 
-func openStore(ctx context.Context, u *url.URL) (store.Store, error) {
-	return Open(ctx, u)
+// The latch_ parameter of a URL beside the sweep's.
+const paramCollectionPrefix = "latch_collection_prefix"
+
+var urls = &storekit.URLSpec{
+	Store:   "mongostore",
+	Schemes: []string{"mongodb", "mongodb+srv"},
+	Params:  []string{paramCollectionPrefix, storekit.ParamSweepInterval, storekit.ParamSweepGrace},
+	Invalid: ErrInvalid,
 }
 
-// Open connects to the server u names, runs Setup, and returns a Store
-// that owns the client: its Close also disconnects it. Opening is meant
-// for configuration strings (LATCH_STORE); applications that hold a
-// *mongo.Client use New. The schemes are the driver's:
+// Open connects to the server rawURL names, runs Migrate, and returns a
+// Store that owns the client: its Close also disconnects it. Importing
+// the package registers Open for store.Open, for configuration strings
+// (LATCH_STORE); applications that hold a *mongo.Client use New. opts
+// apply after the URL's parameters, and win over them. The schemes are
+// the driver's:
 //
 //	mongodb://user:pass@host1:27017,host2:27017/dbname?replicaSet=rs0
 //	mongodb+srv://user:pass@cluster0.example.net/dbname
@@ -50,48 +56,69 @@ func openStore(ctx context.Context, u *url.URL) (store.Store, error) {
 //	latch_sweep_grace=5m           WithSweepGrace, a time.ParseDuration string
 //
 // Unless the URL sets w (journal=true alone does not), the client writes
-// with w=majority, so an
-// acknowledged rotation or revocation survives a failover (see the
-// package doc). Reads go to the primary unless the URL's readPreference
-// says otherwise, which it should not: a secondary may still hold a
-// session that was revoked.
+// with w=majority, so an acknowledged rotation or revocation survives a
+// failover (see the package doc). Reads go to the primary unless the
+// URL's readPreference says otherwise, which it should not: a secondary
+// may still hold a session that was revoked.
+//
+// Open returns promptly once ctx is done, and after one server selection
+// (30 seconds unless the URL's serverSelectionTimeoutMS says otherwise)
+// when no server answers: give it the context of the program's start-up,
+// which a signal cancels.
 //
 // Errors never contain the URL, its password or any option's value: a
 // URL the driver refuses is ErrInvalid with a fixed message. A
 // mongodb+srv host whose DNS lookup fails is an outage, not ErrInvalid.
-func Open(ctx context.Context, u *url.URL) (*Store, error) {
-	if u == nil {
-		return nil, fmt.Errorf("%w: nil URL", ErrInvalid)
-	}
-	pass, _ := u.User.Password()
-	secrets := []string{pass, url.QueryEscape(pass), url.PathEscape(pass), u.String()}
-	opts, dbName, cu, err := urlOptions(u)
-	if err != nil {
-		return nil, redact(err, secrets...)
-	}
-	co, err := clientOptions(cu)
+func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
+	c := defaults()
+	u, err := storekit.Configure(urls, rawURL, &c, func(u *storekit.URL) error {
+		if u.Has(paramCollectionPrefix) {
+			return WithCollectionPrefix(u.Value(paramCollectionPrefix))(&c)
+		}
+		return nil
+	}, opts...)
 	if err != nil {
 		return nil, err
 	}
+	dbName, err := database(u.Rest)
+	if err != nil {
+		return nil, u.OpenError(err)
+	}
+	co, err := clientOptions(u.Rest)
+	if err != nil {
+		return nil, u.OpenError(err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, u.OpenError(err) // before the client starts connecting
+	}
 	client, err := mongo.Connect(co)
 	if err != nil {
-		return nil, connectErr(err)
+		return nil, u.OpenError(connectErr(err))
 	}
-	s, err := New(client.Database(dbName), opts...)
-	if err == nil {
-		err = s.Setup(ctx)
-	}
-	if err != nil {
-		if s != nil {
-			s.Close()
-		}
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		client.Disconnect(dctx)
-		return nil, redact(err, secrets...)
+	s := fromConfig(client.Database(dbName), c)
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		// Disconnect waits for a connection attempt under way, whatever
+		// its context says: against a server that accepts and never
+		// answers, up to the connect timeout (30 s by default). It runs in
+		// the background, so a canceled start-up returns at once.
+		go client.Disconnect(context.WithoutCancel(ctx))
+		return nil, u.OpenError(err)
 	}
 	s.owned = true
 	return s, nil
+}
+
+// database returns the database u names in its path.
+func database(u *url.URL) (string, error) {
+	if u.Opaque != "" || u.Host == "" {
+		return "", fmt.Errorf("%w: write mongodb://user:password@host:port/database", ErrInvalid)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	if name == "" || strings.ContainsAny(name, `/\. "$`+"\x00") {
+		return "", fmt.Errorf("%w: a mongodb URL must name one database in its path: mongodb://host:port/database", ErrInvalid)
+	}
+	return name, nil
 }
 
 // clientOptions returns the driver's options for cu, writing with
@@ -124,70 +151,4 @@ func connectErr(err error) error {
 		return fmt.Errorf("mongostore: open: looking up the mongodb+srv host: %w", dns)
 	}
 	return fmt.Errorf("%w: the driver refused the mongodb URL's options (check each connection-string option and its value)", ErrInvalid)
-}
-
-// urlOptions takes the latch_ parameters out of u's query and checks
-// them, and returns them with the database name and a copy of u without
-// them.
-func urlOptions(u *url.URL) ([]Option, string, *url.URL, error) {
-	fail := func(err error) ([]Option, string, *url.URL, error) { return nil, "", nil, err }
-	switch strings.ToLower(u.Scheme) {
-	case "mongodb", "mongodb+srv":
-	default:
-		return fail(fmt.Errorf("%w: scheme %q is not mongodb or mongodb+srv", ErrInvalid, u.Scheme))
-	}
-	if u.Opaque != "" || u.Host == "" {
-		return fail(fmt.Errorf("%w: write mongodb://user:password@host:port/database", ErrInvalid))
-	}
-	dbName := strings.TrimPrefix(u.Path, "/")
-	if dbName == "" || strings.ContainsAny(dbName, `/\. "$`+"\x00") {
-		return fail(fmt.Errorf("%w: a mongodb URL must name one database in its path: mongodb://host:port/database", ErrInvalid))
-	}
-	q, err := url.ParseQuery(u.RawQuery)
-	if err != nil {
-		return fail(fmt.Errorf("%w: the mongodb URL's query is not valid percent-encoding", ErrInvalid))
-	}
-	var opts []Option
-	removed := false
-	seen := map[string]bool{}
-	for k, v := range q {
-		name := strings.ToLower(k)
-		if !strings.HasPrefix(name, "latch_") {
-			continue
-		}
-		if len(v) != 1 || seen[name] {
-			return fail(fmt.Errorf("%w: URL parameter %s given more than once", ErrInvalid, name))
-		}
-		seen[name] = true
-		switch name {
-		case "latch_collection_prefix":
-			opts = append(opts, WithCollectionPrefix(v[0]))
-		case "latch_sweep_interval", "latch_sweep_grace":
-			d, err := time.ParseDuration(v[0])
-			if err != nil {
-				return fail(fmt.Errorf("%w: %s is not a duration such as 10m", ErrInvalid, name))
-			}
-			if name == "latch_sweep_interval" {
-				opts = append(opts, WithSweepInterval(d))
-			} else {
-				opts = append(opts, WithSweepGrace(d))
-			}
-		default:
-			return fail(fmt.Errorf("%w: unknown latch_ URL parameter (want latch_collection_prefix, latch_sweep_interval or latch_sweep_grace)", ErrInvalid))
-		}
-		q.Del(k)
-		removed = true
-	}
-	// Check the options now, before any connection is made.
-	var c config
-	for _, o := range opts {
-		if err := o(&c); err != nil {
-			return fail(err)
-		}
-	}
-	cu := *u
-	if removed {
-		cu.RawQuery = q.Encode()
-	}
-	return opts, dbName, &cu, nil
 }

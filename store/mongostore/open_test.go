@@ -48,8 +48,8 @@ func TestOpen(t *testing.T) {
 	}
 	s := st.(*Store)
 	t.Cleanup(func() { drop(t, testClient(t).Database(testDB).Collection(prefix+"sessions")) })
-	if s.c.Name() != prefix+"sessions" || s.every != time.Hour || s.grace != time.Minute || !s.owned {
-		t.Errorf("Open's store: collection %s, sweep %s, grace %s, owned %v", s.c.Name(), s.every, s.grace, s.owned)
+	if s.c.Name() != prefix+"sessions" || s.kit.SweepInterval != time.Hour || s.kit.SweepGrace != time.Minute || !s.owned {
+		t.Errorf("Open's store: collection %s, sweep %s, grace %s, owned %v", s.c.Name(), s.kit.SweepInterval, s.kit.SweepGrace, s.owned)
 	}
 	now := time.Now().Truncate(time.Millisecond)
 	x := session("alice", now)
@@ -107,12 +107,10 @@ func TestOpenInvalid(t *testing.T) {
 			}
 		})
 	}
-	u, _ := url.Parse("http://example.com/db")
-	if _, err := Open(ctx, u); !errors.Is(err, ErrInvalid) {
-		t.Errorf("Open of an http URL = %v, want ErrInvalid", err)
-	}
-	if _, err := Open(ctx, nil); !errors.Is(err, ErrInvalid) {
-		t.Errorf("Open(nil) = %v, want ErrInvalid", err)
+	for _, raw := range []string{"http://example.com/db", "", "127.0.0.1:27017/db"} {
+		if s, err := Open(ctx, raw); !errors.Is(err, ErrInvalid) || s != nil {
+			t.Errorf("Open(%q) = %v, %v; want ErrInvalid", raw, s, err)
+		}
 	}
 
 	// A server that cannot be reached: Setup fails, the error is an
@@ -140,15 +138,11 @@ func TestOpenWriteConcern(t *testing.T) {
 		{"w=1", 1, false},
 		{"w=1&journal=true", 1, true},
 	} {
-		u, err := url.Parse("mongodb://127.0.0.1:1/db?" + c.query)
+		u, err := urls.Parse("mongodb://127.0.0.1:1/db?latch_sweep_grace=1m&" + c.query)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, _, cu, err := urlOptions(u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		co, err := clientOptions(cu)
+		co, err := clientOptions(u.Rest)
 		if err != nil {
 			t.Fatalf("%s: %v", c.query, err)
 		}
@@ -170,8 +164,8 @@ func TestOpenMixedCaseParameters(t *testing.T) {
 	s := st.(*Store)
 	t.Cleanup(func() { drop(t, testClient(t).Database(testDB).Collection(prefix+"sessions")) })
 	defer s.Close()
-	if s.c.Name() != prefix+"sessions" || s.grace != time.Minute {
-		t.Errorf("collection %s, grace %s", s.c.Name(), s.grace)
+	if s.c.Name() != prefix+"sessions" || s.kit.SweepGrace != time.Minute {
+		t.Errorf("collection %s, grace %s", s.c.Name(), s.kit.SweepGrace)
 	}
 }
 

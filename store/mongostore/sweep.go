@@ -19,43 +19,18 @@ import (
 // delete sessions that are still live.
 func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 	const op = "sweep"
-	if err := s.usable(ctx, op); err != nil {
+	if err := s.gate.Enter(ctx, op); err != nil {
 		return 0, err
 	}
-	s.writes.Add(1)
-	res, err := s.c.DeleteMany(ctx, bson.D{{Key: "x", Value: bson.D{{Key: "$lt", Value: nowDate(now.Add(-s.grace))}}}})
+	res, err := s.c.DeleteMany(ctx, bson.D{{Key: "x", Value: bson.D{{Key: "$lt", Value: nowDate(now.Add(-s.kit.SweepGrace))}}}})
 	if err != nil {
-		return 0, wrap(ctx, op, err)
+		return 0, s.gate.Wrap(ctx, op, err)
 	}
 	return int(res.DeletedCount), nil
 }
 
-// startSweeper starts the sweeper goroutine unless the interval is 0.
-func (s *Store) startSweeper() {
-	if s.every <= 0 {
-		return
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s.stop, s.done = cancel, make(chan struct{})
-	go func() {
-		defer close(s.done)
-		tick := time.NewTicker(s.every)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			// A sweep may take one interval, and at least a minute: a
-			// slow sweep delays the next tick rather than piling up.
-			sctx, scancel := context.WithTimeout(ctx, max(s.every, time.Minute))
-			_, err := s.Sweep(sctx, s.clock())
-			scancel()
-			if ctx.Err() != nil || s.closed.Load() {
-				return // Close interrupted the sweep: not an error to report
-			}
-			s.report(err)
-		}
-	}()
+// sweep is one run of the sweeper, at the time of the Store's clock.
+func (s *Store) sweep(ctx context.Context) error {
+	_, err := s.Sweep(ctx, s.kit.Now())
+	return err
 }

@@ -9,7 +9,7 @@
 //	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", ContextTimeoutEnabled: true})
 //	s, err := redisstore.New(c, redisstore.WithRoutingKey(secret)) // 32 random bytes
 //	…
-//	auth, err := latch.New(cfg, latch.WithStore(s))
+//	auth, err := latch.New(ctx, cfg, latch.WithStore(s))
 //
 // New takes a redis.UniversalClient: a *redis.Client, a
 // *redis.ClusterClient, a failover (Sentinel) client. It makes no call and
@@ -19,7 +19,8 @@
 // write timeout. Importing the package also registers the redis, rediss,
 // redis+cluster, rediss+cluster, redis+sentinel and rediss+sentinel URL
 // schemes with store.Open (LATCH_STORE=redis://host:6379/0, say): see
-// Open. A Store opened by URL owns, and closes, its client.
+// Open. A Store opened by URL owns, and closes, its client. The errors of
+// best-effort steps that no caller waits for go to WithErrorHook.
 //
 // After Close every method fails with ErrClosed, an outage that is neither
 // store.ErrNotFound nor store.ErrConflict.

@@ -7,9 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/latchauth/latch/store"
 )
@@ -81,24 +79,11 @@ func nowMS(t time.Time) int64 {
 // give back time.Time{} itself.
 func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
 
-// validSubject reports whether subject is within store's limits: valid
-// UTF-8, no NUL, at most store.MaxSubjectLen bytes. Other subjects can
-// never have been stored, so lookups by them find nothing without a call.
-func validSubject(subject string) bool {
-	return len(subject) <= store.MaxSubjectLen && utf8.ValidString(subject) && strings.IndexByte(subject, 0) < 0
-}
-
-// encode returns s in the layout above, or ErrInvalid for a value beyond
-// the limits of package store.
+// encode returns s in the layout above. s is within the limits of
+// package store (Create checks them with storekit's Gate.CheckSession
+// first); a time beyond maxMS, or claims encoding/json cannot encode, is
+// ErrInvalid.
 func encode(s *store.Session) ([]byte, error) {
-	switch {
-	case !validSubject(s.Subject):
-		return nil, fmt.Errorf("%w: subject must be valid UTF-8 without NUL, at most %d bytes", ErrInvalid, store.MaxSubjectLen)
-	case len(s.Device.Label) > store.MaxDeviceLen, len(s.Device.UserAgent) > store.MaxDeviceLen, len(s.Device.IP) > store.MaxDeviceLen:
-		return nil, fmt.Errorf("%w: device field longer than %d bytes", ErrInvalid, store.MaxDeviceLen)
-	case len(s.SecretHash) > store.HashLen, len(s.RefreshHash) > store.HashLen:
-		return nil, fmt.Errorf("%w: hash longer than %d bytes", ErrInvalid, store.HashLen)
-	}
 	var claims []byte
 	if len(s.Claims) > 0 {
 		var err error
@@ -134,9 +119,6 @@ func encode(s *store.Session) ([]byte, error) {
 	b = appendHash(b, s.RefreshHash)
 	b = appendHash(b, s.SecretHash)
 	for _, h := range s.Spent {
-		if len(h) > store.HashLen {
-			return nil, fmt.Errorf("%w: spent hash longer than %d bytes", ErrInvalid, store.HashLen)
-		}
 		b = appendHash(b, h)
 	}
 	return b, nil

@@ -34,21 +34,13 @@ var (
 // short. An outage, neither store.ErrNotFound nor store.ErrConflict.
 var errCorrupt = errors.New("redisstore: corrupt session value")
 
-// wrap turns a client error from operation op into this package's error.
-// When ctx is done the error wraps ctx.Err() as well, so errors.Is(err,
-// context.Canceled) holds whatever the client made of the cancellation. A
-// call in flight when an owned client was closed fails with ErrClosed,
-// like every later call. Redis errors never carry a command's arguments,
-// so no hash or token can leak through them.
-func wrap(ctx context.Context, op string, err error) error {
-	if err == nil {
-		return nil
-	}
+// wrap turns a client error from operation op into this package's error
+// (see storekit.Gate.Wrap). A call in flight when an owned client was
+// closed fails with ErrClosed, like every later call. Redis errors never
+// carry a command's arguments, so no hash or token can leak through them.
+func (s *Store) wrap(ctx context.Context, op string, err error) error {
 	if errors.Is(err, redis.ErrClosed) && !errors.Is(err, ErrClosed) {
 		err = fmt.Errorf("%w: %w", ErrClosed, err)
 	}
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-		return fmt.Errorf("redisstore: %s: %w: %w", op, cerr, err)
-	}
-	return fmt.Errorf("redisstore: %s: %w", op, err)
+	return s.gate.Wrap(ctx, op, err)
 }

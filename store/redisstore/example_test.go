@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"time"
@@ -64,7 +65,7 @@ func ExampleNew_cluster() {
 	if err != nil {
 		panic(err)
 	}
-	_ = s // latch.New(cfg, latch.WithStore(s))
+	_ = s // latch.New(ctx, cfg, latch.WithStore(s))
 }
 
 // Sentinel: a failover client follows the master through failovers.
@@ -85,15 +86,17 @@ func ExampleNew_sentinel() {
 // A configuration string names the store; the Store opened by URL owns its
 // client, and Close closes it. A routing key of random bytes must be
 // escaped in the URL: a raw '&', ';', '%' or '+' would cut or change it,
-// and a query that does not parse is refused.
-func Example_open() {
+// and a query that does not parse is refused. store.Open runs
+// redisstore.Open, which also takes options.
+func ExampleOpen() {
 	ctx := context.Background()
-	s, err := store.Open(ctx, "redis+cluster://10.0.0.1:7000?addr=10.0.0.2:7000&addr=10.0.0.3:7000"+
-		"&latch_key_prefix=myapp:&latch_routing_key="+url.QueryEscape(os.Getenv("LATCH_ROUTING_KEY")))
+	s, err := redisstore.Open(ctx, "redis+cluster://10.0.0.1:7000?addr=10.0.0.2:7000&addr=10.0.0.3:7000"+
+		"&latch_key_prefix=myapp:&latch_routing_key="+url.QueryEscape(os.Getenv("LATCH_ROUTING_KEY")),
+		redisstore.WithErrorHook(func(err error) { slog.Warn("session store", "err", err) }))
 	if err != nil {
 		panic(err)
 	}
-	defer s.(*redisstore.Store).Close()
+	defer s.Close()
 }
 
 // Moving from the default routing key to a secret one, in steps that keep

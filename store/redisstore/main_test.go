@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -179,4 +180,68 @@ func privateServer(t testing.TB, args ...string) string {
 			t.Fatalf("private redis-server on %s did not answer: %s", addr, out.String())
 		}
 	}
+}
+
+// writeCounter is a go-redis hook that counts the writes of a client's
+// commands as the server answers them: a script counts when its reply,
+// or the first element of its reply, is a positive number (every script
+// of this package answers 1 when it wrote, or how many things it
+// changed: see scripts.go), and any other command when it is one of
+// Redis' write commands that succeeded.
+type writeCounter struct{ n atomic.Int64 }
+
+// countWrites adds a writeCounter to c and returns it.
+func countWrites(c redis.UniversalClient) *writeCounter {
+	w := &writeCounter{}
+	c.AddHook(w)
+	return w
+}
+
+// writeCommands are the write commands a Store sends outside scripts.
+var writeCommands = map[string]bool{"zrem": true, "del": true, "set": true, "zadd": true}
+
+func (w *writeCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (w *writeCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if err == nil && wrote(cmd) {
+			w.n.Add(1)
+		}
+		return err
+	}
+}
+
+func (w *writeCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		for _, cmd := range cmds {
+			if cmd.Err() == nil && wrote(cmd) {
+				w.n.Add(1)
+			}
+		}
+		return err
+	}
+}
+
+// wrote reports whether a command that succeeded wrote.
+func wrote(cmd redis.Cmder) bool {
+	switch cmd.Name() {
+	case "evalsha", "eval", "evalsha_ro", "eval_ro":
+		c, ok := cmd.(*redis.Cmd)
+		if !ok {
+			return false
+		}
+		v := c.Val()
+		if a, ok := v.([]any); ok && len(a) > 0 {
+			v = a[0]
+		}
+		n, _ := v.(int64)
+		return n > 0
+	}
+	if writeCommands[cmd.Name()] {
+		n, ok := cmd.(*redis.IntCmd)
+		return !ok || n.Val() > 0
+	}
+	return false
 }

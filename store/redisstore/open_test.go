@@ -3,7 +3,6 @@ package redisstore
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -134,16 +133,20 @@ func TestOpenErrors(t *testing.T) {
 			t.Errorf("Open with password %q = %v", pw, err)
 		}
 	}
-	// A driver error that quotes a secret is withheld, its kind kept.
-	u, _ := url.Parse(base)
-	if err := openError(u, fmt.Errorf("%w: parse %q", ErrInvalid, "s3cr@t:pw")); !errors.Is(err, ErrInvalid) || strings.Contains(err.Error(), "s3cr@t") {
-		t.Errorf("openError of a message quoting the password = %v", err)
+	for _, raw := range []string{"redis+ring://127.0.0.1:1", "", "127.0.0.1:6379"} {
+		if s, err := Open(ctx, raw); !errors.Is(err, ErrInvalid) || s != nil {
+			t.Errorf("Open(%q) = %v, %v; want ErrInvalid", raw, s, err)
+		}
 	}
-	if _, err := Open(ctx, &url.URL{Scheme: "redis+ring", Host: "127.0.0.1:1"}); !errors.Is(err, ErrInvalid) {
-		t.Errorf("Open of an unknown topology = %v, want ErrInvalid", err)
+	// Options given to Open win over the URL's.
+	raw := "redis://" + testenv.RedisAddr(t) + "/0?latch_key_prefix=url:"
+	s, err := Open(ctx, raw, WithKeyPrefix("opt:"), WithErrorHook(func(error) {}))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
 	}
-	if _, err := Open(ctx, nil); !errors.Is(err, ErrInvalid) {
-		t.Errorf("Open(nil) = %v, want ErrInvalid", err)
+	defer s.Close()
+	if s.prefix != "opt:" || s.kit.ErrorHook == nil {
+		t.Errorf("Open's options not applied: prefix %q", s.prefix)
 	}
 }
 

@@ -36,7 +36,7 @@ func BenchmarkStore(b *testing.B) {
 // them for a real table: a table the benchmark just filled has none, and
 // the planner then also scans the expires_at index for a List.
 func analyze(b *testing.B, s *Store) {
-	if s.d != postgres {
+	if s.d != PostgreSQL {
 		return
 	}
 	if _, err := s.db.ExecContext(context.Background(), "ANALYZE "+s.prefix+"sessions"); err != nil {

@@ -7,39 +7,31 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// dialect is one SQL database family.
-type dialect int
+// Dialect is the SQL of one database family. Pass it to New with the
+// pool of a database of that family.
+type Dialect int
 
+// The dialects.
 const (
-	postgres dialect = iota + 1
-	mysqlDialect
-	sqlite
+	PostgreSQL Dialect = iota + 1 // through lib/pq or pgx
+	MySQL                         // MySQL and MariaDB, through go-sql-driver/mysql
+	SQLite                        // through modernc.org/sqlite or mattn/go-sqlite3
 )
 
-func (d dialect) String() string {
+// String names the dialect: postgres, mysql or sqlite.
+func (d Dialect) String() string {
 	switch d {
-	case postgres:
+	case PostgreSQL:
 		return "postgres"
-	case mysqlDialect:
+	case MySQL:
 		return "mysql"
-	case sqlite:
+	case SQLite:
 		return "sqlite"
 	}
-	return "unknown"
+	return fmt.Sprintf("Dialect(%d)", int(d))
 }
 
-// dialectOf maps a database/sql driver name to its dialect.
-func dialectOf(driverName string) (dialect, error) {
-	switch driverName {
-	case "postgres", "pgx", "cloudsqlpostgres", "nrpostgres":
-		return postgres, nil
-	case "mysql", "nrmysql":
-		return mysqlDialect, nil
-	case "sqlite", "sqlite3", "nrsqlite3":
-		return sqlite, nil
-	}
-	return 0, fmt.Errorf("%w %q: want postgres, pgx, mysql, sqlite or sqlite3", ErrUnsupportedDriver, driverName)
-}
+func (d Dialect) valid() bool { return d >= PostgreSQL && d <= SQLite }
 
 // queries holds every statement a Store runs, built once in New with the
 // table names (from the validated prefix) and the dialect's placeholders.
@@ -54,13 +46,13 @@ const columns = `id, subject, device_label, device_user_agent, device_ip,
 	secret_hash, refresh_hash, spent, claims,
 	created_at, last_used_at, rotated_at, fresh_until, access_expires_at, idle_until, expires_at`
 
-func buildQueries(d dialect, prefix string) queries {
+func buildQueries(d Dialect, prefix string) queries {
 	sessions, locks := prefix+"sessions", prefix+"subject_locks"
 	least, prepend := "LEAST", "substr(CAST(? AS text) || spent, 1, ?)"
 	switch d {
-	case mysqlDialect:
+	case MySQL:
 		prepend = "LEFT(CONCAT(?, spent), ?)"
-	case sqlite:
+	case SQLite:
 		least, prepend = "min", "substr(? || spent, 1, ?)"
 	}
 	const live = "idle_until > ? AND expires_at > ?"
@@ -85,7 +77,7 @@ func buildQueries(d dialect, prefix string) queries {
 		deleteIDs: `DELETE FROM ` + sessions + ` WHERE subject = ? AND id IN (?)`,
 	}
 	switch d {
-	case postgres:
+	case PostgreSQL:
 		// The upsert takes the row lock whether it inserts or updates.
 		q.lock = `INSERT INTO ` + locks + ` (subject, logins) VALUES (?, 1)
 			ON CONFLICT (subject) DO UPDATE SET logins = ` + locks + `.logins + 1`
@@ -94,14 +86,14 @@ func buildQueries(d dialect, prefix string) queries {
 			WHERE idle_until <= ? LIMIT ? FOR UPDATE SKIP LOCKED)`
 		q.sweepExpired = `DELETE FROM ` + sessions + ` WHERE id IN (SELECT id FROM ` + sessions + `
 			WHERE expires_at <= ? LIMIT ? FOR UPDATE SKIP LOCKED)`
-	case mysqlDialect:
+	case MySQL:
 		// The update always changes the row, so InnoDB takes an exclusive
 		// lock on it whether the row was inserted or already there.
 		q.lock = `INSERT INTO ` + locks + ` (subject, logins) VALUES (?, 1)
 			ON DUPLICATE KEY UPDATE logins = logins + 1`
 		q.sweepIdle = `DELETE FROM ` + sessions + ` WHERE idle_until <= ? LIMIT ?`
 		q.sweepExpired = `DELETE FROM ` + sessions + ` WHERE expires_at <= ? LIMIT ?`
-	case sqlite:
+	case SQLite:
 		// No lock table: the first write of a transaction takes the
 		// database's single write lock.
 		q.sweepIdle = `DELETE FROM ` + sessions + ` WHERE id IN (SELECT id FROM ` + sessions + `
@@ -109,7 +101,7 @@ func buildQueries(d dialect, prefix string) queries {
 		q.sweepExpired = `DELETE FROM ` + sessions + ` WHERE id IN (SELECT id FROM ` + sessions + `
 			WHERE expires_at <= ? LIMIT ?)`
 	}
-	if d == postgres {
+	if d == PostgreSQL {
 		for _, p := range []*string{&q.insert, &q.get, &q.live, &q.touch, &q.rotate, &q.revoke,
 			&q.revokeSubject, &q.list, &q.lock, &q.deleteDead, &q.others, &q.sweepIdle, &q.sweepExpired} {
 			*p = sqlx.Rebind(sqlx.DOLLAR, *p)
@@ -119,15 +111,15 @@ func buildQueries(d dialect, prefix string) queries {
 }
 
 // rebind converts ? placeholders for d.
-func (d dialect) rebind(q string) string {
-	if d == postgres {
+func (d Dialect) rebind(q string) string {
+	if d == PostgreSQL {
 		return sqlx.Rebind(sqlx.DOLLAR, q)
 	}
 	return q
 }
 
 // inList expands the single "IN (?)" of q for n ids and rebinds it.
-func (d dialect) inList(q string, n int) string {
+func (d Dialect) inList(q string, n int) string {
 	marks := strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 	return d.rebind(strings.Replace(q, "IN (?)", "IN ("+marks+")", 1))
 }

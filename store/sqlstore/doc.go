@@ -1,24 +1,33 @@
 // Package sqlstore is a store.Store in PostgreSQL, MySQL/MariaDB or
-// SQLite, through jmoiron/sqlx: lib/pq (or pgx) for PostgreSQL,
-// go-sql-driver/mysql for MySQL and MariaDB, and modernc.org/sqlite (pure
-// Go, no cgo) for SQLite.
+// SQLite, on database/sql.
+//
+// Package sqlstore links no database driver. A program names the drivers
+// it links by importing the packages beneath it, each for its side effect:
+//
+//	import _ "github.com/latchauth/latch/store/sqlstore/postgres" // lib/pq: postgres://, postgresql://
+//	import _ "github.com/latchauth/latch/store/sqlstore/mysql"    // go-sql-driver/mysql: mysql://
+//	import _ "github.com/latchauth/latch/store/sqlstore/sqlite"   // modernc.org/sqlite (pure Go): sqlite:
+//
+// A program that uses only PostgreSQL then links neither the MySQL driver
+// nor SQLite.
 //
 // # Use
 //
-// An application that owns a *sqlx.DB calls New, then Migrate once at
-// start-up:
+// An application that owns a *sql.DB calls New with it and its dialect,
+// then Migrate once at start-up:
 //
-//	s, err := sqlstore.New(db, sqlstore.WithErrorHook(report))
+//	s, err := sqlstore.New(db, sqlstore.PostgreSQL, sqlstore.WithErrorHook(report))
 //	…
 //	defer s.Close() // stops the sweeper; db stays open
 //	err = s.Migrate(ctx)
 //
-// The dialect follows db.DriverName(). New runs no query and never
-// migrates; the Store never closes db. Importing the package also
-// registers the sqlite, postgres, postgresql and mysql URL schemes with
-// store.Open (LATCH_STORE=sqlite:latch.db, say): see Open. A store opened
-// by URL migrates on open and owns, and closes, its pool, which is bounded
-// (16 connections for PostgreSQL and MySQL, or latch_max_conns).
+// Any driver of the dialect will do (pgx as well as lib/pq, say), and no
+// driver package is needed then. New runs no query and never migrates;
+// the Store never closes db. The driver packages register their URL
+// schemes with store.Open (LATCH_STORE=sqlite:latch.db, say), which runs
+// this package's Open: see Open. A store opened by URL migrates on open
+// and owns, and closes, its pool, which is bounded (16 connections for
+// PostgreSQL and MySQL, or latch_max_conns).
 //
 // After Close every method fails with ErrClosed, an outage that is neither
 // store.ErrNotFound nor store.ErrConflict, as after memstore's Close.

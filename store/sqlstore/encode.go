@@ -7,7 +7,6 @@ import (
 	"math"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/latchauth/latch/store"
 )
@@ -138,26 +137,6 @@ func spentChars(keep int) int64 {
 		return math.MaxInt32
 	}
 	return int64(keep * spentWidth)
-}
-
-// validSubject reports whether subject is within store's limits: valid
-// UTF-8, no NUL, at most store.MaxSubjectLen bytes. Other subjects can
-// never have been stored, so lookups by them find nothing without a query.
-func validSubject(subject string) bool {
-	return len(subject) <= store.MaxSubjectLen && utf8.ValidString(subject) && strings.IndexByte(subject, 0) < 0
-}
-
-// checkSession reports the first value of s beyond the store's limits.
-func checkSession(s *store.Session) error {
-	switch {
-	case !validSubject(s.Subject):
-		return fmt.Errorf("%w: subject must be valid UTF-8 without NUL, at most %d bytes", ErrInvalid, store.MaxSubjectLen)
-	case len(s.Device.Label) > store.MaxDeviceLen, len(s.Device.UserAgent) > store.MaxDeviceLen, len(s.Device.IP) > store.MaxDeviceLen:
-		return fmt.Errorf("%w: device field longer than %d bytes", ErrInvalid, store.MaxDeviceLen)
-	case len(s.SecretHash) > store.HashLen, len(s.RefreshHash) > store.HashLen:
-		return fmt.Errorf("%w: hash longer than %d bytes", ErrInvalid, store.HashLen)
-	}
-	return nil
 }
 
 // encodeClaims returns the claims as JSON text, or nil (SQL NULL) for nil

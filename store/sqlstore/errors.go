@@ -4,23 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
-
-	"github.com/go-sql-driver/mysql"
 )
 
 // Errors of this package, beside store.ErrNotFound and store.ErrConflict.
 var (
-	// ErrUnsupportedDriver: New was given a *sqlx.DB whose driver name is
-	// none of postgres, pgx, mysql, sqlite or sqlite3.
-	ErrUnsupportedDriver = errors.New("sqlstore: unsupported database driver")
 	// ErrInvalid: a Session or Rotation holds a value beyond the limits of
 	// package store (a subject that is not valid UTF-8, holds NUL or is
 	// longer than store.MaxSubjectLen; a device field longer than
 	// store.MaxDeviceLen; a hash longer than store.HashLen; a time
 	// beyond the range of int64 Unix milliseconds, about 292 million
-	// years either side of 1970), or an option is out of range. Nothing
-	// was written.
+	// years either side of 1970), or an option, a dialect or a URL is out
+	// of range. Nothing was written.
 	ErrInvalid = errors.New("sqlstore: invalid value")
 	// ErrClosed is returned by every method of a Store after Close: an
 	// outage, neither store.ErrNotFound nor store.ErrConflict.
@@ -31,32 +27,21 @@ var (
 // (ER_BINLOG_STMT_MODE_AND_ROW_ENGINE).
 var errStatementBinlog = errors.New("MySQL/MariaDB with binlog_format=STATEMENT cannot log the writes of a READ COMMITTED transaction: set binlog_format to ROW or MIXED")
 
-// wrap turns a driver error from operation op into this package's error.
-// When ctx is done the error wraps ctx.Err() as well, so errors.Is(err,
-// context.Canceled) holds whatever the driver made of the cancellation.
-// Driver errors never carry the values bound to a query's parameters, so
-// no hash or token can leak through them.
-func wrap(ctx context.Context, op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var my *mysql.MySQLError
-	if errors.As(err, &my) && my.Number == 1665 {
+// MySQL error numbers the store tells apart.
+const (
+	mysqlDeadlock        = 1213 // ER_LOCK_DEADLOCK
+	mysqlStatementBinlog = 1665 // ER_BINLOG_STMT_MODE_AND_ROW_ENGINE
+)
+
+// wrap turns a driver error from operation op into this package's error
+// (see storekit.Gate.Wrap), explaining MySQL's error 1665. Driver errors
+// never carry the values bound to a query's parameters, so no hash or
+// token can leak through them.
+func (s *Store) wrap(ctx context.Context, op string, err error) error {
+	if n, ok := mysqlNumber(err); ok && n == mysqlStatementBinlog {
 		err = fmt.Errorf("%w: %w", errStatementBinlog, err)
 	}
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-		return fmt.Errorf("sqlstore: %s: %w: %w", op, cerr, err)
-	}
-	return fmt.Errorf("sqlstore: %s: %w", op, err)
-}
-
-// ctxErr returns a wrapped ctx.Err() when ctx is done: every method checks
-// it first, so a done context never reaches the database.
-func ctxErr(ctx context.Context, op string) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("sqlstore: %s: %w", op, err)
-	}
-	return nil
+	return s.gate.Wrap(ctx, op, err)
 }
 
 // retryable reports whether err is a transient conflict after which a
@@ -71,8 +56,7 @@ func retryable(err error) bool {
 			return true
 		}
 	}
-	var my *mysql.MySQLError
-	if errors.As(err, &my) && my.Number == 1213 { // ER_LOCK_DEADLOCK
+	if n, ok := mysqlNumber(err); ok && n == mysqlDeadlock {
 		return true
 	}
 	var code interface{ Code() int } // modernc.org/sqlite
@@ -87,28 +71,31 @@ func retryable(err error) bool {
 	return strings.Contains(msg, "database is locked") || strings.Contains(msg, "database table is locked")
 }
 
-// redacted hides secrets (a password, a whole URL) in an error's text while
-// keeping the error chain for errors.Is.
-type redacted struct {
-	err     error
-	secrets []string
-}
-
-func (e *redacted) Error() string {
-	s := e.err.Error()
-	for _, x := range e.secrets {
-		if x != "" {
-			s = strings.ReplaceAll(s, x, "xxxxx")
+// mysqlNumber returns the server error number of a go-sql-driver/mysql
+// error in err's chain. This package links no driver, so it knows the
+// driver's *mysql.MySQLError by its package path and name, and reads its
+// exported Number field, as the driver documents it.
+func mysqlNumber(err error) (uint16, bool) {
+	if err == nil {
+		return 0, false
+	}
+	if v := reflect.ValueOf(err); v.Kind() == reflect.Pointer && !v.IsNil() {
+		t := v.Type().Elem()
+		if t.Name() == "MySQLError" && t.PkgPath() == "github.com/go-sql-driver/mysql" {
+			if f := v.Elem().FieldByName("Number"); f.Kind() == reflect.Uint16 {
+				return uint16(f.Uint()), true
+			}
 		}
 	}
-	return s
-}
-
-func (e *redacted) Unwrap() error { return e.err }
-
-func redact(err error, secrets ...string) error {
-	if err == nil {
-		return nil
+	switch e := err.(type) {
+	case interface{ Unwrap() error }:
+		return mysqlNumber(e.Unwrap())
+	case interface{ Unwrap() []error }:
+		for _, x := range e.Unwrap() {
+			if n, ok := mysqlNumber(x); ok {
+				return n, true
+			}
+		}
 	}
-	return &redacted{err: err, secrets: secrets}
+	return 0, false
 }

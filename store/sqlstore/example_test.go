@@ -3,20 +3,22 @@ package sqlstore_test
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/jmoiron/sqlx"
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 
 	"github.com/latchauth/latch/store"
 	"github.com/latchauth/latch/store/sqlstore"
+	_ "github.com/latchauth/latch/store/sqlstore/sqlite" // sqlite: URLs for Open
 )
 
-// An application that owns its *sqlx.DB hands it to New and migrates once
-// at start-up. The store never closes the pool.
+// An application that owns its *sql.DB hands it to New with its dialect
+// and migrates once at start-up. The store never closes the pool.
 func ExampleNew() {
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "latch")
@@ -28,13 +30,13 @@ func ExampleNew() {
 	// For SQLite, give every connection a busy timeout (and prefer WAL):
 	// writers from several connections then wait for each other instead of
 	// failing with "database is locked".
-	db, err := sqlx.Open("sqlite", filepath.Join(dir, "latch.db")+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)")
+	db, err := sql.Open("sqlite", filepath.Join(dir, "latch.db")+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)")
 	if err != nil {
 		panic(err)
 	}
 	defer db.Close()
 
-	s, err := sqlstore.New(db, sqlstore.WithTablePrefix("auth_"), sqlstore.WithErrorHook(func(err error) {
+	s, err := sqlstore.New(db, sqlstore.SQLite, sqlstore.WithTablePrefix("auth_"), sqlstore.WithErrorHook(func(err error) {
 		fmt.Println("sweeper:", err) // or your logger, metrics…
 	}))
 	if err != nil {
@@ -68,14 +70,15 @@ func ExampleNew() {
 }
 
 // A configuration string names the store; the URL-opened store migrates on
-// open and owns its connection pool.
-func Example_open() {
+// open and owns its connection pool. store.Open(ctx, "sqlite::memory:")
+// runs the same Open, once a driver package registered the scheme.
+func ExampleOpen() {
 	ctx := context.Background()
-	s, err := store.Open(ctx, "sqlite::memory:")
+	s, err := sqlstore.Open(ctx, "sqlite::memory:")
 	if err != nil {
 		panic(err)
 	}
-	defer s.(*sqlstore.Store).Close() // also closes the database
+	defer s.Close() // also closes the database
 
 	now := time.Now()
 	sess := &store.Session{

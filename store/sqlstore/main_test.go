@@ -7,6 +7,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,7 +21,8 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // backend is one database the tests run against.
 type backend struct {
 	name   string // the subtest name: postgres, mysql, sqlite
-	driver string
+	driver string // the database/sql driver's name
+	d      Dialect
 	// dsn returns the data source of a database for t: a server from
 	// testenv (shared, hence the table prefixes), or a file of its own.
 	dsn func(t testing.TB) string
@@ -30,17 +32,17 @@ type backend struct {
 
 var backends = []backend{
 	{
-		name: "postgres", driver: "postgres",
+		name: "postgres", driver: "postgres", d: PostgreSQL,
 		dsn:  func(t testing.TB) string { return testenv.PostgresDSN(t) },
 		dead: func(testing.TB) string { return "postgres://latch@127.0.0.1:1/none?sslmode=disable&connect_timeout=2" },
 	},
 	{
-		name: "mysql", driver: "mysql",
+		name: "mysql", driver: "mysql", d: MySQL,
 		dsn:  func(t testing.TB) string { return testenv.MySQLDSN(t) },
 		dead: func(testing.TB) string { return "latch@tcp(127.0.0.1:1)/none?timeout=2s" },
 	},
 	{
-		name: "sqlite", driver: "sqlite",
+		name: "sqlite", driver: "sqlite", d: SQLite,
 		dsn: func(t testing.TB) string {
 			return filepath.Join(t.TempDir(), "latch.db") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
 		},
@@ -57,16 +59,27 @@ func eachBackend(t *testing.T, f func(t *testing.T, b backend)) {
 	}
 }
 
+// testDB is a pool on one of the backends, its writes counted.
+type testDB struct {
+	*sqlx.DB // for the tests' own queries
+	d        Dialect
+	writes   *atomic.Int64 // statements that changed rows: see countWrites
+}
+
+// New is New on the pool.
+func (db *testDB) New(opts ...Option) (*Store, error) { return New(db.DB.DB, db.d, opts...) }
+
 // openDB opens a pool on b, closed when t ends.
-func openDB(t testing.TB, b backend) *sqlx.DB {
+func openDB(t testing.TB, b backend) *testDB {
 	t.Helper()
 	return openDSN(t, b, b.dsn(t))
 }
 
-// openDSN opens a pool on dsn of b's driver, closed when t ends.
-func openDSN(t testing.TB, b backend, dsn string) *sqlx.DB {
+// openDSN opens a pool on dsn of b's driver, its writes counted, closed
+// when t ends.
+func openDSN(t testing.TB, b backend, dsn string) *testDB {
 	t.Helper()
-	db, err := sqlx.Open(b.driver, dsn)
+	db, n, err := countWrites(b.driver, dsn)
 	if err != nil {
 		t.Fatalf("open %s: %v", b.name, err)
 	}
@@ -74,7 +87,7 @@ func openDSN(t testing.TB, b backend, dsn string) *sqlx.DB {
 	// their connection limits.
 	db.SetMaxOpenConns(16)
 	t.Cleanup(func() { db.Close() })
-	return db
+	return &testDB{DB: sqlx.NewDb(db, b.driver), d: b.d, writes: n}
 }
 
 // randomPrefix returns a table prefix no other test uses.
@@ -86,11 +99,11 @@ func randomPrefix() string {
 
 // newStore returns a migrated Store on db with a fresh table prefix; when
 // t ends it is closed and its tables are dropped.
-func newStore(t testing.TB, db *sqlx.DB, opts ...Option) *Store {
+func newStore(t testing.TB, db *testDB, opts ...Option) *Store {
 	t.Helper()
 	prefix := randomPrefix()
 	opts = append([]Option{WithTablePrefix(prefix), WithSweepInterval(0)}, opts...)
-	s, err := New(db, opts...)
+	s, err := db.New(opts...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -105,7 +118,7 @@ func newStore(t testing.TB, db *sqlx.DB, opts ...Option) *Store {
 }
 
 // dropTables drops the tables of prefix, and nothing else.
-func dropTables(t testing.TB, db *sqlx.DB, prefix string) {
+func dropTables(t testing.TB, db *testDB, prefix string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -117,21 +130,13 @@ func dropTables(t testing.TB, db *sqlx.DB, prefix string) {
 }
 
 // count returns how many rows the query counts.
-func count(t *testing.T, db *sqlx.DB, query string, args ...any) int {
+func count(t *testing.T, db *testDB, query string, args ...any) int {
 	t.Helper()
 	var n int
 	if err := db.QueryRowx(db.Rebind(query), args...).Scan(&n); err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return n
-}
-
-func dialectFor(b backend) dialect {
-	d, err := dialectOf(b.driver)
-	if err != nil {
-		panic(err)
-	}
-	return d
 }
 
 func isCanceled(err error) bool { return errors.Is(err, context.Canceled) }

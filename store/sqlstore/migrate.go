@@ -29,13 +29,13 @@ type migration struct {
 
 // migrations returns d's embedded migrations in version order, with
 // prefix substituted for {prefix}.
-func migrations(d dialect, prefix string) ([]migration, error) {
+func migrations(d Dialect, prefix string) ([]migration, error) {
 	return migrationsIn(migrationFS, d, prefix)
 }
 
 // migrationsIn reads d's migrations from fsys. Files are named
 // NNNN_name.sql; statements end with a semicolon at the end of a line.
-func migrationsIn(fsys fs.FS, d dialect, prefix string) ([]migration, error) {
+func migrationsIn(fsys fs.FS, d Dialect, prefix string) ([]migration, error) {
 	dir := path.Join("migrations", d.String())
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
@@ -113,7 +113,7 @@ type execer interface {
 // New never migrates; Open does.
 func (s *Store) Migrate(ctx context.Context) error {
 	const op = "migrate"
-	if err := s.usable(ctx, op); err != nil {
+	if err := s.gate.Enter(ctx, op); err != nil {
 		return err
 	}
 	steps, err := migrations(s.d, s.prefix)
@@ -121,9 +121,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return err
 	}
 	switch s.d {
-	case postgres:
+	case PostgreSQL:
 		err = s.migratePostgres(ctx, steps)
-	case mysqlDialect:
+	case MySQL:
 		err = s.migrateMySQL(ctx, steps)
 	default:
 		// A connection opening while another switches the file to WAL, or
@@ -131,7 +131,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		// fails at once with SQLITE_BUSY: start the whole migration over.
 		err = s.retry(ctx, func() error { return s.migrateSQLite(ctx, steps) })
 	}
-	return wrap(ctx, op, err)
+	return s.wrap(ctx, op, err)
 }
 
 func (s *Store) migrationsTable() string {
@@ -234,16 +234,21 @@ func (s *Store) migrateMySQL(ctx context.Context, steps []migration) (err error)
 			return err
 		}
 	}
-	defer func() {
-		// Release even when ctx is done; a connection whose release failed
-		// is discarded, which releases the lock too.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if _, rerr := conn.ExecContext(rctx, `DO RELEASE_LOCK(?)`, name); rerr != nil {
-			conn.Raw(func(any) error { return driver.ErrBadConn })
-		}
-	}()
+	defer s.undo(ctx, conn, "releasing the migration lock", `DO RELEASE_LOCK(?)`, name)
 	return s.apply(ctx, conn, steps)
+}
+
+// undo runs query on conn, even when ctx is done, to release what a
+// migration holds on it (a lock, a transaction). When that fails, the
+// connection is discarded rather than handed back to the pool, which
+// releases it too, and the failure goes to the error hook.
+func (s *Store) undo(ctx context.Context, conn *sql.Conn, what, query string, args ...any) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if _, err := conn.ExecContext(rctx, query, args...); err != nil {
+		conn.Raw(func(any) error { return driver.ErrBadConn })
+		s.kit.Report(s.wrap(rctx, "migrate: "+what, err))
+	}
 }
 
 func (s *Store) migrateSQLite(ctx context.Context, steps []migration) (err error) {
@@ -263,14 +268,8 @@ func (s *Store) migrateSQLite(ctx context.Context, steps []migration) (err error
 		return err
 	}
 	defer func() {
-		if err == nil {
-			return
-		}
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if _, rerr := conn.ExecContext(rctx, `ROLLBACK`); rerr != nil {
-			// Never hand a connection inside a transaction back to the pool.
-			conn.Raw(func(any) error { return driver.ErrBadConn })
+		if err != nil {
+			s.undo(ctx, conn, "rolling back the migration", `ROLLBACK`)
 		}
 	}()
 	if err = s.apply(ctx, conn, steps); err != nil {

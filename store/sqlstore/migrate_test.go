@@ -15,7 +15,7 @@ import (
 
 func TestMigrate(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
-		want, err := migrations(dialectFor(b), "x_")
+		want, err := migrations(b.d, "x_")
 		if err != nil || len(want) == 0 {
 			t.Fatalf("embedded migrations: %d, %v", len(want), err)
 		}
@@ -62,7 +62,7 @@ func TestMigrate(t *testing.T) {
 				db := openDSN(t, b, dsn)
 				t.Cleanup(func() { dropTables(t, db, prefix) })
 				for range 4 {
-					s, err := New(db, WithTablePrefix(prefix), WithSweepInterval(0))
+					s, err := db.New(WithTablePrefix(prefix), WithSweepInterval(0))
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -87,7 +87,7 @@ func TestMigrate(t *testing.T) {
 					t.Errorf("migrator %d: %v", i, err)
 				}
 			}
-			db := pools[0].db
+			db := &testDB{DB: pools[0].db, d: b.d}
 			if n := count(t, db, "SELECT COUNT(*) FROM "+prefix+"schema_migrations"); n != len(want) {
 				t.Errorf("schema_migrations holds %d rows after concurrent migrations, want %d", n, len(want))
 			}
@@ -103,7 +103,7 @@ func TestMigrate(t *testing.T) {
 		})
 
 		t.Run("done-context", func(t *testing.T) {
-			s, err := New(openDB(t, b), WithTablePrefix(randomPrefix()), WithSweepInterval(0))
+			s, err := openDB(t, b).New(WithTablePrefix(randomPrefix()), WithSweepInterval(0))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -119,7 +119,7 @@ func TestMigrate(t *testing.T) {
 // TestMigrationsCRLF: a checkout that converted the .sql files to CRLF
 // line ends (git's autocrlf) must give the very same statements.
 func TestMigrationsCRLF(t *testing.T) {
-	for _, d := range []dialect{postgres, mysqlDialect, sqlite} {
+	for _, d := range []Dialect{PostgreSQL, MySQL, SQLite} {
 		crlf := fstest.MapFS{}
 		err := fs.WalkDir(migrationFS, ".", func(p string, e fs.DirEntry, err error) error {
 			if err != nil || e.IsDir() {
@@ -159,7 +159,7 @@ func TestMigrationsCRLF(t *testing.T) {
 }
 
 func TestMigrationFiles(t *testing.T) {
-	for _, d := range []dialect{postgres, mysqlDialect, sqlite} {
+	for _, d := range []Dialect{PostgreSQL, MySQL, SQLite} {
 		ms, err := migrations(d, "p_")
 		if err != nil {
 			t.Fatalf("%s: %v", d, err)

@@ -1,39 +1,50 @@
 package sqlstore
 
 import (
-	"cmp"
 	"context"
-	"database/sql"
 	"fmt"
-	"net"
-	"net/url"
-	"strconv"
-	"strings"
-	"time"
 
-	"github.com/go-sql-driver/mysql"
-	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
-
-	"github.com/latchauth/latch/store"
+	"github.com/latchauth/latch/store/sqlstore/internal/sqldriver"
+	"github.com/latchauth/latch/store/storekit"
 )
 
-func init() {
-	store.Register("sqlite", openStore)
-	store.Register("postgres", openStore)
-	store.Register("postgresql", openStore)
-	store.Register("mysql", openStore)
+// The latch_ parameters of a URL.
+const (
+	paramTablePrefix = "latch_table_prefix"
+	paramMaxConns    = "latch_max_conns"
+)
+
+var urls = &storekit.URLSpec{
+	Store:   "sqlstore",
+	Schemes: []string{"sqlite", "postgres", "postgresql", "mysql"},
+	Params:  []string{paramTablePrefix, paramMaxConns, storekit.ParamSweepInterval, storekit.ParamSweepGrace},
+	Invalid: ErrInvalid,
 }
 
-func openStore(ctx context.Context, u *url.URL) (store.Store, error) {
-	return Open(ctx, u)
+// driverPackage names the package that links the driver of each scheme.
+var driverPackage = map[string]string{
+	"sqlite":     "github.com/latchauth/latch/store/sqlstore/sqlite",
+	"postgres":   "github.com/latchauth/latch/store/sqlstore/postgres",
+	"postgresql": "github.com/latchauth/latch/store/sqlstore/postgres",
+	"mysql":      "github.com/latchauth/latch/store/sqlstore/mysql",
 }
 
-// Open opens the database u names, migrates it, and returns a Store that
-// owns the connection pool: its Close also closes the pool. Opening is
-// meant for configuration strings (LATCH_STORE); applications that hold a
-// *sqlx.DB use New. The schemes:
+// Open opens the database rawURL names, migrates it, and returns a Store
+// that owns the connection pool: its Close also closes the pool. Opening
+// is meant for configuration strings (LATCH_STORE); applications that
+// hold a *sql.DB use New. opts apply after the URL's parameters, and win
+// over them.
+//
+// Package sqlstore links no database driver. Each scheme needs the
+// package that links its driver, which registers the scheme with
+// store.Open, so that store.Open runs this Open, and with Open itself
+// (without it, Open says which package to import):
+//
+//	import _ "github.com/latchauth/latch/store/sqlstore/postgres" // postgres://, postgresql://: lib/pq
+//	import _ "github.com/latchauth/latch/store/sqlstore/mysql"    // mysql://: go-sql-driver/mysql
+//	import _ "github.com/latchauth/latch/store/sqlstore/sqlite"   // sqlite:: modernc.org/sqlite
+//
+// The URLs:
 //
 //	sqlite:path/to/file.db       relative to the working directory
 //	sqlite:///abs/path/file.db   absolute
@@ -41,9 +52,10 @@ func openStore(ctx context.Context, u *url.URL) (store.Store, error) {
 //	postgres://user:pass@host:5432/db?sslmode=disable   (also postgresql://), as lib/pq takes it
 //	mysql://user:pass@host:3306/db?tls=true             query parameters as go-sql-driver/mysql takes them
 //
-// Query parameters starting with latch_ are this package's, checked
-// before anything is opened and removed before the rest reaches the
-// driver (any other latch_ parameter is ErrInvalid):
+// Query parameters starting with latch_ (in any case) are this package's,
+// checked before anything is opened and removed before the rest reaches
+// the driver (any other latch_ parameter, or a query that does not parse,
+// is ErrInvalid):
 //
 //	latch_table_prefix=app_      WithTablePrefix (not empty)
 //	latch_sweep_interval=10m     WithSweepInterval, a time.ParseDuration string; 0 turns the sweeper off
@@ -62,43 +74,34 @@ func openStore(ctx context.Context, u *url.URL) (store.Store, error) {
 // the subject's lock row, so an unbounded pool could exhaust the server's
 // max_connections; with the bound, the burst queues in the pool instead.
 // Size latch_max_conns to the server's max_connections divided by the
-// number of processes sharing it, less what other clients need.
+// number of processes sharing it, less what other clients need. See the
+// driver packages for what each sets by default.
 //
-// For SQLite, Open sets busy_timeout (5s) and, for files, WAL journaling
-// through modernc.org/sqlite's _pragma parameters, so they apply to every
-// connection of the pool; query parameters of the URL are passed on and
-// win over these defaults. Its pool holds at most 8 connections unless
-// latch_max_conns says otherwise. A sqlite::memory: store is limited to
-// one connection, since each connection would otherwise get its own
-// database, so latch_max_conns other than 1 is ErrInvalid there.
-//
-// Errors never contain the URL or its password.
-func Open(ctx context.Context, u *url.URL) (*Store, error) {
-	if u == nil {
-		return nil, fmt.Errorf("%w: nil URL", ErrInvalid)
-	}
-	pass, _ := u.User.Password()
-	secrets := []string{pass, url.QueryEscape(pass), url.PathEscape(pass), u.String()}
-	p, u, err := urlOptions(u)
+// Errors name the scheme and host alone: never the URL or its password.
+func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
+	c := defaults()
+	maxConns := 0
+	u, err := storekit.Configure(urls, rawURL, &c, func(u *storekit.URL) (err error) {
+		if u.Has(paramTablePrefix) {
+			if err := WithTablePrefix(u.Value(paramTablePrefix))(&c); err != nil {
+				return err
+			}
+		}
+		maxConns, _, err = u.Int(paramMaxConns)
+		return err
+	}, opts...)
 	if err != nil {
-		return nil, redact(err, secrets...)
+		return nil, err
 	}
-	opts := p.opts
-	var db *sqlx.DB
-	switch strings.ToLower(u.Scheme) {
-	case "sqlite":
-		db, err = openSQLite(u, p.maxConns)
-	case "postgres", "postgresql":
-		db, err = openPostgres(u, p.maxConns)
-	case "mysql":
-		db, err = openMySQL(u, p.maxConns)
-	default:
-		err = fmt.Errorf("%w: scheme %q is not sqlite, postgres, postgresql or mysql", ErrInvalid, u.Scheme)
+	drv, ok := sqldriver.Lookup(u.Scheme)
+	if !ok {
+		return nil, u.OpenError(fmt.Errorf("%s URLs need their driver's package: import _ %q", u.Scheme, driverPackage[u.Scheme]))
 	}
+	db, err := drv.Open(u.Rest, maxConns)
 	if err != nil {
-		return nil, redact(err, secrets...)
+		return nil, u.OpenError(err)
 	}
-	s, err := New(db, opts...)
+	s, err := fromConfig(db, Dialect(drv.Dialect), c)
 	if err == nil {
 		err = s.Migrate(ctx)
 	}
@@ -107,218 +110,8 @@ func Open(ctx context.Context, u *url.URL) (*Store, error) {
 			s.Close()
 		}
 		db.Close()
-		return nil, redact(err, secrets...)
+		return nil, u.OpenError(err)
 	}
 	s.owned = true
 	return s, nil
-}
-
-// defaultMaxConns bounds the pool of a PostgreSQL or MySQL store from
-// Open, unless latch_max_conns says otherwise.
-const defaultMaxConns = 16
-
-// urlParams are the latch_ parameters of a URL.
-type urlParams struct {
-	opts     []Option
-	maxConns int // 0: the dialect's default
-}
-
-// urlOptions takes the latch_ parameters out of u's query, checks them,
-// and returns them with a copy of u without them.
-func urlOptions(u *url.URL) (urlParams, *url.URL, error) {
-	q := u.Query()
-	var p urlParams
-	fail := func(err error) (urlParams, *url.URL, error) { return urlParams{}, nil, err }
-	for k, v := range q {
-		if !strings.HasPrefix(k, "latch_") {
-			continue
-		}
-		if len(v) != 1 {
-			return fail(fmt.Errorf("%w: URL parameter %s given %d times", ErrInvalid, k, len(v)))
-		}
-		switch k {
-		case "latch_table_prefix":
-			p.opts = append(p.opts, WithTablePrefix(v[0]))
-		case "latch_sweep_interval", "latch_sweep_grace":
-			d, err := time.ParseDuration(v[0])
-			if err != nil {
-				return fail(fmt.Errorf("%w: %s is not a duration such as 10m", ErrInvalid, k))
-			}
-			if k == "latch_sweep_interval" {
-				p.opts = append(p.opts, WithSweepInterval(d))
-			} else {
-				p.opts = append(p.opts, WithSweepGrace(d))
-			}
-		case "latch_max_conns":
-			n, err := strconv.Atoi(v[0])
-			if err != nil || n <= 0 {
-				return fail(fmt.Errorf("%w: latch_max_conns is not a positive integer", ErrInvalid))
-			}
-			p.maxConns = n
-		default:
-			return fail(fmt.Errorf("%w: unknown URL parameter %s (want latch_table_prefix, latch_sweep_interval, latch_sweep_grace or latch_max_conns)", ErrInvalid, k))
-		}
-		q.Del(k)
-	}
-	// Check the options now, before any connection is opened.
-	var c config
-	for _, o := range p.opts {
-		if err := o(&c); err != nil {
-			return fail(err)
-		}
-	}
-	cu := *u
-	if len(q) != len(u.Query()) {
-		cu.RawQuery = q.Encode()
-	}
-	return p, &cu, nil
-}
-
-// sqliteDSN turns a sqlite: URL into a modernc.org/sqlite DSN, and
-// reports whether it names an in-memory database.
-func sqliteDSN(u *url.URL) (dsn string, memory bool, err error) {
-	if u.Host != "" {
-		return "", false, fmt.Errorf("%w: a sqlite URL has no host: write sqlite:relative/path.db or sqlite:///absolute/path.db", ErrInvalid)
-	}
-	p := u.Path
-	if u.Opaque != "" {
-		if p, err = url.PathUnescape(u.Opaque); err != nil {
-			return "", false, fmt.Errorf("%w: sqlite URL path is not valid percent-encoding", ErrInvalid)
-		}
-	}
-	switch {
-	case p == "":
-		return "", false, fmt.Errorf("%w: sqlite URL names no file (sqlite:path/to/file.db)", ErrInvalid)
-	case strings.ContainsAny(p, "?#\x00"):
-		return "", false, fmt.Errorf("%w: sqlite path holds '?', '#' or NUL", ErrInvalid)
-	}
-	memory = p == ":memory:"
-	q := u.Query()
-	var has = map[string]bool{}
-	for _, v := range q["_pragma"] {
-		name, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(v)), "(")
-		name, _, _ = strings.Cut(name, "=")
-		has[strings.TrimSpace(name)] = true
-	}
-	if !has["busy_timeout"] && q.Get("_busy_timeout") == "" && q.Get("_timeout") == "" {
-		q.Add("_pragma", "busy_timeout(5000)")
-	}
-	if !memory && !has["journal_mode"] && q.Get("_journal_mode") == "" && q.Get("_journal") == "" {
-		q.Add("_pragma", "journal_mode(WAL)")
-	}
-	return p + "?" + q.Encode(), memory, nil
-}
-
-func openSQLite(u *url.URL, maxConns int) (*sqlx.DB, error) {
-	dsn, memory, err := sqliteDSN(u)
-	if err != nil {
-		return nil, err
-	}
-	if memory && maxConns > 1 {
-		return nil, fmt.Errorf("%w: sqlite::memory: exists per connection: latch_max_conns must be 1", ErrInvalid)
-	}
-	db, err := sqlx.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: sqlite: %w", err)
-	}
-	if memory {
-		// Every connection would open its own empty database: keep one,
-		// forever.
-		db.SetMaxOpenConns(1)
-		db.SetMaxIdleConns(1)
-		db.SetConnMaxLifetime(0)
-		db.SetConnMaxIdleTime(0)
-	} else {
-		// One writer at a time anyway; a few connections let readers run
-		// beside it (WAL) without a storm of busy waits.
-		n := cmp.Or(maxConns, 8)
-		db.SetMaxOpenConns(n)
-		db.SetMaxIdleConns(n)
-	}
-	return db, nil
-}
-
-// boundPool sets the limits of a PostgreSQL or MySQL pool from Open.
-func boundPool(db *sqlx.DB, maxConns int, lifetime time.Duration) {
-	n := cmp.Or(maxConns, defaultMaxConns)
-	db.SetMaxOpenConns(n)
-	db.SetMaxIdleConns(min(n, 8))
-	db.SetConnMaxIdleTime(5 * time.Minute)
-	db.SetConnMaxLifetime(lifetime)
-}
-
-func openPostgres(u *url.URL, maxConns int) (*sqlx.DB, error) {
-	c, err := pq.NewConnector(postgresURL(u))
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: postgres URL: %w", err)
-	}
-	db := sqlx.NewDb(sql.OpenDB(c), "postgres")
-	// Replaced now and then, so a pool follows a failover or a DNS change.
-	boundPool(db, maxConns, 30*time.Minute)
-	return db, nil
-}
-
-// postgresURL returns the URL lib/pq opens. Unless the URL says
-// otherwise it sets binary_parameters=yes: lib/pq then sends a query and
-// its arguments in one round trip instead of two (parse, then bind), and
-// the hashes, which are BYTEA, travel as bytes. An explicit
-// binary_parameters in the URL wins.
-func postgresURL(u *url.URL) string {
-	q := u.Query()
-	if q.Has("binary_parameters") {
-		return u.String()
-	}
-	q.Set("binary_parameters", "yes")
-	c := *u
-	c.RawQuery = q.Encode()
-	return c.String()
-}
-
-// mysqlConfig turns mysql://user:pass@host:port/db?params into a
-// go-sql-driver configuration. The store reads no DATETIME, so parseTime
-// and loc do not matter to it.
-func mysqlConfig(u *url.URL) (*mysql.Config, error) {
-	if u.Opaque != "" || u.Host == "" {
-		return nil, fmt.Errorf("%w: write mysql://user:password@host:port/database", ErrInvalid)
-	}
-	db := strings.TrimPrefix(u.Path, "/")
-	if db == "" || strings.Contains(db, "/") {
-		return nil, fmt.Errorf("%w: mysql URL must name one database: mysql://user:password@host:port/database", ErrInvalid)
-	}
-	cfg, err := mysql.ParseDSN("/?" + u.RawQuery)
-	if err != nil {
-		return nil, fmt.Errorf("%w: mysql URL parameters: %w", ErrInvalid, err)
-	}
-	cfg.User = u.User.Username()
-	cfg.Passwd, _ = u.User.Password()
-	cfg.Net = "tcp"
-	cfg.Addr = u.Host
-	if u.Port() == "" {
-		cfg.Addr = net.JoinHostPort(u.Hostname(), "3306")
-	}
-	cfg.DBName = db
-	// One round trip per query instead of three (prepare, execute, close):
-	// the driver interpolates the arguments itself, escaping them for the
-	// connection's character set, and refuses the character sets where
-	// that is unsafe (BIG5, CP932, GB2312, GBK, SJIS). An explicit
-	// interpolateParams in the URL wins.
-	if !u.Query().Has("interpolateParams") {
-		cfg.InterpolateParams = true
-	}
-	return cfg, nil
-}
-
-func openMySQL(u *url.URL, maxConns int) (*sqlx.DB, error) {
-	cfg, err := mysqlConfig(u)
-	if err != nil {
-		return nil, err
-	}
-	c, err := mysql.NewConnector(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: mysql URL: %w", err)
-	}
-	db := sqlx.NewDb(sql.OpenDB(c), "mysql")
-	// Below the usual server and proxy idle timeouts, as the driver advises.
-	boundPool(db, maxConns, 3*time.Minute)
-	return db, nil
 }

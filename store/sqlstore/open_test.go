@@ -14,89 +14,13 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/latchauth/latch/store"
+	"github.com/latchauth/latch/store/sqlstore/internal/sqldriver"
 )
 
 func TestSchemesRegistered(t *testing.T) {
 	for _, s := range []string{"sqlite", "postgres", "postgresql", "mysql"} {
 		if !slices.Contains(store.Schemes(), s) {
 			t.Errorf("scheme %s is not registered (have %v)", s, store.Schemes())
-		}
-	}
-}
-
-func TestSQLiteDSN(t *testing.T) {
-	for _, c := range []struct {
-		url, dsn string
-		memory   bool
-	}{
-		{"sqlite:latch.db", "latch.db?_pragma=busy_timeout%285000%29&_pragma=journal_mode%28WAL%29", false},
-		{"sqlite:data/latch.db", "data/latch.db?_pragma=busy_timeout%285000%29&_pragma=journal_mode%28WAL%29", false},
-		{"sqlite:///var/lib/latch.db", "/var/lib/latch.db?_pragma=busy_timeout%285000%29&_pragma=journal_mode%28WAL%29", false},
-		{"sqlite:my%20file.db", "my file.db?_pragma=busy_timeout%285000%29&_pragma=journal_mode%28WAL%29", false},
-		{"sqlite::memory:", ":memory:?_pragma=busy_timeout%285000%29", true},
-		// The URL's own settings win over the defaults.
-		{"sqlite:x.db?_pragma=busy_timeout(100)&_pragma=journal_mode(DELETE)", "x.db?_pragma=busy_timeout%28100%29&_pragma=journal_mode%28DELETE%29", false},
-		{"sqlite:x.db?_pragma=foreign_keys(1)", "x.db?_pragma=foreign_keys%281%29&_pragma=busy_timeout%285000%29&_pragma=journal_mode%28WAL%29", false},
-	} {
-		u, err := url.Parse(c.url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dsn, memory, err := sqliteDSN(u)
-		if err != nil || dsn != c.dsn || memory != c.memory {
-			t.Errorf("sqliteDSN(%s) = %q, %v, %v; want %q, %v", c.url, dsn, memory, err, c.dsn, c.memory)
-		}
-	}
-	for _, bad := range []string{"sqlite:", "sqlite://host/x.db", "sqlite:x%3F.db", "sqlite:x%00.db", "sqlite:%zz"} {
-		u, err := url.Parse(bad)
-		if err != nil {
-			continue
-		}
-		if _, _, err := sqliteDSN(u); !errors.Is(err, ErrInvalid) {
-			t.Errorf("sqliteDSN(%s) = %v, want ErrInvalid", bad, err)
-		}
-	}
-}
-
-func TestPostgresURL(t *testing.T) {
-	for in, want := range map[string]string{
-		"postgres://u:p@db/latch?sslmode=verify-full":                "binary_parameters=yes&sslmode=verify-full",
-		"postgres://u@db/latch":                                      "binary_parameters=yes",
-		"postgres://u@db/latch?binary_parameters=no&sslmode=disable": "binary_parameters=no&sslmode=disable",
-	} {
-		u, _ := url.Parse(in)
-		got, _ := url.Parse(postgresURL(u))
-		if got.RawQuery != want || got.Host != "db" || got.User.String() != u.User.String() {
-			t.Errorf("postgresURL(%s) = %s, want the query %s", in, got, want)
-		}
-	}
-}
-
-func TestMySQLConfig(t *testing.T) {
-	u, _ := url.Parse("mysql://app:p%40ss%3Aw0rd@db.example:3307/latch?tls=skip-verify&timeout=5s&parseTime=true")
-	cfg, err := mysqlConfig(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.User != "app" || cfg.Passwd != "p@ss:w0rd" || cfg.Net != "tcp" || cfg.Addr != "db.example:3307" ||
-		cfg.DBName != "latch" || cfg.Timeout != 5*time.Second || cfg.TLSConfig != "skip-verify" {
-		t.Errorf("mysqlConfig = %+v", cfg)
-	}
-	if !cfg.InterpolateParams {
-		t.Errorf("mysqlConfig: InterpolateParams off by default, want on (one round trip per query)")
-	}
-	u, _ = url.Parse("mysql://root@host/latch?interpolateParams=false")
-	if cfg, err := mysqlConfig(u); err != nil || cfg.InterpolateParams {
-		t.Errorf("mysqlConfig with interpolateParams=false = %+v, %v; want it off", cfg, err)
-	}
-	u, _ = url.Parse("mysql://root@[::1]/latch")
-	if cfg, err := mysqlConfig(u); err != nil || cfg.Addr != "[::1]:3306" || cfg.Passwd != "" {
-		t.Errorf("mysqlConfig without port = %+v, %v; want [::1]:3306", cfg, err)
-	}
-	for _, bad := range []string{"mysql://root@host", "mysql://root@host/", "mysql://root@host/a/b", "mysql:root@host/db", "mysql://root@host/db?timeout=soon"} {
-		u, _ := url.Parse(bad)
-		if _, err := mysqlConfig(u); !errors.Is(err, ErrInvalid) {
-			t.Errorf("mysqlConfig(%s) = %v, want ErrInvalid", bad, err)
 		}
 	}
 }
@@ -140,7 +64,7 @@ func TestOpen(t *testing.T) {
 		if _, err := s.Get(ctx, sess.ID, now); err != nil {
 			t.Fatalf("Get: %v", err)
 		}
-		dropTables(t, x.db, x.prefix)
+		dropTables(t, &testDB{DB: x.db, d: x.d}, x.prefix)
 		if err := x.Close(); err != nil {
 			t.Fatalf("Close: %v", err)
 		}
@@ -170,13 +94,13 @@ func TestOpen(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			use(t, withPrefix(u), defaultMaxConns)
+			use(t, withPrefix(u), sqldriver.DefaultMaxConns)
 			u.Scheme = "postgresql"
 			// The driver never sees latch_ parameters (PostgreSQL would
 			// refuse them as unknown settings).
 			use(t, withPrefix(u, "latch_max_conns", "3", "latch_sweep_grace", "1m"), 3)
 		case "mysql":
-			use(t, withPrefix(mysqlURL(t, b.dsn(t))), defaultMaxConns)
+			use(t, withPrefix(mysqlURL(t, b.dsn(t))), sqldriver.DefaultMaxConns)
 			use(t, withPrefix(mysqlURL(t, b.dsn(t)), "latch_max_conns", "5"), 5)
 		case "sqlite":
 			use(t, "sqlite:"+filepath.ToSlash(filepath.Join(t.TempDir(), "a.db")), 8)
@@ -212,14 +136,6 @@ func TestOpenParams(t *testing.T) {
 	}
 	if _, err := store.Open(ctx, "sqlite::memory:?latch_max_conns=2"); !errors.Is(err, ErrInvalid) {
 		t.Errorf("sqlite::memory: with 2 connections = %v, want ErrInvalid", err)
-	}
-	u, _ := url.Parse("postgres://h/db?sslmode=disable&latch_max_conns=4&latch_sweep_grace=1m&application_name=x")
-	p, c, err := urlOptions(u)
-	if err != nil || p.maxConns != 4 || len(p.opts) != 1 || c.RawQuery != "application_name=x&sslmode=disable" {
-		t.Errorf("urlOptions = %+v, %q, %v", p, c.RawQuery, err)
-	}
-	if u.RawQuery != "sslmode=disable&latch_max_conns=4&latch_sweep_grace=1m&application_name=x" {
-		t.Errorf("urlOptions changed its argument: %q", u.RawQuery)
 	}
 }
 

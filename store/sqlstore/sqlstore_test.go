@@ -3,51 +3,54 @@ package sqlstore
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"math"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/latchauth/latch/store"
 )
 
 func TestNewOptions(t *testing.T) {
-	db := sqlx.NewDb(nil, "sqlite")
+	db, err := sql.Open("sqlite", ":memory:") // New does no I/O
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
 	for _, p := range []string{"latch_", "a", "_x", "app1_latch_", strings.Repeat("a", maxPrefixLen)} {
-		if _, err := New(db, WithTablePrefix(p), WithSweepInterval(0)); err != nil {
+		if _, err := New(db, SQLite, WithTablePrefix(p), WithSweepInterval(0)); err != nil {
 			t.Errorf("WithTablePrefix(%q): %v", p, err)
 		}
 	}
 	// "": the migrations table would be schema_migrations, which
 	// golang-migrate, Rails and others use for their own.
 	for _, p := range []string{"", "Latch_", "1x", "a-b", "a b", "a;drop", "é", `a"`, strings.Repeat("a", maxPrefixLen+1)} {
-		if _, err := New(db, WithTablePrefix(p)); !errors.Is(err, ErrInvalid) {
+		if _, err := New(db, SQLite, WithTablePrefix(p)); !errors.Is(err, ErrInvalid) {
 			t.Errorf("WithTablePrefix(%q) = %v, want ErrInvalid", p, err)
 		}
 	}
-	if _, err := New(db, WithSweepInterval(-time.Second)); !errors.Is(err, ErrInvalid) {
+	if _, err := New(db, SQLite, WithSweepInterval(-time.Second)); !errors.Is(err, ErrInvalid) {
 		t.Errorf("negative interval: %v", err)
 	}
-	if _, err := New(db, WithSweepGrace(-time.Second)); !errors.Is(err, ErrInvalid) {
+	if _, err := New(db, SQLite, WithSweepGrace(-time.Second)); !errors.Is(err, ErrInvalid) {
 		t.Errorf("negative grace: %v", err)
 	}
-	if s, err := New(db, WithSweepInterval(0)); err != nil || s.grace != DefaultSweepGrace {
-		t.Errorf("default grace = %v, %v; want %v", s.grace, err, DefaultSweepGrace)
+	if s, err := New(db, SQLite, WithSweepInterval(0)); err != nil || s.kit.SweepGrace != DefaultSweepGrace || s.sweeper != nil {
+		t.Errorf("default grace = %v, %v; want %v, and no sweeper", s.kit.SweepGrace, err, DefaultSweepGrace)
 	}
-	for _, d := range []string{"sqlserver", "oracle", ""} {
-		if _, err := New(sqlx.NewDb(nil, d)); !errors.Is(err, ErrUnsupportedDriver) {
-			t.Errorf("driver %q: %v, want ErrUnsupportedDriver", d, err)
+	for _, d := range []Dialect{0, SQLite + 1, -1} {
+		if _, err := New(db, d); !errors.Is(err, ErrInvalid) {
+			t.Errorf("dialect %v: %v, want ErrInvalid", d, err)
 		}
 	}
-	if _, err := New(nil); !errors.Is(err, ErrInvalid) {
+	if _, err := New(nil, PostgreSQL); !errors.Is(err, ErrInvalid) {
 		t.Errorf("nil db: %v", err)
 	}
-	for name, want := range map[string]dialect{"postgres": postgres, "pgx": postgres, "mysql": mysqlDialect, "sqlite": sqlite, "sqlite3": sqlite} {
-		if d, err := dialectOf(name); d != want || err != nil {
-			t.Errorf("dialectOf(%s) = %v, %v", name, d, err)
+	for d, want := range map[Dialect]string{PostgreSQL: "postgres", MySQL: "mysql", SQLite: "sqlite", 7: "Dialect(7)"} {
+		if d.String() != want {
+			t.Errorf("Dialect %d is %q, want %q", int(d), d, want)
 		}
 	}
 }
@@ -303,7 +306,7 @@ func TestStoreEdges(t *testing.T) {
 // TestBounded: only MySQL's driver ends a call when its context is done;
 // latch guards PostgreSQL and SQLite calls with a goroutine of their own.
 func TestBounded(t *testing.T) {
-	for d, want := range map[dialect]bool{mysqlDialect: true, postgres: false, sqlite: false} {
+	for d, want := range map[Dialect]bool{MySQL: true, PostgreSQL: false, SQLite: false} {
 		if got := (&Store{d: d}).Bounded(); got != want {
 			t.Errorf("%v: Bounded() = %v, want %v", d, got, want)
 		}

@@ -22,29 +22,26 @@ const sweepBatch = 1000
 // still live.
 func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 	const op = "sweep"
-	if err := s.usable(ctx, op); err != nil {
+	if err := s.gate.Enter(ctx, op); err != nil {
 		return 0, err
 	}
-	t := ms(now.Add(-s.grace))
+	t := ms(now.Add(-s.kit.SweepGrace))
 	total := 0
 	for _, q := range []string{s.q.sweepIdle, s.q.sweepExpired} {
 		for {
 			res, err := s.exec(ctx, q, t, s.batch)
 			if err != nil {
-				return total, wrap(ctx, op, err)
+				return total, s.wrap(ctx, op, err)
 			}
 			n, err := res.RowsAffected()
 			if err != nil {
-				return total, wrap(ctx, op, err)
+				return total, s.wrap(ctx, op, err)
 			}
 			total += int(n)
-			if n > 0 {
-				s.writes.Add(1)
-			}
 			if n < int64(s.batch) {
 				break
 			}
-			if err := s.usable(ctx, op); err != nil {
+			if err := s.gate.Enter(ctx, op); err != nil {
 				return total, err
 			}
 		}
@@ -52,34 +49,8 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 	return total, nil
 }
 
-// startSweeper starts the sweeper goroutine unless the interval is 0.
-func (s *Store) startSweeper() {
-	if s.every <= 0 {
-		return
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s.stop, s.done = cancel, make(chan struct{})
-	go func() {
-		defer close(s.done)
-		tick := time.NewTicker(s.every)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			// A sweep may take one interval, and at least a minute: a
-			// slow sweep delays the next tick rather than piling up.
-			sctx, scancel := context.WithTimeout(ctx, max(s.every, time.Minute))
-			_, err := s.Sweep(sctx, s.clock())
-			scancel()
-			if ctx.Err() != nil || s.closed.Load() {
-				return // Close interrupted the sweep: not an error to report
-			}
-			if err != nil && s.hook != nil {
-				s.hook(err)
-			}
-		}
-	}()
+// sweep is one run of the sweeper, at the time of the Store's clock.
+func (s *Store) sweep(ctx context.Context) error {
+	_, err := s.Sweep(ctx, s.kit.Now())
+	return err
 }

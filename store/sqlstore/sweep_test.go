@@ -3,11 +3,12 @@ package sqlstore
 import (
 	"context"
 	"errors"
-	"sync/atomic"
+	"io"
 	"testing"
 	"time"
 
 	"github.com/latchauth/latch/store"
+	"github.com/latchauth/latch/store/internal/lifecycle"
 )
 
 // seedSweep creates, at base, live sessions and sessions that are dead at
@@ -98,7 +99,7 @@ func TestSweep(t *testing.T) {
 			base := time.Now().Truncate(time.Millisecond)
 			m := newStore(t, db) // migrated, no sweeper
 			live, _ := seedSweep(t, m, base)
-			s, err := New(db, WithTablePrefix(m.prefix), WithSweepInterval(5*time.Millisecond),
+			s, err := db.New(WithTablePrefix(m.prefix), WithSweepInterval(5*time.Millisecond),
 				WithClock(func() time.Time { return base.Add(2 * time.Hour) }),
 				WithErrorHook(func(err error) { t.Errorf("sweeper error: %v", err) }))
 			if err != nil {
@@ -115,11 +116,6 @@ func TestSweep(t *testing.T) {
 			if err := s.Close(); err != nil {
 				t.Fatalf("Close: %v", err)
 			}
-			select {
-			case <-s.done:
-			default:
-				t.Fatal("Close returned before the sweeper stopped")
-			}
 			if err := s.Close(); err != nil {
 				t.Errorf("second Close: %v", err)
 			}
@@ -130,40 +126,15 @@ func TestSweep(t *testing.T) {
 		})
 
 		t.Run("errors-go-to-the-hook", func(t *testing.T) {
-			var calls atomic.Int64
-			got := make(chan error, 1)
 			// Not migrated: every sweep fails on the missing table.
-			s, err := New(db, WithTablePrefix(randomPrefix()), WithSweepInterval(5*time.Millisecond),
-				WithErrorHook(func(err error) {
-					calls.Add(1)
-					select {
-					case got <- err:
-					default:
-					}
-				}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			select {
-			case err := <-got:
-				if err == nil || errors.Is(err, store.ErrNotFound) {
-					t.Errorf("hook got %v", err)
-				}
-			case <-time.After(20 * time.Second):
-				t.Fatal("the hook was never called")
-			}
-			s.Close()
-			n := calls.Load()
-			time.Sleep(50 * time.Millisecond)
-			if calls.Load() != n {
-				t.Error("the hook was called after Close")
-			}
+			lifecycle.SweeperReports(t, func(every time.Duration, hook func(error)) (io.Closer, error) {
+				return db.New(WithTablePrefix(randomPrefix()), WithSweepInterval(every), WithErrorHook(hook))
+			})
 		})
 
 		t.Run("interval-0-starts-nothing", func(t *testing.T) {
 			s := newStore(t, db, WithSweepInterval(0), WithErrorHook(func(err error) { t.Errorf("hook: %v", err) }))
-			if s.stop != nil || s.done != nil {
+			if s.sweeper != nil {
 				t.Fatal("a sweeper started with interval 0")
 			}
 			base := time.Now().Add(-3 * time.Hour).Truncate(time.Millisecond)

@@ -2,6 +2,7 @@ package mongostore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -9,19 +10,24 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// Index names Setup gives; the collection's name already carries the
+// Index names Migrate gives; the collection's name already carries the
 // prefix.
 const (
 	subjectIndex = "sub"
 	ttlIndex     = "x_ttl"
 )
 
-// Setup refuses (ErrInvalid) a collection created with a default
+// Migrate prepares the collection for the Store, as sqlstore's Migrate
+// prepares its tables. It returns promptly once ctx is done, and after
+// one server selection (30 seconds unless the client says otherwise)
+// when no server answers.
+//
+// Migrate refuses (ErrInvalid) a collection created with a default
 // collation other than "simple": the store compares subjects and ids
 // byte for byte, and a case-insensitive collation would let a
 // revocation of "alice" end the sessions of "ALICE".
 //
-// Setup creates the collection's indexes: one on the subject (List,
+// Migrate creates the collection's indexes: one on the subject (List,
 // RevokeSubject and capped Create query by it) and, where the server has
 // them, a TTL index on x, the date each document may be deleted at (the
 // session's absolute expiry). It is idempotent and safe to run from many
@@ -30,52 +36,60 @@ const (
 //
 // The TTL index is clean-up only; nothing relies on it. A server that
 // refuses it as not implemented or not supported (FerretDB answers
-// NotImplemented) is not an error: Setup reports it once per Store
+// NotImplemented) is not an error: Migrate reports it once per Store
 // through the error hook (see WithErrorHook) and returns nil, and the
 // sweeper (WithSweepInterval) or a Sweep of your own takes its place.
-func (s *Store) Setup(ctx context.Context) error {
-	const op = "setup"
-	if err := s.usable(ctx, op); err != nil {
+func (s *Store) Migrate(ctx context.Context) error {
+	const op = "migrate"
+	if err := s.gate.Enter(ctx, op); err != nil {
 		return err
 	}
-	s.detect(ctx)
+	if err := s.detect(ctx); err != nil {
+		return err
+	}
 	if err := s.checkCollation(ctx); err != nil {
 		return err
 	}
 	iv := s.c.Indexes()
-	s.writes.Add(1)
 	if _, err := iv.CreateOne(ctx, mongo.IndexModel{
 		Keys:    bson.D{{Key: "sub", Value: 1}},
 		Options: options.Index().SetName(subjectIndex),
 	}); err != nil {
-		return wrap(ctx, op, err)
+		return s.gate.Wrap(ctx, op, err)
 	}
-	s.writes.Add(1)
 	_, err := iv.CreateOne(ctx, mongo.IndexModel{
 		Keys:    bson.D{{Key: "x", Value: 1}},
 		Options: options.Index().SetName(ttlIndex).SetExpireAfterSeconds(0),
 	})
 	if hasCode(err, codeNotImplemented, codeCommandNotSupported) && ctx.Err() == nil {
 		if !s.ttlReported.Swap(true) {
-			s.report(fmt.Errorf("%w: %w", errNoTTL, err))
+			s.kit.Report(fmt.Errorf("%w: %w", errNoTTL, err))
 		}
 		return nil
 	}
-	return wrap(ctx, op, err)
+	return s.gate.Wrap(ctx, op, err)
 }
 
 // detect asks the server's buildInfo whether it is FerretDB (which adds
 // ferretdbVersion). On MongoDB, Get, Touch and Rotate then read a session
-// and its activity with one query on _id $in; elsewhere (FerretDB, or
-// when buildInfo fails) with two concurrent finds by exact _id, since
-// FerretDB scans the whole collection for anything but one exact _id.
-func (s *Store) detect(ctx context.Context) {
+// and its activity with one query on _id $in; elsewhere (FerretDB, or a
+// server that refuses buildInfo) with two concurrent finds by exact _id,
+// since FerretDB scans the whole collection for anything but one exact
+// _id. A server that cannot be reached is an error: the next step would
+// only wait for it as long again.
+func (s *Store) detect(ctx context.Context) error {
 	var info bson.M
-	if err := s.db.Client().Database("admin").RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err != nil {
-		return
+	err := s.db.Client().Database("admin").RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info)
+	var refused mongo.ServerError
+	switch {
+	case errors.As(err, &refused):
+		return nil
+	case err != nil:
+		return s.gate.Wrap(ctx, "migrate", err)
 	}
 	_, ferret := info["ferretdbVersion"]
 	s.oneQuery.Store(!ferret)
+	return nil
 }
 
 // checkCollation refuses a collection whose default collation is not
@@ -84,7 +98,7 @@ func (s *Store) detect(ctx context.Context) {
 func (s *Store) checkCollation(ctx context.Context) error {
 	specs, err := s.db.ListCollectionSpecifications(ctx, bson.D{{Key: "name", Value: s.c.Name()}})
 	if err != nil {
-		return wrap(ctx, "setup", err)
+		return s.gate.Wrap(ctx, "migrate", err)
 	}
 	for _, spec := range specs {
 		if err := collationErr(spec.Name, spec.Options); err != nil {

@@ -24,7 +24,7 @@ func isFerretDB(t testing.TB) bool {
 	return ok
 }
 
-// TestSetup: Setup is idempotent, also when run concurrently; the TTL
+// TestSetup: Migrate is idempotent, also when run concurrently; the TTL
 // index exists on MongoDB, and FerretDB's refusal of it reaches the hook
 // exactly once per Store.
 func TestSetup(t *testing.T) {
@@ -35,22 +35,22 @@ func TestSetup(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		hooked = append(hooked, err)
-	})) // Setup ran once
+	})) // Migrate ran once
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := s.Setup(ctx); err != nil {
-		t.Fatalf("second Setup: %v", err)
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("second Migrate: %v", err)
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	for range 8 {
-		wg.Go(func() { errs <- s.Setup(ctx) })
+		wg.Go(func() { errs <- s.Migrate(ctx) })
 	}
 	wg.Wait()
 	close(errs)
 	for err := range errs {
 		if err != nil {
-			t.Errorf("concurrent Setup: %v", err)
+			t.Errorf("concurrent Migrate: %v", err)
 		}
 	}
 
@@ -65,7 +65,7 @@ func TestSetup(t *testing.T) {
 			t.Errorf("FerretDB created the TTL index: the store's assumption is out of date")
 		}
 		if len(hooked) != 1 {
-			t.Fatalf("on FerretDB the hook got %d errors after 10 Setups, want the TTL refusal exactly once: %v", len(hooked), hooked)
+			t.Fatalf("on FerretDB the hook got %d errors after 10 Migrates, want the TTL refusal exactly once: %v", len(hooked), hooked)
 		}
 		if !errors.Is(hooked[0], errNoTTL) || !hasCode(hooked[0], codeNotImplemented) {
 			t.Errorf("hook got %v, want errNoTTL wrapping NotImplemented", hooked[0])
@@ -103,10 +103,10 @@ func indexes(t testing.TB, s *Store) map[string]bson.M {
 	return names
 }
 
-// Setup refuses a collection whose default collation is not simple: a
+// Migrate refuses a collection whose default collation is not simple: a
 // case-insensitive one would let RevokeSubject("alice") end ALICE's
 // sessions. On a server that can create such a collection (MongoDB) the
-// whole of Setup is checked; the check of the options always is
+// whole of Migrate is checked; the check of the options always is
 // (FerretDB has no collations).
 func TestSetupRefusesCollation(t *testing.T) {
 	raw := func(d bson.D) bson.Raw {
@@ -146,7 +146,7 @@ func TestSetupRefusesCollation(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if err := s.Setup(ctx); !errors.Is(err, ErrInvalid) {
-		t.Errorf("Setup on a collection with a case-insensitive collation = %v, want ErrInvalid", err)
+	if err := s.Migrate(ctx); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Migrate on a collection with a case-insensitive collation = %v, want ErrInvalid", err)
 	}
 }

@@ -1,0 +1,176 @@
+package mongostore
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/latchauth/latch/store"
+)
+
+// Touch reads the session and, when its last recorded use is at least
+// every old, records the use in the session's activity document, which
+// nothing but Touch writes: see the package doc.
+func (s *Store) Touch(ctx context.Context, id string, now time.Time, idle, every time.Duration) error {
+	const op = "touch"
+	if err := s.gate.EnterID(ctx, op, id); err != nil {
+		return err
+	}
+	r, err := s.readToWrite(ctx, op, id, now)
+	if err != nil {
+		return err
+	}
+	at := nowDate(now)
+	last, _ := r.lastUse()
+	if at < last || now.Sub(last.Time()) < every {
+		return nil
+	}
+	until := date(now.Add(idle))
+	if until > r.s.Expires || now.Add(idle).After(maxTime) {
+		until = r.s.Expires
+	}
+	// On MongoDB the filter on lu makes the write conditional on the
+	// recorded use being older. FerretDB evaluates a filter only at its
+	// read, not at its write, and serves only a filter on _id alone
+	// without decoding every document of the collection, so there the
+	// filter is the _id alone: the check on lu above is all it would do.
+	filter := bson.D{{Key: "_id", Value: activityID(id)}}
+	if s.oneQuery.Load() {
+		filter = append(filter, bson.E{Key: "lu", Value: bson.D{{Key: "$lt", Value: at}}})
+	}
+	set := bson.D{{Key: "$set", Value: bson.D{
+		{Key: "k", Value: kindActivity}, {Key: "sid", Value: id}, {Key: "sub", Value: r.s.Subject},
+		{Key: "lu", Value: at}, {Key: "iu", Value: until}, {Key: "x", Value: r.s.ExpireAt},
+	}}}
+	_, err = s.c.UpdateOne(ctx, filter, set, options.UpdateOne().SetUpsert(true))
+	if mongo.IsDuplicateKeyError(err) {
+		// A concurrent first Touch inserted the activity document (on
+		// MongoDB: or it holds a use at or after now, and the filter did
+		// not match). Ours may be the later use: update once more, without
+		// upsert; on MongoDB the filter keeps the later of the two.
+		_, err = s.c.UpdateOne(ctx, filter, set)
+	}
+	return s.gate.Wrap(ctx, op, err)
+}
+
+// Rotate is a compare-and-swap in two steps: claim the session's current
+// generation by inserting a document whose _id names it (the server's
+// unique _id index lets exactly one insert through), then update the
+// session document. Once the read is done, the claim and the update run
+// even if ctx is done meanwhile (for at most 2 seconds), so a canceled
+// request does not leave a claimed generation unapplied. See the package
+// doc for what a crash between the steps leaves.
+func (s *Store) Rotate(ctx context.Context, id string, rot store.Rotation, now time.Time) error {
+	const op = "rotate"
+	if err := s.gate.EnterRotation(ctx, op, id, &rot); err != nil {
+		return err
+	}
+	if err := checkRotationTimes(&rot); err != nil {
+		return err
+	}
+	r, err := s.readToWrite(ctx, op, id, now)
+	if err != nil {
+		return err
+	}
+	if s.afterRead != nil {
+		s.afterRead()
+	}
+	cur := r.s
+	if len(cur.RefreshHash) != len(rot.Old) || subtle.ConstantTimeCompare(cur.RefreshHash, rot.Old) != 1 {
+		return store.ErrConflict
+	}
+	// From here on the rotation runs to its end even if ctx is done, so a
+	// cancellation never strands a won claim; until here nothing is
+	// written.
+	if err := s.gate.Enter(ctx, op); err != nil {
+		return err
+	}
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), followUpTimeout)
+	defer cancel()
+	nonce := store.NewID()
+	claim := claimID(id, cur.Gen)
+	_, err = s.c.InsertOne(fctx, doc{ID: claim, Kind: kindClaim, SID: id, Subject: cur.Subject, Gen: cur.Gen, Nonce: nonce, ExpireAt: cur.ExpireAt})
+	if err != nil {
+		// A duplicate key is another rotation's claim, or ours, inserted
+		// by a retry whose first reply was lost; any other error may hide
+		// a claim that landed. Read it back: a claim of ours goes on to
+		// the update, so a lost reply never strands the session's refresh.
+		owner, rerr := s.claimOwner(fctx, claim)
+		switch {
+		case rerr == nil && owner == nonce:
+		case rerr == nil && owner != "":
+			return store.ErrConflict // another rotation from this generation won
+		case rerr == nil && mongo.IsDuplicateKeyError(err):
+			return store.ErrConflict // won, then cleaned up: long moved on
+		default:
+			return callerErr(ctx, op, s.gate.Wrap(fctx, op, err))
+		}
+	}
+
+	spent := [][]byte{append([]byte(nil), rot.Old...)}
+	spent = append(spent, cur.Spent...)
+	spent = spent[:max(0, min(len(spent), rot.KeepSpent))]
+	at := nowDate(now)
+	set := bson.D{
+		{Key: "g", Value: cur.Gen + 1},
+		{Key: "rh", Value: append([]byte(nil), rot.RefreshHash...)},
+		{Key: "sh", Value: append([]byte(nil), rot.SecretHash...)},
+		{Key: "sp", Value: spent},
+		{Key: "ae", Value: date(rot.AccessExpiresAt)},
+		{Key: "iu", Value: date(rot.IdleUntil)},
+		{Key: "fu", Value: date(rot.FreshUntil)},
+		{Key: "lu", Value: at},
+		{Key: "ra", Value: at},
+		{Key: "rn", Value: nonce},
+	}
+	// Our generation, or the one we made (a retry after a lost answer
+	// rewrites the same values): the nonce of our claim tells the two
+	// apart, so a rotation that won the claim of a generation whose first
+	// claim was deleted (by clean-up, the TTL index or Sweep) never
+	// overwrites the rotation that won it first.
+	filter := bson.D{{Key: "_id", Value: id}, {Key: "$or", Value: bson.A{
+		bson.D{{Key: "g", Value: cur.Gen}},
+		bson.D{{Key: "g", Value: cur.Gen + 1}, {Key: "rn", Value: nonce}},
+	}}}
+	var res *mongo.UpdateResult
+	for attempt := 0; ; attempt++ {
+		res, err = s.c.UpdateOne(fctx, filter, bson.D{{Key: "$set", Value: set}})
+		if err == nil || attempt == 2 || fctx.Err() != nil {
+			break
+		}
+	}
+	if err != nil {
+		return callerErr(ctx, op, s.gate.Wrap(fctx, op, err))
+	}
+	if res.MatchedCount == 0 {
+		// Revoked or evicted since the read (or, for a rotation that
+		// read a generation long gone, moved on: see the package doc).
+		err := s.notMatched(fctx, id, now)
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
+			return err
+		}
+		return callerErr(ctx, op, err)
+	}
+	if cur.Gen > 0 {
+		// Claims older than the one just won can no longer decide
+		// anything: every later update filters on a newer generation.
+		_, err := s.c.DeleteMany(fctx, bson.D{{Key: "_id", Value: bson.D{
+			{Key: "$gte", Value: claimID(id, 0)}, {Key: "$lt", Value: claimID(id, cur.Gen)},
+		}}})
+		s.kit.Report(s.gate.Wrap(fctx, "rotate: deleting old claims", err))
+	}
+	return nil
+}
+
+// notMatched tells why a won rotation's update matched nothing.
+func (s *Store) notMatched(ctx context.Context, id string, now time.Time) error {
+	if _, err := s.readLive(ctx, "rotate", id, now); err != nil {
+		return err
+	}
+	return store.ErrConflict
+}
