@@ -34,16 +34,6 @@ func TestMain(m *testing.M) {
 // for its own timeouts (30 s and more).
 const signalBound = 3 * time.Second
 
-// ignoresCtx lists the stores whose Open does not yet give up when its
-// context ends, with how long it keeps the seed starting after SIGTERM.
-// The test waits signalBound for them too, then kills the process; one
-// that exits in time fails the test, so that it leaves this list.
-var ignoresCtx = map[string]string{
-	"redis":         "about 5 s: the PING of redisstore.Open waits out go-redis's dial and read timeouts",
-	"redis+cluster": "about 5 s: as redis",
-	"postgres":      "minutes: lib/pq's connection handshake does not watch the context",
-}
-
 // TestSignalDuringStartup starts the seed against each networked store
 // at an address that accepts connections and never answers, sends SIGTERM
 // once the store is being opened, and checks that the seed exits at once
@@ -89,17 +79,10 @@ func TestSignalDuringStartup(t *testing.T) {
 			select {
 			case <-exited:
 			case <-time.After(signalBound):
-				if why, known := ignoresCtx[c.name]; known {
-					t.Logf("still starting %v after SIGTERM (known: %s)", signalBound, why)
-					return
-				}
 				t.Fatalf("still starting %v after SIGTERM\n%s", signalBound, stderr)
 			}
 			took := time.Since(sent)
 			t.Logf("exited %v after SIGTERM: %s", took.Round(time.Millisecond), strings.TrimSpace(stderr.String()))
-			if _, known := ignoresCtx[c.name]; known {
-				t.Errorf("%s now gives up when the signal comes: remove it from ignoresCtx", c.name)
-			}
 			var exit *exec.ExitError
 			if !errors.As(err, &exit) || exit.ExitCode() != 1 {
 				t.Errorf("exit: %v, want status 1", err)

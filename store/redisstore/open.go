@@ -74,7 +74,8 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, u.OpenError(err)
 	}
-	if err := c.Ping(ctx).Err(); err != nil {
+	// go-redis waits out its dial and read timeouts whatever ctx says.
+	if err := storekit.Await(ctx, func(ctx context.Context) error { return c.Ping(ctx).Err() }); err != nil {
 		cfg.Report(u.OpenError(c.Close()))
 		return nil, u.OpenError(err)
 	}

@@ -103,7 +103,8 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	}
 	s, err := fromConfig(db, Dialect(drv.Dialect), c)
 	if err == nil {
-		err = s.Migrate(ctx)
+		// lib/pq reads a silent server's handshake whatever ctx says.
+		err = storekit.Await(ctx, s.Migrate)
 	}
 	if err != nil {
 		if s != nil {

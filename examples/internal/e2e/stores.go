@@ -25,9 +25,11 @@ import (
 	"github.com/latchauth/latch/adapters/latchhttp"
 	"github.com/latchauth/latch/examples/internal/walkthrough"
 	"github.com/latchauth/latch/internal/testenv"
-	_ "github.com/latchauth/latch/store/mongostore" // registers mongodb://
-	_ "github.com/latchauth/latch/store/redisstore" // registers redis://, redis+cluster://
-	_ "github.com/latchauth/latch/store/sqlstore"   // registers sqlite:, postgres://, mysql://
+	_ "github.com/latchauth/latch/store/mongostore"        // registers mongodb://
+	_ "github.com/latchauth/latch/store/redisstore"        // registers redis://, redis+cluster://
+	_ "github.com/latchauth/latch/store/sqlstore/mysql"    // registers mysql://
+	_ "github.com/latchauth/latch/store/sqlstore/postgres" // registers postgres://, postgresql://
+	_ "github.com/latchauth/latch/store/sqlstore/sqlite"   // registers sqlite:
 )
 
 // testEveryStoreByURL: the examples switch stores by LATCH_STORE alone. On
