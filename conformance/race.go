@@ -73,11 +73,11 @@ func rounds(t *testing.T, least int, round func(i int) (raced bool)) {
 // span is when a call was in flight, by the monotonic clock.
 type span struct{ from, to time.Time }
 
-// timed calls f and returns when it ran and its error.
-func timed(f func() error) (span, error) {
+// timed calls f and returns when it ran.
+func timed(f func()) span {
 	from := time.Now()
-	err := f()
-	return span{from, time.Now()}, err
+	f()
+	return span{from, time.Now()}
 }
 
 func (s span) overlaps(o span) bool { return s.from.Before(o.to) && o.from.Before(s.to) }
@@ -114,11 +114,11 @@ func crossing(a, b []span) bool {
 }
 
 // race runs n contenders, each calling step (with 1, 2, ...) until it is
-// stopped; once they have made a few calls it calls end, lets them go on
-// a while, and stops them. It reports whether end was in flight together
-// with a contender's call, and end's error. A step returns nil for every
-// outcome its rule expects.
-func race(t *testing.T, n int, step func(i int) error, end func() error) (raced bool, err error) {
+// stopped or step returns false (having reported why); once they have
+// made a few calls it calls end, lets them go on a while, and stops them.
+// It reports whether end was in flight together with a contender's call,
+// and end's error.
+func race(n int, step func(i int) bool, end func() error) (raced bool, err error) {
 	var calls atomic.Int64
 	stop := make(chan struct{})
 	spans := make([][]span, n)
@@ -131,10 +131,9 @@ func race(t *testing.T, n int, step func(i int) error, end func() error) (raced 
 					return
 				default:
 				}
-				s, err := timed(func() error { return step(i) })
-				spans[c] = append(spans[c], s)
-				if err != nil {
-					t.Errorf("during the race: %v", err)
+				ok := true
+				spans[c] = append(spans[c], timed(func() { ok = step(i) }))
+				if !ok {
 					return
 				}
 				calls.Add(1)
@@ -142,7 +141,7 @@ func race(t *testing.T, n int, step func(i int) error, end func() error) (raced 
 		})
 	}
 	waitFor(&calls, 2*int64(n))
-	e, err := timed(end)
+	e := timed(func() { err = end() })
 	waitFor(&calls, calls.Load()+4*int64(n))
 	close(stop)
 	wg.Wait()
@@ -160,13 +159,14 @@ func waitFor(n *atomic.Int64, want int64) {
 // touches returns a step touching id at instants after start that only
 // grow, each a write (every = 0); ErrNotFound is expected once the
 // session is gone.
-func touches(h *harness, id string, start time.Time) func(i int) error {
-	return func(i int) error {
+func touches(t *testing.T, h *harness, id string, start time.Time) func(i int) bool {
+	return func(i int) bool {
 		err := h.s.Touch(h.ctx, id, start.Add(time.Duration(i)*time.Millisecond), time.Hour, 0)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("Touch: %w", err)
+			t.Errorf("Touch during the race: %v", err)
+			return false
 		}
-		return nil
+		return true
 	}
 }
 
@@ -176,7 +176,7 @@ func raceTouches(t *testing.T, h *harness, what string, end func(*store.Session)
 		sub := fmt.Sprintf("racer%d", round)
 		s := newSession(sub, start)
 		id := h.create(t, s, 0)
-		raced, err := race(t, raceTouchers, touches(h, id, start), func() error { return end(s) })
+		raced, err := race(raceTouchers, touches(t, h, id, start), func() error { return end(s) })
 		if err != nil {
 			t.Fatalf("%s during the race: %v", what, err)
 		}
@@ -201,7 +201,7 @@ func raceTouchRotate(t *testing.T, h *harness) {
 		s := newSession("alice", start)
 		id := h.create(t, s, 0)
 		r := rotation(s.RefreshHash, start, 5)
-		raced, err := race(t, raceTouchers, touches(h, id, start), func() error { return h.s.Rotate(h.ctx, id, r, start) })
+		raced, err := race(raceTouchers, touches(t, h, id, start), func() error { return h.s.Rotate(h.ctx, id, r, start) })
 		if err != nil {
 			t.Fatalf("Rotate during the race: %v", err)
 		}
@@ -225,16 +225,17 @@ func raceRotateRevoke(t *testing.T, h *harness) {
 		s := newSession("alice", start)
 		id := h.create(t, s, 0)
 		current := s.RefreshHash
-		raced, err := race(t, 1, func(int) error {
+		raced, err := race(1, func(int) bool {
 			r := rotation(current, start, 5)
 			err := h.s.Rotate(h.ctx, id, r, start)
 			switch {
 			case err == nil:
 				current = r.RefreshHash
 			case !errors.Is(err, store.ErrNotFound):
-				return fmt.Errorf("Rotate racing Revoke = %w, want nil or store.ErrNotFound", err)
+				t.Errorf("Rotate racing Revoke = %v, want nil or store.ErrNotFound", err)
+				return false
 			}
-			return nil
+			return true
 		}, func() error { return h.s.Revoke(h.ctx, "alice", id) })
 		if err != nil {
 			t.Fatalf("Revoke racing Rotate: %v", err)

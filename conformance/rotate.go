@@ -124,7 +124,7 @@ func rotateRace(t *testing.T, h *harness) {
 		for i := range racers {
 			wg.Go(func() {
 				<-begin
-				spans[i], errs[i] = timed(func() error { return h.s.Rotate(h.ctx, id, rs[i], at) })
+				spans[i] = timed(func() { errs[i] = h.s.Rotate(h.ctx, id, rs[i], at) })
 			})
 		}
 		close(begin)
