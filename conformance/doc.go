@@ -23,9 +23,13 @@
 // The suite's clock starts at the real time, truncated to the millisecond,
 // and every instant it passes (a now, a CreatedAt) is at or after that
 // start, so a backend may derive relative TTLs from them. Expiry is tested
-// by moving the clock, never by sleeping. Concurrency rules (64 rotations racing from one refresh hash,
-// 32 logins racing against a session cap) run real goroutines against the
-// store; run the tests with -race.
+// by moving the clock, never by sleeping. Concurrency rules (64 rotations
+// racing from one refresh hash, 32 logins racing against a session cap,
+// touches and rotations racing revocations) run real goroutines against
+// the store and time each call; each repeats its race in rounds until
+// several rounds have raced (calls were in flight together) or a second
+// has passed, so that a racy store cannot pass because the scheduler
+// happened not to interleave its calls. Run the tests with -race too.
 //
 // Each Run ends with a line such as
 //

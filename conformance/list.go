@@ -189,74 +189,81 @@ func capScoped(t *testing.T, h *harness) {
 
 // capConcurrent: 32 logins race under a cap of 4 while a watcher lists the
 // sessions. No interleaving may leave more than 4 live, even for a moment.
+// Each round logs a subject of its own in; the round raced when logins
+// were in flight together and the watcher listed while one was.
 func capConcurrent(t *testing.T, h *harness) {
 	const logins, max = 32, 4
 	bob := h.seed(t, 2, "bob")
 	start := h.clock.Advance(time.Second)
-
-	var wg sync.WaitGroup
-	begin := make(chan struct{})
-	errs := make([]error, logins)
-	made := make([]string, logins)
-	for i := range logins {
-		wg.Go(func() {
+	after := start.Add(time.Second) // after every login
+	rounds(t, 1, func(round int) bool {
+		sub := fmt.Sprintf("alice%d", round)
+		var wg sync.WaitGroup
+		begin := make(chan struct{})
+		errs := make([]error, logins)
+		made := make([]string, logins)
+		spans := make([]span, logins)
+		for i := range logins {
+			wg.Go(func() {
+				<-begin
+				s := newSession(sub, start.Add(time.Duration(i)*time.Millisecond))
+				spans[i] = timed(func() { errs[i] = h.s.Create(h.ctx, s, max) })
+				made[i] = s.ID
+			})
+		}
+		done := make(chan struct{})
+		var over int
+		var listErr error
+		var lists []span
+		var watcher sync.WaitGroup
+		watcher.Go(func() {
 			<-begin
-			s := newSession("alice", start.Add(time.Duration(i)*time.Millisecond))
-			errs[i] = h.s.Create(h.ctx, s, max)
-			made[i] = s.ID
+			for {
+				var l []store.Session
+				var err error
+				lists = append(lists, timed(func() { l, err = h.s.List(h.ctx, sub, after) }))
+				if err != nil {
+					listErr = err
+					return
+				}
+				if len(l) > max {
+					over = len(l)
+				}
+				select {
+				case <-done:
+					return
+				default:
+				}
+			}
 		})
-	}
-	done := make(chan struct{})
-	var watched, over atomic.Int64
-	var listErr atomic.Pointer[error]
-	var watcher sync.WaitGroup
-	watcher.Go(func() {
-		<-begin
-		for {
-			l, err := h.s.List(h.ctx, "alice", start.Add(time.Second))
-			if err != nil {
-				listErr.Store(&err)
-				return
-			}
-			watched.Add(1)
-			if len(l) > max {
-				over.Store(int64(len(l)))
-			}
-			select {
-			case <-done:
-				return
-			default:
-			}
-		}
-	})
-	close(begin)
-	wg.Wait()
-	close(done)
-	watcher.Wait()
+		close(begin)
+		wg.Wait()
+		close(done)
+		watcher.Wait()
 
-	for i, err := range errs {
-		if err != nil {
-			t.Errorf("login %d: Create = %v, want nil", i, err)
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("round %d: login %d: Create = %v, want nil", round, i, err)
+			}
 		}
-	}
-	if err := listErr.Load(); err != nil {
-		t.Errorf("List during the race: %v", *err)
-	} else if watched.Load() == 0 {
-		t.Errorf("no List completed during the race")
-	}
-	if n := over.Load(); n > 0 {
-		t.Errorf("a List during the race saw %d sessions under a cap of %d", n, max)
-	}
-	h.clock.Advance(time.Second)
-	got := h.list(t, "alice", h.clock.Now())
-	if len(got) != max {
-		t.Errorf("after %d concurrent logins with a cap of %d, %d sessions are live: %v", logins, max, len(got), ids(got))
-	}
-	for _, s := range got {
-		if !slices.Contains(made, s.ID) {
-			t.Errorf("List holds %s, which no login created", s.ID)
+		if listErr != nil {
+			t.Errorf("round %d: List during the race: %v", round, listErr)
+		} else if len(lists) == 0 {
+			t.Errorf("round %d: no List completed during the race", round)
 		}
-	}
+		if over > 0 {
+			t.Errorf("round %d: a List during the race saw %d sessions under a cap of %d", round, over, max)
+		}
+		got := h.list(t, sub, after)
+		if len(got) != max {
+			t.Errorf("round %d: after %d concurrent logins with a cap of %d, %d sessions are live: %v", round, logins, max, len(got), ids(got))
+		}
+		for _, s := range got {
+			if !slices.Contains(made, s.ID) {
+				t.Errorf("round %d: List holds %s, which no login created", round, s.ID)
+			}
+		}
+		return together(spans) && crossing(lists, spans)
+	})
 	h.hasExactly(t, "bob", bob["bob"], "another subject after the race")
-	t.Logf("watcher listed %d times during the race", watched.Load())
 }

@@ -3,6 +3,8 @@ package conformance
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -34,44 +36,116 @@ var raceRules = []rule{
 	{"race-rotate-vs-revoke", false, raceRotateRevoke},
 }
 
-// raceRounds sessions are raced one after another, each by raceTouchers
-// goroutines touching it with every = 0 (each touch writes) while end
-// removes it.
+// A racy store goes wrong only when one call lands inside another's
+// window, between a read and the write that depends on it: a few
+// microseconds to a round trip. One round of a race can miss it: on a
+// loaded machine the scheduler may run the racing goroutines one after
+// another, and then nothing raced at all. So a race rule times its calls
+// and repeats its round: at least the rule's least number of rounds, then
+// on until raceWanted rounds have raced (calls were in flight together)
+// or raceFor has passed since the first; it stops at the first round that
+// fails. On a backend whose calls take milliseconds every round races and
+// the least number decides; on a fast store, or a loaded machine, the
+// rounds that did not race are made up for.
+const (
+	raceWanted = 8
+	raceFor    = time.Second
+)
+
+// raceRounds is the least number of rounds of each touch race;
+// raceTouchers goroutines touch the session in each.
 const raceRounds, raceTouchers = 12, 4
 
-// toucher touches id until stop is closed, at instants after start that
-// only grow; ErrNotFound is expected once the session is gone.
-func toucher(t *testing.T, h *harness, id string, start time.Time, touched *atomic.Int64, stop <-chan struct{}) {
-	for i := 1; ; i++ {
-		select {
-		case <-stop:
-			return
-		default:
+// rounds calls round with 0, 1, ... as the comment on raceWanted says;
+// round reports whether its calls raced.
+func rounds(t *testing.T, least int, round func(i int) (raced bool)) {
+	t.Helper()
+	begin := time.Now()
+	n, raced := 0, 0
+	for ; !t.Failed() && (n < least || raced < raceWanted && time.Since(begin) < raceFor); n++ {
+		if round(n) {
+			raced++
 		}
-		err := h.s.Touch(h.ctx, id, start.Add(time.Duration(i)*time.Millisecond), time.Hour, 0)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("Touch during the race: %v", err)
-			return
-		}
-		touched.Add(1)
 	}
+	t.Logf("%d rounds in %s, %d of them raced", n, time.Since(begin).Round(time.Millisecond), raced)
 }
 
-// race runs raceTouchers touchers on s, calls end once they have touched
-// a few times, lets them go on a while, and stops them.
-func race(t *testing.T, h *harness, s *store.Session, start time.Time, end func() error) error {
-	var touched atomic.Int64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range raceTouchers {
-		wg.Go(func() { toucher(t, h, s.ID, start, &touched, stop) })
+// span is when a call was in flight, by the monotonic clock.
+type span struct{ from, to time.Time }
+
+// timed calls f and returns when it ran.
+func timed(f func()) span {
+	from := time.Now()
+	f()
+	return span{from, time.Now()}
+}
+
+func (s span) overlaps(o span) bool { return s.from.Before(o.to) && o.from.Before(s.to) }
+
+// together reports whether any two of spans overlap.
+func together(spans []span) bool {
+	s := slices.SortedFunc(slices.Values(spans), func(x, y span) int { return x.from.Compare(y.from) })
+	for i := 1; i < len(s); i++ {
+		if s[i].from.Before(s[i-1].to) {
+			return true
+		}
+		s[i].to = later(s[i].to, s[i-1].to) // the latest end so far
 	}
-	waitFor(&touched, 2*raceTouchers)
-	err := end()
-	waitFor(&touched, touched.Load()+4*raceTouchers)
+	return false
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// crossing reports whether any span of a overlaps any of b.
+func crossing(a, b []span) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if x.overlaps(y) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// race runs n contenders, each calling step (with 1, 2, ...) until it is
+// stopped or step returns false (having reported why); once they have
+// made a few calls it calls end, lets them go on a while, and stops them.
+// It reports whether end was in flight together with a contender's call,
+// and end's error.
+func race(n int, step func(i int) bool, end func() error) (raced bool, err error) {
+	var calls atomic.Int64
+	stop := make(chan struct{})
+	spans := make([][]span, n)
+	var wg sync.WaitGroup
+	for c := range n {
+		wg.Go(func() {
+			for i := 1; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				ok := true
+				spans[c] = append(spans[c], timed(func() { ok = step(i) }))
+				if !ok {
+					return
+				}
+				calls.Add(1)
+			}
+		})
+	}
+	waitFor(&calls, 2*int64(n))
+	e := timed(func() { err = end() })
+	waitFor(&calls, calls.Load()+4*int64(n))
 	close(stop)
 	wg.Wait()
-	return err
+	return crossing([]span{e}, slices.Concat(spans...)), err
 }
 
 // waitFor waits until n reaches at least want, or a second has passed.
@@ -82,13 +156,28 @@ func waitFor(n *atomic.Int64, want int64) {
 	}
 }
 
+// touches returns a step touching id at instants after start that only
+// grow, each a write (every = 0); ErrNotFound is expected once the
+// session is gone.
+func touches(t *testing.T, h *harness, id string, start time.Time) func(i int) bool {
+	return func(i int) bool {
+		err := h.s.Touch(h.ctx, id, start.Add(time.Duration(i)*time.Millisecond), time.Hour, 0)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Touch during the race: %v", err)
+			return false
+		}
+		return true
+	}
+}
+
 func raceTouches(t *testing.T, h *harness, what string, end func(*store.Session) error) {
 	start := h.clock.Now()
-	for round := range raceRounds {
-		sub := "racer" + string(rune('a'+round))
+	rounds(t, raceRounds, func(round int) bool {
+		sub := fmt.Sprintf("racer%d", round)
 		s := newSession(sub, start)
 		id := h.create(t, s, 0)
-		if err := race(t, h, s, start, func() error { return end(s) }); err != nil {
+		raced, err := race(raceTouchers, touches(t, h, id, start), func() error { return end(s) })
+		if err != nil {
 			t.Fatalf("%s during the race: %v", what, err)
 		}
 		// Read at an instant after every touch the race made.
@@ -101,17 +190,19 @@ func raceTouches(t *testing.T, h *harness, what string, end func(*store.Session)
 				t.Fatalf("round %d: List holds the session ended by %s", round, what)
 			}
 		}
-	}
+		return raced
+	})
 }
 
 // raceTouchRotate: a touch racing a rotation must not undo it.
 func raceTouchRotate(t *testing.T, h *harness) {
 	start := h.clock.Now()
-	for round := range raceRounds {
+	rounds(t, raceRounds, func(round int) bool {
 		s := newSession("alice", start)
 		id := h.create(t, s, 0)
 		r := rotation(s.RefreshHash, start, 5)
-		if err := race(t, h, s, start, func() error { return h.s.Rotate(h.ctx, id, r, start) }); err != nil {
+		raced, err := race(raceTouchers, touches(t, h, id, start), func() error { return h.s.Rotate(h.ctx, id, r, start) })
+		if err != nil {
 			t.Fatalf("Rotate during the race: %v", err)
 		}
 		got := h.get(t, id, start.Add(time.Minute))
@@ -121,38 +212,38 @@ func raceTouchRotate(t *testing.T, h *harness) {
 		if len(got.Spent) != 1 || !bytes.Equal(got.Spent[0], s.RefreshHash) {
 			t.Fatalf("round %d: after a Rotate raced by touches Spent holds %d hashes, want the one rotated from", round, len(got.Spent))
 		}
-	}
+		return raced
+	})
 }
 
 // raceRotateRevoke: whichever of a rotation and a revocation comes first,
-// the session ends revoked.
+// the session ends revoked. A refresher rotates the session over and over,
+// each time from the hash it last rotated to, while it is revoked.
 func raceRotateRevoke(t *testing.T, h *harness) {
 	start := h.clock.Now()
-	for round := range raceRounds * 2 {
+	rounds(t, 2*raceRounds, func(round int) bool {
 		s := newSession("alice", start)
 		id := h.create(t, s, 0)
-		var wg sync.WaitGroup
-		begin := make(chan struct{})
-		var rerr, verr error
-		wg.Go(func() {
-			<-begin
-			rerr = h.s.Rotate(h.ctx, id, rotation(s.RefreshHash, start, 5), start)
-		})
-		wg.Go(func() {
-			<-begin
-			verr = h.s.Revoke(h.ctx, "alice", id)
-		})
-		close(begin)
-		wg.Wait()
-		if rerr != nil && !errors.Is(rerr, store.ErrNotFound) {
-			t.Fatalf("Rotate racing Revoke = %v, want nil or store.ErrNotFound", rerr)
-		}
-		if verr != nil {
-			t.Fatalf("Revoke racing Rotate: %v", verr)
+		current := s.RefreshHash
+		raced, err := race(1, func(int) bool {
+			r := rotation(current, start, 5)
+			err := h.s.Rotate(h.ctx, id, r, start)
+			switch {
+			case err == nil:
+				current = r.RefreshHash
+			case !errors.Is(err, store.ErrNotFound):
+				t.Errorf("Rotate racing Revoke = %v, want nil or store.ErrNotFound", err)
+				return false
+			}
+			return true
+		}, func() error { return h.s.Revoke(h.ctx, "alice", id) })
+		if err != nil {
+			t.Fatalf("Revoke racing Rotate: %v", err)
 		}
 		h.absent(t, id, start, "a session revoked while it rotated")
 		if t.Failed() {
-			t.Fatalf("round %d: the rotation brought a revoked session back", round)
+			t.Fatalf("round %d: a rotation brought a revoked session back", round)
 		}
-	}
+		return raced
+	})
 }

@@ -104,50 +104,54 @@ func rotateConflict(t *testing.T, h *harness) {
 }
 
 // rotateRace: 64 goroutines refresh with the same token at once; exactly
-// one may win, or a stolen refresh token could fork a session.
+// one may win, or a stolen refresh token could fork a session. Each round
+// races on a session of its own, as many rounds as race rules run.
 func rotateRace(t *testing.T, h *harness) {
 	const racers = 64
 	start := h.clock.Now()
-	s := newSession("alice", start)
-	id := h.create(t, s, 0)
-	at := h.clock.Advance(time.Minute)
-
-	rs := make([]store.Rotation, racers)
-	errs := make([]error, racers)
-	for i := range rs {
-		rs[i] = rotation(bytes.Clone(s.RefreshHash), at, 5)
-	}
-	var wg sync.WaitGroup
-	begin := make(chan struct{})
-	for i := range racers {
-		wg.Go(func() {
-			<-begin
-			errs[i] = h.s.Rotate(h.ctx, id, rs[i], at)
-		})
-	}
-	close(begin)
-	wg.Wait()
-
-	winner := -1
-	for i, err := range errs {
-		switch {
-		case err == nil && winner >= 0:
-			t.Errorf("racers %d and %d both won the rotation from one refresh hash", winner, i)
-		case err == nil:
-			winner = i
-		case !errors.Is(err, store.ErrConflict):
-			t.Errorf("racer %d: Rotate = %v, want nil or store.ErrConflict", i, err)
+	at := start.Add(time.Minute)
+	rounds(t, 1, func(round int) bool {
+		s := newSession("alice", start)
+		id := h.create(t, s, 0)
+		rs := make([]store.Rotation, racers)
+		errs := make([]error, racers)
+		spans := make([]span, racers)
+		for i := range rs {
+			rs[i] = rotation(bytes.Clone(s.RefreshHash), at, 5)
 		}
-	}
-	if winner < 0 {
-		t.Fatalf("no racer won the rotation")
-	}
-	got := h.get(t, id, at)
-	sameBytes(t, "RefreshHash after the race", got.RefreshHash, rs[winner].RefreshHash)
-	sameBytes(t, "SecretHash after the race", got.SecretHash, rs[winner].SecretHash)
-	if len(got.Spent) != 1 || !bytes.Equal(got.Spent[0], s.RefreshHash) {
-		t.Errorf("Spent after the race holds %d hashes, want exactly the one raced from", len(got.Spent))
-	}
+		var wg sync.WaitGroup
+		begin := make(chan struct{})
+		for i := range racers {
+			wg.Go(func() {
+				<-begin
+				spans[i] = timed(func() { errs[i] = h.s.Rotate(h.ctx, id, rs[i], at) })
+			})
+		}
+		close(begin)
+		wg.Wait()
+
+		winner := -1
+		for i, err := range errs {
+			switch {
+			case err == nil && winner >= 0:
+				t.Errorf("round %d: racers %d and %d both won the rotation from one refresh hash", round, winner, i)
+			case err == nil:
+				winner = i
+			case !errors.Is(err, store.ErrConflict):
+				t.Errorf("round %d: racer %d: Rotate = %v, want nil or store.ErrConflict", round, i, err)
+			}
+		}
+		if winner < 0 {
+			t.Fatalf("round %d: no racer won the rotation", round)
+		}
+		got := h.get(t, id, at)
+		sameBytes(t, "RefreshHash after the race", got.RefreshHash, rs[winner].RefreshHash)
+		sameBytes(t, "SecretHash after the race", got.SecretHash, rs[winner].SecretHash)
+		if len(got.Spent) != 1 || !bytes.Equal(got.Spent[0], s.RefreshHash) {
+			t.Errorf("round %d: Spent after the race holds %d hashes, want exactly the one raced from", round, len(got.Spent))
+		}
+		return together(spans)
+	})
 }
 
 func rotateSpentBounded(t *testing.T, h *harness) {
