@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"net/url"
 	"sort"
@@ -51,8 +52,13 @@ func Schemes() []string {
 	return s
 }
 
+// ErrUnknownScheme is what Open returns, wrapped, for a URL whose scheme
+// no linked store registered.
+var ErrUnknownScheme = errors.New("store: no store registered for scheme")
+
 // Open opens the store that rawURL names. The error names the scheme and
-// the registered ones, never the rest of the URL (it may hold a password).
+// the registered ones, never the rest of the URL (it may hold a password);
+// a scheme nobody registered matches ErrUnknownScheme.
 func Open(ctx context.Context, rawURL string) (Store, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Scheme == "" {
@@ -62,8 +68,8 @@ func Open(ctx context.Context, rawURL string) (Store, error) {
 	open := openers[strings.ToLower(u.Scheme)]
 	openersMu.RUnlock()
 	if open == nil {
-		return nil, fmt.Errorf("store: no store registered for scheme %q (registered: %s); import the package of that store for its side effect, as with database/sql drivers",
-			u.Scheme, strings.Join(Schemes(), ", "))
+		return nil, fmt.Errorf("%w %q (registered: %s); import the package of that store for its side effect, as with database/sql drivers",
+			ErrUnknownScheme, u.Scheme, strings.Join(Schemes(), ", "))
 	}
 	return open(ctx, rawURL)
 }

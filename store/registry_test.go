@@ -16,7 +16,7 @@ func TestOpenErrorHidesCredentials(t *testing.T) {
 	for _, tt := range []struct{ url, want string }{
 		{"f.db?_auth_pass=ab:cd", `store: "…" is not a store URL (such as memory:)`},
 		{"//user:pw@host/db", `store: "…" is not a store URL (such as memory:)`},
-		{"user:pw@host", `store: no store registered for scheme "user"`},
+		{"user:pw@host", `store: no store registered for scheme "user"`}, // and matches ErrUnknownScheme
 		{"postgres://u:p%zz@host/db", `store: "postgres:…" is not a store URL (such as memory:)`},
 		{"1abc:secret", `store: "…" is not a store URL (such as memory:)`},
 		{":secret", `store: "…" is not a store URL (such as memory:)`},
@@ -36,8 +36,17 @@ func TestOpenErrorHidesCredentials(t *testing.T) {
 				t.Errorf("Open(%q) = %q: shows %q", tt.url, msg, secret)
 			}
 		}
-		if errors.Unwrap(err) != nil {
-			t.Errorf("Open(%q) wraps %v, which may quote the URL", tt.url, errors.Unwrap(err))
+		if u := errors.Unwrap(err); u != nil && u != store.ErrUnknownScheme {
+			t.Errorf("Open(%q) wraps %v, which may quote the URL", tt.url, u)
 		}
+	}
+}
+
+// TestUnknownScheme: a scheme no linked store registered matches
+// ErrUnknownScheme, so a program can say which package to link.
+func TestUnknownScheme(t *testing.T) {
+	_, err := store.Open(context.Background(), "nosuchstore://host/db")
+	if !errors.Is(err, store.ErrUnknownScheme) || !strings.Contains(err.Error(), `"nosuchstore"`) {
+		t.Errorf("Open(nosuchstore://) = %v, want ErrUnknownScheme naming the scheme", err)
 	}
 }

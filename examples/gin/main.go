@@ -26,11 +26,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/latchauth/latch/examples/internal/walkthrough"
-	_ "github.com/latchauth/latch/store/mongostore"        // registers mongodb://, mongodb+srv://
-	_ "github.com/latchauth/latch/store/redisstore"        // registers redis://, rediss://, redis+cluster://
-	_ "github.com/latchauth/latch/store/sqlstore/mysql"    // registers mysql://
-	_ "github.com/latchauth/latch/store/sqlstore/postgres" // registers postgres://, postgresql://
-	_ "github.com/latchauth/latch/store/sqlstore/sqlite"   // registers sqlite:
+	_ "github.com/latchauth/latch/store/sqlstore/sqlite" // registers sqlite:, the default; see stores.go for the others
 )
 
 func main() {

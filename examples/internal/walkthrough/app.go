@@ -2,6 +2,7 @@ package walkthrough
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/adapters/latchhttp"
+	"github.com/latchauth/latch/store"
 	"github.com/latchauth/latch/token"
 )
 
@@ -34,7 +36,7 @@ type App struct {
 
 // New builds the app for cfg and httpCfg. dataDir ("" for the default) holds
 // the sessions when cfg.Store is unset (an SQLite file: the program must
-// link github.com/latchauth/latch/store/sqlstore in) and the generated JWT
+// link github.com/latchauth/latch/store/sqlstore/sqlite in) and the generated JWT
 // secret when jwt or hybrid mode has no key configured. ctx bounds the
 // opening of the store: a signal during startup ends it. opts come after
 // the app's own options, so tests can add a clock or a store.
@@ -64,9 +66,13 @@ func New(ctx context.Context, cfg latch.Config, httpCfg latchhttp.Config, dataDi
 	}
 	if a.Auth, err = latch.New(ctx, cfg, append(base, opts...)...); err != nil {
 		undo()
+		if errors.Is(err, store.ErrUnknownScheme) {
+			err = fmt.Errorf("%w; the examples link the networked stores (PostgreSQL, MySQL, Redis, MongoDB) only when built with -tags stores, as in: go run -tags stores ./examples/seed", err)
+		}
 		return nil, err
 	}
-	// latchhttp can check httpCfg only now, with the store open.
+	// latchhttp.ConfigFromEnv checked httpCfg before anything was opened;
+	// New checks it again, for configurations made in code.
 	if a.Web, err = latchhttp.New(a.Auth, httpCfg, latchhttp.WithResponder(latch.ErrTokenExpired, expiredToken)); err != nil {
 		a.Auth.Close()
 		undo()

@@ -68,3 +68,25 @@ func TestStartRefusesBadHTTPSetting(t *testing.T) {
 		t.Errorf("the data directory was created (%v)", err)
 	}
 }
+
+// TestStartNamesTheStoresTag: a store URL whose store the program does not
+// link is refused with the build tag that links it, and nothing written.
+func TestStartNamesTheStoresTag(t *testing.T) {
+	walkthroughtest.ClearLatchEnv(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	t.Setenv("LATCH_STORE", "redis://:hunter2@127.0.0.1:1/0")
+	t.Setenv("LATCH_ADDR", "127.0.0.1:0")
+	t.Setenv("LATCH_DATA_DIR", dir)
+	s, err := walkthrough.Start(context.Background(), "test", slog.New(slog.DiscardHandler), func(*walkthrough.App) http.Handler { return http.NotFoundHandler() })
+	if err == nil {
+		s.Listener.Close()
+		s.App.Close()
+		t.Fatal("started with a Redis URL and no Redis store linked")
+	}
+	if msg := err.Error(); !strings.Contains(msg, `scheme "redis"`) || !strings.Contains(msg, "-tags stores") || strings.Contains(msg, "hunter2") {
+		t.Errorf("error %q: want the scheme and -tags stores, without the password", msg)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the data directory was created (%v)", err)
+	}
+}
