@@ -186,3 +186,38 @@ func TestSelfServiceNeedsAPrincipal(t *testing.T) {
 		t.Error("an event for a logout that did not happen")
 	}
 }
+
+// A refused token's event names the session (and, where the store knows
+// it, the subject) it claimed, for audit logs.
+func TestFailureEventsNameTheSession(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			e := newEnv(t, mode, func(c *latch.Config) { c.SessionCheck = true })
+			tk := e.Login(t, users["1"], "laptop")
+			p, _ := e.Auth.Authenticate(bg, tk.AccessToken, access)
+			e.Auth.Logout(bg, p)
+			e.ClearEvents()
+			if _, err := e.Auth.Authenticate(bg, tk.AccessToken, access); !errors.Is(err, latch.ErrTokenRevoked) {
+				t.Fatalf("Authenticate: %v, want ErrTokenRevoked", err)
+			}
+			if _, err := e.Auth.Refresh(bg, tk.RefreshToken); !errors.Is(err, latch.ErrTokenRevoked) {
+				t.Fatalf("Refresh: %v, want ErrTokenRevoked", err)
+			}
+			var n int
+			for _, ev := range e.Events() {
+				if ev.Kind == latch.EventFailure {
+					n++
+					if ev.SessionID != tk.SessionID || !errors.Is(ev.Err, latch.ErrTokenRevoked) {
+						t.Errorf("failure event = %+v, want session %s", ev, tk.SessionID)
+					}
+				}
+			}
+			if n != 2 {
+				t.Errorf("%d failure events, want 2", n)
+			}
+			if !strings.Contains(e.Logs.String(), "session="+tk.SessionID) {
+				t.Errorf("log does not name the session: %s", e.Logs)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package latch_test
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/internal/leaktest"
 	"github.com/latchauth/latch/internal/opaque"
+	"github.com/latchauth/latch/token"
 )
 
 // TestLogScanCatchesLeaks checks the check (package leaktest, which
@@ -150,6 +152,68 @@ func TestErrorsCarryNoSecrets(t *testing.T) {
 			verify("user the loader does not find", e.Login(t, users["3"], "c").AccessToken, access)
 			e.Clock.Add(latch.DefaultAccessTTL + time.Minute)
 			verify("expired access token", again.AccessToken, access)
+		})
+	}
+}
+
+// TestNoPlaintextSecretInStore proves the store only ever receives hashes:
+// every byte written to it is searched for every token and secret issued,
+// raw, base64 and hex.
+func TestNoPlaintextSecretInStore(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			e := newEnv(t, mode, nil)
+			var secrets []string
+			add := func(tk *latch.Tokens) {
+				for _, s := range []string{tk.AccessToken, tk.RefreshToken} {
+					secrets = append(secrets, s)
+					if opaque.Is(s) {
+						secrets = append(secrets, s[26:69]) // the secret part
+					}
+				}
+			}
+			tk := e.Login(t, users["1"], "laptop")
+			add(tk)
+			e.Clock.Add(time.Minute)
+			next, err := e.Auth.Refresh(bg, tk.RefreshToken)
+			if err != nil {
+				t.Fatal(err)
+			}
+			add(next)
+			e.Clock.Add(2 * time.Minute)
+			if _, err := e.Auth.Authenticate(bg, next.AccessToken, access); err != nil {
+				t.Fatal(err)
+			}
+			if mode == latch.ModeJWT {
+				// the refresh JWT's jti is its secret
+				p, _ := e.Auth.Keyring().Verify(next.RefreshToken, token.VerifyOptions{Now: e.Clock.Now()})
+				if p != nil {
+					secrets = append(secrets, p.ID)
+				}
+			}
+			all := e.Writes.All()
+			// The check sees what was written: the device of Create's
+			// session, and the hash Rotate set, as JSON encodes it.
+			refreshSecret := next.RefreshToken[min(26, len(next.RefreshToken)):min(69, len(next.RefreshToken))]
+			if mode == latch.ModeJWT {
+				refreshSecret = secrets[len(secrets)-1]
+			}
+			rotated := base64.StdEncoding.EncodeToString(opaque.HashSecret(refreshSecret))
+			if !bytes.Contains(all, []byte(`"laptop"`)) || !bytes.Contains(all, []byte(rotated)) {
+				t.Fatalf("the recorded writes lack Create's device or Rotate's hash:\n%s", all)
+			}
+			for _, s := range secrets {
+				for _, form := range []string{s, base64.StdEncoding.EncodeToString([]byte(s)), hex.EncodeToString([]byte(s))} {
+					if bytes.Contains(all, []byte(form)) {
+						t.Errorf("the store received a plaintext secret (%.8s…)", s)
+					}
+				}
+			}
+			for _, s := range secrets {
+				if strings.Contains(e.Logs.String(), s) {
+					t.Errorf("a token or secret reached the log (%.8s…)", s)
+				}
+			}
 		})
 	}
 }

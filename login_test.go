@@ -1,6 +1,7 @@
 package latch_test
 
 import (
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -68,5 +69,107 @@ func TestLoginUserOfAnotherType(t *testing.T) {
 	if _, err := a.Login(bg, 1.5, latch.LoginOptions{}); err == nil || latch.Kind(err) != nil ||
 		!strings.Contains(err.Error(), "Login got a float64") {
 		t.Errorf("Login(1.5) without a logger = %v, want an error of no kind naming the type", err)
+	}
+}
+
+// TestLoginValidation: a subject or claims latch cannot keep are refused
+// with their kind; a user value the identity function cannot take is a
+// programming error, a plain error of no kind (see
+// TestLoginUserOfAnotherType).
+func TestLoginValidation(t *testing.T) {
+	e := newEnv(t, latch.ModeJWT, nil)
+	plain, err := latch.New(bg, latch.Config{}, latch.WithStore(e.Store))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		a    *latch.Auth
+		user any
+		opts latch.LoginOptions
+		want error // nil: an error of none of latch's kinds
+	}{
+		{"empty subject", plain, "", latch.LoginOptions{}, latch.ErrInvalidSubject},
+		{"long subject", plain, strings.Repeat("x", 1025), latch.LoginOptions{}, latch.ErrInvalidSubject},
+		{"NUL", plain, "a\x00b", latch.LoginOptions{}, latch.ErrInvalidSubject},
+		{"bad UTF-8", plain, "a\xffb", latch.LoginOptions{}, latch.ErrInvalidSubject},
+		{"unsupported user type", plain, struct{}{}, latch.LoginOptions{}, nil},
+		{"identity of another type", e.Auth, "1", latch.LoginOptions{}, nil},
+		{"reserved claim", plain, "u", latch.LoginOptions{Claims: map[string]any{"sub": "admin"}}, latch.ErrInvalidClaims},
+		{"reserved claim exp", plain, "u", latch.LoginOptions{Claims: map[string]any{"exp": 1}}, latch.ErrInvalidClaims},
+		{"reserved claim in capitals", plain, "u", latch.LoginOptions{Claims: map[string]any{"SID": "x"}}, latch.ErrInvalidClaims},
+		{"unencodable claim", plain, "u", latch.LoginOptions{Claims: map[string]any{"f": func() {}}}, latch.ErrInvalidClaims},
+		{"huge claims", plain, "u", latch.LoginOptions{Claims: map[string]any{"big": strings.Repeat("x", 5000)}}, latch.ErrInvalidClaims},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := c.a.Login(bg, c.user, c.opts)
+			switch {
+			case c.want == nil && (err == nil || latch.Kind(err) != nil):
+				t.Errorf("Login = %v (kind %v), want an error of no kind", err, latch.Kind(err))
+			case c.want != nil && !errors.Is(err, c.want):
+				t.Errorf("Login = %v, want %v", err, c.want)
+			}
+		})
+	}
+	// 1 KiB of unicode is a fine subject; the call's claims win ties.
+	sub := strings.Repeat("é", 512)
+	tk, err := plain.Login(bg, sub, latch.LoginOptions{Claims: map[string]any{"n": 1}, Device: latch.Device{UserAgent: strings.Repeat("ü", 2000)}})
+	if err != nil {
+		t.Fatalf("Login with a 1 KiB subject: %v", err)
+	}
+	p, err := plain.Authenticate(bg, tk.AccessToken, access)
+	if err != nil || p.Subject != sub || p.Claims["n"] != float64(1) || len(p.Device.UserAgent) > 1024 {
+		t.Errorf("Authenticate = %+v, %v", p, err)
+	}
+}
+
+func TestCallClaimsWinTies(t *testing.T) {
+	for _, mode := range modes {
+		e := newEnv(t, mode, nil)
+		tk, err := e.Auth.Login(bg, users["1"], latch.LoginOptions{Claims: map[string]any{"foo": "baz"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := e.Auth.Authenticate(bg, tk.AccessToken, access)
+		if p.Claims["foo"] != "baz" || p.Claims["upcase_name"] != "TEST" {
+			t.Errorf("%s: claims = %v", mode, p.Claims)
+		}
+	}
+}
+
+func TestOversizedLoginLeavesNoSession(t *testing.T) {
+	for _, mode := range []latch.Mode{latch.ModeJWT, latch.ModeHybrid} {
+		t.Run(string(mode), func(t *testing.T) {
+			e := newEnv(t, mode, func(c *latch.Config) { c.MaxSessions = 1 })
+			first := e.Login(t, users["1"], "first")
+			big := strings.Repeat("<", 1024) // 6 KiB once JSON escapes it
+			for _, c := range []struct {
+				user   any
+				claims map[string]any
+			}{
+				{users["1"], map[string]any{"bio": strings.Repeat("x", 4000), "more": strings.Repeat("y", 1000)}},
+				{big, nil},
+			} {
+				plain, err := latch.New(bg, e.Auth.Config(), latch.WithStore(e.Store), latch.WithKeyring(e.Auth.Keyring()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				a := e.Auth
+				if _, ok := c.user.(string); ok {
+					a = plain
+				}
+				before := e.Store.Calls().Writes()
+				if _, err := a.Login(bg, c.user, latch.LoginOptions{Claims: c.claims}); !errors.Is(err, latch.ErrInvalidClaims) {
+					t.Errorf("oversized login: %v, want ErrInvalidClaims", err)
+				}
+				if e.Store.Calls().Writes() != before {
+					t.Error("a refused login wrote to the store")
+				}
+			}
+			if _, err := e.Auth.Refresh(bg, first.RefreshToken); err != nil {
+				t.Errorf("the first device lost its session: %v", err)
+			}
+		})
 	}
 }

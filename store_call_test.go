@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/internal/storetest"
 	"github.com/latchauth/latch/store"
 )
 
@@ -178,3 +179,19 @@ func runtimeError(f func()) (r any) {
 	f()
 	return nil
 }
+
+// A store that answers Get with neither a session nor an error breaks its
+// contract; latch fails closed instead of panicking.
+func TestNilSessionFromStoreFailsClosed(t *testing.T) {
+	e := newEnv(t, latch.ModeJWT, func(c *latch.Config) { c.SessionCheck = true })
+	tk := e.Login(t, users["1"], "x")
+	a, _ := latch.New(bg, e.Auth.Config(), latch.WithStore(nilStore{e.Store}), latch.WithKeyring(e.Auth.Keyring()),
+		latch.WithClock(e.Clock.Now))
+	if _, err := a.Authenticate(bg, tk.AccessToken, access); !errors.Is(err, latch.ErrUnavailable) {
+		t.Errorf("Verify = %v, want ErrUnavailable", err)
+	}
+}
+
+type nilStore struct{ *storetest.Probe }
+
+func (nilStore) Get(context.Context, string, time.Time) (*store.Session, error) { return nil, nil }
