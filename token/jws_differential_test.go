@@ -16,10 +16,11 @@ import (
 )
 
 // The tests here hold latch's own signature layer to what Verify did when
-// it handed tokens to golang-jwt's ParseWithClaims: legacyVerify below is
-// that code, kept as an oracle. The two check in different orders (latch
-// verifies the signature before it reads the payload; golang-jwt decoded
-// the payload first), so jwsCompare holds them to this:
+// it handed tokens to golang-jwt's ParseWithClaims: legacyVerify (in
+// jws_legacy_test.go) is that code, kept as an oracle. The two check in
+// different orders (latch verifies the signature before it reads the
+// payload; golang-jwt decoded the payload first), so jwsCompare holds
+// them to this:
 //
 //   - a token legacyVerify accepts, Verify accepts with the same claims;
 //   - a token whose signature is valid gets the same error from both;
