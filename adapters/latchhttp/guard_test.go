@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/latchauth/latch"
@@ -106,5 +107,43 @@ func TestGuardWithDoesNotAlias(t *testing.T) {
 	}
 	if w := do(h, "GET", "/?access_token="+tk.AccessToken, nil, ""); w.Code != 401 {
 		t.Errorf("a query token where the gate reads the header only: %d, want 401", w.Code)
+	}
+}
+
+// TestOptionalSkipsChecks pins that an optional guard lets a request
+// without a token through anonymously without running its checks (they
+// need a principal), and runs them on a request with a valid token.
+func TestOptionalSkipsChecks(t *testing.T) {
+	e := newEnv(t, latch.ModeOpaque, nil)
+	var ran int
+	counted := func(r *http.Request, p *latch.Principal) error {
+		ran++
+		return adminOnly(r, p)
+	}
+	h := e.web.Guard(latchhttp.Guard{Optional: true, Checks: []latchhttp.Check{counted}})(
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, ok := latch.FromContext(r.Context())
+			latchhttp.WriteJSON(w, http.StatusOK, map[string]bool{"anonymous": !ok})
+		}))
+	cases := []struct {
+		name   string
+		hdr    map[string]string
+		status int
+		body   string
+		ran    int
+	}{
+		{"no token: anonymous, checks skipped", nil, 200, `{"anonymous":true}`, 0},
+		{"a token that fails the check", bearer(e.Login(t, users["1"], "laptop").AccessToken), 403, `{"msg":"Admins only!"}`, 1},
+		{"a token that passes it", bearer(e.Login(t, users["2"], "cave").AccessToken), 200, `{"anonymous":false}`, 1},
+		{"an invalid token: refused before the checks", bearer("abc.def"), 401, `{"msg":"Malformed token"}`, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ran = 0
+			w := do(h, "GET", "/", c.hdr, "")
+			if w.Code != c.status || strings.TrimSpace(w.Body.String()) != c.body || ran != c.ran {
+				t.Errorf("%d %s, checks ran %d times; want %d %s, %d", w.Code, w.Body, ran, c.status, c.body, c.ran)
+			}
+		})
 	}
 }

@@ -2,10 +2,12 @@ package latchhttp_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -120,3 +122,66 @@ func bodyMap(t testing.TB, w *httptest.ResponseRecorder) map[string]any {
 }
 
 var okHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
+
+const (
+	realm       = `Bearer realm="latch"`
+	invalidTok  = `Bearer realm="latch", error="invalid_token", error_description="`
+	forbiddenTo = `Bearer realm="latch", error="insufficient_scope", error_description="`
+)
+
+type want struct {
+	status int
+	authn  string // WWW-Authenticate
+	msg    string // body "msg"; "" to skip
+}
+
+func check(t *testing.T, got *resp, wt want) {
+	t.Helper()
+	if got.status != wt.status {
+		t.Errorf("status = %d, want %d (body %s)", got.status, wt.status, got.body)
+	}
+	if got.authn != wt.authn {
+		t.Errorf("WWW-Authenticate = %q, want %q", got.authn, wt.authn)
+	}
+	if wt.msg != "" && got.msg != wt.msg {
+		t.Errorf("msg = %q, want %q (body %s)", got.msg, wt.msg, got.body)
+	}
+}
+
+type resp struct {
+	status int
+	authn  string
+	msg    string
+	body   string
+	json   map[string]any
+}
+
+func call(t *testing.T, e *env, method, path string, hdr map[string]string, body string) *resp {
+	t.Helper()
+	w := do(e.handler(), method, path, hdr, body)
+	r := &resp{status: w.Code, authn: w.Header().Get("WWW-Authenticate"), body: w.Body.String()}
+	if ct := w.Header().Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type = %q, want application/json", ct)
+	}
+	r.json = bodyMap(t, w)
+	r.msg, _ = r.json["msg"].(string)
+	return r
+}
+
+// introspectionSecret is a client secret for the introspection tests: 32
+// bytes, with characters that form encoding changes.
+const introspectionSecret = "s3cr+t/with=chars&more-0123456789"
+
+// introspect posts form to h as the client id:secret (Basic, each part
+// form-encoded when encode is set).
+func introspect(h http.Handler, id, secret, form string, encode bool) *httptest.ResponseRecorder {
+	r := httptest.NewRequest("POST", "/introspect", strings.NewReader(form))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if encode {
+		id, secret = url.QueryEscape(id), url.QueryEscape(secret)
+	}
+	r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(id+":"+secret)))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}

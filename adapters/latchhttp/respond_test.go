@@ -1,6 +1,7 @@
 package latchhttp_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -14,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/adapters/latchhttp"
@@ -329,4 +331,48 @@ func TestWriteTokens(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestExpiredTokenResponder(t *testing.T) {
+	dave := latchhttp.WithResponder(latch.ErrTokenExpired, func(w http.ResponseWriter, r *http.Request, err error) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write([]byte(`{"code":"dave","err":"I can't let you do that"}`))
+	})
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			e := newEnv(t, mode, nil)
+			var err error
+			if e.web, err = latchhttp.New(e.Auth, e.web.Config(), dave); err != nil {
+				t.Fatal(err)
+			}
+			tk := e.Login(t, users["1"], "laptop")
+			e.Clock.Add(15*time.Minute + time.Second)
+			got := call(t, e, "GET", "/protected", bearer(tk.AccessToken), "")
+			check(t, got, want{401, invalidTok + `Token has expired"`, ""})
+			if got.json["code"] != "dave" || got.json["err"] != "I can't let you do that" {
+				t.Errorf("body = %s, want the custom responder's", got.body)
+			}
+			// The refresh token still works and gives a valid, non-fresh
+			// access token.
+			next, err := e.Auth.Refresh(context.Background(), tk.RefreshToken)
+			if err != nil {
+				t.Fatalf("Refresh after access expiry: %v", err)
+			}
+			ok := call(t, e, "GET", "/protected", bearer(next.AccessToken), "")
+			if ok.status != 200 || ok.json["fresh"] != false {
+				t.Errorf("after refresh: %d %s, want 200 and fresh=false", ok.status, ok.body)
+			}
+			fresh := call(t, e, "GET", "/fresh", bearer(next.AccessToken), "")
+			check(t, fresh, want{401, invalidTok + `Fresh token required"`, "Fresh token required"})
+		})
+	}
+}
+
+func TestDefaultExpiredBody(t *testing.T) {
+	e := newEnv(t, latch.ModeOpaque, nil)
+	tk := e.Login(t, users["1"], "laptop")
+	e.Clock.Add(16 * time.Minute)
+	got := call(t, e, "GET", "/protected", bearer(tk.AccessToken), "")
+	check(t, got, want{401, invalidTok + `Token has expired"`, "Token has expired"})
 }
