@@ -74,7 +74,10 @@ func TestSecurityDocNamesRealTests(t *testing.T) {
 			defined[string(m[1])] = true
 		}
 	}
-	cited := regexp.MustCompile("`((?:Test|Fuzz|Benchmark)[A-Z]\\w*)`").FindAllSubmatch(doc, -1)
+	for name := range e2eCases(t) {
+		defined[name] = true
+	}
+	cited := regexp.MustCompile("`((?:Test|Fuzz|Benchmark)[A-Z]\\w*(?:/[A-Z]\\w*)?)`").FindAllSubmatch(doc, -1)
 	if len(cited) < 40 {
 		t.Fatalf("docs/SECURITY.md cites %d tests; the pattern or the doc changed", len(cited))
 	}
@@ -83,4 +86,36 @@ func TestSecurityDocNamesRealTests(t *testing.T) {
 			t.Errorf("docs/SECURITY.md cites %s, which no _test.go file defines", name)
 		}
 	}
+}
+
+// e2eCases returns the end-to-end suite's cases as go test names them,
+// "TestE2E/AttackAlgNone": each case of examples/internal/e2e's Run
+// functions under the Test function of examples/seed that calls it.
+func e2eCases(t *testing.T) map[string]bool {
+	callers := map[string]string{} // e2e.RunStores -> TestE2EStores
+	seed, err := os.ReadFile("examples/seed/e2e_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`func (Test\w+)\(t \*testing\.T\) \{ e2e\.(Run\w*)\(`).FindAllSubmatch(seed, -1) {
+		callers[string(m[2])] = string(m[1])
+	}
+	src, err := os.ReadFile("examples/internal/e2e/e2e.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]bool{}
+	run := ""
+	for _, line := range strings.Split(string(src), "\n") {
+		if m := regexp.MustCompile(`^func (Run\w*)\(`).FindStringSubmatch(line); m != nil {
+			run = m[1]
+		}
+		if m := regexp.MustCompile(`\{"(\w+)", test\w+\}`).FindStringSubmatch(line); m != nil && callers[run] != "" {
+			cases[callers[run]+"/"+m[1]] = true
+		}
+	}
+	if len(cases) < 30 {
+		t.Fatalf("found %d end-to-end cases; examples/internal/e2e/e2e.go or examples/seed/e2e_test.go changed shape", len(cases))
+	}
+	return cases
 }
