@@ -252,6 +252,37 @@ func TestDefaultIdentity(t *testing.T) {
 			t.Errorf("Login(%T %v) subject %q, want %q", c.user, c.user, p.Subject, c.want)
 		}
 	}
+	// A fmt.Stringer is no identity by default: its String is often a
+	// display name, and two users sharing one would share sessions.
+	a, _ := latch.New(bg, latch.Config{})
+	if tk, err := a.Login(bg, displayName("Alice"), latch.LoginOptions{}); err == nil || latch.Kind(err) != nil {
+		t.Errorf("Login(a fmt.Stringer) = %+v, %v; want a plain error", tk, err)
+	}
+}
+
+// displayName is a fmt.Stringer, as a user type with a display name is.
+type displayName string
+
+func (d displayName) String() string { return "User " + string(d) }
+
+// TestKeyringAndSecret: a keyring and a configured secret or key file at
+// once are refused, naming both, so the operator who set the secret never
+// believes it in use while another key signs.
+func TestKeyringAndSecret(t *testing.T) {
+	e := newEnv(t, latch.ModeHybrid, nil)
+	for name, edit := range map[string]func(*latch.Config){
+		"secret":   func(c *latch.Config) {},
+		"key file": func(c *latch.Config) { c.JWT.Secret = ""; c.JWT.KeyFile = "/nonexistent.pem" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := e.Auth.Config()
+			edit(&cfg)
+			_, err := latch.New(bg, cfg, latch.WithStore(e.Store), latch.WithKeyring(e.Auth.Keyring()))
+			if err == nil || !strings.Contains(err.Error(), "WithKeyring") {
+				t.Errorf("New = %v, want an error naming WithKeyring", err)
+			}
+		})
+	}
 }
 
 func TestConfigValidation(t *testing.T) {

@@ -79,7 +79,10 @@ func (a *Auth) emit(ctx context.Context, e Event) {
 // Authenticate (no token, a CSRF check, a guard's check) as a failure
 // event for p (nil when unknown): logged and passed to the event hook,
 // like the refusals latch makes itself. An error latch did not make is
-// logged at error level.
+// logged at error level; a nil err reports nothing.
 func (a *Auth) ReportFailure(ctx context.Context, err error, p *Principal) {
+	if err == nil {
+		return // nothing was refused
+	}
 	a.emit(ctx, failure(err, p))
 }

@@ -154,6 +154,13 @@ func TestReportFailure(t *testing.T) {
 			}
 		})
 	}
+	t.Run("nil: nothing was refused", func(t *testing.T) {
+		e.ClearEvents()
+		e.Auth.ReportFailure(bg, nil, p)
+		if evs := e.Events(); len(evs) != 0 {
+			t.Errorf("events %+v, want none", evs)
+		}
+	})
 }
 
 // TestSelfServiceNeedsAPrincipal: the methods that act for the caller

@@ -63,6 +63,11 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Auth, error) {
 			return nil, err
 		}
 	}
+	if a.keys != nil && (cfg.JWT.Secret != "" || cfg.JWT.KeyFile != "") {
+		// The operator who set the secret would believe it in use.
+		return nil, fmt.Errorf("latch: config: %s or %s is set and WithKeyring gives the keys: set one of them",
+			cfg.setting("jwt.secret"), cfg.setting("jwt.key_file"))
+	}
 	if a.keys == nil && a.accessJWT {
 		k, err := keyFromConfig(cfg)
 		if err != nil {

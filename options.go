@@ -17,7 +17,8 @@ func WithStore(s store.Store) Option {
 	return func(a *Auth) error { a.store = s; return nil }
 }
 
-// WithKeyring signs and verifies JWTs with r instead of Config.JWT.
+// WithKeyring signs and verifies JWTs with r, for rotation. Config.JWT
+// must then hold no secret or key file: New refuses both at once.
 func WithKeyring(r *token.Keyring) Option {
 	return func(a *Auth) error { a.keys = r; return nil }
 }
@@ -42,7 +43,8 @@ func WithEventHook(fn func(context.Context, Event)) Option {
 
 // WithIdentity sets how Login turns a user value into the subject, like
 // flask-jwt-extended's user_identity_loader. Without it, Login accepts
-// strings, integers and fmt.Stringers. A user of another type is a
+// strings and integers only (not fmt.Stringers: a String method is often
+// a display name, and two users sharing one would share sessions). A user of another type is a
 // programming error: Login logs it and returns an error that is none of
 // latch's kinds (an HTTP adapter answers 500).
 func WithIdentity[U any](fn func(U) string) Option {
@@ -118,11 +120,8 @@ func isNil(v any) bool {
 }
 
 func defaultIdentity(user any) (string, error) {
-	switch u := user.(type) {
-	case string:
+	if u, ok := user.(string); ok {
 		return u, nil
-	case fmt.Stringer:
-		return u.String(), nil
 	}
 	switch v := reflect.ValueOf(user); v.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
@@ -130,5 +129,7 @@ func defaultIdentity(user any) (string, error) {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		return strconv.FormatUint(v.Uint(), 10), nil
 	}
-	return "", fmt.Errorf("latch: Login got a %T; pass a string, an integer or a fmt.Stringer, or set WithIdentity", user)
+	// Not a fmt.Stringer: a String method is often a display name or a
+	// debug form, and two accounts sharing one would share sessions.
+	return "", fmt.Errorf("latch: Login got a %T; pass a string or an integer, or set WithIdentity", user)
 }

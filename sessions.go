@@ -9,8 +9,10 @@ import (
 
 // Ending and listing sessions. Methods that take a *Principal act for the
 // caller, on the subject and session its token names (Logout,
-// LogoutOthers, Sessions); methods that take a subject act on an account,
-// for administrators and account changes (RevokeSession, RevokeAll).
+// LogoutSession, LogoutOthers, Sessions), and those that act on other
+// sessions check first that the caller's own is live; methods that take a
+// subject act on an account, for administrators and account changes
+// (RevokeSession, RevokeAll).
 
 // Logout ends p's session (event "logout").
 func (a *Auth) Logout(ctx context.Context, p *Principal) error {
@@ -70,8 +72,24 @@ func (a *Auth) Sessions(ctx context.Context, p *Principal) ([]SessionInfo, error
 	return out, nil
 }
 
-// RevokeSession ends subject's session id (event "revoke"). A session
-// that does not exist or belongs to another subject is
+// LogoutSession ends one of the caller's sessions by id ("sign out that
+// device"; event "revoke"). A session that does not exist or belongs to
+// another subject is ErrSessionNotFound, and nothing changes.
+//
+// p's own session must be live: a stateless JWT from a session that was
+// already revoked cannot end the others (ErrTokenRevoked), whatever the
+// route checked.
+func (a *Auth) LogoutSession(ctx context.Context, p *Principal, id string) error {
+	if err := a.liveSession(ctx, p); err != nil {
+		return err
+	}
+	return a.RevokeSession(ctx, p.Subject, id)
+}
+
+// RevokeSession ends subject's session id (event "revoke"), for an
+// administrator; a user ending one of their own sessions goes through
+// LogoutSession, which checks that the caller's session is live. A
+// session that does not exist or belongs to another subject is
 // ErrSessionNotFound, and nothing changes.
 func (a *Auth) RevokeSession(ctx context.Context, subject, id string) error {
 	now := a.now()

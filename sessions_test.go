@@ -116,6 +116,9 @@ func TestRevokedJWTCannotManageSessions(t *testing.T) {
 	if list, err := e.Auth.Sessions(bg, p); !errors.Is(err, latch.ErrTokenRevoked) || list != nil {
 		t.Errorf("Sessions from a revoked session: %v, %v; want ErrTokenRevoked and no list", list, err)
 	}
+	if err := e.Auth.LogoutSession(bg, p, mine.SessionID); !errors.Is(err, latch.ErrTokenRevoked) {
+		t.Errorf("LogoutSession from a revoked session: %v, want ErrTokenRevoked", err)
+	}
 	// Session management asks for a session check, which looks the
 	// session up in every mode.
 	check := latch.Requirement{SessionCheck: true}
@@ -127,5 +130,44 @@ func TestRevokedJWTCannotManageSessions(t *testing.T) {
 	}
 	if _, err := e.Auth.Refresh(bg, mine.RefreshToken); err != nil {
 		t.Errorf("victim's session ended: %v", err)
+	}
+}
+
+// TestLogoutSession: a caller ends one of their own other sessions by id
+// (event revoke); another subject's id, or an unknown one, is
+// ErrSessionNotFound and ends nothing.
+func TestLogoutSession(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			e := newEnv(t, mode, nil)
+			laptop := e.Login(t, users["1"], "laptop")
+			phone := e.Login(t, users["1"], "phone")
+			bat := e.Login(t, users["2"], "cave")
+			p, err := e.Auth.Authenticate(bg, laptop.AccessToken, access)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range []string{bat.SessionID, "0000000000000000000000"} {
+				if err := e.Auth.LogoutSession(bg, p, id); !errors.Is(err, latch.ErrSessionNotFound) {
+					t.Errorf("LogoutSession(%s) = %v, want ErrSessionNotFound", id, err)
+				}
+			}
+			if _, err := e.Auth.Refresh(bg, bat.RefreshToken); err != nil {
+				t.Errorf("another user's session ended: %v", err)
+			}
+			e.ClearEvents()
+			if err := e.Auth.LogoutSession(bg, p, phone.SessionID); err != nil {
+				t.Fatal(err)
+			}
+			if evs := e.Events(); len(evs) != 1 || evs[0].Kind != latch.EventRevoke || evs[0].SessionID != phone.SessionID {
+				t.Errorf("events %+v, want one revoke of the phone's session", evs)
+			}
+			if _, err := e.Auth.Refresh(bg, phone.RefreshToken); !errors.Is(err, latch.ErrTokenRevoked) {
+				t.Errorf("the phone's session lives on: %v", err)
+			}
+			if _, err := e.Auth.Refresh(bg, laptop.RefreshToken); err != nil {
+				t.Errorf("the caller's own session ended: %v", err)
+			}
+		})
 	}
 }

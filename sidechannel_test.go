@@ -181,6 +181,7 @@ func TestSpentHashesBeyondKeepSpent(t *testing.T) {
 			// The same store, KeepSpent lowered.
 			cfg := e.Auth.Config()
 			cfg.KeepSpent = after
+			cfg.JWT.Secret = "" // the keyring holds the key
 			a, err := latch.New(bg, cfg, latch.WithStore(e.Store), latch.WithClock(e.Clock.Now), latch.WithKeyring(e.Auth.Keyring()))
 			if err != nil {
 				t.Fatal(err)

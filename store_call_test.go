@@ -185,8 +185,13 @@ func runtimeError(f func()) (r any) {
 func TestNilSessionFromStoreFailsClosed(t *testing.T) {
 	e := newEnv(t, latch.ModeJWT, func(c *latch.Config) { c.SessionCheck = true })
 	tk := e.Login(t, users["1"], "x")
-	a, _ := latch.New(bg, e.Auth.Config(), latch.WithStore(nilStore{e.Store}), latch.WithKeyring(e.Auth.Keyring()),
+	cfg := e.Auth.Config()
+	cfg.JWT.Secret = "" // the keyring holds the key
+	a, err := latch.New(bg, cfg, latch.WithStore(nilStore{e.Store}), latch.WithKeyring(e.Auth.Keyring()),
 		latch.WithClock(e.Clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := a.Authenticate(bg, tk.AccessToken, access); !errors.Is(err, latch.ErrUnavailable) {
 		t.Errorf("Verify = %v, want ErrUnavailable", err)
 	}

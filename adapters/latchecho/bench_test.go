@@ -26,7 +26,7 @@ func BenchmarkGuard(b *testing.B) {
 		bare := echo.New()
 		bare.GET("/protected", noContent)
 		guarded := echo.New()
-		guarded.GET("/protected", noContent, latchecho.Guard(a, latchhttp.Required()))
+		guarded.GET("/protected", noContent, latchecho.Middleware(a, latchhttp.Required()))
 		b.Run(string(mode)+"/bare", func(b *testing.B) { adaptertest.Bench(b, bare, r, http.StatusNoContent) })
 		b.Run(string(mode)+"/nethttp-bare", func(b *testing.B) {
 			adaptertest.Bench(b, adaptertest.BareNetHTTPHandler(), r, http.StatusNoContent)

@@ -1,7 +1,7 @@
 // Package latchecho guards echo v4 routes with latch, exactly as
 // latchhttp guards net/http ones: the same guards, token locations, CSRF
 // check, statuses, WWW-Authenticate headers, bodies and responders,
-// because it runs the same code (latchhttp.Auth.Gate and
+// because it runs the same code (latchhttp.Auth.Authenticator and
 // latchhttp.Auth.WriteError) rather than a copy of it. For echo v5, use
 // latchecho5.
 //
@@ -13,8 +13,8 @@
 //	e.GET("/protected", func(c echo.Context) error {
 //		p, _ := latchecho.Principal(c)
 //		return c.JSON(http.StatusOK, echo.Map{"logged_in_as": p.Subject})
-//	}, latchecho.Guard(web, latchhttp.Required()))
-//	admin := e.Group("/admin", latchecho.Guard(web, latchhttp.Required().With(adminOnly)))
+//	}, latchecho.Middleware(web, latchhttp.Required()))
+//	admin := e.Group("/admin", latchecho.Middleware(web, latchhttp.Required().With(adminOnly)))
 //	admin.GET("/dashboard", dashboard)
 //
 // Handlers read the caller with Principal and the loaded user with User;

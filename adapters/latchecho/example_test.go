@@ -34,7 +34,7 @@ func ExampleGuard() {
 	e.GET("/protected", func(c echo.Context) error {
 		p, _ := latchecho.Principal(c)
 		return c.JSON(http.StatusOK, echo.Map{"logged_in_as": p.Subject})
-	}, latchecho.Guard(web, latchhttp.Required()))
+	}, latchecho.Middleware(web, latchhttp.Required()))
 
 	tokens, _ := web.Core().Login(context.Background(), "alice", latch.LoginOptions{})
 	get(e, "/protected", tokens.AccessToken)
@@ -55,7 +55,7 @@ func ExampleUser() {
 	e.GET("/who_am_i", func(c echo.Context) error {
 		u, _ := latchecho.User[*account](c)
 		return c.String(http.StatusOK, u.Name)
-	}, latchecho.Guard(web, latchhttp.Required()))
+	}, latchecho.Middleware(web, latchhttp.Required()))
 
 	tokens, _ := web.Core().Login(context.Background(), "alice", latch.LoginOptions{})
 	get(e, "/who_am_i", tokens.AccessToken)
@@ -73,7 +73,7 @@ func ExampleGuard_check() {
 	}
 
 	e := echo.New()
-	admin := e.Group("/admin", latchecho.Guard(web, latchhttp.Required().With(adminOnly)))
+	admin := e.Group("/admin", latchecho.Middleware(web, latchhttp.Required().With(adminOnly)))
 	admin.GET("", func(c echo.Context) error { return c.JSON(http.StatusOK, echo.Map{"foo": "bar"}) })
 
 	tokens, _ := web.Core().Login(context.Background(), "alice", latch.LoginOptions{})
@@ -91,11 +91,11 @@ func ExampleErrorHandler() {
 	e.HTTPErrorHandler = latchecho.ErrorHandler(web, e.DefaultHTTPErrorHandler)
 	e.DELETE("/sessions/:id", func(c echo.Context) error {
 		p, _ := latchecho.Principal(c)
-		if err := web.Core().RevokeSession(c.Request().Context(), p.Subject, c.Param("id")); err != nil {
+		if err := web.Core().LogoutSession(c.Request().Context(), p, c.Param("id")); err != nil {
 			return err // ErrSessionNotFound: 404
 		}
 		return c.JSON(http.StatusOK, echo.Map{"msg": "Session revoked"})
-	}, latchecho.Guard(web, latchhttp.SessionCheck()))
+	}, latchecho.Middleware(web, latchhttp.SessionCheck()))
 
 	tokens, _ := web.Core().Login(context.Background(), "alice", latch.LoginOptions{})
 	r := httptest.NewRequest("DELETE", "/sessions/nope", nil)
@@ -123,7 +123,7 @@ func ExampleError() {
 		}
 		e.DefaultHTTPErrorHandler(err, c) // leaves the committed answer alone
 	}
-	e.GET("/protected", func(c echo.Context) error { return nil }, latchecho.Guard(web, latchhttp.Required()))
+	e.GET("/protected", func(c echo.Context) error { return nil }, latchecho.Middleware(web, latchhttp.Required()))
 
 	get(e, "/protected", "not-a-token")
 	// Output:

@@ -15,13 +15,13 @@ import (
 // Unwrap), Status the status of the answer written.
 type Error = echokit.Error
 
-// Guard returns echo middleware enforcing g, as latchhttp's Auth.Guard
-// does for net/http: through the same code path (latchhttp.Auth.Gate),
+// Middleware returns echo middleware enforcing g, as latchhttp's Auth.Middleware
+// does for net/http: through the same code path (latchhttp.Auth.Authenticator),
 // with the same answers (latchhttp.Auth.WriteError). A request that passes
 // goes on with c.Request() carrying the principal.
 //
-//	e.GET("/protected", protected, latchecho.Guard(web, latchhttp.Required()))
-//	admin := e.Group("/admin", latchecho.Guard(web, latchhttp.Required().With(adminOnly)))
+//	e.GET("/protected", protected, latchecho.Middleware(web, latchhttp.Required()))
+//	admin := e.Group("/admin", latchecho.Middleware(web, latchhttp.Required().With(adminOnly)))
 //
 // A refused request gets latch's answer, written and committed at once so
 // that it is the same under any HTTPErrorHandler, and the middleware
@@ -32,9 +32,9 @@ type Error = echokit.Error
 // not pass it to its next). See ErrorHandler for errors that handlers
 // return.
 //
-// Like latchhttp's Gate, it panics on a guard that cannot work, at setup.
-func Guard(a *latchhttp.Auth, g latchhttp.Guard) echo.MiddlewareFunc {
-	gate := a.Gate(g)
+// Like latchhttp's Authenticator, it panics on a guard that cannot work, at setup.
+func Middleware(a *latchhttp.Auth, g latchhttp.Guard) echo.MiddlewareFunc {
+	gate := a.Authenticator(g)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r, err := gate(c.Request())

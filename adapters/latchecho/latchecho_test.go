@@ -37,7 +37,7 @@ func mounter(setup func(e *echo.Echo, a *latchhttp.Auth)) func(a *latchhttp.Auth
 				e.Add(rt.Method, rt.Path, echo.WrapHandler(adaptertest.Endpoint(a, rt.Use, nil)))
 				continue
 			}
-			guard := latchecho.Guard(a, rt.Guard)
+			guard := latchecho.Middleware(a, rt.Guard)
 			switch rt.Via {
 			case adaptertest.InGroup:
 				e.Group(rt.Group, guard).Add(rt.Method, strings.TrimPrefix(rt.Path, rt.Group), answer)
@@ -96,7 +96,7 @@ func TestErrorFlow(t *testing.T) {
 		got, committed = err, c.Response().Committed
 		e.DefaultHTTPErrorHandler(err, c)
 	}
-	e.GET("/", func(echo.Context) error { reached = true; return nil }, latchecho.Guard(f.Web, latchhttp.Required()))
+	e.GET("/", func(echo.Context) error { reached = true; return nil }, latchecho.Middleware(f.Web, latchhttp.Required()))
 	rec := serve(e, "Authorization", "Bearer abc.def")
 	if rec.Code != http.StatusUnauthorized || rec.Body.String() != `{"msg":"Malformed token"}`+"\n" {
 		t.Errorf("answer = %d %s, want latch's 401", rec.Code, rec.Body)
@@ -221,12 +221,12 @@ func TestSilentResponder(t *testing.T) {
 	}{
 		{"refused, default error handler", func(*echo.Echo) {},
 			func(e *echo.Echo) {
-				e.GET("/", func(echo.Context) error { return nil }, latchecho.Guard(auth, latchhttp.Required()))
+				e.GET("/", func(echo.Context) error { return nil }, latchecho.Middleware(auth, latchhttp.Required()))
 			}},
 		{"refused, latchecho.ErrorHandler",
 			func(e *echo.Echo) { e.HTTPErrorHandler = latchecho.ErrorHandler(auth, e.DefaultHTTPErrorHandler) },
 			func(e *echo.Echo) {
-				e.GET("/", func(echo.Context) error { return nil }, latchecho.Guard(auth, latchhttp.Required()))
+				e.GET("/", func(echo.Context) error { return nil }, latchecho.Middleware(auth, latchhttp.Required()))
 			}},
 		{"returned, latchecho.ErrorHandler",
 			func(e *echo.Echo) { e.HTTPErrorHandler = latchecho.ErrorHandler(auth, e.DefaultHTTPErrorHandler) },
@@ -263,7 +263,7 @@ func TestGroupUnknownPath(t *testing.T) {
 		if handler != "default" {
 			e.HTTPErrorHandler = latchecho.ErrorHandler(f.Web, e.DefaultHTTPErrorHandler)
 		}
-		e.Group("/admin", latchecho.Guard(f.Web, latchhttp.Required())).GET("/dashboard", func(echo.Context) error { return nil })
+		e.Group("/admin", latchecho.Middleware(f.Web, latchhttp.Required())).GET("/dashboard", func(echo.Context) error { return nil })
 		for _, c := range []struct {
 			path, token string
 			status      int
@@ -295,7 +295,7 @@ func TestBadGuard(t *testing.T) {
 			t.Error("Guard accepted an unknown location")
 		}
 	}()
-	latchecho.Guard(f.Web, latchhttp.Guard{Locations: []latchhttp.Location{"body"}})
+	latchecho.Middleware(f.Web, latchhttp.Guard{Locations: []latchhttp.Location{"body"}})
 }
 
 // newWeb returns latchhttp over an opaque-mode core with a memory store.

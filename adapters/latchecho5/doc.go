@@ -1,7 +1,7 @@
 // Package latchecho5 guards echo v5 routes with latch, exactly as
 // latchhttp guards net/http ones: the same guards, token locations, CSRF
 // check, statuses, WWW-Authenticate headers, bodies and responders,
-// because it runs the same code (latchhttp.Auth.Gate and
+// because it runs the same code (latchhttp.Auth.Authenticator and
 // latchhttp.Auth.WriteError) rather than a copy of it. It is latchecho for
 // github.com/labstack/echo/v5, with the same functions on v5's types.
 //
@@ -13,8 +13,8 @@
 //	e.GET("/protected", func(c *echo.Context) error {
 //		p, _ := latchecho5.Principal(c)
 //		return c.JSON(http.StatusOK, map[string]any{"logged_in_as": p.Subject})
-//	}, latchecho5.Guard(web, latchhttp.Required()))
-//	admin := e.Group("/admin", latchecho5.Guard(web, latchhttp.Required().With(adminOnly)))
+//	}, latchecho5.Middleware(web, latchhttp.Required()))
+//	admin := e.Group("/admin", latchecho5.Middleware(web, latchhttp.Required().With(adminOnly)))
 //	admin.GET("/dashboard", dashboard)
 //
 // Handlers read the caller with Principal and the loaded user with User;

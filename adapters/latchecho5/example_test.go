@@ -34,7 +34,7 @@ func ExampleGuard() {
 	e.GET("/protected", func(c *echo.Context) error {
 		p, _ := latchecho5.Principal(c)
 		return c.JSON(http.StatusOK, map[string]any{"logged_in_as": p.Subject})
-	}, latchecho5.Guard(web, latchhttp.Required()))
+	}, latchecho5.Middleware(web, latchhttp.Required()))
 
 	tokens, _ := web.Core().Login(context.Background(), "alice", latch.LoginOptions{})
 	get(e, "/protected", tokens.AccessToken)
@@ -55,7 +55,7 @@ func ExampleUser() {
 	e.GET("/who_am_i", func(c *echo.Context) error {
 		u, _ := latchecho5.User[*account](c)
 		return c.String(http.StatusOK, u.Name)
-	}, latchecho5.Guard(web, latchhttp.Required()))
+	}, latchecho5.Middleware(web, latchhttp.Required()))
 
 	tokens, _ := web.Core().Login(context.Background(), "alice", latch.LoginOptions{})
 	get(e, "/who_am_i", tokens.AccessToken)
@@ -73,7 +73,7 @@ func ExampleGuard_check() {
 	}
 
 	e := echo.New()
-	admin := e.Group("/admin", latchecho5.Guard(web, latchhttp.Required().With(adminOnly)))
+	admin := e.Group("/admin", latchecho5.Middleware(web, latchhttp.Required().With(adminOnly)))
 	admin.GET("", func(c *echo.Context) error { return c.JSON(http.StatusOK, map[string]any{"foo": "bar"}) })
 
 	tokens, _ := web.Core().Login(context.Background(), "alice", latch.LoginOptions{})
@@ -91,11 +91,11 @@ func ExampleErrorHandler() {
 	e.HTTPErrorHandler = latchecho5.ErrorHandler(web, echo.DefaultHTTPErrorHandler(false))
 	e.DELETE("/sessions/:id", func(c *echo.Context) error {
 		p, _ := latchecho5.Principal(c)
-		if err := web.Core().RevokeSession(c.Request().Context(), p.Subject, c.Param("id")); err != nil {
+		if err := web.Core().LogoutSession(c.Request().Context(), p, c.Param("id")); err != nil {
 			return err // ErrSessionNotFound: 404
 		}
 		return c.JSON(http.StatusOK, map[string]any{"msg": "Session revoked"})
-	}, latchecho5.Guard(web, latchhttp.SessionCheck()))
+	}, latchecho5.Middleware(web, latchhttp.SessionCheck()))
 
 	tokens, _ := web.Core().Login(context.Background(), "alice", latch.LoginOptions{})
 	r := httptest.NewRequest("DELETE", "/sessions/nope", nil)
@@ -125,7 +125,7 @@ func ExampleError() {
 		}
 		defaultHandler(c, err) // leaves the committed answer alone
 	}
-	e.GET("/protected", func(c *echo.Context) error { return nil }, latchecho5.Guard(web, latchhttp.Required()))
+	e.GET("/protected", func(c *echo.Context) error { return nil }, latchecho5.Middleware(web, latchhttp.Required()))
 
 	get(e, "/protected", "not-a-token")
 	// Output:
@@ -142,11 +142,11 @@ func ExampleGuard_group() {
 	dashboard := func(c *echo.Context) error { return c.String(http.StatusOK, "dashboard\n") }
 
 	byDefault := echo.New()
-	byDefault.Group("/admin", latchecho5.Guard(web, latchhttp.Required())).GET("/dashboard", dashboard)
+	byDefault.Group("/admin", latchecho5.Middleware(web, latchhttp.Required())).GET("/dashboard", dashboard)
 	get(byDefault, "/admin/nope", "")
 
 	no404Routes := echo.NewWithConfig(echo.Config{NoGroupAutoRegister404Routes: true})
-	no404Routes.Group("/admin", latchecho5.Guard(web, latchhttp.Required())).GET("/dashboard", dashboard)
+	no404Routes.Group("/admin", latchecho5.Middleware(web, latchhttp.Required())).GET("/dashboard", dashboard)
 	get(no404Routes, "/admin/nope", "")
 	get(no404Routes, "/admin/dashboard", "")
 	// Output:

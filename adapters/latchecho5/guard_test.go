@@ -39,7 +39,7 @@ func TestErrorFlow(t *testing.T) {
 			return inFront
 		}
 	})
-	e.GET("/", func(*echo.Context) error { reached = true; return nil }, latchecho5.Guard(f.Web, latchhttp.Required()))
+	e.GET("/", func(*echo.Context) error { reached = true; return nil }, latchecho5.Middleware(f.Web, latchhttp.Required()))
 	rec := serve(e, "Authorization", "Bearer abc.def")
 	if rec.Code != http.StatusUnauthorized || rec.Body.String() != `{"msg":"Malformed token"}`+"\n" {
 		t.Errorf("answer = %d %s, want latch's 401", rec.Code, rec.Body)
@@ -89,7 +89,7 @@ func TestAutoHandleHEAD(t *testing.T) {
 				got = err
 				echo.DefaultHTTPErrorHandler(false)(ctx, err)
 			}
-			e.GET("/", func(*echo.Context) error { return nil }, latchecho5.Guard(auth, latchhttp.Required()))
+			e.GET("/", func(*echo.Context) error { return nil }, latchecho5.Middleware(auth, latchhttp.Required()))
 			r := httptest.NewRequest("HEAD", "/", nil)
 			if c.token != "" {
 				r.Header.Set("Authorization", "Bearer "+c.token)
@@ -145,11 +145,11 @@ func TestGroupUnknownPath(t *testing.T) {
 	dashboard := func(c *echo.Context) error { return c.NoContent(http.StatusNoContent) }
 	mounts := map[string]func(e *echo.Echo){
 		"Group(prefix, guard)": func(e *echo.Echo) {
-			e.Group("/admin", latchecho5.Guard(f.Web, latchhttp.Required())).GET("/dashboard", dashboard)
+			e.Group("/admin", latchecho5.Middleware(f.Web, latchhttp.Required())).GET("/dashboard", dashboard)
 		},
 		"Group.Use": func(e *echo.Echo) {
 			g := e.Group("/admin")
-			g.Use(latchecho5.Guard(f.Web, latchhttp.Required()))
+			g.Use(latchecho5.Middleware(f.Web, latchhttp.Required()))
 			g.GET("/dashboard", dashboard)
 		},
 	}
@@ -190,5 +190,5 @@ func TestBadGuard(t *testing.T) {
 			t.Error("Guard accepted an unknown location")
 		}
 	}()
-	latchecho5.Guard(f.Web, latchhttp.Guard{Locations: []latchhttp.Location{"body"}})
+	latchecho5.Middleware(f.Web, latchhttp.Guard{Locations: []latchhttp.Location{"body"}})
 }

@@ -18,13 +18,13 @@ type Error = echokit.Error
 
 var _ echo.HTTPStatusCoder = (*Error)(nil)
 
-// Guard returns echo middleware enforcing g, as latchhttp's Auth.Guard
-// does for net/http: through the same code path (latchhttp.Auth.Gate),
+// Middleware returns echo middleware enforcing g, as latchhttp's Auth.Middleware
+// does for net/http: through the same code path (latchhttp.Auth.Authenticator),
 // with the same answers (latchhttp.Auth.WriteError). A request that passes
 // goes on with c.Request() carrying the principal.
 //
-//	e.GET("/protected", protected, latchecho5.Guard(web, latchhttp.Required()))
-//	admin := e.Group("/admin", latchecho5.Guard(web, latchhttp.Required().With(adminOnly)))
+//	e.GET("/protected", protected, latchecho5.Middleware(web, latchhttp.Required()))
+//	admin := e.Group("/admin", latchecho5.Middleware(web, latchhttp.Required().With(adminOnly)))
 //
 // A refused request gets latch's answer, written and committed at once so
 // that it is the same under any HTTPErrorHandler, and the middleware
@@ -35,9 +35,9 @@ var _ echo.HTTPStatusCoder = (*Error)(nil)
 // not pass it to its next). See ErrorHandler for errors that handlers
 // return.
 //
-// Like latchhttp's Gate, it panics on a guard that cannot work, at setup.
-func Guard(a *latchhttp.Auth, g latchhttp.Guard) echo.MiddlewareFunc {
-	gate := a.Gate(g)
+// Like latchhttp's Authenticator, it panics on a guard that cannot work, at setup.
+func Middleware(a *latchhttp.Auth, g latchhttp.Guard) echo.MiddlewareFunc {
+	gate := a.Authenticator(g)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c *echo.Context) error {
 			r, err := gate(c.Request())

@@ -32,7 +32,7 @@ func mounter(newEcho func(a *latchhttp.Auth) *echo.Echo) func(a *latchhttp.Auth,
 				e.Add(rt.Method, rt.Path, echo.WrapHandler(adaptertest.Endpoint(a, rt.Use, nil)))
 				continue
 			}
-			guard := latchecho5.Guard(a, rt.Guard)
+			guard := latchecho5.Middleware(a, rt.Guard)
 			switch rt.Via {
 			case adaptertest.InGroup:
 				e.Group(rt.Group, guard).Add(rt.Method, strings.TrimPrefix(rt.Path, rt.Group), answer)

@@ -26,7 +26,7 @@ func TestSilentResponder(t *testing.T) {
 	}
 	defer auth.Core().Close()
 	guarded := func(e *echo.Echo) {
-		e.GET("/", func(*echo.Context) error { return nil }, latchecho5.Guard(auth, latchhttp.Required()))
+		e.GET("/", func(*echo.Context) error { return nil }, latchecho5.Middleware(auth, latchhttp.Required()))
 	}
 	cases := []struct {
 		name    string
@@ -78,7 +78,7 @@ func TestResponderWriter(t *testing.T) {
 	e := echo.New()
 	statuses := make(chan int, 1)
 	e.HTTPErrorHandler = func(c *echo.Context, err error) { statuses <- echo.StatusCode(err) }
-	e.GET("/", func(*echo.Context) error { return nil }, latchecho5.Guard(auth, latchhttp.Required()))
+	e.GET("/", func(*echo.Context) error { return nil }, latchecho5.Middleware(auth, latchhttp.Required()))
 	srv := httptest.NewServer(e)
 	defer srv.Close()
 	req, _ := http.NewRequest("GET", srv.URL, nil)

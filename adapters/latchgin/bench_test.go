@@ -26,7 +26,7 @@ func BenchmarkGuard(b *testing.B) {
 		bare := gin.New()
 		bare.GET("/protected", noContent)
 		guarded := gin.New()
-		guarded.GET("/protected", latchgin.Guard(a, latchhttp.Required()), noContent)
+		guarded.GET("/protected", latchgin.Middleware(a, latchhttp.Required()), noContent)
 		b.Run(string(mode)+"/bare", func(b *testing.B) { adaptertest.Bench(b, bare, r, http.StatusNoContent) })
 		b.Run(string(mode)+"/nethttp-bare", func(b *testing.B) {
 			adaptertest.Bench(b, adaptertest.BareNetHTTPHandler(), r, http.StatusNoContent)

@@ -1,7 +1,7 @@
 // Package latchgin guards gin routes with latch, exactly as latchhttp
 // guards net/http ones: the same guards, token locations, CSRF check,
 // statuses, WWW-Authenticate headers, bodies and responders, because it
-// runs the same code (latchhttp.Auth.Gate and latchhttp.Auth.WriteError)
+// runs the same code (latchhttp.Auth.Authenticator and latchhttp.Auth.WriteError)
 // rather than a copy of it. It adds only what gin needs: a gin.HandlerFunc,
 // c.Error and c.Abort, and getters that read c.Request.
 //
@@ -9,11 +9,11 @@
 //	...
 //	r := gin.New()
 //	r.POST("/refresh", gin.WrapH(web.RefreshHandler()))
-//	r.GET("/protected", latchgin.Guard(web, latchhttp.Required()), func(c *gin.Context) {
+//	r.GET("/protected", latchgin.Middleware(web, latchhttp.Required()), func(c *gin.Context) {
 //		p, _ := latchgin.Principal(c)
 //		c.JSON(http.StatusOK, gin.H{"logged_in_as": p.Subject})
 //	})
-//	admin := r.Group("/admin", latchgin.Guard(web, latchhttp.Required().With(adminOnly)))
+//	admin := r.Group("/admin", latchgin.Middleware(web, latchhttp.Required().With(adminOnly)))
 //	admin.GET("/dashboard", dashboard)
 //
 // Handlers read the caller with Principal and the loaded user with User;

@@ -46,7 +46,7 @@ func ExampleGuard() {
 	defer web.Core().Close()
 
 	r := gin.New()
-	r.GET("/protected", latchgin.Guard(web, latchhttp.Required()), func(c *gin.Context) {
+	r.GET("/protected", latchgin.Middleware(web, latchhttp.Required()), func(c *gin.Context) {
 		p, _ := latchgin.Principal(c)
 		c.JSON(http.StatusOK, gin.H{"logged_in_as": p.Subject})
 	})
@@ -69,7 +69,7 @@ func ExampleUser() {
 	defer web.Core().Close()
 
 	r := gin.New()
-	r.GET("/who_am_i", latchgin.Guard(web, latchhttp.Required()), func(c *gin.Context) {
+	r.GET("/who_am_i", latchgin.Middleware(web, latchhttp.Required()), func(c *gin.Context) {
 		u, _ := latchgin.User[*account](c)
 		c.String(http.StatusOK, u.Name)
 	})
@@ -92,7 +92,7 @@ func ExampleGuard_check() {
 	}
 
 	r := gin.New()
-	admin := r.Group("/admin", latchgin.Guard(web, latchhttp.Required().With(adminOnly)))
+	admin := r.Group("/admin", latchgin.Middleware(web, latchhttp.Required().With(adminOnly)))
 	admin.GET("/dashboard", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"foo": "bar"}) })
 
 	tokens, _ := web.Core().Login(context.Background(), "alice", latch.LoginOptions{})
@@ -114,7 +114,7 @@ func ExampleGuard_errors() {
 			fmt.Println("invalid token:", errors.Is(err, latch.ErrInvalidToken))
 		}
 	})
-	r.GET("/protected", latchgin.Guard(web, latchhttp.Required()), func(c *gin.Context) {})
+	r.GET("/protected", latchgin.Middleware(web, latchhttp.Required()), func(c *gin.Context) {})
 
 	get(r, "/protected", "not-a-token")
 	// Output:

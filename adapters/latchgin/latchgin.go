@@ -9,19 +9,19 @@ import (
 	"github.com/latchauth/latch/adapters/latchhttp"
 )
 
-// Guard returns gin middleware enforcing g, as latchhttp's Auth.Guard does
-// for net/http: through the same code path (latchhttp.Auth.Gate), with the
+// Middleware returns gin middleware enforcing g, as latchhttp's Auth.Middleware does
+// for net/http: through the same code path (latchhttp.Auth.Authenticator), with the
 // same answers (latchhttp.Auth.WriteError). A request that passes goes on
 // with c.Request carrying the principal; a refused one gets latch's answer,
 // its error is recorded with c.Error for gin's error middleware, and the
 // chain is aborted.
 //
-//	r.GET("/protected", latchgin.Guard(web, latchhttp.Required()), protected)
-//	admin := r.Group("/admin", latchgin.Guard(web, latchhttp.Required().With(adminOnly)))
+//	r.GET("/protected", latchgin.Middleware(web, latchhttp.Required()), protected)
+//	admin := r.Group("/admin", latchgin.Middleware(web, latchhttp.Required().With(adminOnly)))
 //
-// Like latchhttp's Gate, it panics on a guard that cannot work, at setup.
-func Guard(a *latchhttp.Auth, g latchhttp.Guard) gin.HandlerFunc {
-	gate := a.Gate(g)
+// Like latchhttp's Authenticator, it panics on a guard that cannot work, at setup.
+func Middleware(a *latchhttp.Auth, g latchhttp.Guard) gin.HandlerFunc {
+	gate := a.Authenticator(g)
 	return func(c *gin.Context) {
 		r, err := gate(c.Request)
 		if err != nil {

@@ -31,7 +31,7 @@ func mount(a *latchhttp.Auth, routes []adaptertest.Route) http.Handler {
 			r.Handle(rt.Method, rt.Path, gin.WrapH(adaptertest.Endpoint(a, rt.Use, nil)))
 			continue
 		}
-		guard := latchgin.Guard(a, rt.Guard)
+		guard := latchgin.Middleware(a, rt.Guard)
 		switch rt.Via {
 		case adaptertest.InGroup:
 			r.Group(rt.Group, guard).Handle(rt.Method, strings.TrimPrefix(rt.Path, rt.Group), answer)
@@ -68,7 +68,7 @@ func TestAbort(t *testing.T) {
 			c.JSON(http.StatusTeapot, gin.H{"error": "overwritten"})
 		}
 	})
-	r.GET("/", latchgin.Guard(f.Web, latchhttp.Required()), func(*gin.Context) { reached = true })
+	r.GET("/", latchgin.Middleware(f.Web, latchhttp.Required()), func(*gin.Context) { reached = true })
 	rec := httptest.NewRecorder()
 	r.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	if rec.Code != http.StatusUnauthorized || rec.Header().Get("WWW-Authenticate") != `Bearer realm="latch"` {
@@ -172,7 +172,7 @@ func TestAbortWithErrorAfterWrite(t *testing.T) {
 func TestGroupUnknownPath(t *testing.T) {
 	f := adaptertest.NewFixture(t, latch.ModeOpaque)
 	r := gin.New()
-	r.Group("/admin", latchgin.Guard(f.Web, latchhttp.Required().With(adaptertest.AdminOnly))).GET("/dashboard", func(*gin.Context) {})
+	r.Group("/admin", latchgin.Middleware(f.Web, latchhttp.Required().With(adaptertest.AdminOnly))).GET("/dashboard", func(*gin.Context) {})
 	for _, tok := range []string{"", f.Test.AccessToken} {
 		req := httptest.NewRequest("GET", "/admin/nope", nil)
 		if tok != "" {
@@ -194,7 +194,7 @@ func TestBadGuard(t *testing.T) {
 			t.Error("Guard accepted an unknown token type")
 		}
 	}()
-	latchgin.Guard(f.Web, latchhttp.Guard{Type: "id"})
+	latchgin.Middleware(f.Web, latchhttp.Guard{Type: "id"})
 }
 
 // TestFromGinContext pins what docs/adapters.md warns of: latch.FromContext
@@ -206,7 +206,7 @@ func TestFromGinContext(t *testing.T) {
 		var viaGin, viaPrincipal bool
 		r := gin.New()
 		r.ContextWithFallback = fallback
-		r.GET("/", latchgin.Guard(f.Web, latchhttp.Required()), func(c *gin.Context) {
+		r.GET("/", latchgin.Middleware(f.Web, latchhttp.Required()), func(c *gin.Context) {
 			_, viaGin = latch.FromContext(c)
 			_, viaPrincipal = latchgin.Principal(c)
 		})

@@ -39,7 +39,7 @@ func BenchmarkRequired(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		run(b, web.Guard(latchhttp.Required())(ok), e.Login(b, users["1"], "bench").AccessToken)
+		run(b, web.Middleware(latchhttp.Required())(ok), e.Login(b, users["1"], "bench").AccessToken)
 	}
 	b.Run("baseline", func(b *testing.B) { run(b, ok, "") })
 	for _, c := range []struct {

@@ -66,8 +66,9 @@ type CookieConfig struct {
 	// CSRFHeader carries the double-submit token on unsafe methods.
 	// Default X-CSRF-Token.
 	CSRFHeader string `json:"csrf_header"`
-	// DisableCSRF turns the check off. Only for cookies that no browser
-	// sends cross-site (SameSite=strict, and no subdomain you don't trust).
+	// DisableCSRF turns the check off, and New refuses it unless SameSite
+	// is strict: only for cookies that no browser sends cross-site (and no
+	// subdomain you don't trust).
 	DisableCSRF bool `json:"disable_csrf"`
 }
 
@@ -145,6 +146,9 @@ func (c Config) validate() error {
 	names := map[string]bool{k.AccessName: true, k.RefreshName: true, k.CSRFAccessName: true, k.CSRFRefreshName: true}
 	if len(names) != 4 {
 		bad("the four cookie names must differ")
+	}
+	if k.DisableCSRF && !strings.EqualFold(k.SameSite, "strict") {
+		bad("cookie disable_csrf needs same_site strict: with %q a browser sends the cookies on cross-site requests, and nothing else stops forged ones", k.SameSite)
 	}
 	switch strings.ToLower(k.SameSite) {
 	case "lax", "strict":

@@ -144,6 +144,8 @@ func TestConfigValidation(t *testing.T) {
 		{"cookie names collide", func(c *latchhttp.Config) { c.Cookie.CSRFRefreshName = "latch_csrf_access" }, "cookie names"},
 		{"same_site none without Secure", func(c *latchhttp.Config) { c.Cookie.SameSite, c.Cookie.Insecure = "none", true }, "same_site"},
 		{"unknown same_site", func(c *latchhttp.Config) { c.Cookie.SameSite = "sometimes" }, `same_site "sometimes"`},
+		{"no CSRF check with lax cookies", func(c *latchhttp.Config) { c.Cookie.DisableCSRF = true }, "disable_csrf needs same_site strict"},
+		{"no CSRF check with cross-site cookies", func(c *latchhttp.Config) { c.Cookie.DisableCSRF, c.Cookie.SameSite = true, "none" }, "disable_csrf needs same_site strict"},
 		{"negative body limit", func(c *latchhttp.Config) { c.MaxBodyBytes = -1 }, "max_body_bytes"},
 		{"Authorization without a scheme", func(c *latchhttp.Config) { c.HeaderName, c.HeaderScheme = "authorization", "" }, "needs a scheme"},
 		{"unknown location", func(c *latchhttp.Config) { c.Locations = []latchhttp.Location{"body"} }, `location "body"`},
@@ -184,7 +186,7 @@ func TestConfigIsCopied(t *testing.T) {
 	if got := web.Config().Locations; !slices.Equal(got, []latchhttp.Location{latchhttp.InHeader}) {
 		t.Errorf("Locations in force: %v, want [header]", got)
 	}
-	h := web.Guard(latchhttp.Required())(okHandler)
+	h := web.Middleware(latchhttp.Required())(okHandler)
 	if w := do(h, "GET", "/", bearer(tk.AccessToken), ""); w.Code != 200 {
 		t.Errorf("a header token: %d, want 200", w.Code)
 	}

@@ -5,7 +5,7 @@
 //
 // It is an adapter over the core, latch.Auth, which knows nothing of HTTP.
 // The gin and echo adapters (latchgin, latchecho5, latchecho) run every
-// request through this package's Gate and answer through WriteError, so
+// request through this package's Authenticator and answer through WriteError, so
 // all frameworks give the same answers, byte for byte.
 //
 //	auth, err := latch.New(ctx, latch.Config{Mode: latch.ModeOpaque})
@@ -13,8 +13,8 @@
 //	web, err := latchhttp.New(auth, latchhttp.Config{})
 //	...
 //	mux.Handle("POST /refresh", web.RefreshHandler())
-//	mux.Handle("GET /protected", web.Guard(latchhttp.Required())(protected))
-//	mux.Handle("GET /admin", web.Guard(latchhttp.Required().With(adminOnly))(admin))
+//	mux.Handle("GET /protected", web.Middleware(latchhttp.Required())(protected))
+//	mux.Handle("GET /admin", web.Middleware(latchhttp.Required().With(adminOnly))(admin))
 //
 // Guards are values: the presets Required, Optional, Fresh, RefreshToken
 // and SessionCheck, or a Guard of your own. A handler behind a guard reads

@@ -39,7 +39,7 @@ func Example() {
 		web.WriteTokens(w, tokens)
 	})
 	mux.Handle("POST /refresh", web.RefreshHandler())
-	mux.Handle("GET /protected", web.Guard(latchhttp.Required())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /protected", web.Middleware(latchhttp.Required())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, _ := latch.FromContext(r.Context())
 		fmt.Fprintf(w, "hello %s", p.Subject)
 	})))
@@ -80,7 +80,7 @@ func ExampleGuard_With() {
 		}
 		return latch.Forbidden("Admins only!")
 	}
-	h := web.Guard(latchhttp.Required().With(adminOnly))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := web.Middleware(latchhttp.Required().With(adminOnly))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"foo":"bar"}`)
 	}))
 
@@ -115,7 +115,7 @@ func ExampleAuth_SetCookies() {
 		fmt.Println(c.Name, "HttpOnly:", c.HttpOnly, "Secure:", c.Secure)
 	}
 
-	h := web.Guard(latchhttp.Required())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	h := web.Middleware(latchhttp.Required())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	for _, withCSRF := range []bool{false, true} {
 		r := httptest.NewRequest("POST", "/", nil)
 		for _, c := range cookies {

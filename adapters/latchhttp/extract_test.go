@@ -67,7 +67,7 @@ func TestBodyIsKeptForTheHandler(t *testing.T) {
 	tk := e.Login(t, users["1"], "a")
 	body := `{"access_token":"` + tk.AccessToken + `","note":"hello"}`
 	var seen string
-	h := e.web.Guard(latchhttp.Required())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := e.web.Middleware(latchhttp.Required())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := latchhttp.ReadBody(r, 1<<20)
 		seen = string(b)
 	}))
@@ -85,7 +85,7 @@ func TestOversizedChunkedBodyStaysReadable(t *testing.T) {
 	body := `{"x":"` + strings.Repeat("a", 100<<10) + `"}`
 	var got int
 	var readErr error
-	h := e.web.Guard(latchhttp.Required())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := e.web.Middleware(latchhttp.Required())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, err := io.ReadAll(r.Body)
 		got, readErr = len(b), err
 	}))

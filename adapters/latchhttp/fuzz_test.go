@@ -122,7 +122,7 @@ func FuzzAuthenticate(f *testing.F) {
 			r.Header.Set("Content-Type", "application/json")
 		}
 		r = r.WithContext(bg)
-		_, err := e.web.Gate(latchhttp.Required())(r)
+		_, err := e.web.Authenticator(latchhttp.Required())(r)
 		if err == nil {
 			return // only the real token (or a conflict-free mix of it) gets here
 		}
@@ -178,7 +178,7 @@ func FuzzCookieCSRF(f *testing.F) {
 			r.Header.Set("X-CSRF-Token", csrf)
 		}
 		r = r.WithContext(bg)
-		_, err := x.e.web.Gate(latchhttp.Guard{Type: typ})(r)
+		_, err := x.e.web.Authenticator(latchhttp.Guard{Type: typ})(r)
 		genuine := x.tokens[typ]
 		presented := ""
 		if c, err := r.Cookie(cookieName(x.e, typ, false)); err == nil {

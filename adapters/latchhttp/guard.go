@@ -31,8 +31,8 @@ type Guard struct {
 	Locations []Location
 	// Checks run on the authenticated principal, in order; the first error
 	// refuses the request (use latch.Forbidden for a 403 with a message).
-	// With Optional, a request without a token has no principal and skips
-	// them: it goes through anonymously.
+	// A guard cannot be both Optional and checked: a request without a
+	// token would go through without them.
 	Checks []Check
 }
 
@@ -86,20 +86,30 @@ func (g Guard) validate() error {
 			return errors.New("latchhttp: Guard.Checks holds a nil Check")
 		}
 	}
+	if g.Optional && len(g.Checks) > 0 {
+		// Read as "optional, admins only", it would let anonymous callers
+		// through unchecked.
+		return errors.New("latchhttp: an Optional guard with Checks: a request without a token would skip them; " +
+			"drop Optional, or check the principal (latch.FromContext) in the handler")
+	}
+	if g.Type == latch.Refresh && g.Fresh {
+		return errors.New("latchhttp: a guard for refresh tokens cannot require Fresh: no refresh token is fresh")
+	}
 	return nil
 }
 
-// Gate returns the function that authenticates one request for g: it
+// Authenticator returns the function that authenticates one request for g: it
 // finds the token, checks CSRF for a cookie, authenticates it with
 // latch.Auth.Authenticate, runs g's checks, and returns r carrying the
 // principal (latch.FromContext, latch.UserFrom). It is the one code path
-// behind Guard and every framework adapter. A refusal is an error matching
+// behind Middleware and every framework adapter. A refusal is an error matching
 // one of latch's kinds, reported as a failure event, for WriteError.
 //
-// Gate checks g once, here, and panics on a guard that cannot work (an
-// unknown type or location, a nil check): at setup, not on the first
-// request.
-func (a *Auth) Gate(g Guard) func(r *http.Request) (*http.Request, error) {
+// Authenticator checks g once, here, and panics on a guard that cannot
+// work or would mislead (an unknown type or location, a nil check, checks
+// on an Optional guard, Fresh on refresh tokens): at setup, not on the
+// first request.
+func (a *Auth) Authenticator(g Guard) func(r *http.Request) (*http.Request, error) {
 	if err := g.validate(); err != nil {
 		panic(err.Error())
 	}
@@ -144,16 +154,16 @@ func (a *Auth) Gate(g Guard) func(r *http.Request) (*http.Request, error) {
 	}
 }
 
-// Guard returns net/http middleware enforcing g: a request Gate lets
-// through goes on to next carrying the principal; a refused one is
-// answered by WriteError. A store failure is a 503, never a pass.
+// Middleware returns net/http middleware enforcing g: a request the
+// Authenticator lets through goes on to next carrying the principal; a
+// refused one is answered by WriteError. A store failure is a 503, never a pass.
 //
-//	mux.Handle("GET /protected", web.Guard(latchhttp.Required())(protected))
-//	mux.Handle("GET /admin", web.Guard(latchhttp.Required().With(adminOnly))(admin))
+//	mux.Handle("GET /protected", web.Middleware(latchhttp.Required())(protected))
+//	mux.Handle("GET /admin", web.Middleware(latchhttp.Required().With(adminOnly))(admin))
 //
-// Like Gate, it panics on a guard that cannot work.
-func (a *Auth) Guard(g Guard) func(http.Handler) http.Handler {
-	gate := a.Gate(g)
+// Like Authenticator, it panics on a guard that cannot work.
+func (a *Auth) Middleware(g Guard) func(http.Handler) http.Handler {
+	gate := a.Authenticator(g)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			r2, err := gate(r)

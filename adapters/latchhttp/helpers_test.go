@@ -77,12 +77,12 @@ func (e *env) handler() http.Handler {
 		json.NewEncoder(w).Encode(out)
 	})
 	mux := http.NewServeMux()
-	mux.Handle("/protected", e.web.Guard(latchhttp.Required())(who))
-	mux.Handle("/optional", e.web.Guard(latchhttp.Optional())(who))
-	mux.Handle("/fresh", e.web.Guard(latchhttp.Fresh())(who))
-	mux.Handle("/admin", e.web.Guard(latchhttp.Required().With(adminOnly))(who))
-	mux.Handle("/refresh-only", e.web.Guard(latchhttp.RefreshToken())(who))
-	mux.Handle("/sessions", e.web.Guard(latchhttp.SessionCheck())(who))
+	mux.Handle("/protected", e.web.Middleware(latchhttp.Required())(who))
+	mux.Handle("/optional", e.web.Middleware(latchhttp.Optional())(who))
+	mux.Handle("/fresh", e.web.Middleware(latchhttp.Fresh())(who))
+	mux.Handle("/admin", e.web.Middleware(latchhttp.Required().With(adminOnly))(who))
+	mux.Handle("/refresh-only", e.web.Middleware(latchhttp.RefreshToken())(who))
+	mux.Handle("/sessions", e.web.Middleware(latchhttp.SessionCheck())(who))
 	mux.Handle("POST /refresh", e.web.RefreshHandler())
 	return mux
 }

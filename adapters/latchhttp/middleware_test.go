@@ -151,7 +151,7 @@ func TestStoreTimeout(t *testing.T) {
 	}
 	slow.SetDelay(time.Minute)
 	start := time.Now()
-	w := do(web.Guard(latchhttp.Required())(okHandler), "GET", "/", bearer(tk.AccessToken), "")
+	w := do(web.Middleware(latchhttp.Required())(okHandler), "GET", "/", bearer(tk.AccessToken), "")
 	if w.Code != 503 {
 		t.Errorf("slow store: status %d, want 503", w.Code)
 	}

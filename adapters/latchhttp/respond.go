@@ -137,11 +137,13 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 
 // WriteTokens answers a successful login with t: 200 with the tokens as
 // JSON (Content-Type application/json, Cache-Control no-store) or, when
-// the cookie location is configured, with the tokens set as cookies (see
+// InCookie is among Config.Locations, with the tokens set as cookies (see
 // SetCookies) and a body that carries only their type and lifetime,
 // {"expires_in":900,"token_type":"Bearer"}, as RefreshHandler answers a
 // refresh by cookie: a token kept in an HttpOnly cookie never appears in
-// a body a script could read.
+// a body a script could read. The choice is the configuration's, for
+// every client: a login route that serves header clients too must choose
+// per request itself (SetCookies or WriteJSON, never both).
 func (a *Auth) WriteTokens(w http.ResponseWriter, t *latch.Tokens) {
 	if !a.cookies() {
 		WriteJSON(w, http.StatusOK, t)

@@ -29,19 +29,19 @@ func routes(app *walkthrough.App) http.Handler {
 		e.Match([]string{http.MethodGet, http.MethodHead}, path, h, m...)
 	}
 
-	required := latchecho5.Guard(web, latchhttp.Required())
+	required := latchecho5.Middleware(web, latchhttp.Required())
 	e.POST("/login", login(app))
 	e.POST("/refresh", echo.WrapHandler(web.RefreshHandler()))
 	e.POST("/revoke", echo.WrapHandler(web.RevocationHandler())) // RFC 7009
 	get("/protected", protected, required)
 	get("/who_am_i", whoAmI, required)
 	get("/claims", claims, required)
-	get("/optionally_protected", optionallyProtected, latchecho5.Guard(web, latchhttp.Optional()))
-	get("/admin", admin, latchecho5.Guard(web, latchhttp.Required().With(walkthrough.AdminOnly)))
+	get("/optionally_protected", optionallyProtected, latchecho5.Middleware(web, latchhttp.Optional()))
+	get("/admin", admin, latchecho5.Middleware(web, latchhttp.Required().With(walkthrough.AdminOnly)))
 	e.POST("/logout", logout(app), required)
 	// Routes that manage sessions confirm the caller's own session is live,
 	// even in jwt mode without LATCH_SESSION_CHECK.
-	sessionCheck := latchecho5.Guard(web, latchhttp.SessionCheck())
+	sessionCheck := latchecho5.Middleware(web, latchhttp.SessionCheck())
 	e.POST("/logout_all", logoutAll(app), sessionCheck)
 	get("/sessions", listSessions(app), sessionCheck)
 	e.DELETE("/sessions/:id", revokeSession(app), sessionCheck)
@@ -219,7 +219,7 @@ func revokeSession(app *walkthrough.App) echo.HandlerFunc {
 		}
 		// Decoded by the router (UnescapePathParamValues); an id that does
 		// not decode is passed as it came, and is no session id: 404.
-		if err := app.Auth.RevokeSession(c.Request().Context(), p.Subject, c.Param("id")); err != nil {
+		if err := app.Auth.LogoutSession(c.Request().Context(), p, c.Param("id")); err != nil {
 			return err
 		}
 		return writeJSON(c, http.StatusOK, walkthrough.Message{Msg: "Session revoked"})

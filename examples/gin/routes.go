@@ -30,19 +30,19 @@ func routes(app *walkthrough.App) http.Handler {
 	r.NoMethod(routerError(http.StatusMethodNotAllowed))
 	get := func(path string, h ...gin.HandlerFunc) { r.GET(path, h...); r.HEAD(path, h...) }
 
-	required := latchgin.Guard(web, latchhttp.Required())
+	required := latchgin.Middleware(web, latchhttp.Required())
 	r.POST("/login", login(app))
 	r.POST("/refresh", gin.WrapH(web.RefreshHandler()))
 	r.POST("/revoke", gin.WrapH(web.RevocationHandler())) // RFC 7009
 	get("/protected", required, protected)
 	get("/who_am_i", required, whoAmI)
 	get("/claims", required, claims)
-	get("/optionally_protected", latchgin.Guard(web, latchhttp.Optional()), optionallyProtected)
-	get("/admin", latchgin.Guard(web, latchhttp.Required().With(walkthrough.AdminOnly)), admin)
+	get("/optionally_protected", latchgin.Middleware(web, latchhttp.Optional()), optionallyProtected)
+	get("/admin", latchgin.Middleware(web, latchhttp.Required().With(walkthrough.AdminOnly)), admin)
 	r.POST("/logout", required, logout(app))
 	// Routes that manage sessions confirm the caller's own session is live,
 	// even in jwt mode without LATCH_SESSION_CHECK.
-	sessions := r.Group("", latchgin.Guard(web, latchhttp.SessionCheck()))
+	sessions := r.Group("", latchgin.Middleware(web, latchhttp.SessionCheck()))
 	sessions.POST("/logout_all", logoutAll(app))
 	sessions.GET("/sessions", listSessions(app))
 	sessions.HEAD("/sessions", listSessions(app))
@@ -221,7 +221,7 @@ func revokeSession(app *walkthrough.App) gin.HandlerFunc {
 		if !ok {
 			return
 		}
-		if err := app.Auth.RevokeSession(c.Request.Context(), p.Subject, c.Param("id")); err != nil {
+		if err := app.Auth.LogoutSession(c.Request.Context(), p, c.Param("id")); err != nil {
 			latchgin.AbortWithError(c, app.Web, err)
 			return
 		}

@@ -14,19 +14,19 @@ import (
 func routes(app *walkthrough.App) http.Handler {
 	mux := http.NewServeMux()
 	web := app.Web
-	required := web.Guard(latchhttp.Required())
+	required := web.Middleware(latchhttp.Required())
 	mux.HandleFunc("POST /login", login(app))
 	mux.Handle("POST /refresh", web.RefreshHandler())
 	mux.Handle("POST /revoke", web.RevocationHandler()) // RFC 7009
 	mux.Handle("GET /protected", required(http.HandlerFunc(protected)))
 	mux.Handle("GET /who_am_i", required(http.HandlerFunc(whoAmI)))
 	mux.Handle("GET /claims", required(http.HandlerFunc(claims)))
-	mux.Handle("GET /optionally_protected", web.Guard(latchhttp.Optional())(http.HandlerFunc(optionallyProtected)))
-	mux.Handle("GET /admin", web.Guard(latchhttp.Required().With(walkthrough.AdminOnly))(http.HandlerFunc(admin)))
+	mux.Handle("GET /optionally_protected", web.Middleware(latchhttp.Optional())(http.HandlerFunc(optionallyProtected)))
+	mux.Handle("GET /admin", web.Middleware(latchhttp.Required().With(walkthrough.AdminOnly))(http.HandlerFunc(admin)))
 	mux.Handle("POST /logout", required(logout(app)))
 	// Routes that manage sessions confirm the caller's own session is live,
 	// even in jwt mode without LATCH_SESSION_CHECK.
-	sessionCheck := web.Guard(latchhttp.SessionCheck())
+	sessionCheck := web.Middleware(latchhttp.SessionCheck())
 	mux.Handle("POST /logout_all", sessionCheck(logoutAll(app)))
 	mux.Handle("GET /sessions", sessionCheck(listSessions(app)))
 	mux.Handle("DELETE /sessions/{id}", sessionCheck(revokeSession(app)))
@@ -183,7 +183,7 @@ func revokeSession(app *walkthrough.App) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		if err := app.Auth.RevokeSession(r.Context(), p.Subject, r.PathValue("id")); err != nil {
+		if err := app.Auth.LogoutSession(r.Context(), p, r.PathValue("id")); err != nil {
 			app.Web.WriteError(w, r, err)
 			return
 		}

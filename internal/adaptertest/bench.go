@@ -53,7 +53,7 @@ func Bench(b *testing.B, h http.Handler, r *http.Request, status int) {
 // GET /protected behind latchhttp.Required(), answering 204.
 func NetHTTPHandler(a *latchhttp.Auth) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /protected", a.Guard(latchhttp.Required())(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	mux.Handle("GET /protected", a.Middleware(latchhttp.Required())(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	})))
 	return mux

@@ -15,7 +15,7 @@ import (
 type Use string
 
 // The uses of a route. Every adapter mounts a guarded route with its one
-// guard function (latchhttp's Auth.Guard, latchgin.Guard, latchecho5.Guard,
+// guard function (latchhttp's Auth.Middleware, latchgin.Guard, latchecho5.Guard,
 // latchecho.Guard) and an endpoint as its framework wraps an http.Handler.
 const (
 	// Guard: Route.Guard in front of Answer.
@@ -180,7 +180,7 @@ func mountNetHTTP(a *latchhttp.Auth, routes []Route) http.Handler {
 		Answer(w, r, p, pok, u, uok)
 	})
 	for _, rt := range routes {
-		mux.Handle(rt.Method+" "+rt.Path, Endpoint(a, rt.Use, func() http.Handler { return a.Guard(rt.Guard)(answer) }))
+		mux.Handle(rt.Method+" "+rt.Path, Endpoint(a, rt.Use, func() http.Handler { return a.Middleware(rt.Guard)(answer) }))
 	}
 	return mux
 }

@@ -51,7 +51,7 @@ func guarded(a *App, tok string) (int, string) {
 	r := httptest.NewRequest("GET", "/", nil)
 	r.Header.Set("Authorization", "Bearer "+tok)
 	w := httptest.NewRecorder()
-	a.Web.Guard(latchhttp.Required())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	a.Web.Middleware(latchhttp.Required())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, _ := latch.FromContext(r.Context())
 		w.Write([]byte(p.Subject))
 	})).ServeHTTP(w, r)
