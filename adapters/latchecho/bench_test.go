@@ -16,7 +16,7 @@ import (
 // token, answered 204) four ways, in one run: bare, a echo route without a
 // guard; nethttp-bare, a ServeMux route without one; nethttp, the
 // ServeMux route behind latch's net/http middleware; echo, the echo route
-// behind latchecho.Required. The guard's cost on echo is echo minus bare, on
+// behind latchecho.Middleware. The guard's cost on echo is echo minus bare, on
 // net/http nethttp minus nethttp-bare, and the adapter's own cost is the
 // difference of the two.
 func BenchmarkGuard(b *testing.B) {
