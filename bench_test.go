@@ -3,10 +3,7 @@ package latch_test
 import (
 	"testing"
 
-	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/internal/authtest"
-	"github.com/latchauth/latch/store"
-	"github.com/latchauth/latch/store/memstore"
 )
 
 // BenchmarkAuthenticate measures one authentication in each mode: what
@@ -24,25 +21,9 @@ func BenchmarkAuthenticate(b *testing.B) {
 			}
 		}
 	}
-	for _, c := range []struct {
-		name  string
-		mode  latch.Mode
-		check bool
-	}{
-		{"opaque", latch.ModeOpaque, false},
-		{"jwt", latch.ModeJWT, false},
-		{"hybrid", latch.ModeHybrid, false},
-		{"jwt+session_check", latch.ModeJWT, true},
-	} {
-		b.Run(c.name, func(b *testing.B) {
-			run(b, authtest.NewBench(b, c.mode, func(cfg *latch.Config) { cfg.SessionCheck = c.check }))
-		})
+	for _, c := range authtest.BenchCases() {
+		b.Run(c.Name, func(b *testing.B) { run(b, authtest.NewBench(b, c.Mode, c.Edit, c.Opts...)) })
 	}
-	// The memory store behind a wrapper that is not store.Bounded: what
-	// the goroutine guarding each call of such a store costs.
-	b.Run("opaque+guarded", func(b *testing.B) {
-		run(b, authtest.NewBench(b, latch.ModeOpaque, nil, latch.WithStore(struct{ store.Store }{memstore.New()})))
-	})
 }
 
 // BenchmarkLoginRefresh measures a login and a refresh in each mode.

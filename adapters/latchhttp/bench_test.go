@@ -8,8 +8,6 @@ import (
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/adapters/latchhttp"
 	"github.com/latchauth/latch/internal/authtest"
-	"github.com/latchauth/latch/store"
-	"github.com/latchauth/latch/store/memstore"
 )
 
 // BenchmarkRequired measures one protected request through the middleware
@@ -42,23 +40,7 @@ func BenchmarkRequired(b *testing.B) {
 		run(b, web.Middleware(latchhttp.Required())(ok), e.Login(b, users["1"], "bench").AccessToken)
 	}
 	b.Run("baseline", func(b *testing.B) { run(b, ok, "") })
-	for _, c := range []struct {
-		name  string
-		mode  latch.Mode
-		check bool
-	}{
-		{"opaque", latch.ModeOpaque, false},
-		{"jwt", latch.ModeJWT, false},
-		{"hybrid", latch.ModeHybrid, false},
-		{"jwt+session_check", latch.ModeJWT, true},
-	} {
-		b.Run(c.name, func(b *testing.B) {
-			guarded(b, c.mode, func(cfg *latch.Config) { cfg.SessionCheck = c.check })
-		})
+	for _, c := range authtest.BenchCases() {
+		b.Run(c.Name, func(b *testing.B) { guarded(b, c.Mode, c.Edit, c.Opts...) })
 	}
-	// The memory store behind a wrapper that is not store.Bounded: what
-	// the goroutine guarding each call of such a store costs.
-	b.Run("opaque+guarded", func(b *testing.B) {
-		guarded(b, latch.ModeOpaque, nil, latch.WithStore(struct{ store.Store }{memstore.New()}))
-	})
 }

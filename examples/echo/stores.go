@@ -4,7 +4,7 @@ package main
 
 // The networked stores, linked only when built with -tags stores, so that
 // the first run of the example builds the embedded SQLite store alone
-// (about 40% less to download and compile):
+// (a third less to download and compile):
 //
 //	LATCH_STORE=redis://localhost:6379 go run -tags stores ./examples/echo
 import (

@@ -208,3 +208,28 @@ func NewBench(b *testing.B, mode latch.Mode, edit func(*latch.Config), opts ...l
 		latch.WithEventHook(func(context.Context, latch.Event) {}), latch.WithStore(memstore.New())}
 	return New(b, mode, edit, append(base, opts...)...)
 }
+
+// BenchCase is one configuration that the core's and latchhttp's
+// benchmarks measure alike, under the same name.
+type BenchCase struct {
+	Name string
+	Mode latch.Mode
+	Edit func(*latch.Config)
+	Opts []latch.Option
+}
+
+// BenchCases are the configurations every benchmark of authentication
+// measures: each mode, jwt with a session check, and opaque on a store
+// that is not store.Bounded, for what the goroutine guarding each call of
+// such a store costs.
+func BenchCases() []BenchCase {
+	check := func(c *latch.Config) { c.SessionCheck = true }
+	unbounded := latch.WithStore(struct{ store.Store }{memstore.New()})
+	return []BenchCase{
+		{Name: "opaque", Mode: latch.ModeOpaque},
+		{Name: "jwt", Mode: latch.ModeJWT},
+		{Name: "hybrid", Mode: latch.ModeHybrid},
+		{Name: "jwt+session_check", Mode: latch.ModeJWT, Edit: check},
+		{Name: "opaque+guarded", Mode: latch.ModeOpaque, Opts: []latch.Option{unbounded}},
+	}
+}
