@@ -60,6 +60,10 @@ func (g *guarded) Touch(ctx context.Context, id string, now time.Time, idle, eve
 	return do0(ctx, g, func(ctx context.Context) error { return g.s.Touch(ctx, id, now, idle, every) })
 }
 
+func (g *guarded) Freshen(ctx context.Context, id string, until, now time.Time) error {
+	return do0(ctx, g, func(ctx context.Context) error { return g.s.Freshen(ctx, id, until, now) })
+}
+
 func (g *guarded) Rotate(ctx context.Context, id string, r store.Rotation, now time.Time) error {
 	return do0(ctx, g, func(ctx context.Context) error { return g.s.Rotate(ctx, id, r, now) })
 }

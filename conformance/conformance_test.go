@@ -266,6 +266,7 @@ func (o outage) Get(context.Context, string, time.Time) (*store.Session, error) 
 func (o outage) Touch(context.Context, string, time.Time, time.Duration, time.Duration) error {
 	return o.err()
 }
+func (o outage) Freshen(context.Context, string, time.Time, time.Time) error     { return o.err() }
 func (o outage) Rotate(context.Context, string, store.Rotation, time.Time) error { return o.err() }
 func (o outage) Revoke(context.Context, string, string) error                    { return o.err() }
 func (o outage) RevokeSubject(context.Context, string, string) (int, error)      { return 0, o.err() }

@@ -78,11 +78,29 @@ func (l *ListStore) Touch(ctx context.Context, id string, now time.Time, idle, e
 	if now.Sub(s.LastUsedAt) < every {
 		return nil // throttled: write nothing
 	}
+	if s.IdleTimeout > 0 {
+		idle = min(idle, s.IdleTimeout)
+	}
 	s.LastUsedAt = now
 	s.IdleUntil = now.Add(idle)
 	if s.ExpiresAt.Before(s.IdleUntil) {
 		s.IdleUntil = s.ExpiresAt
 	}
+	l.sessions[id] = s
+	return nil
+}
+
+func (l *ListStore) Freshen(ctx context.Context, id string, until, now time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s, ok := l.sessions[id]
+	if !ok || !s.Live(now) {
+		return store.ErrNotFound
+	}
+	s.FreshUntil = until
 	l.sessions[id] = s
 	return nil
 }
@@ -183,6 +201,10 @@ func deepCopy(s store.Session) (store.Session, error) {
 		spent[i] = bytes.Clone(h)
 	}
 	s.Spent = spent
+	if s.Actor != nil {
+		a := *s.Actor
+		s.Actor = &a
+	}
 	if s.Claims != nil {
 		b, err := json.Marshal(s.Claims)
 		if err != nil {

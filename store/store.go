@@ -82,6 +82,23 @@ type Session struct {
 	// IdleUntil slides forward on use; ExpiresAt never moves.
 	IdleUntil time.Time
 	ExpiresAt time.Time
+
+	// IdleTimeout, when positive, is this session's own idle timeout,
+	// chosen at login and shorter than the configured one (a login that
+	// asked not to be remembered): Touch slides IdleUntil by no more than
+	// this. Zero: the idle timeout each Touch passes.
+	IdleTimeout time.Duration
+	// Actor, when set, is who acts for Subject in a delegated session
+	// ("log in as" for support staff, RFC 8693's act claim). Nil for the
+	// subject's own login.
+	Actor *Actor
+}
+
+// Actor names the staff member acting in a delegated session: their
+// subject and the session they acted from.
+type Actor struct {
+	Subject   string `json:"sub"`
+	SessionID string `json:"sid"`
 }
 
 // Live reports whether s has neither idled out nor expired at now.
@@ -140,7 +157,8 @@ type Store interface {
 	Get(ctx context.Context, id string, now time.Time) (*Session, error)
 
 	// Touch records a use at now: LastUsedAt = now and IdleUntil =
-	// min(now+idle, ExpiresAt). When the recorded LastUsedAt is younger
+	// min(now+idle, ExpiresAt), where idle is the session's IdleTimeout
+	// instead when that is positive and shorter. When the recorded LastUsedAt is younger
 	// than every, it writes nothing. A session that is not live is
 	// ErrNotFound. Touch changes those two fields alone, atomically: racing
 	// a Rotate it never restores the old hashes, and racing a revocation or
@@ -153,6 +171,13 @@ type Store interface {
 	// LastUsedAt = RotatedAt = now and prepends r.Old to Spent. A session that is not
 	// live is ErrNotFound.
 	Rotate(ctx context.Context, id string, r Rotation, now time.Time) error
+
+	// Freshen sets the live session's FreshUntil to until (step-up: the
+	// user proved who they are again), changing no other field,
+	// atomically: like Touch, it never restores an old hash nor brings an
+	// ended session back. A session that is not live at now is
+	// ErrNotFound.
+	Freshen(ctx context.Context, id string, until, now time.Time) error
 
 	// Revoke deletes subject's session id. An absent session, or one that
 	// belongs to another subject, is left alone and is not an error.
@@ -182,3 +207,32 @@ type Bounded interface {
 	// context is done.
 	Bounded() bool
 }
+
+// Throttle is an optional Store capability: counters of failed logins,
+// one record per bucket key, that latch's login throttling keeps in the
+// store so that every instance sharing it sees the same counts. Every
+// store of latch implements it. Records expire, so the memory they take
+// stays bounded by the failures of the last ttl.
+type Throttle interface {
+	Store
+	// AddStrike records one failure against key at now, atomically across
+	// processes: a record that is absent or expired at now restarts at
+	// Count 1, any other grows by one. Last becomes now (or stays, if it
+	// was later) and the record expires at Last+ttl. It returns the
+	// record as it now stands.
+	AddStrike(ctx context.Context, key string, now time.Time, ttl time.Duration) (Strikes, error)
+	// Strikes returns the records of keys at now, in the order of keys; an
+	// absent or expired key reads as the zero Strikes.
+	Strikes(ctx context.Context, keys []string, now time.Time) ([]Strikes, error)
+	// ClearStrikes deletes the records of keys; absent ones are no error.
+	ClearStrikes(ctx context.Context, keys []string) error
+}
+
+// Strikes is one bucket's record of failed logins.
+type Strikes struct {
+	Count int       // failures since the record last started
+	Last  time.Time // the latest failure
+}
+
+// MaxStrikeKeyLen bounds a Throttle key: printable ASCII, never empty.
+const MaxStrikeKeyLen = 64

@@ -18,11 +18,11 @@ var ErrDown = errors.New("storetest: backend down")
 
 // Calls is how many calls of each kind a Probe received.
 type Calls struct {
-	Create, Get, Touch, Rotate, Revoke, RevokeSubject, List int
+	Create, Get, Touch, Freshen, Rotate, Revoke, RevokeSubject, List int
 }
 
 // Writes counts the calls that may change the stored state.
-func (c Calls) Writes() int { return c.Create + c.Touch + c.Rotate + c.Revoke + c.RevokeSubject }
+func (c Calls) Writes() int { return c.Create + c.Touch + c.Freshen + c.Rotate + c.Revoke + c.RevokeSubject }
 
 // Probe is a store.Store over Store. Every call is counted, whether it
 // succeeds or not; a write is shown to OnWrite before anything else
@@ -108,6 +108,13 @@ func (p *Probe) Touch(ctx context.Context, id string, now time.Time, idle, every
 		return err
 	}
 	return p.Store.Touch(ctx, id, now, idle, every)
+}
+
+func (p *Probe) Freshen(ctx context.Context, id string, until, now time.Time) error {
+	if err := p.enter(ctx, &p.calls.Freshen, true, "Freshen", id, until, now); err != nil {
+		return err
+	}
+	return p.Store.Freshen(ctx, id, until, now)
 }
 
 func (p *Probe) Rotate(ctx context.Context, id string, r store.Rotation, now time.Time) error {

@@ -27,6 +27,7 @@ func cloneIn(s *store.Session) (*store.Session, error) {
 	c.SecretHash = bytes.Clone(s.SecretHash)
 	c.RefreshHash = bytes.Clone(s.RefreshHash)
 	c.Spent = cloneSpent(s.Spent)
+	c.Actor = cloneActor(s.Actor)
 	for _, t := range []*time.Time{&c.CreatedAt, &c.LastUsedAt, &c.RotatedAt, &c.FreshUntil, &c.AccessExpiresAt, &c.IdleUntil, &c.ExpiresAt} {
 		*t = t.Round(0)
 	}
@@ -39,10 +40,19 @@ func cloneOut(x *store.Session) store.Session {
 	c.SecretHash = bytes.Clone(x.SecretHash)
 	c.RefreshHash = bytes.Clone(x.RefreshHash)
 	c.Spent = cloneSpent(x.Spent)
+	c.Actor = cloneActor(x.Actor)
 	if x.Claims != nil {
 		c.Claims = cloneJSON(x.Claims).(map[string]any)
 	}
 	return c
+}
+
+func cloneActor(a *store.Actor) *store.Actor {
+	if a == nil {
+		return nil
+	}
+	c := *a
+	return &c
 }
 
 func cloneSpent(s [][]byte) [][]byte {

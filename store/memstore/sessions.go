@@ -147,9 +147,29 @@ func (m *Store) Touch(ctx context.Context, id string, now time.Time, idle, every
 	if now.Sub(x.LastUsedAt) < every {
 		return nil
 	}
+	if x.IdleTimeout > 0 {
+		idle = min(idle, x.IdleTimeout)
+	}
 	n := *x
 	n.LastUsedAt = now.Round(0)
 	n.IdleUntil = minTime(now.Add(idle), x.ExpiresAt).Round(0)
+	m.sessions[id] = &n
+	return nil
+}
+
+// Freshen implements store.Store.
+func (m *Store) Freshen(ctx context.Context, id string, until, now time.Time) error {
+	if err := m.gate.EnterID(ctx, "freshen", id); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	x, err := m.lookup(id, now)
+	if err != nil {
+		return err
+	}
+	n := *x
+	n.FreshUntil = until.Round(0)
 	m.sessions[id] = &n
 	return nil
 }
