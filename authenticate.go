@@ -76,7 +76,7 @@ func (a *Auth) verify(ctx context.Context, tok string, typ TokenType, checkSessi
 	now := a.now()
 	switch {
 	case typ == Refresh:
-		p, _, _, err := a.checkRefresh(ctx, tok, now)
+		p, _, err := a.checkRefresh(ctx, tok, now)
 		return p, use{}, err
 	case typ != Access:
 		return nil, use{}, fmt.Errorf("latch: unknown token type %q", typ)

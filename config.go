@@ -24,6 +24,19 @@ type Config struct {
 	// WithStore takes precedence.
 	Store StoreURL `json:"store"`
 
+	// SessionKey is required in every mode: base64 (as JWT.Secret) of at
+	// least 32 random bytes, from which each refresh derives the session's
+	// next secrets, so that a refresh retried or raced within ReuseGrace
+	// gets the tokens the first one got. Make one with
+	// `openssl rand -base64 32`, keep it secret, and keep it apart from
+	// JWT.Secret. Without it a spent token or a dump of the store yields
+	// no live token.
+	SessionKey Secret `json:"session_key"`
+	// PreviousSessionKeys are keys SessionKey replaced, still recognised
+	// when a refresh is retried; drop them after ReuseGrace has passed
+	// everywhere.
+	PreviousSessionKeys []Secret `json:"previous_session_keys"`
+
 	JWT JWTConfig `json:"jwt"`
 
 	// AccessTTL: lifetime of an access token. Default 15m.
@@ -48,9 +61,10 @@ type Config struct {
 	// reuse detection. Default 5.
 	KeepSpent int `json:"keep_spent"`
 	// ReuseGrace: a refresh token spent less than this long ago is taken
-	// for a concurrent refresh that lost the race (ErrRefreshRace, the
-	// session lives on) rather than a replay (the session is revoked).
-	// Default 5s.
+	// for a retried or concurrent refresh rather than a replay: the most
+	// recently spent one gets the tokens its first refresh got, with no
+	// store write; an older one gets ErrRefreshRace and the session lives
+	// on. Past the grace a spent token revokes the session. Default 5s.
 	ReuseGrace Duration `json:"reuse_grace"`
 	// SessionCheck makes JWT access tokens look up their session on every
 	// request, so logout and revocation act at once (always on in opaque

@@ -16,24 +16,26 @@ import (
 // its environment variable ("" for none), and its field in Go. Errors name
 // a setting the way it was given (see Config.setting).
 var settings = map[string]struct{ env, field string }{
-	"mode":           {"LATCH_MODE", "Mode"},
-	"store":          {"LATCH_STORE", "Store"},
-	"jwt.secret":     {"LATCH_JWT_SECRET", "JWT.Secret"},
-	"jwt.key_file":   {"LATCH_JWT_KEY_FILE", "JWT.KeyFile"},
-	"jwt.alg":        {"LATCH_JWT_ALG", "JWT.Alg"},
-	"jwt.issuer":     {"LATCH_JWT_ISSUER", "JWT.Issuer"},
-	"jwt.audience":   {"LATCH_JWT_AUDIENCE", "JWT.Audience"},
-	"jwt.leeway":     {"LATCH_JWT_LEEWAY", "JWT.Leeway"},
-	"access_ttl":     {"LATCH_ACCESS_TTL", "AccessTTL"},
-	"refresh_ttl":    {"LATCH_REFRESH_TTL", "RefreshTTL"},
-	"session_ttl":    {"LATCH_SESSION_TTL", "SessionTTL"},
-	"fresh_ttl":      {"LATCH_FRESH_TTL", "FreshTTL"},
-	"touch_interval": {"LATCH_TOUCH_INTERVAL", "TouchInterval"},
-	"max_sessions":   {"LATCH_MAX_SESSIONS", "MaxSessions"},
-	"keep_spent":     {"", "KeepSpent"},
-	"reuse_grace":    {"LATCH_REUSE_GRACE", "ReuseGrace"},
-	"session_check":  {"LATCH_SESSION_CHECK", "SessionCheck"},
-	"store_timeout":  {"LATCH_STORE_TIMEOUT", "StoreTimeout"},
+	"mode":                  {"LATCH_MODE", "Mode"},
+	"store":                 {"LATCH_STORE", "Store"},
+	"session_key":           {"LATCH_SESSION_KEY", "SessionKey"},
+	"previous_session_keys": {"LATCH_PREVIOUS_SESSION_KEYS", "PreviousSessionKeys"},
+	"jwt.secret":            {"LATCH_JWT_SECRET", "JWT.Secret"},
+	"jwt.key_file":          {"LATCH_JWT_KEY_FILE", "JWT.KeyFile"},
+	"jwt.alg":               {"LATCH_JWT_ALG", "JWT.Alg"},
+	"jwt.issuer":            {"LATCH_JWT_ISSUER", "JWT.Issuer"},
+	"jwt.audience":          {"LATCH_JWT_AUDIENCE", "JWT.Audience"},
+	"jwt.leeway":            {"LATCH_JWT_LEEWAY", "JWT.Leeway"},
+	"access_ttl":            {"LATCH_ACCESS_TTL", "AccessTTL"},
+	"refresh_ttl":           {"LATCH_REFRESH_TTL", "RefreshTTL"},
+	"session_ttl":           {"LATCH_SESSION_TTL", "SessionTTL"},
+	"fresh_ttl":             {"LATCH_FRESH_TTL", "FreshTTL"},
+	"touch_interval":        {"LATCH_TOUCH_INTERVAL", "TouchInterval"},
+	"max_sessions":          {"LATCH_MAX_SESSIONS", "MaxSessions"},
+	"keep_spent":            {"", "KeepSpent"},
+	"reuse_grace":           {"LATCH_REUSE_GRACE", "ReuseGrace"},
+	"session_check":         {"LATCH_SESSION_CHECK", "SessionCheck"},
+	"store_timeout":         {"LATCH_STORE_TIMEOUT", "StoreTimeout"},
 }
 
 // fromEnv is the origin of a setting read from the environment.
@@ -148,6 +150,8 @@ func LoadConfigFile(path string) (Config, error) {
 //
 //	LATCH_MODE            opaque | jwt | hybrid
 //	LATCH_STORE           store URL, e.g. memory:
+//	LATCH_SESSION_KEY     base64 key, required (openssl rand -base64 32)
+//	LATCH_PREVIOUS_SESSION_KEYS  keys it replaced, comma-separated
 //	LATCH_JWT_SECRET      base64 HMAC key (openssl rand -base64 32)
 //	LATCH_JWT_KEY_FILE    PEM private key file
 //	LATCH_JWT_ALG         HS256 … EdDSA
@@ -202,6 +206,19 @@ func configFrom(lookup func(string) (string, bool)) (Config, error) {
 	}
 	if v, ok := get("store"); ok {
 		c.Store = StoreURL(strings.TrimSpace(v))
+	}
+	if v, ok := lookup(settings["session_key"].env); ok {
+		c.given("session_key", fromEnv)
+		c.SessionKey = Secret(v)
+	}
+	if v, ok := lookup(settings["previous_session_keys"].env); ok {
+		c.given("previous_session_keys", fromEnv)
+		c.PreviousSessionKeys = nil
+		for k := range strings.SplitSeq(v, ",") {
+			if k = strings.TrimSpace(k); k != "" {
+				c.PreviousSessionKeys = append(c.PreviousSessionKeys, Secret(k))
+			}
+		}
 	}
 	if v, ok := lookup(settings["jwt.secret"].env); ok {
 		c.given("jwt.secret", fromEnv)

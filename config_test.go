@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/internal/authtest"
 )
 
 func TestConfigFromEnv(t *testing.T) {
@@ -25,13 +26,16 @@ func TestConfigFromEnv(t *testing.T) {
 	t.Setenv("LATCH_REFRESH_TTL", "7d")
 	t.Setenv("LATCH_MAX_SESSIONS", "3")
 	t.Setenv("LATCH_SESSION_CHECK", "true")
+	t.Setenv("LATCH_SESSION_KEY", sessionKey)
+	t.Setenv("LATCH_PREVIOUS_SESSION_KEYS", " "+testSecret+" , "+authtest.Secret+",")
 	t.Setenv("LATCH_TOKEN_LOCATION", "header, cookie") // latchhttp's: the core ignores it
 	c, err := latch.ConfigFromEnv()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Mode != latch.ModeHybrid || c.JWT.Issuer != "https://id.example" || c.AccessTTL.D() != 5*time.Minute ||
-		c.RefreshTTL.D() != 7*24*time.Hour || c.MaxSessions != 3 || !c.SessionCheck {
+		c.RefreshTTL.D() != 7*24*time.Hour || c.MaxSessions != 3 || !c.SessionCheck ||
+		c.SessionKey != sessionKey || len(c.PreviousSessionKeys) != 2 || c.PreviousSessionKeys[0] != testSecret {
 		t.Errorf("config = %+v", c)
 	}
 	a, err := latch.New(bg, c)
@@ -60,9 +64,15 @@ func TestConfigErrors(t *testing.T) {
 		{"bad max", map[string]string{"LATCH_MAX_SESSIONS": "-1"}, []string{"LATCH_MAX_SESSIONS"}},
 		{"unknown store", map[string]string{"LATCH_STORE": "cassandra://x"}, []string{`"cassandra"`, "memory"}},
 		{"access longer than session", map[string]string{"LATCH_ACCESS_TTL": "100d"}, []string{"LATCH_ACCESS_TTL and LATCH_REFRESH_TTL must not exceed LATCH_SESSION_TTL"}},
+		{"no session key", map[string]string{"LATCH_SESSION_KEY": ""}, []string{"LATCH_SESSION_KEY is not set", "openssl rand -base64 32"}},
+		{"weak session key", map[string]string{"LATCH_SESSION_KEY": "c2hvcnQta2V5"}, []string{"LATCH_SESSION_KEY", "fewer than 32 bytes", "openssl rand -base64 32"}},
+		{"session key not base64", map[string]string{"LATCH_SESSION_KEY": "not base64!"}, []string{"LATCH_SESSION_KEY", "not base64"}},
+		{"session key is the jwt secret", map[string]string{"LATCH_MODE": "jwt", "LATCH_JWT_SECRET": testSecret, "LATCH_SESSION_KEY": testSecret}, []string{"LATCH_SESSION_KEY equals LATCH_JWT_SECRET"}},
+		{"weak previous session key", map[string]string{"LATCH_PREVIOUS_SESSION_KEYS": testSecret + ",c2hvcnQta2V5"}, []string{"LATCH_PREVIOUS_SESSION_KEYS, key 2", "fewer than 32 bytes"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Setenv("LATCH_SESSION_KEY", sessionKey)
 			for k, v := range c.env {
 				t.Setenv(k, v)
 			}
@@ -78,8 +88,10 @@ func TestConfigErrors(t *testing.T) {
 					t.Errorf("error %q does not mention %q", err, w)
 				}
 			}
-			if s := c.env["LATCH_JWT_SECRET"]; s != "" && strings.Contains(err.Error(), s) {
-				t.Errorf("error %q echoes the secret", err)
+			for _, k := range []string{"LATCH_JWT_SECRET", "LATCH_SESSION_KEY", "LATCH_PREVIOUS_SESSION_KEYS"} {
+				if s := c.env[k]; s != "" && strings.Contains(err.Error(), s) {
+					t.Errorf("error %q echoes %s", err, k)
+				}
 			}
 		})
 	}
@@ -89,7 +101,7 @@ func TestLoadConfigFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "latch.json")
 	// The "http" member is latchhttp's: the core skips it, whatever it holds.
-	os.WriteFile(path, []byte(`{"mode":"jwt","jwt":{"secret":"`+testSecret+`","audience":"api"},"refresh_ttl":"14d","http":{"locations":["cookie"],"not_a_setting":1}}`), 0o600)
+	os.WriteFile(path, []byte(`{"mode":"jwt","session_key":"`+sessionKey+`","jwt":{"secret":"`+testSecret+`","audience":"api"},"refresh_ttl":"14d","http":{"locations":["cookie"],"not_a_setting":1}}`), 0o600)
 	c, err := latch.LoadConfigFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -126,10 +138,10 @@ func TestLoadConfigFile(t *testing.T) {
 }
 
 func TestSecretNeverPrints(t *testing.T) {
-	c := latch.Config{}
+	c := latch.Config{SessionKey: sessionKey, PreviousSessionKeys: []latch.Secret{testSecret}}
 	c.JWT.Secret = latch.Secret(testSecret)
 	for _, s := range []string{fmtSprint(c), fmtSprintV(c), jsonString(c)} {
-		if strings.Contains(s, testSecret) {
+		if strings.Contains(s, testSecret) || strings.Contains(s, sessionKey) {
 			t.Errorf("secret printed: %s", s)
 		}
 	}
@@ -142,6 +154,7 @@ func TestKeyFileAndJWKS(t *testing.T) {
 	path := filepath.Join(dir, "key.pem")
 	os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
 	t.Setenv("LATCH_MODE", "jwt")
+	t.Setenv("LATCH_SESSION_KEY", sessionKey)
 	t.Setenv("LATCH_JWT_KEY_FILE", path)
 	cfg, err := latch.ConfigFromEnv()
 	if err != nil {
@@ -196,7 +209,7 @@ func TestSecretAlgorithms(t *testing.T) {
 		{"none", testSecret, false},
 	}
 	for _, c := range cases {
-		cfg := latch.Config{Mode: latch.ModeJWT}
+		cfg := latch.Config{SessionKey: sessionKey, Mode: latch.ModeJWT}
 		cfg.JWT.Secret, cfg.JWT.Alg = latch.Secret(c.secret), c.alg
 		_, err := latch.New(bg, cfg)
 		if (err == nil) != c.ok {
@@ -219,7 +232,7 @@ func TestStoreURLNeverPrintsPassword(t *testing.T) {
 		"sqlite:latch.db?_auth_pass=hunter2",
 		"host=db password=hunter2",
 	} {
-		c := latch.Config{Store: latch.StoreURL(u)}
+		c := latch.Config{SessionKey: sessionKey, Store: latch.StoreURL(u)}
 		for _, s := range []string{fmtSprint(c), fmtSprintV(c), jsonString(c), c.Store.String()} {
 			if strings.Contains(s, "hunter2") {
 				t.Errorf("store password printed: %s", s)
@@ -241,7 +254,7 @@ func TestDefaultIdentity(t *testing.T) {
 		user any
 		want string
 	}{{"alice", "alice"}, {42, "42"}, {int64(-7), "-7"}, {uint8(9), "9"}, {id(5), "5"}, {uint(3), "3"}} {
-		a, _ := latch.New(bg, latch.Config{})
+		a, _ := latch.New(bg, latch.Config{SessionKey: sessionKey})
 		tk, err := a.Login(bg, c.user, latch.LoginOptions{})
 		if err != nil {
 			t.Errorf("Login(%T): %v", c.user, err)
@@ -254,7 +267,7 @@ func TestDefaultIdentity(t *testing.T) {
 	}
 	// A fmt.Stringer is no identity by default: its String is often a
 	// display name, and two users sharing one would share sessions.
-	a, _ := latch.New(bg, latch.Config{})
+	a, _ := latch.New(bg, latch.Config{SessionKey: sessionKey})
 	if tk, err := a.Login(bg, displayName("Alice"), latch.LoginOptions{}); err == nil || latch.Kind(err) != nil {
 		t.Errorf("Login(a fmt.Stringer) = %+v, %v; want a plain error", tk, err)
 	}
@@ -298,7 +311,7 @@ func TestConfigValidation(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			cfg := latch.Config{}
+			cfg := latch.Config{SessionKey: sessionKey}
 			c.edit(&cfg)
 			if _, err := latch.New(bg, cfg); err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("New = %v, want an error about %s", err, c.want)
@@ -306,7 +319,7 @@ func TestConfigValidation(t *testing.T) {
 		})
 	}
 	// Mode is case-insensitive in code as in the environment.
-	if a, err := latch.New(bg, latch.Config{Mode: "OPAQUE"}); err != nil || a.Config().Mode != latch.ModeOpaque {
+	if a, err := latch.New(bg, latch.Config{SessionKey: sessionKey, Mode: "OPAQUE"}); err != nil || a.Config().Mode != latch.ModeOpaque {
 		t.Errorf("Mode OPAQUE: %v", err)
 	}
 }

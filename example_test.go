@@ -14,7 +14,7 @@ import (
 // HTTP service does both through package latchhttp.
 func Example() {
 	ctx := context.Background()
-	auth, err := latch.New(ctx, latch.Config{Mode: latch.ModeOpaque}) // or latch.ConfigFromEnv()
+	auth, err := latch.New(ctx, latch.Config{SessionKey: sessionKey, Mode: latch.ModeOpaque}) // or latch.ConfigFromEnv()
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func Example() {
 func Example_modeSwitch() {
 	ctx := context.Background()
 	for _, mode := range []latch.Mode{latch.ModeOpaque, latch.ModeJWT, latch.ModeHybrid} {
-		cfg := latch.Config{Mode: mode}
+		cfg := latch.Config{SessionKey: sessionKey, Mode: mode}
 		cfg.JWT.Secret = testSecret // LATCH_JWT_SECRET in real life
 		auth, err := latch.New(ctx, cfg)
 		if err != nil {
@@ -67,15 +67,23 @@ func Example_modeSwitch() {
 // lost race, one spent long ago a replay that ends the session.
 func ExampleAuth_Refresh() {
 	ctx := context.Background()
-	auth, _ := latch.New(ctx, latch.Config{})
+	auth, _ := latch.New(ctx, latch.Config{SessionKey: sessionKey})
 	tokens, _ := auth.Login(ctx, "alice", latch.LoginOptions{})
 
 	next, err := auth.Refresh(ctx, tokens.RefreshToken)
 	fmt.Println(next.RefreshToken != tokens.RefreshToken, err)
 
-	_, err = auth.Refresh(ctx, tokens.RefreshToken) // spent moments ago
+	// Spent moments ago (a retry, another tab): the same answer again.
+	again, err := auth.Refresh(ctx, tokens.RefreshToken)
+	fmt.Println(again.RefreshToken == next.RefreshToken, err)
+
+	// Spent before the session's last refresh: no tokens, the session
+	// lives on. Past ReuseGrace it would end the session.
+	_, _ = auth.Refresh(ctx, next.RefreshToken)
+	_, err = auth.Refresh(ctx, tokens.RefreshToken)
 	fmt.Println(errors.Is(err, latch.ErrRefreshRace))
 	// Output:
+	// true <nil>
 	// true <nil>
 	// true
 }
@@ -84,7 +92,7 @@ func ExampleAuth_Refresh() {
 // errors.Is; PublicMessage is what a client may be shown.
 func ExampleAuth_Authenticate() {
 	ctx := context.Background()
-	auth, _ := latch.New(ctx, latch.Config{})
+	auth, _ := latch.New(ctx, latch.Config{SessionKey: sessionKey})
 	tokens, _ := auth.Login(ctx, "alice", latch.LoginOptions{})
 	refreshed, _ := auth.Refresh(ctx, tokens.RefreshToken)
 
@@ -107,7 +115,7 @@ func ExampleWithUserLoader() {
 	db := map[string]*User{"7": {ID: "7", Name: "Ann"}}
 
 	ctx := context.Background()
-	auth, _ := latch.New(ctx, latch.Config{},
+	auth, _ := latch.New(ctx, latch.Config{SessionKey: sessionKey},
 		latch.WithIdentity(func(u *User) string { return u.ID }),
 		latch.WithUserLoader(func(ctx context.Context, p *latch.Principal) (*User, error) {
 			return db[p.Subject], nil // nil: ErrUserNotFound
@@ -129,7 +137,7 @@ func ExampleWithUserLoader() {
 // A "your devices" page: list the sessions, end the others.
 func ExampleAuth_LogoutOthers() {
 	ctx := context.Background()
-	auth, _ := latch.New(ctx, latch.Config{})
+	auth, _ := latch.New(ctx, latch.Config{SessionKey: sessionKey})
 	for _, device := range []string{"laptop", "phone"} {
 		auth.Login(ctx, "alice", latch.LoginOptions{Device: latch.Device{Label: device}})
 	}

@@ -16,7 +16,7 @@ import (
 // the test that made it, and the run (package leaktest). Auths made
 // without newEnv log to slog.Default, which is scanned too, at Debug
 // level.
-func TestMain(m *testing.M) { leaktest.Main(m, authtest.Key()) }
+func TestMain(m *testing.M) { leaktest.Main(m, authtest.Keys()...) }
 
 var (
 	modes = authtest.Modes
@@ -26,6 +26,9 @@ var (
 
 // testSecret is the JWT signing key of every env, base64.
 const testSecret = authtest.Secret
+
+// sessionKey stands for LATCH_SESSION_KEY (openssl rand -base64 32).
+const sessionKey = authtest.SessionKey
 
 type (
 	user = authtest.User

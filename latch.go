@@ -24,8 +24,9 @@ type Auth struct {
 	sessions   *guarded    // store, failing closed: what latch calls
 	ownsStore  bool
 	keys       *token.Keyring
-	accessJWT  bool // access tokens are JWTs (jwt, hybrid)
-	refreshJWT bool // refresh tokens are JWTs (jwt)
+	successors sessionKeys // derive each refresh's next secrets
+	accessJWT  bool        // access tokens are JWTs (jwt, hybrid)
+	refreshJWT bool        // refresh tokens are JWTs (jwt)
 
 	now      func() time.Time
 	log      *slog.Logger
@@ -76,6 +77,10 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Auth, error) {
 		if a.keys, err = token.NewKeyring(k); err != nil {
 			return nil, err
 		}
+	}
+	var err error
+	if a.successors, err = sessionKeysFromConfig(cfg); err != nil {
+		return nil, err
 	}
 	if a.store == nil {
 		s, err := store.Open(ctx, string(cfg.Store))

@@ -130,7 +130,10 @@ func TestErrorsCarryNoSecrets(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = e.Auth.Refresh(bg, tk.RefreshToken)
+			if _, err := e.Auth.Refresh(bg, next.RefreshToken); err != nil {
+				t.Fatal(err)
+			}
+			_, err = e.Auth.Refresh(bg, tk.RefreshToken) // spent before the last refresh
 			check("Refresh race", tk.RefreshToken, err)
 			e.Clock.Add(time.Minute)
 			_, err = e.Auth.Refresh(bg, tk.RefreshToken)

@@ -192,7 +192,14 @@ func (a *Auth) mint(s *store.Session, accessSecret, refreshSecret string, now ti
 		t.AccessExpiresAt = s.AccessExpiresAt
 	}
 	if a.refreshJWT {
-		c := a.baseClaims(s, now, Refresh)
+		// Issued when its secret was: a refresh answered again within the
+		// grace hands out the same token (byte for byte with a
+		// deterministic algorithm: HMAC, RS* or EdDSA).
+		issued := s.RotatedAt
+		if issued.IsZero() {
+			issued = s.CreatedAt
+		}
+		c := a.baseClaims(s, issued, Refresh)
 		c.ExpiresAt = s.ExpiresAt
 		c.ID = refreshSecret
 		tok, err := a.keys.Sign(c)

@@ -62,7 +62,7 @@ func TestLoginUserOfAnotherType(t *testing.T) {
 			}
 		})
 	}
-	a, err := latch.New(bg, latch.Config{}, latch.WithLogger(nil))
+	a, err := latch.New(bg, latch.Config{SessionKey: sessionKey}, latch.WithLogger(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestLoginUserOfAnotherType(t *testing.T) {
 // TestLoginUserOfAnotherType).
 func TestLoginValidation(t *testing.T) {
 	e := newEnv(t, latch.ModeJWT, nil)
-	plain, err := latch.New(bg, latch.Config{}, latch.WithStore(e.Store))
+	plain, err := latch.New(bg, latch.Config{SessionKey: sessionKey}, latch.WithStore(e.Store))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -136,7 +136,7 @@ func TestModeSwitchKeepsSessions(t *testing.T) {
 
 func TestIssuerAndAudience(t *testing.T) {
 	mk := func(iss, aud string) *latch.Auth {
-		cfg := latch.Config{Mode: latch.ModeJWT}
+		cfg := latch.Config{SessionKey: sessionKey, Mode: latch.ModeJWT}
 		cfg.JWT.Secret, cfg.JWT.Issuer, cfg.JWT.Audience = latch.Secret(testSecret), iss, aud
 		a, err := latch.New(bg, cfg)
 		if err != nil {

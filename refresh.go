@@ -11,87 +11,115 @@ import (
 	"github.com/latchauth/latch/store"
 )
 
-// verifyRefresh checks a refresh token without spending it. It returns the
-// session and the presented hash, so Refresh can go on to rotate. A hash
-// that is one of the session's spent ones, past the reuse grace, returns
-// errSpent with the session, for checkRefresh to revoke it.
-func (a *Auth) verifyRefresh(ctx context.Context, tok string, now time.Time) (p *Principal, s *store.Session, hash []byte, err error) {
+// spend is a refresh token on its way to being spent: the session it
+// names, as read, and the secret it carries with its hash.
+type spend struct {
+	s      *store.Session
+	secret string
+	hash   []byte
+}
+
+// verifyRefresh checks a refresh token without spending it. A hash that
+// is one of the session's spent ones returns errSpent past the reuse
+// grace, for checkRefresh to revoke the session; within it, the most
+// recently spent one returns errRetried, for Refresh to answer again, and
+// any other ErrRefreshRace.
+func (a *Auth) verifyRefresh(ctx context.Context, tok string, now time.Time) (*Principal, spend, error) {
 	var id, subject string
+	var sp spend
 	if a.refreshJWT {
 		if opaque.Is(tok) {
-			return nil, nil, nil, ErrWrongTokenType
+			return nil, spend{}, ErrWrongTokenType
 		}
 		c, err := a.verifyJWT(tok, now)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, spend{}, err
 		}
 		if c.Type != string(Refresh) {
-			return nil, nil, nil, ErrWrongTokenType
+			return nil, spend{}, ErrWrongTokenType
 		}
-		id, subject, hash = c.SessionID, c.Subject, hashSecret(c.ID)
+		id, subject, sp.secret, sp.hash = c.SessionID, c.Subject, c.ID, hashSecret(c.ID)
 	} else {
 		if strings.Count(tok, ".") == 2 {
-			return nil, nil, nil, ErrWrongTokenType // a JWT where an opaque refresh token belongs
+			return nil, spend{}, ErrWrongTokenType // a JWT where an opaque refresh token belongs
 		}
-		id, hash, err = parseOpaque(tok, opaque.PrefixRefresh)
-		if err != nil {
-			return nil, nil, nil, opaqueError(err)
+		var err error
+		if id, sp.hash, err = parseOpaque(tok, opaque.PrefixRefresh); err != nil {
+			return nil, spend{}, opaqueError(err)
 		}
+		sp.secret = opaque.SecretOf(tok)
 	}
-	s, err = a.sessions.Get(ctx, id, now)
+	s, err := a.sessions.Get(ctx, id, now)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, nil, nil, err
+		return nil, spend{}, err
 	}
-	current, spent := matchRefresh(s, hash, a.cfg.KeepSpent)
+	sp.s = s
+	current, spent, latest := matchRefresh(s, sp.hash, a.cfg.KeepSpent)
 	switch {
 	case s == nil:
-		return nil, nil, nil, naming(ErrTokenRevoked, nil, id)
+		return nil, spend{}, naming(ErrTokenRevoked, nil, id)
 	case subject != "" && subject != s.Subject:
-		return nil, nil, nil, naming(fmt.Errorf("%w: session belongs to another subject", ErrInvalidToken), s, id)
+		return nil, spend{}, naming(fmt.Errorf("%w: session belongs to another subject", ErrInvalidToken), s, id)
+	case spent && now.Sub(s.RotatedAt) < a.cfg.ReuseGrace.D() && latest:
+		// Spent by the session's last refresh, moments ago: the same
+		// request retried, or a concurrent one (another tab) that lost.
+		return nil, sp, naming(errRetried, s, id)
 	case spent && now.Sub(s.RotatedAt) < a.cfg.ReuseGrace.D():
-		// Spent while the session was being refreshed moments ago: a
-		// concurrent request (another tab) that lost, not a replay. No
-		// tokens are issued, so this hands an attacker nothing.
-		return nil, nil, nil, naming(ErrRefreshRace, s, id)
+		// Spent before the last refresh, within the grace: a request
+		// overtaken twice. No tokens, and the session lives on.
+		return nil, spend{}, naming(ErrRefreshRace, s, id)
 	case spent:
-		return nil, s, hash, errSpent
+		return nil, sp, errSpent
 	case !current:
 		// The same answer as an unknown session, so a session id alone
 		// does not reveal whether its session is live.
-		return nil, nil, nil, naming(fmt.Errorf("%w: refresh secret does not match", ErrTokenRevoked), s, id)
+		return nil, spend{}, naming(fmt.Errorf("%w: refresh secret does not match", ErrTokenRevoked), s, id)
 	}
+	return principalOf(s, Refresh), sp, nil
+}
+
+// principalOf is the principal of a refresh token of s: never fresh.
+func principalOf(s *store.Session, typ TokenType) *Principal {
 	return &Principal{
 		Subject:   s.Subject,
 		SessionID: s.ID,
-		Type:      Refresh,
+		Type:      typ,
 		Fresh:     false,
 		Claims:    s.Claims,
 		Device:    s.Device,
 		ExpiresAt: s.IdleUntil,
-	}, s, hash, nil
+	}
 }
 
 // checkRefresh is verifyRefresh plus reuse detection: a spent secret that
-// comes back revokes its session, wherever it is presented.
-func (a *Auth) checkRefresh(ctx context.Context, tok string, now time.Time) (*Principal, *store.Session, []byte, error) {
-	p, s, hash, err := a.verifyRefresh(ctx, tok, now)
+// comes back past the grace revokes its session, wherever it is
+// presented.
+func (a *Auth) checkRefresh(ctx context.Context, tok string, now time.Time) (*Principal, spend, error) {
+	p, sp, err := a.verifyRefresh(ctx, tok, now)
 	if !errors.Is(err, errSpent) {
-		return p, s, hash, err
+		return p, sp, err
 	}
+	s := sp.s
 	if err := a.sessions.Revoke(ctx, s.Subject, s.ID); err != nil {
-		return nil, nil, nil, err
+		return nil, spend{}, err
 	}
 	a.emit(ctx, Event{Kind: EventReuse, Time: now, Subject: s.Subject, SessionID: s.ID, Err: ErrRefreshReused})
-	return nil, nil, nil, ErrRefreshReused
+	return nil, spend{}, ErrRefreshReused
 }
 
-// errSpent marks a spent refresh secret inside verifyRefresh.
-var errSpent = fmt.Errorf("%w: refresh secret already spent", ErrInvalidToken)
+// Sentinels of verifyRefresh: a spent refresh secret, and the most
+// recently spent one within the grace (an ErrRefreshRace to any caller
+// but Refresh).
+var (
+	errSpent   = fmt.Errorf("%w: refresh secret already spent", ErrInvalidToken)
+	errRetried = fmt.Errorf("%w: refresh secret spent moments ago", ErrRefreshRace)
+)
 
 // matchRefresh compares hash with the session's current and spent refresh
-// hashes. It always does the same work, keepSpent+1 constant-time
-// comparisons, whether the session exists or how the hashes differ.
-func matchRefresh(s *store.Session, hash []byte, keepSpent int) (current, spent bool) {
+// hashes; latest reports the most recently spent one. It always does the
+// same work, keepSpent+1 constant-time comparisons, whether the session
+// exists or how the hashes differ.
+func matchRefresh(s *store.Session, hash []byte, keepSpent int) (current, spent, latest bool) {
 	ref, old := dummyHash, [][]byte(nil)
 	if s != nil {
 		if len(s.RefreshHash) == store.HashLen {
@@ -108,19 +136,28 @@ func matchRefresh(s *store.Session, hash []byte, keepSpent int) (current, spent 
 		if i < len(old) && len(old[i]) == store.HashLen {
 			h = old[i]
 		}
-		hit |= secretCompare(hash, h)
+		c := secretCompare(hash, h)
+		if i == 0 {
+			latest = c == 1
+		}
+		hit |= c
 	}
-	return current, hit == 1 && !current
+	return current, hit == 1 && !current, latest && !current
 }
 
-// Refresh spends refreshToken and returns the session's next tokens. Of
-// concurrent refreshes with one token exactly one succeeds; the others get
-// ErrRefreshRace and the session lives on. A token that was already spent
-// revokes the session and returns ErrRefreshReused; a token that was never
-// issued gets the answer an unknown session gets (ErrTokenRevoked) and
-// changes nothing. With a user loader (WithUserLoader), a user it no
-// longer finds gets ErrUserNotFound and the session is left as it was.
-// A refusal is reported as a failure event.
+// Refresh spends refreshToken and returns the session's next tokens. The
+// next secrets are derived from the spent one with the session key (see
+// Config.SessionKey), so a refresh that is retried, or raced by others
+// with the same token, within ReuseGrace gets the very tokens the first
+// one got, with no store write: an opaque access token identical too, a
+// JWT access token signed afresh. A token spent before the session's
+// last refresh gets ErrRefreshRace within the grace (the session lives
+// on); past the grace, any spent token revokes the session and returns
+// ErrRefreshReused. A token that was never issued gets the answer an
+// unknown session gets (ErrTokenRevoked) and changes nothing. With a
+// user loader (WithUserLoader), a user it no longer finds gets
+// ErrUserNotFound and the session is left as it was. A refusal is
+// reported as a failure event.
 func (a *Auth) Refresh(ctx context.Context, refreshToken string) (*Tokens, error) {
 	t, err := a.refresh(ctx, refreshToken)
 	if err != nil {
@@ -135,32 +172,41 @@ func (a *Auth) refresh(ctx context.Context, refreshToken string) (*Tokens, error
 		return nil, err
 	}
 	now := a.now()
-	p, s, hash, err := a.checkRefresh(ctx, refreshToken, now)
+	p, sp, err := a.checkRefresh(ctx, refreshToken, now)
+	if errors.Is(err, errRetried) {
+		return a.again(ctx, sp, now)
+	}
 	if err != nil {
 		return nil, err
 	}
+	s := sp.s
 	// A user the loader no longer finds gets no new tokens, and the
 	// session's idle timeout stops sliding.
 	if _, err := a.lookupUser(ctx, p); err != nil {
 		return nil, naming(err, s, s.ID)
 	}
 	cfg := a.cfg
-	refreshSecret, refreshHash := opaque.NewSecret()
+	n := derive(a.successors[0], s.ID, sp.secret, !a.accessJWT)
 	r := store.Rotation{
-		Old:         hash,
-		RefreshHash: refreshHash,
+		Old:         sp.hash,
+		RefreshHash: n.refreshHash,
+		SecretHash:  n.accessHash,
 		IdleUntil:   earliest(now.Add(cfg.RefreshTTL.D()), s.ExpiresAt),
 		KeepSpent:   cfg.KeepSpent,
 	}
-	var accessSecret string
 	if !a.accessJWT {
-		accessSecret, r.SecretHash = opaque.NewSecret()
 		r.AccessExpiresAt = earliest(now.Add(cfg.AccessTTL.D()), s.ExpiresAt)
 	}
 	err = a.sessions.Rotate(ctx, s.ID, r, now)
 	switch {
 	case errors.Is(err, store.ErrConflict):
-		return nil, ErrRefreshRace
+		// Another request spent the token first. Read the session again:
+		// when that request's rotation is the last one, its tokens are
+		// this one's too.
+		if _, sp, err := a.verifyRefresh(ctx, refreshToken, now); errors.Is(err, errRetried) {
+			return a.again(ctx, sp, now)
+		}
+		return nil, naming(ErrRefreshRace, s, s.ID)
 	case errors.Is(err, store.ErrNotFound):
 		return nil, ErrTokenRevoked
 	case err != nil:
@@ -169,7 +215,32 @@ func (a *Auth) refresh(ctx context.Context, refreshToken string) (*Tokens, error
 	s.RefreshHash, s.SecretHash = r.RefreshHash, r.SecretHash
 	s.AccessExpiresAt, s.IdleUntil, s.FreshUntil = r.AccessExpiresAt, r.IdleUntil, time.Time{}
 	s.LastUsedAt, s.RotatedAt = now, now
-	t, err := a.mint(s, accessSecret, refreshSecret, now)
+	return a.refreshed(ctx, s, n, now)
+}
+
+// again answers a refresh secret that the session's last refresh spent,
+// presented again within the grace: when the session's refresh hash is
+// the one derived from it, under any session key, the tokens of that
+// refresh are handed out again. Nothing is written. Otherwise the
+// session was refreshed some other way since (a key it no longer knows):
+// ErrRefreshRace, and the session lives on.
+func (a *Auth) again(ctx context.Context, sp spend, now time.Time) (*Tokens, error) {
+	s := sp.s
+	if _, err := a.lookupUser(ctx, principalOf(s, Refresh)); err != nil {
+		return nil, naming(err, s, s.ID)
+	}
+	for _, k := range a.successors {
+		n := derive(k, s.ID, sp.secret, !a.accessJWT)
+		if secretCompare(n.refreshHash, s.RefreshHash) == 1 {
+			return a.refreshed(ctx, s, n, now)
+		}
+	}
+	return nil, naming(ErrRefreshRace, s, s.ID)
+}
+
+// refreshed mints the tokens of s after a refresh handed out n.
+func (a *Auth) refreshed(ctx context.Context, s *store.Session, n successor, now time.Time) (*Tokens, error) {
+	t, err := a.mint(s, n.access, n.refresh, now)
 	if err != nil {
 		return nil, err
 	}

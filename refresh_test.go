@@ -33,13 +33,25 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 					t.Errorf("old access token after refresh: %v", err)
 				}
 			}
-			// Inside the grace window a spent token is a lost race: 401,
-			// and the session lives on.
-			if _, err := e.Auth.Refresh(bg, tk.RefreshToken); !errors.Is(err, latch.ErrRefreshRace) {
-				t.Errorf("spent token inside grace: %v, want ErrRefreshRace", err)
+			// Inside the grace window the spent token is a retry, or a
+			// concurrent refresh that lost: it gets the same tokens again,
+			// and nothing is written.
+			writes := e.Store.Calls().Writes()
+			again, err := e.Auth.Refresh(bg, tk.RefreshToken)
+			if err != nil {
+				t.Fatalf("spent token inside grace: %v, want the same tokens again", err)
 			}
-			if _, err := e.Auth.Authenticate(bg, next.AccessToken, access); err != nil {
-				t.Fatalf("session died inside the grace window: %v", err)
+			if again.RefreshToken != next.RefreshToken || again.SessionID != next.SessionID ||
+				(mode == latch.ModeOpaque && again.AccessToken != next.AccessToken) {
+				t.Errorf("a retry inside the grace got other tokens:\n%+v\nwant\n%+v", again, next)
+			}
+			if n := e.Store.Calls().Writes() - writes; n != 0 {
+				t.Errorf("a retry inside the grace wrote %d times, want 0", n)
+			}
+			for _, tok := range []string{next.AccessToken, again.AccessToken} {
+				if _, err := e.Auth.Authenticate(bg, tok, access); err != nil {
+					t.Fatalf("session died inside the grace window: %v", err)
+				}
 			}
 			// Later, the spent token is a replay: the session is revoked.
 			e.Clock.Add(10 * time.Second)
@@ -106,12 +118,15 @@ func TestForgedRefreshChangesNothing(t *testing.T) {
 	}
 }
 
-func TestConcurrentRefreshExactlyOneWins(t *testing.T) {
+// TestConcurrentRefreshAllGetOneAnswer: of 50 refreshes racing with one
+// token, one rotates and every other gets its answer: the same refresh
+// token, and access tokens that work. The session rotated once.
+func TestConcurrentRefreshAllGetOneAnswer(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
 			e := newEnv(t, mode, nil)
 			tk := e.Login(t, users["1"], "laptop")
-			const n = 32
+			const n = 50
 			var wg sync.WaitGroup
 			results := make([]*latch.Tokens, n)
 			errs := make([]error, n)
@@ -119,22 +134,59 @@ func TestConcurrentRefreshExactlyOneWins(t *testing.T) {
 				wg.Go(func() { results[i], errs[i] = e.Auth.Refresh(bg, tk.RefreshToken) })
 			}
 			wg.Wait()
-			wins := 0
-			var winner *latch.Tokens
 			for i, err := range errs {
-				switch {
-				case err == nil:
-					wins++
-					winner = results[i]
-				case !errors.Is(err, latch.ErrRefreshRace):
-					t.Errorf("loser got %v, want ErrRefreshRace", err)
+				if err != nil {
+					t.Fatalf("refresh %d of %d: %v", i, n, err)
+				}
+				if results[i].RefreshToken != results[0].RefreshToken {
+					t.Fatalf("refresh %d got another refresh token than refresh 0", i)
+				}
+				if _, err := e.Auth.Authenticate(bg, results[i].AccessToken, access); err != nil {
+					t.Fatalf("access token of refresh %d: %v", i, err)
 				}
 			}
-			if wins != 1 {
-				t.Fatalf("%d refreshes won, want exactly 1", wins)
+			s, err := e.Store.Get(bg, tk.SessionID, e.Clock.Now())
+			if err != nil || len(s.Spent) != 1 {
+				t.Fatalf("after the race the session holds %d spent hashes (%v), want 1: one rotation", len(s.Spent), err)
 			}
-			if _, err := e.Auth.Refresh(bg, winner.RefreshToken); err != nil {
+			if _, err := e.Auth.Refresh(bg, results[0].RefreshToken); err != nil {
 				t.Errorf("the session did not survive the race: %v", err)
+			}
+		})
+	}
+}
+
+// TestRefreshRetryAcrossSessionKeys: a refresh retried on an instance
+// whose session key has replaced the one that derived its answer gets the
+// same answer while the old key is among PreviousSessionKeys, and
+// ErrRefreshRace (the session lives on) once it is gone.
+func TestRefreshRetryAcrossSessionKeys(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			e := newEnv(t, mode, nil)
+			tk := e.Login(t, users["1"], "laptop")
+			next, err := e.Auth.Refresh(bg, tk.RefreshToken)
+			if err != nil {
+				t.Fatal(err)
+			}
+			other := func(previous ...latch.Secret) *latch.Auth {
+				cfg := e.Auth.Config()
+				cfg.SessionKey, cfg.PreviousSessionKeys = "VCeNMHeMu0RMIkuQab1Xbl6sjlS/fgC0uaXp5nK0830=", previous
+				a, err := latch.New(bg, cfg, latch.WithStore(e.Store), latch.WithClock(e.Clock.Now))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return a
+			}
+			again, err := other(sessionKey).Refresh(bg, tk.RefreshToken)
+			if err != nil || again.RefreshToken != next.RefreshToken {
+				t.Fatalf("retry with the old key among the previous ones: %v, same token %v", err, err == nil && again.RefreshToken == next.RefreshToken)
+			}
+			if _, err := other().Refresh(bg, tk.RefreshToken); !errors.Is(err, latch.ErrRefreshRace) {
+				t.Fatalf("retry without the old key: %v, want ErrRefreshRace", err)
+			}
+			if _, err := other().Refresh(bg, next.RefreshToken); err != nil {
+				t.Fatalf("the session did not survive: %v", err)
 			}
 		})
 	}

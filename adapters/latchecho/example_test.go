@@ -14,6 +14,10 @@ import (
 	"github.com/latchauth/latch/adapters/latchhttp"
 )
 
+// sessionKey stands for LATCH_SESSION_KEY: make one with
+// openssl rand -base64 32, and keep it secret.
+const sessionKey = "VCeNMHeMu0RMIkuQab1Xbl6sjlS/fgC0uaXp5nK0830="
+
 // get sends GET path to h with a bearer token ("" for none) and prints
 // the answer.
 func get(h http.Handler, path, token string) {
@@ -134,7 +138,7 @@ func ExampleError() {
 // exampleWeb returns latch's HTTP layer over an opaque-mode core, as an
 // application sets it up once at startup.
 func exampleWeb(opts ...latch.Option) *latchhttp.Auth {
-	auth, err := latch.New(context.Background(), latch.Config{Mode: latch.ModeOpaque}, opts...)
+	auth, err := latch.New(context.Background(), latch.Config{SessionKey: sessionKey, Mode: latch.ModeOpaque}, opts...)
 	if err != nil {
 		panic(err)
 	}

@@ -12,7 +12,7 @@ import (
 
 // newWeb returns latchhttp over an opaque-mode core with a memory store.
 func newWeb(opts ...latchhttp.Option) (*latchhttp.Auth, error) {
-	auth, err := latch.New(context.Background(), latch.Config{Mode: latch.ModeOpaque})
+	auth, err := latch.New(context.Background(), latch.Config{SessionKey: sessionKey, Mode: latch.ModeOpaque})
 	if err != nil {
 		return nil, err
 	}

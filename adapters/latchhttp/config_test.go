@@ -37,7 +37,7 @@ func TestConfigFromEnv(t *testing.T) {
 		c.Cookie.SameSite != "strict" || !c.Cookie.Insecure {
 		t.Errorf("the environment over the file: %+v", c)
 	}
-	core, err := latch.New(bg, latch.Config{})
+	core, err := latch.New(bg, latch.Config{SessionKey: sessionKey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestLoadConfigFile(t *testing.T) {
 // when it is read, before anything is opened, naming it; New refuses the
 // same Config.
 func TestConfigErrors(t *testing.T) {
-	core, err := latch.New(bg, latch.Config{})
+	core, err := latch.New(bg, latch.Config{SessionKey: sessionKey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestConfigErrors(t *testing.T) {
 // TestConfigValidation: New refuses an HTTP configuration that cannot
 // work, naming every problem.
 func TestConfigValidation(t *testing.T) {
-	core, err := latch.New(bg, latch.Config{})
+	core, err := latch.New(bg, latch.Config{SessionKey: sessionKey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,7 @@ func TestConfigIsCopied(t *testing.T) {
 // accepts: nothing panics, every error says it is latchhttp's, and an
 // Auth New accepts reads tokens only from the four locations.
 func FuzzLoadConfig(f *testing.F) {
-	core, err := latch.New(bg, latch.Config{})
+	core, err := latch.New(bg, latch.Config{SessionKey: sessionKey})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -15,10 +15,14 @@ import (
 	"github.com/latchauth/latch/adapters/latchhttp"
 )
 
+// sessionKey stands for LATCH_SESSION_KEY: make one with
+// openssl rand -base64 32, and keep it secret.
+const sessionKey = "VCeNMHeMu0RMIkuQab1Xbl6sjlS/fgC0uaXp5nK0830="
+
 // A login route that answers with tokens, and a route that needs one.
 func Example() {
 	ctx := context.Background()
-	auth, err := latch.New(ctx, latch.Config{Mode: latch.ModeOpaque}) // or latch.ConfigFromEnv()
+	auth, err := latch.New(ctx, latch.Config{SessionKey: sessionKey, Mode: latch.ModeOpaque}) // or latch.ConfigFromEnv()
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -72,7 +76,7 @@ func Example() {
 // admin_required.
 func ExampleGuard_With() {
 	ctx := context.Background()
-	auth, _ := latch.New(ctx, latch.Config{})
+	auth, _ := latch.New(ctx, latch.Config{SessionKey: sessionKey})
 	web, _ := latchhttp.New(auth, latchhttp.Config{})
 	adminOnly := func(r *http.Request, p *latch.Principal) error {
 		if p.Claims["is_administrator"] == true {
@@ -103,7 +107,7 @@ func ExampleGuard_With() {
 // the body.
 func ExampleAuth_SetCookies() {
 	ctx := context.Background()
-	auth, _ := latch.New(ctx, latch.Config{})
+	auth, _ := latch.New(ctx, latch.Config{SessionKey: sessionKey})
 	web, _ := latchhttp.New(auth, latchhttp.Config{Locations: []latchhttp.Location{latchhttp.InCookie}})
 	tokens, _ := auth.Login(ctx, "alice", latch.LoginOptions{})
 
@@ -142,7 +146,7 @@ func ExampleAuth_SetCookies() {
 // latch's access tokens itself; it authenticates with HTTP Basic.
 func ExampleAuth_IntrospectionHandler() {
 	ctx := context.Background()
-	auth, _ := latch.New(ctx, latch.Config{})
+	auth, _ := latch.New(ctx, latch.Config{SessionKey: sessionKey})
 	web, _ := latchhttp.New(auth, latchhttp.Config{})
 	clientSecret := "Zm9yIGV4YW1wbGUgb25seTogdXNlIDMyIHJhbmRvbSBieXRlcw" // 32 random bytes, base64, from your secret store
 	mux := http.NewServeMux()
@@ -186,7 +190,7 @@ func ExampleAuth_IntrospectionHandler() {
 // answer.
 func ExampleWithResponder() {
 	ctx := context.Background()
-	auth, _ := latch.New(ctx, latch.Config{})
+	auth, _ := latch.New(ctx, latch.Config{SessionKey: sessionKey})
 	expired := latchhttp.WithResponder(latch.ErrTokenExpired, func(w http.ResponseWriter, r *http.Request, err error) {
 		latchhttp.WriteJSON(w, http.StatusUnauthorized, map[string]string{"code": "token_expired", "hint": "refresh it"})
 	})

@@ -19,7 +19,7 @@ import (
 
 // TestMain scans every log line and error of the tests for the tokens
 // latch issues (package leaktest).
-func TestMain(m *testing.M) { leaktest.Main(m, authtest.Key()) }
+func TestMain(m *testing.M) { leaktest.Main(m, authtest.Keys()...) }
 
 var (
 	modes = authtest.Modes

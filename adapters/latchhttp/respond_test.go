@@ -57,7 +57,7 @@ func TestDefaultAnswers(t *testing.T) {
 		{latch.ErrInvalidSubject, 400, "", "Invalid subject"},
 		{latch.ErrInvalidClaims, 500, "", "Internal error"},
 	}
-	core, err := latch.New(bg, latch.Config{})
+	core, err := latch.New(bg, latch.Config{SessionKey: sessionKey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func latchErrVars(t *testing.T) []string {
 // error matches answers it, after latchhttp set WWW-Authenticate; a kind
 // without one keeps the default answer.
 func TestWithResponder(t *testing.T) {
-	core, err := latch.New(bg, latch.Config{})
+	core, err := latch.New(bg, latch.Config{SessionKey: sessionKey})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/adapters/latchhttp"
+	"github.com/latchauth/latch/internal/authtest"
 	"github.com/latchauth/latch/store/memstore"
 )
 
@@ -17,7 +18,7 @@ import (
 // carrying a valid access token.
 func BenchAuth(tb testing.TB, mode latch.Mode) (*latchhttp.Auth, *http.Request) {
 	tb.Helper()
-	cfg := latch.Config{Mode: mode}
+	cfg := latch.Config{Mode: mode, SessionKey: authtest.SessionKey}
 	cfg.JWT.Secret = secret
 	a, err := latch.New(context.Background(), cfg, latch.WithStore(memstore.New()), latch.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {

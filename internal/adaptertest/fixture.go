@@ -14,6 +14,7 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/adapters/latchhttp"
+	"github.com/latchauth/latch/internal/authtest"
 	"github.com/latchauth/latch/internal/storetest"
 	"github.com/latchauth/latch/store/memstore"
 )
@@ -71,7 +72,7 @@ func NewFixture(t testing.TB, mode latch.Mode) *Fixture {
 			"3": {ID: "3", Name: "robin"},
 		},
 	}
-	cfg := latch.Config{Mode: mode}
+	cfg := latch.Config{Mode: mode, SessionKey: authtest.SessionKey}
 	cfg.JWT.Secret = secret
 	a, err := latch.New(context.Background(), cfg,
 		latch.WithStore(f.Store),

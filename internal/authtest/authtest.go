@@ -29,6 +29,10 @@ var Modes = []latch.Mode{latch.ModeOpaque, latch.ModeJWT, latch.ModeHybrid}
 // Secret is the JWT signing key of every Env, base64: 32 random bytes.
 const Secret = "PJEO0leoaxTwLZnDTnW2COFaM4/HAm2+GYT6QCfVbpM="
 
+// SessionKey is the session key of every Env (Config.SessionKey), base64:
+// 32 random bytes.
+const SessionKey = "aiH7SXmqlL+dWqPUqum9sUmTOcDhSlsT8u91Eh1Uzcs="
+
 // Clock is a settable test clock.
 type Clock struct {
 	mu sync.Mutex
@@ -87,7 +91,7 @@ func (*downError) Error() string { return "test: backend down" }
 // events are checked for leaks when t ends.
 func New(t testing.TB, mode latch.Mode, edit func(*latch.Config), opts ...latch.Option) *Env {
 	t.Helper()
-	cfg := latch.Config{Mode: mode}
+	cfg := latch.Config{Mode: mode, SessionKey: SessionKey}
 	cfg.JWT.Secret = Secret
 	if edit != nil {
 		edit(&cfg)
@@ -195,6 +199,16 @@ func Key() []byte {
 		panic(err)
 	}
 	return k
+}
+
+// Keys returns the keys every Env holds, Secret's and SessionKey's, for
+// leaktest.Main to look for in logs and errors.
+func Keys() [][]byte {
+	k, err := base64.StdEncoding.DecodeString(SessionKey)
+	if err != nil {
+		panic(err)
+	}
+	return [][]byte{Key(), k}
 }
 
 // NewBench is New without what tests add to every call: no log, no event

@@ -38,7 +38,7 @@ import (
 func Main(m *testing.M, keys ...[]byte) {
 	testhook.Issued = issue
 	for _, k := range keys {
-		issued.AddEncodings(k, "a signing key")
+		issued.AddEncodings(k, "a key")
 	}
 	defaultLog := &Log{}
 	slog.SetDefault(slog.New(slog.NewTextHandler(defaultLog, &slog.HandlerOptions{Level: slog.LevelDebug})))

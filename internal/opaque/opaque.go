@@ -11,6 +11,7 @@
 package opaque
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
@@ -55,6 +56,27 @@ func NewSecret() (secret string, hash []byte) {
 	base62.Encode(b, raw[:])
 	return string(b), HashSecret(string(b))
 }
+
+// Derive returns the secret that succeeds spent in session id under key,
+// for the purpose named by label, and its SHA-256: HMAC-SHA256(key, label
+// ‖ 0 ‖ id ‖ 0 ‖ spent) as base62 text, the shape of NewSecret's. The same
+// spent secret always has the same successor, so a refresh that is
+// retried gets the tokens it already got; without key, neither a spent
+// secret nor a store's hashes reveal it.
+func Derive(key []byte, label, id, spent string) (secret string, hash []byte) {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(label))
+	m.Write([]byte{0})
+	m.Write([]byte(id))
+	m.Write([]byte{0})
+	m.Write([]byte(spent))
+	b := make([]byte, secretLen)
+	base62.Encode(b, m.Sum(nil))
+	return string(b), HashSecret(string(b))
+}
+
+// SecretOf returns the secret part of tok, a token Parse accepted.
+func SecretOf(tok string) string { return tok[prefixLen+idLen : Len-sumLen] }
 
 // Format joins prefix, session id and a secret from NewSecret into a
 // token and appends its checksum. It panics on parts of the wrong shape,

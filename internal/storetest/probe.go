@@ -22,7 +22,9 @@ type Calls struct {
 }
 
 // Writes counts the calls that may change the stored state.
-func (c Calls) Writes() int { return c.Create + c.Touch + c.Freshen + c.Rotate + c.Revoke + c.RevokeSubject }
+func (c Calls) Writes() int {
+	return c.Create + c.Touch + c.Freshen + c.Rotate + c.Revoke + c.RevokeSubject
+}
 
 // Probe is a store.Store over Store. Every call is counted, whether it
 // succeeds or not; a write is shown to OnWrite before anything else

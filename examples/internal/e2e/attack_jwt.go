@@ -24,6 +24,7 @@ import (
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/adapters/latchhttp"
 	"github.com/latchauth/latch/examples/internal/walkthrough"
+	"github.com/latchauth/latch/internal/authtest"
 	"github.com/latchauth/latch/store/memstore"
 	"github.com/latchauth/latch/token"
 )
@@ -200,12 +201,12 @@ func testAttackEmptyHMACKey(t *testing.T, routes Routes) {
 		"32 zero bytes": latch.Secret(base64.StdEncoding.EncodeToString(make([]byte, 32))),
 	} {
 		t.Run("config/"+name, func(t *testing.T) {
-			_, err := latch.New(context.Background(), latch.Config{Mode: latch.ModeJWT, JWT: latch.JWTConfig{Secret: secret}}, latch.WithStore(memstore.New()))
+			_, err := latch.New(context.Background(), latch.Config{SessionKey: authtest.SessionKey, Mode: latch.ModeJWT, JWT: latch.JWTConfig{Secret: secret}}, latch.WithStore(memstore.New()))
 			weak(t, err)
 		})
 	}
 	t.Run("config/no key", func(t *testing.T) {
-		_, err := latch.New(context.Background(), latch.Config{Mode: latch.ModeJWT}, latch.WithStore(memstore.New()))
+		_, err := latch.New(context.Background(), latch.Config{SessionKey: authtest.SessionKey, Mode: latch.ModeJWT}, latch.WithStore(memstore.New()))
 		if err == nil || !strings.Contains(err.Error(), "need a signing key") {
 			t.Errorf("err = %v, want a missing key refused", err)
 		}
@@ -215,7 +216,7 @@ func testAttackEmptyHMACKey(t *testing.T, routes Routes) {
 		if err := os.WriteFile(filepath.Join(dir, "jwt-secret"), []byte("\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := walkthrough.New(context.Background(), latch.Config{Mode: latch.ModeJWT}, latchhttp.Config{}, dir, latch.WithStore(memstore.New())); err == nil {
+		if _, err := walkthrough.New(context.Background(), latch.Config{SessionKey: authtest.SessionKey, Mode: latch.ModeJWT}, latchhttp.Config{}, dir, latch.WithStore(memstore.New())); err == nil {
 			t.Error("the app started with an empty secret file")
 		}
 	})

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 
 	"github.com/latchauth/latch"
@@ -29,6 +30,9 @@ type App struct {
 	// KeySource says where the JWT key came from, for the startup line;
 	// "" in opaque mode.
 	KeySource string
+	// SessionKeySource says where the session key came from, for the
+	// startup line.
+	SessionKeySource string
 	// Log is where the example's own code logs (a recovered panic):
 	// the server's logger under Start, slog.Default() otherwise.
 	Log *slog.Logger
@@ -36,8 +40,9 @@ type App struct {
 
 // New builds the app for cfg and httpCfg. dataDir ("" for the default) holds
 // the sessions when cfg.Store is unset (an SQLite file: the program must
-// link github.com/latchauth/latch/store/sqlstore/sqlite in) and the generated JWT
-// secret when jwt or hybrid mode has no key configured. ctx bounds the
+// link github.com/latchauth/latch/store/sqlstore/sqlite in), the generated
+// session key when cfg has none, and the generated JWT secret when jwt or
+// hybrid mode has no key configured. ctx bounds the
 // opening of the store: a signal during startup ends it. opts come after
 // the app's own options, so tests can add a clock or a store.
 func New(ctx context.Context, cfg latch.Config, httpCfg latchhttp.Config, dataDir string, opts ...latch.Option) (*App, error) {
@@ -47,16 +52,23 @@ func New(ctx context.Context, cfg latch.Config, httpCfg latchhttp.Config, dataDi
 	if a.KeySource, err = signingKey(&cfg, d); err != nil {
 		return nil, err
 	}
-	// The sessions file (and the data directory, if need be) is made after
-	// the key checks, and removed again if latch refuses cfg, which it
-	// checks before opening the store. A secret generated above for a JWT
-	// mode stays, with its directory: the next start uses it.
+	// The session key and the sessions file (and the data directory, if
+	// need be) are made after the key checks, and removed again if latch
+	// refuses cfg, which it checks before opening the store. A secret
+	// generated above for a JWT mode stays, with its directory: the next
+	// start uses it.
 	undo := func() {}
+	if a.SessionKeySource, undo, err = sessionKey(&cfg, d); err != nil {
+		return nil, err
+	}
 	if cfg.Store == "" {
-		var u string
-		if u, undo, err = d.storeURL(); err != nil {
+		u, undoStore, err := d.storeURL()
+		if err != nil {
+			undo()
 			return nil, err
 		}
+		undoKey := undo
+		undo = func() { undoStore(); undoKey() }
 		cfg.Store = latch.StoreURL(u)
 	}
 	base := []latch.Option{
@@ -114,7 +126,7 @@ func signingKey(cfg *latch.Config, d dataDir) (string, error) {
 			"or use an HMAC algorithm (HS256, HS384, HS512) for a generated secret", j.Alg)
 	}
 	path := d.file(secretFile)
-	secret, created, err := d.jwtSecret(size)
+	secret, created, err := d.secret(secretFile, size)
 	if err != nil {
 		return "", fmt.Errorf("JWT secret: %w", err)
 	}
@@ -126,6 +138,47 @@ func signingKey(cfg *latch.Config, d dataDir) (string, error) {
 		return path + " (generated)", nil
 	}
 	return path, nil
+}
+
+// sessionKey makes sure cfg has a session key: with LATCH_SESSION_KEY
+// unset it uses the key kept in the data directory, generating it on
+// first start, as it does a JWT secret. It returns where the key came
+// from, never the key, and undo, which removes a key it generated (and
+// the data directory, if it made that), for a start that is refused.
+func sessionKey(cfg *latch.Config, d dataDir) (source string, undo func(), err error) {
+	undo = func() {}
+	if cfg.SessionKey != "" {
+		return "LATCH_SESSION_KEY", undo, nil
+	}
+	dirCreated, err := d.ensure()
+	if err != nil {
+		return "", undo, err
+	}
+	path := d.file(sessionKeyFile)
+	key, created, err := d.secret(sessionKeyFile, 32)
+	undo = func() {
+		if created {
+			os.Remove(path)
+		}
+		if dirCreated {
+			os.Remove(string(d)) // only if empty
+		}
+	}
+	if err == nil {
+		_, err = token.DecodeSecret(key)
+		if err != nil {
+			err = fmt.Errorf("in %s: %w; delete the file to generate a new one", path, err)
+		}
+	}
+	if err != nil {
+		undo()
+		return "", func() {}, fmt.Errorf("session key: %w", err)
+	}
+	cfg.SessionKey = latch.Secret(key)
+	if created {
+		return path + " (generated)", undo, nil
+	}
+	return path, undo, nil
 }
 
 // hmacSize is the size of a generated secret for alg: the size of its

@@ -22,6 +22,9 @@ import (
 // LATCH_JWT_SECRET.
 const testSecret = "7lrqdxHt/5Kc+XeV5iRyrWJv8ZEl6/IrPPbeELcfecI="
 
+// testSessionKey is a session key for tests that set LATCH_SESSION_KEY.
+const testSessionKey = "K2a9QhKXv3I3mN0wP5tEeJm7l0M1t6Yb4bV2nLqC8xA="
+
 // startApp builds an app on dir, closed when the test ends. This package
 // links no SQL store in, so cfg names a store (memory:) unless New is
 // meant to fail before it opens one.
@@ -195,8 +198,9 @@ func TestJWTSecretFileRefused(t *testing.T) {
 }
 
 // TestSecretOnlyWhenNeeded: a JWT secret is generated only when a JWT
-// mode has no key; with a store configured, nothing is written at all.
-// (With LATCH_STORE unset the data directory holds the sessions: see
+// mode has no key, and a session key only when LATCH_SESSION_KEY is
+// unset; with both keys and a store configured, nothing is written at
+// all. (With LATCH_STORE unset the data directory holds the sessions: see
 // the e2e suite's SessionsSurviveRestart, run by examples/seed.)
 func TestSecretOnlyWhenNeeded(t *testing.T) {
 	cases := []struct {
@@ -212,13 +216,43 @@ func TestSecretOnlyWhenNeeded(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "data")
 			c.cfg.Store = "memory:"
-			if a := startApp(t, c.cfg, dir); a.KeySource != c.key {
-				t.Errorf("key source %q, want %q", a.KeySource, c.key)
+			c.cfg.SessionKey = testSessionKey
+			a := startApp(t, c.cfg, dir)
+			if a.KeySource != c.key || a.SessionKeySource != "LATCH_SESSION_KEY" {
+				t.Errorf("key sources %q and %q, want %q and LATCH_SESSION_KEY", a.KeySource, a.SessionKeySource, c.key)
 			}
 			if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("the data directory was created (%v)", err)
 			}
 		})
+	}
+}
+
+// TestSessionKeyFile: without LATCH_SESSION_KEY the app generates a
+// session key in the data directory, private to its owner, and every
+// later start uses it, in any mode.
+func TestSessionKeyFile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	path := filepath.Join(dir, sessionKeyFile)
+	a := startApp(t, latch.Config{Mode: latch.ModeOpaque, Store: "memory:"}, dir)
+	if a.SessionKeySource != path+" (generated)" {
+		t.Errorf("session key source %q, want %q", a.SessionKeySource, path+" (generated)")
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("session key file: %v, mode %v; want 0600", err, fi)
+	}
+	text, _ := os.ReadFile(path)
+	if b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(text))); err != nil || len(b) != 32 {
+		t.Errorf("the session key file holds %d bytes of base64 (err %v), want 32", len(b), err)
+	}
+	for _, mode := range []latch.Mode{latch.ModeJWT, latch.ModeHybrid} {
+		if a := startApp(t, latch.Config{Mode: mode, Store: "memory:"}, dir); a.SessionKeySource != path {
+			t.Errorf("%s: session key source %q, want the kept key %q", mode, a.SessionKeySource, path)
+		}
+	}
+	if again, _ := os.ReadFile(path); string(again) != string(text) {
+		t.Error("the session key file changed")
 	}
 }
 

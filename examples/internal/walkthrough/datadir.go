@@ -17,8 +17,12 @@ import (
 // relative to the working directory.
 const defaultDataDir = "latch-data"
 
-// secretFile is the name of the generated JWT secret in the data directory.
-const secretFile = "jwt-secret"
+// Names of the generated secrets in the data directory: the JWT secret
+// and the session key.
+const (
+	secretFile     = "jwt-secret"
+	sessionKeyFile = "session-key"
+)
 
 // dataDir is where the server keeps what must survive a restart: the
 // SQLite database of sessions and the generated JWT secret. Every path under it
@@ -131,16 +135,16 @@ func tighten(path string) error {
 	return os.Chmod(path, fi.Mode().Perm()&0o700)
 }
 
-// jwtSecret returns the base64 HMAC secret kept in d, generating size
+// secret returns the base64 secret kept in d's file name, generating size
 // random bytes on first use. The file is written whole or not at all (a temporary
 // file linked into place), so two servers starting at once agree on one
 // secret. created reports whether this call made it.
-func (d dataDir) jwtSecret(size int) (secret string, created bool, err error) {
+func (d dataDir) secret(name string, size int) (secret string, created bool, err error) {
 	// Nothing is read from a directory others could have written to.
 	if _, err := d.ensure(); err != nil {
 		return "", false, err
 	}
-	path := d.file(secretFile)
+	path := d.file(name)
 	secret, err = readSecret(path)
 	if !errors.Is(err, fs.ErrNotExist) {
 		return secret, false, err
@@ -166,7 +170,7 @@ func readSecret(path string) (string, error) {
 		return "", err
 	}
 	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
-		return "", fmt.Errorf("%s has mode %04o: others could read the JWT secret; run chmod 600 %s", path, fi.Mode().Perm(), path)
+		return "", fmt.Errorf("%s has mode %04o: others could read the secret; run chmod 600 %s", path, fi.Mode().Perm(), path)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {

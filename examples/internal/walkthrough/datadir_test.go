@@ -215,7 +215,7 @@ func TestJWTSecretConcurrentStarts(t *testing.T) {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { secrets[i], _, errs[i] = d.jwtSecret(32) })
+		wg.Go(func() { secrets[i], _, errs[i] = d.secret(secretFile, 32) })
 	}
 	wg.Wait()
 	for i := range n {

@@ -125,6 +125,7 @@ func (s *Server) logStart() {
 		"addr", "http://" + s.Listener.Addr().String(),
 		"store", StoreScheme(string(cfg.Store)),
 	}
+	attrs = append(attrs, "session_key", s.App.SessionKeySource)
 	if s.App.KeySource != "" {
 		attrs = append(attrs, "jwt_key", s.App.KeySource)
 	}
