@@ -21,7 +21,9 @@
 // HTTP: package github.com/latchauth/latch/adapters/latchhttp serves it
 // over net/http, and latchgin, latchecho5 and latchecho over gin and echo.
 //
-//	auth, err := latch.New(ctx, latch.Config{Mode: latch.ModeOpaque})
+//	// SessionKey: base64 of 32 random bytes (openssl rand -base64 32),
+//	// required in every mode; ConfigFromEnv reads LATCH_SESSION_KEY.
+//	auth, err := latch.New(ctx, latch.Config{Mode: latch.ModeOpaque, SessionKey: key})
 //	if err != nil { ... }
 //	// after checking the password:
 //	tokens, err := auth.Login(ctx, user.ID, latch.LoginOptions{Device: device})

@@ -8,7 +8,7 @@
 // request through this package's Authenticator and answer through WriteError, so
 // all frameworks give the same answers, byte for byte.
 //
-//	auth, err := latch.New(ctx, latch.Config{Mode: latch.ModeOpaque})
+//	auth, err := latch.New(ctx, latch.Config{Mode: latch.ModeOpaque, SessionKey: key})
 //	...
 //	web, err := latchhttp.New(auth, latchhttp.Config{})
 //	...
