@@ -108,3 +108,34 @@ func BenchmarkParseOpaque(b *testing.B) {
 		}
 	}
 }
+
+// TestDerive: a successor is a function of key, label, session id and
+// spent secret alone, has the shape of a drawn secret, and changes with
+// each of them.
+func TestDerive(t *testing.T) {
+	key, other := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
+	spent, _ := NewSecret()
+	s, h := Derive(key, "latch/refresh", testID, spent)
+	if again, h2 := Derive(key, "latch/refresh", testID, spent); again != s || !bytes.Equal(h2, h) {
+		t.Fatal("Derive is not deterministic")
+	}
+	if !bytes.Equal(h, HashSecret(s)) {
+		t.Error("the hash is not the secret's SHA-256")
+	}
+	tok := Format(PrefixRefresh, testID, s) // panics on a wrong shape
+	if _, got, err := Parse(tok, PrefixRefresh); err != nil || !bytes.Equal(got, h) || SecretOf(tok) != s {
+		t.Errorf("a derived secret does not round-trip: %v", err)
+	}
+	next, _ := NewSecret()
+	for name, d := range map[string]string{
+		"another key":     func() string { s, _ := Derive(other, "latch/refresh", testID, spent); return s }(),
+		"another label":   func() string { s, _ := Derive(key, "latch/access", testID, spent); return s }(),
+		"another session": func() string { s, _ := Derive(key, "latch/refresh", "ABCDEFabcdef0123456789", spent); return s }(),
+		"another secret":  func() string { s, _ := Derive(key, "latch/refresh", testID, next); return s }(),
+		"the spent one":   spent,
+	} {
+		if d == s {
+			t.Errorf("%s gives the same successor", name)
+		}
+	}
+}
