@@ -31,8 +31,11 @@ var (
 	// ErrRefreshReused: a refresh token that was already spent came back;
 	// its session has been revoked (reuse detection).
 	ErrRefreshReused = newKind("latch: refresh token reused", ErrInvalidToken, "Session has ended")
-	// ErrRefreshRace: another request rotated this refresh token first.
-	// The session lives on, with the winner's tokens.
+	// ErrRefreshRace: a refresh token spent before its session's last
+	// refresh came back within the reuse grace (a request overtaken twice,
+	// or a retry whose session key is gone). No tokens; the session lives
+	// on, with the latest refresh's tokens. (The token the last refresh
+	// spent gets that refresh's tokens again instead.)
 	ErrRefreshRace = newKind("latch: refresh token already rotated", ErrInvalidToken, "Refresh token already used")
 	// ErrUserNotFound: the user loader found nobody for the token's subject.
 	ErrUserNotFound = newKind("latch: user not found", ErrInvalidToken, "Error loading the user")
