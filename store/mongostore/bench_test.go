@@ -1,8 +1,10 @@
 package mongostore
 
 import (
+	"context"
 	"crypto/rand"
 	"testing"
+	"time"
 
 	"github.com/latchauth/latch/conformance"
 	"github.com/latchauth/latch/store"
@@ -28,4 +30,63 @@ func hash() []byte {
 	h := make([]byte, store.HashLen)
 	rand.Read(h)
 	return h
+}
+
+// BenchmarkThrottle measures the strike records on the test server:
+//
+//	go test -run '^$' -bench Throttle -benchtime 200x ./store/mongostore
+//
+// AddStrike is a read and an insert; "contended" runs it from 8
+// goroutines on one key, where all but one of those that read the same
+// newest document read again. The strikes collection holds the chain of
+// the benchmark's key (one document per strike), which on FerretDB every
+// query scans.
+func BenchmarkThrottle(b *testing.B) {
+	ctx := context.Background()
+	now := time.Now()
+	b.Run("AddStrike", func(b *testing.B) {
+		s := newStore(b)
+		for b.Loop() {
+			if _, err := s.AddStrike(ctx, "ip:192.0.2.1", now, time.Hour); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("AddStrike/contended", func(b *testing.B) {
+		s := newStore(b)
+		b.SetParallelism(4) // 8 goroutines on 2 cores
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := s.AddStrike(ctx, "ip:192.0.2.1", now, time.Hour); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+	b.Run("Strikes/3-keys", func(b *testing.B) {
+		s := newStore(b)
+		keys := []string{"ip:192.0.2.1", "user:alice", "ip+user:192.0.2.1/alice"}
+		for _, k := range keys {
+			if _, err := s.AddStrike(ctx, k, now, time.Hour); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for b.Loop() {
+			if _, err := s.Strikes(ctx, keys, now); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("AddStrike+ClearStrikes", func(b *testing.B) {
+		s := newStore(b)
+		for b.Loop() {
+			if _, err := s.AddStrike(ctx, "user:alice", now, time.Hour); err != nil {
+				b.Fatal(err)
+			}
+			if err := s.ClearStrikes(ctx, []string{"user:alice"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -53,6 +53,7 @@ func TestInvalid(t *testing.T) {
 		"hash too long":     func(x *store.Session) { x.RefreshHash = make([]byte, store.HashLen+1) },
 		"time out of range": func(x *store.Session) { x.ExpiresAt = time.Unix(1<<62, 0) },
 		"claims not JSON":   func(x *store.Session) { x.Claims = map[string]any{"f": func() {}} },
+		"actor too long":    func(x *store.Session) { x.Actor = &store.Actor{SessionID: string(make([]byte, store.MaxSubjectLen+1))} },
 	} {
 		x := session("alice", now)
 		mod(x)
@@ -65,6 +66,9 @@ func TestInvalid(t *testing.T) {
 	// every store (storekit.Gate.CheckRotation).
 	if err := s.Rotate(ctx, id, store.Rotation{RefreshHash: make([]byte, 33)}, now); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Rotate with a long hash = %v, want ErrInvalid", err)
+	}
+	if err := s.Freshen(ctx, id, time.Unix(1<<62, 0), now); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Freshen until a time out of range = %v, want ErrInvalid", err)
 	}
 	for _, o := range []Option{WithCollectionPrefix(""), WithCollectionPrefix("a.b"), WithCollectionPrefix("1a"), WithSweepInterval(-1), WithSweepGrace(-1)} {
 		if _, err := New(s.db, o); !errors.Is(err, ErrInvalid) {

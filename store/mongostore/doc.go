@@ -28,19 +28,25 @@
 //
 // # Documents
 //
-// One collection, <prefix>sessions (prefix "latch_" unless
-// WithCollectionPrefix says otherwise), holds five kinds of document,
+// The collection <prefix>sessions (prefix "latch_" unless
+// WithCollectionPrefix says otherwise) holds six kinds of document,
 // told apart by k; every kind carries x (a BSON date: when the document
-// may be deleted, for sessions their absolute expiry), and the first three
+// may be deleted, for sessions their absolute expiry), and the first four
 // carry sid (the session id) and sub (its subject):
 //
 //   - the session, _id = the session id: device fields, hashes (BSON
 //     binary), spent hashes (an array of binary, newest first), claims
 //     (JSON text, so they come back exactly as encoding/json decodes them,
 //     numbers as float64, whatever BSON would have made of them), g (the
-//     number of rotations so far) and times as BSON dates (milliseconds);
+//     number of rotations so far), times as BSON dates (milliseconds),
+//     it (IdleTimeout in nanoseconds) and ac (the Actor, its fields
+//     encoded as device fields are); it and ac are absent when zero and
+//     nil, so documents written before them read as IdleTimeout 0, Actor
+//     nil;
 //   - the activity, _id = id + "/a": the last use Touch recorded and the
 //     idle expiry that came with it;
+//   - the fresh document, _id = id + "/f": the FreshUntil Freshen
+//     recorded and the generation g it read;
 //   - a claim, _id = id + "/r/" + the generation number, zero-padded: the
 //     mark of a won rotation;
 //   - a turn, _id = "l/" + hex SHA-256 of the subject + "/" + a number, and
@@ -50,6 +56,9 @@
 //     without sub and sid, so nothing that queries or deletes by subject
 //     (RevokeSubject of any subject, "" included) sees them; x is a day
 //     after the login.
+//
+// The collection <prefix>strikes holds the strike records of
+// store.Throttle: see "Strike records" below.
 //
 // Subjects and device fields are BSON strings, compared byte for byte
 // (a device field that is not valid UTF-8 is kept as binary instead, so it
@@ -62,8 +71,9 @@
 // Migrate refuses a collection with a default collation other than simple
 // (subjects and ids are compared byte for byte), then creates an index on
 // sub and, where the server has them, a TTL
-// index on x (expireAfterSeconds 0) that deletes documents once their
-// session has expired. Nothing relies on the TTL index: liveness is
+// index on x (expireAfterSeconds 0) in both collections, which deletes
+// documents once their session (or strike record) has expired; it
+// creates <prefix>strikes first. Nothing relies on the TTL index: liveness is
 // decided at read time with the caller's now. FerretDB answers
 // NotImplemented to it; Migrate then reports this once through the error
 // hook and succeeds, and the sweeper (WithSweepInterval, off by default
@@ -116,7 +126,17 @@
 //     earlier, so LastUsedAt and IdleUntil can move back by the distance
 //     between two concurrent requests' clocks (milliseconds, as the core
 //     touches at most once per TouchInterval). Nothing but idle expiry
-//     depends on them.
+//     depends on them. IdleUntil slides by the session's IdleTimeout
+//     instead of Touch's idle when that is positive and shorter.
+//   - Freshen reads the session and, if it is live, upserts the fresh
+//     document with until and the generation g it read, as Touch upserts
+//     the activity (on MongoDB filtering on g <= the one read). The
+//     session's FreshUntil is the fresh document's while the session is
+//     still at that generation, else the session document's: a later
+//     rotation replaces it, a Freshen from a generation rotated away
+//     counts for nothing, and Freshen never writes the session document,
+//     so it never restores a hash. On FerretDB, of two racing Freshens
+//     the write landing last wins, as with Touch.
 //   - Create without a cap is one insert. Capped logins of one subject
 //     take turns (lock.go): a login reads the subject's turn documents
 //     (one query on a range of _id) and, once the newest turn has ended
@@ -223,6 +243,24 @@
 // 1,000 documents (a few hundred live sessions, with the sweeper on), and
 // measure before going further. MongoDB serves every query from an index.
 //
+// # Strike records
+//
+// AddStrike must count exactly across processes, which FerretDB's
+// findAndModify (a read-modify-write) does not. A key's record is a chain
+// of documents in <prefix>strikes written once each, one per change: _id
+// = the key's length (2 digits), the key, "/" and the change's number (20
+// digits); each holds the record as its change left it, with the writer's
+// nonce. A change reads the key's newest document and inserts the next
+// number: exactly one of the changes that read document q inserts q+1,
+// and the others read again, so the changes of one key apply one after
+// another (concurrent AddStrikes return 1..N, each once). ClearStrikes
+// appends a cleared state the same way, so a strike that read before a
+// clear cannot land after it. Documents are deleted only by Sweep and
+// the TTL index, by x, which never decreases along a chain. The cost: a
+// key keeps one document per strike until its record expires, and on
+// FerretDB every read of a key decodes the whole collection (17 ms per
+// AddStrike with a 200-document chain; see docs/stores.md).
+//
 // # Replica sets
 //
 // Use w=majority (Open sets it unless the URL sets w; New uses the
@@ -237,7 +275,8 @@
 // # Sweeper
 //
 // With WithSweepInterval(d), d > 0, a goroutine calls Sweep every d with
-// the time from WithClock (there is none by default), deleting documents whose x
+// the time from WithClock (there is none by default), deleting documents
+// (sessions and strike records) whose x
 // is older than now minus a grace (5 minutes by default, see
 // WithSweepGrace). Its errors go to WithErrorHook, never to the standard
 // logger. Close stops it and waits.

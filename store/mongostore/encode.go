@@ -20,6 +20,7 @@ const (
 	kindClaim    = "r" // a won rotation, _id = id + "/r/" + generation
 	kindLock     = "l" // a turn at capped logins of one subject: see lock.go
 	kindDone     = "d" // the end of that turn
+	kindFresh    = "f" // the step-up Freshen recorded, _id = id + "/f"
 )
 
 // doc is every kind of document; fields a kind does not use stay empty
@@ -45,17 +46,31 @@ type doc struct {
 	Fresh       bson.DateTime `bson:"fu,omitempty"`
 	AccessExp   bson.DateTime `bson:"ae,omitempty"`
 	Expires     bson.DateTime `bson:"ea,omitempty"`
+	IdleTimeout int64         `bson:"it,omitempty"` // nanoseconds
+	Actor       *actorDoc     `bson:"ac,omitempty"`
 
 	// Session (as of Create or the last Rotate) and activity.
 	LastUsed bson.DateTime `bson:"lu,omitempty"`
 	Idle     bson.DateTime `bson:"iu,omitempty"`
+
+	// The fresh document carries Gen (the generation it was written at)
+	// and Fresh.
 
 	// ExpireAt is when the document may go: the session's absolute
 	// expiry. The TTL index and Sweep delete by it.
 	ExpireAt bson.DateTime `bson:"x"`
 }
 
+// actorDoc is a Session.Actor; its fields are encoded as device fields
+// are, so they come back byte for byte.
+type actorDoc struct {
+	Subject any `bson:"sub"`
+	SID     any `bson:"sid"`
+}
+
 func activityID(id string) string { return id + "/a" }
+
+func freshID(id string) string { return id + "/f" }
 
 // claimID names the claim of rotation number gen of session id. Fixed
 // width, so claims of one session sort by generation.
@@ -181,6 +196,13 @@ func sessionDoc(s *store.Session) (*doc, error) {
 		LastUsed:    date(s.LastUsedAt),
 		Idle:        date(s.IdleUntil),
 		ExpireAt:    date(s.ExpiresAt),
+		IdleTimeout: int64(s.IdleTimeout),
+	}
+	if a := s.Actor; a != nil {
+		if len(a.Subject) > store.MaxSubjectLen || len(a.SessionID) > store.MaxSubjectLen {
+			return nil, fmt.Errorf("%w: actor subject or session id longer than %d bytes", ErrInvalid, store.MaxSubjectLen)
+		}
+		d.Actor = &actorDoc{Subject: deviceField(a.Subject), SID: deviceField(a.SessionID)}
 	}
 	for _, h := range s.Spent {
 		d.Spent = append(d.Spent, bytes.Clone(h))
@@ -195,11 +217,12 @@ func sessionDoc(s *store.Session) (*doc, error) {
 	return d, nil
 }
 
-// record is a session document with the activity document of the same
-// session, if any.
+// record is a session document with the activity and fresh documents of
+// the same session, if any.
 type record struct {
 	s *doc
 	a *doc
+	f *doc
 }
 
 // lastUse returns the latest recorded use and the idle expiry recorded
@@ -210,6 +233,17 @@ func (r record) lastUse() (last, idle bson.DateTime) {
 		return r.a.LastUsed, r.a.Idle
 	}
 	return r.s.LastUsed, r.s.Idle
+}
+
+// freshUntil returns the session's FreshUntil: Freshen's, if it wrote
+// at the session's current generation, else the one Create or the last
+// Rotate wrote. A rotation after a Freshen thus replaces it, and a
+// Freshen that read a generation since rotated away counts for nothing.
+func (r record) freshUntil() bson.DateTime {
+	if r.f != nil && r.f.Gen == r.s.Gen {
+		return r.f.Fresh
+	}
+	return r.s.Fresh
 }
 
 // live reports whether the session is neither idle nor past its absolute
@@ -237,10 +271,14 @@ func (r record) session() (*store.Session, error) {
 		CreatedAt:       fromDate(d.Created),
 		LastUsedAt:      fromDate(last),
 		RotatedAt:       fromDate(d.Rotated),
-		FreshUntil:      fromDate(d.Fresh),
+		FreshUntil:      fromDate(r.freshUntil()),
 		AccessExpiresAt: fromDate(d.AccessExp),
 		IdleUntil:       fromDate(idle),
 		ExpiresAt:       fromDate(d.Expires),
+		IdleTimeout:     time.Duration(d.IdleTimeout),
+	}
+	if d.Actor != nil {
+		s.Actor = &store.Actor{Subject: fromDeviceField(d.Actor.Subject), SessionID: fromDeviceField(d.Actor.SID)}
 	}
 	if d.Claims != "" {
 		if err := json.Unmarshal([]byte(d.Claims), &s.Claims); err != nil {
@@ -250,26 +288,31 @@ func (r record) session() (*store.Session, error) {
 	return s, nil
 }
 
-// records groups the session and activity documents in docs by session,
-// in the order the sessions come; claims and activity documents without
-// their session are left out.
+// records groups the session, activity and fresh documents in docs by
+// session, in the order the sessions come; claims, and activity and fresh
+// documents without their session, are left out.
 func records(docs []doc) []record {
 	var out []record
 	at := map[string]int{}
-	acts := map[string]*doc{}
+	var side []*doc
 	for i := range docs {
 		d := &docs[i]
 		switch d.Kind {
 		case kindSession:
 			at[d.SID] = len(out)
 			out = append(out, record{s: d})
-		case kindActivity:
-			acts[d.SID] = d
+		case kindActivity, kindFresh:
+			side = append(side, d)
 		}
 	}
-	for sid, a := range acts {
-		if i, ok := at[sid]; ok {
-			out[i].a = a
+	for _, d := range side {
+		i, ok := at[d.SID]
+		switch {
+		case !ok:
+		case d.Kind == kindActivity:
+			out[i].a = d
+		default:
+			out[i].f = d
 		}
 	}
 	return out

@@ -25,6 +25,7 @@ var (
 const (
 	codeNotImplemented      = 238 // NotImplemented: FerretDB, for expireAfterSeconds
 	codeCommandNotSupported = 115 // CommandNotSupported
+	codeNamespaceExists     = 48  // NamespaceExists: the collection exists
 )
 
 // hasCode reports whether err is a server error with one of codes.

@@ -23,14 +23,16 @@ const (
 // when no server answers.
 //
 // Migrate refuses (ErrInvalid) a collection created with a default
-// collation other than "simple": the store compares subjects and ids
-// byte for byte, and a case-insensitive collation would let a
+// collation other than "simple": the store compares subjects, ids and
+// strike keys byte for byte, and a case-insensitive collation would let a
 // revocation of "alice" end the sessions of "ALICE".
 //
-// Migrate creates the collection's indexes: one on the subject (List,
-// RevokeSubject and capped Create query by it) and, where the server has
-// them, a TTL index on x, the date each document may be deleted at (the
-// session's absolute expiry). It is idempotent and safe to run from many
+// Migrate creates the collections' indexes: one on the subject of
+// <prefix>sessions (List, RevokeSubject and capped Create query by it)
+// and, where the server has them, a TTL index on x in <prefix>sessions
+// and <prefix>strikes, the date each document may be deleted at (the
+// session's absolute expiry, the strike record's), creating
+// <prefix>strikes first. It is idempotent and safe to run from many
 // processes at once: creating an index that exists with the same
 // definition does nothing.
 //
@@ -50,14 +52,30 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err := s.checkCollation(ctx); err != nil {
 		return err
 	}
-	iv := s.c.Indexes()
-	if _, err := iv.CreateOne(ctx, mongo.IndexModel{
+	// The strikes collection has no index but the TTL one, which FerretDB
+	// refuses: it is created here, since creating it with a first insert
+	// would race other inserts on FerretDB ("database is locked").
+	if err := s.db.CreateCollection(ctx, s.strikes.Name()); err != nil && !hasCode(err, codeNamespaceExists) {
+		return s.gate.Wrap(ctx, op, err)
+	}
+	if _, err := s.c.Indexes().CreateOne(ctx, mongo.IndexModel{
 		Keys:    bson.D{{Key: "sub", Value: 1}},
 		Options: options.Index().SetName(subjectIndex),
 	}); err != nil {
 		return s.gate.Wrap(ctx, op, err)
 	}
-	_, err := iv.CreateOne(ctx, mongo.IndexModel{
+	for _, c := range []*mongo.Collection{s.c, s.strikes} {
+		if err := s.createTTL(ctx, c); err != nil {
+			return s.gate.Wrap(ctx, op, err)
+		}
+	}
+	return nil
+}
+
+// createTTL creates the TTL index on c's x, where the server has TTL
+// indexes: see Migrate.
+func (s *Store) createTTL(ctx context.Context, c *mongo.Collection) error {
+	_, err := c.Indexes().CreateOne(ctx, mongo.IndexModel{
 		Keys:    bson.D{{Key: "x", Value: 1}},
 		Options: options.Index().SetName(ttlIndex).SetExpireAfterSeconds(0),
 	})
@@ -67,7 +85,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		}
 		return nil
 	}
-	return s.gate.Wrap(ctx, op, err)
+	return err
 }
 
 // detect asks the server's buildInfo whether it is FerretDB (which adds
@@ -92,11 +110,11 @@ func (s *Store) detect(ctx context.Context) error {
 	return nil
 }
 
-// checkCollation refuses a collection whose default collation is not
-// the simple, byte-wise one. A collection that does not exist yet is
-// created by the first index, without collation.
+// checkCollation refuses a collection of the Store whose default
+// collation is not the simple, byte-wise one. A collection that does not
+// exist yet is created by its first index, without collation.
 func (s *Store) checkCollation(ctx context.Context) error {
-	specs, err := s.db.ListCollectionSpecifications(ctx, bson.D{{Key: "name", Value: s.c.Name()}})
+	specs, err := s.db.ListCollectionSpecifications(ctx, bson.D{{Key: "name", Value: bson.D{{Key: "$in", Value: bson.A{s.c.Name(), s.strikes.Name()}}}}})
 	if err != nil {
 		return s.gate.Wrap(ctx, "migrate", err)
 	}

@@ -3,11 +3,13 @@ package mongostore
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
@@ -54,15 +56,26 @@ func TestSetup(t *testing.T) {
 		}
 	}
 
-	names := indexes(t, s)
+	names := indexes(t, s.c)
 	if _, ok := names[subjectIndex]; !ok {
 		t.Errorf("no subject index among %v", names)
 	}
+	colls, err := s.db.ListCollectionNames(ctx, bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(colls, s.strikes.Name()) {
+		t.Errorf("no strikes collection among %v", colls)
+	}
+	strikeIdx := indexes(t, s.strikes)
 	mu.Lock()
 	defer mu.Unlock()
 	if ferret {
 		if _, ok := names[ttlIndex]; ok {
 			t.Errorf("FerretDB created the TTL index: the store's assumption is out of date")
+		}
+		if _, ok := strikeIdx[ttlIndex]; ok {
+			t.Errorf("FerretDB created the strikes' TTL index: the store's assumption is out of date")
 		}
 		if len(hooked) != 1 {
 			t.Fatalf("on FerretDB the hook got %d errors after 10 Migrates, want the TTL refusal exactly once: %v", len(hooked), hooked)
@@ -72,23 +85,25 @@ func TestSetup(t *testing.T) {
 		}
 		return
 	}
-	ttl, ok := names[ttlIndex]
-	if !ok {
-		t.Fatalf("no TTL index among %v", names)
-	}
-	if v, _ := ttl["expireAfterSeconds"].(int32); v != 0 {
-		t.Errorf("TTL index expireAfterSeconds = %v, want 0", ttl["expireAfterSeconds"])
+	for _, names := range []map[string]bson.M{names, strikeIdx} {
+		ttl, ok := names[ttlIndex]
+		if !ok {
+			t.Fatalf("no TTL index among %v", names)
+		}
+		if v, _ := ttl["expireAfterSeconds"].(int32); v != 0 {
+			t.Errorf("TTL index expireAfterSeconds = %v, want 0", ttl["expireAfterSeconds"])
+		}
 	}
 	if len(hooked) != 0 {
 		t.Errorf("the hook got %v on MongoDB", hooked)
 	}
 }
 
-// indexes returns the indexes of s's collection by name.
-func indexes(t testing.TB, s *Store) map[string]bson.M {
+// indexes returns the indexes of c by name.
+func indexes(t testing.TB, c *mongo.Collection) map[string]bson.M {
 	t.Helper()
 	ctx := context.Background()
-	cur, err := s.Collection().Indexes().List(ctx)
+	cur, err := c.Indexes().List(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,8 @@ func (*Store) Bounded() bool { return true }
 // (or Open), and call Migrate once before use.
 type Store struct {
 	db      *mongo.Database
-	c       *mongo.Collection
+	c       *mongo.Collection // sessions
+	strikes *mongo.Collection // see strikes.go
 	prefix  string
 	owned   bool // Close also disconnects the client (stores from Open)
 	kit     storekit.Options
@@ -129,18 +130,19 @@ func New(db *mongo.Database, opts ...Option) (*Store, error) {
 // fromConfig is New once the options are applied.
 func fromConfig(db *mongo.Database, c config) *Store {
 	s := &Store{
-		db:     db,
-		c:      db.Collection(c.prefix + "sessions"),
-		prefix: c.prefix,
-		kit:    c.Options,
-		gate:   storekit.Gate{Store: "mongostore", ErrClosed: ErrClosed, ErrInvalid: ErrInvalid},
-		lease:  lockLease,
+		db:      db,
+		c:       db.Collection(c.prefix + "sessions"),
+		strikes: db.Collection(c.prefix + "strikes"),
+		prefix:  c.prefix,
+		kit:     c.Options,
+		gate:    storekit.Gate{Store: "mongostore", ErrClosed: ErrClosed, ErrInvalid: ErrInvalid},
+		lease:   lockLease,
 	}
 	s.sweeper = storekit.StartSweeper(c.SweepInterval, s.sweep, s.kit.Report)
 	return s
 }
 
-// Collection returns the collection the Store keeps its documents in.
+// Collection returns the collection the Store keeps its sessions in.
 func (s *Store) Collection() *mongo.Collection { return s.c }
 
 // Close makes every later call of a method fail with ErrClosed (an

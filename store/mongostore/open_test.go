@@ -59,7 +59,7 @@ func TestOpen(t *testing.T) {
 	if _, err := s.Get(ctx, x.ID, now); err != nil {
 		t.Fatalf("Get: %v", err)
 	}
-	if _, ok := indexes(t, s)[subjectIndex]; !ok {
+	if _, ok := indexes(t, s.c)[subjectIndex]; !ok {
 		t.Error("Setup did not run on open: no subject index")
 	}
 	client := s.db.Client()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -13,55 +14,63 @@ import (
 	"github.com/latchauth/latch/store"
 )
 
-// read returns the session id with its activity, or nil when there is
-// no session document. On MongoDB (as Migrate found) it is one query for
-// both documents; otherwise two finds by exact _id, run concurrently:
-// FerretDB serves only a filter on one exact _id from its index and
-// scans the whole collection for an _id $in.
-func (s *Store) read(ctx context.Context, op, id string) (*record, error) {
-	if !s.oneQuery.Load() {
-		return s.readSplit(ctx, op, id)
+// read returns the session id with its activity (and, with fresh, its
+// fresh document), or nil when there is no session document. On MongoDB
+// (as Migrate found) it is one query for all of them; otherwise finds by
+// exact _id, run concurrently: FerretDB serves only a filter on one exact
+// _id from its index and scans the whole collection for an _id $in.
+func (s *Store) read(ctx context.Context, op, id string, fresh bool) (*record, error) {
+	ids := []string{id, activityID(id)}
+	if fresh {
+		ids = append(ids, freshID(id))
 	}
-	cur, err := s.c.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: bson.A{id, activityID(id)}}}}})
+	var docs []doc
+	var err error
+	if s.oneQuery.Load() {
+		docs, err = s.findIn(ctx, ids)
+	} else {
+		docs, err = s.findEach(ctx, ids)
+	}
 	if err != nil {
 		return nil, s.gate.Wrap(ctx, op, err)
 	}
-	var docs []doc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, s.gate.Wrap(ctx, op, err)
-	}
-	if rs := records(docs); len(rs) > 0 {
+	if rs := records(docs); len(rs) > 0 && rs[0].s.ID == id {
 		return &rs[0], nil
 	}
 	return nil, nil
 }
 
-func (s *Store) readSplit(ctx context.Context, op, id string) (*record, error) {
-	var a doc
-	var aErr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		aErr = s.c.FindOne(ctx, bson.D{{Key: "_id", Value: activityID(id)}}).Decode(&a)
-	}()
-	var d doc
-	err := s.c.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
-	<-done
-	switch {
-	case errors.Is(err, mongo.ErrNoDocuments):
-		return nil, nil
-	case err != nil:
-		return nil, s.gate.Wrap(ctx, op, err)
-	case aErr != nil && !errors.Is(aErr, mongo.ErrNoDocuments):
-		return nil, s.gate.Wrap(ctx, op, aErr)
-	case d.Kind != kindSession:
-		return nil, nil
+// findIn returns the documents with the given ids: one query.
+func (s *Store) findIn(ctx context.Context, ids []string) ([]doc, error) {
+	cur, err := s.c.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	if err != nil {
+		return nil, err
 	}
-	r := &record{s: &d}
-	if aErr == nil && a.Kind == kindActivity && a.SID == id {
-		r.a = &a
+	var docs []doc
+	err = cur.All(ctx, &docs)
+	return docs, err
+}
+
+// findEach returns the documents with the given ids: one find by exact
+// _id each, run concurrently.
+func (s *Store) findEach(ctx context.Context, ids []string) ([]doc, error) {
+	found := make([]doc, len(ids))
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Go(func() { errs[i] = s.c.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&found[i]) })
 	}
-	return r, nil
+	wg.Wait()
+	var docs []doc
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			docs = append(docs, found[i])
+		case !errors.Is(err, mongo.ErrNoDocuments):
+			return nil, err
+		}
+	}
+	return docs, nil
 }
 
 // Get returns the live session with id: one query.
@@ -70,7 +79,7 @@ func (s *Store) Get(ctx context.Context, id string, now time.Time) (*store.Sessi
 	if err := s.gate.EnterID(ctx, op, id); err != nil {
 		return nil, err
 	}
-	r, err := s.readLive(ctx, op, id, now)
+	r, err := s.readLive(ctx, op, id, now, true)
 	if err != nil {
 		return nil, err
 	}
@@ -83,13 +92,13 @@ func (s *Store) readToWrite(ctx context.Context, op, id string, now time.Time) (
 	if err := checkTime("now", now); err != nil {
 		return nil, err
 	}
-	return s.readLive(ctx, op, id, now)
+	return s.readLive(ctx, op, id, now, false)
 }
 
 // readLive is read for a session that must be live at now: absent or
 // dead, it is store.ErrNotFound.
-func (s *Store) readLive(ctx context.Context, op, id string, now time.Time) (*record, error) {
-	r, err := s.read(ctx, op, id)
+func (s *Store) readLive(ctx context.Context, op, id string, now time.Time, fresh bool) (*record, error) {
+	r, err := s.read(ctx, op, id, fresh)
 	if err == nil && (r == nil || !r.live(nowDate(now))) {
 		err = store.ErrNotFound
 	}

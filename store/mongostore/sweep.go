@@ -5,13 +5,15 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
 // Sweep deletes the documents whose session expired before now minus the
 // sweep grace (5 minutes unless WithSweepGrace says otherwise): sessions
-// past their absolute expiry with their activity and claims, and claims
-// and activity left behind by a revocation or a crash. It returns how
-// many documents it deleted. Expired sessions already read as absent:
+// past their absolute expiry with their activity, fresh documents and
+// claims, and claims and activity left behind by a revocation or a crash;
+// and the strike records (see AddStrike) expired before then. It returns
+// how many documents it deleted. Expired sessions already read as absent:
 // Sweep only frees space, as the TTL index does on MongoDB. Idle-expired
 // sessions go at their absolute expiry, as with the TTL index. The
 // sweeper goroutine (WithSweepInterval) calls it with the Store's clock;
@@ -22,11 +24,16 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 	if err := s.gate.Enter(ctx, op); err != nil {
 		return 0, err
 	}
-	res, err := s.c.DeleteMany(ctx, bson.D{{Key: "x", Value: bson.D{{Key: "$lt", Value: nowDate(now.Add(-s.kit.SweepGrace))}}}})
-	if err != nil {
-		return 0, s.gate.Wrap(ctx, op, err)
+	old := bson.D{{Key: "x", Value: bson.D{{Key: "$lt", Value: nowDate(now.Add(-s.kit.SweepGrace))}}}}
+	n := 0
+	for _, c := range []*mongo.Collection{s.c, s.strikes} {
+		res, err := c.DeleteMany(ctx, old)
+		if err != nil {
+			return n, s.gate.Wrap(ctx, op, err)
+		}
+		n += int(res.DeletedCount)
 	}
-	return int(res.DeletedCount), nil
+	return n, nil
 }
 
 // sweep is one run of the sweeper, at the time of the Store's clock.

@@ -30,32 +30,66 @@ func (s *Store) Touch(ctx context.Context, id string, now time.Time, idle, every
 	if at < last || now.Sub(last.Time()) < every {
 		return nil
 	}
+	if it := time.Duration(r.s.IdleTimeout); it > 0 {
+		idle = min(idle, it)
+	}
 	until := date(now.Add(idle))
 	if until > r.s.Expires || now.Add(idle).After(maxTime) {
 		until = r.s.Expires
 	}
-	// On MongoDB the filter on lu makes the write conditional on the
-	// recorded use being older. FerretDB evaluates a filter only at its
-	// read, not at its write, and serves only a filter on _id alone
-	// without decoding every document of the collection, so there the
-	// filter is the _id alone: the check on lu above is all it would do.
-	filter := bson.D{{Key: "_id", Value: activityID(id)}}
+	return s.gate.Wrap(ctx, op, s.writeSide(ctx, r, activityID(id), kindActivity,
+		bson.E{Key: "lu", Value: bson.D{{Key: "$lt", Value: at}}},
+		bson.E{Key: "lu", Value: at}, bson.E{Key: "iu", Value: until}))
+}
+
+// Freshen reads the session and, when it is live, records until in the
+// session's fresh document with the generation it read, which nothing but
+// Freshen writes: the session document, which Rotate writes, is never
+// written back, and the session's FreshUntil is Freshen's only while the
+// session is still at that generation (see record.freshUntil).
+func (s *Store) Freshen(ctx context.Context, id string, until, now time.Time) error {
+	const op = "freshen"
+	if err := s.gate.EnterID(ctx, op, id); err != nil {
+		return err
+	}
+	if err := checkTime("until", until); err != nil {
+		return err
+	}
+	r, err := s.readLive(ctx, op, id, now, false)
+	if err != nil {
+		return err
+	}
+	return s.gate.Wrap(ctx, op, s.writeSide(ctx, r, freshID(id), kindFresh,
+		bson.E{Key: "g", Value: bson.D{{Key: "$lte", Value: r.s.Gen}}},
+		bson.E{Key: "g", Value: r.s.Gen}, bson.E{Key: "fu", Value: date(until)}))
+}
+
+// writeSide upserts the side document id (of kind k) of r's session with
+// fields. On MongoDB the filter also holds cond, which makes the write
+// conditional on the document holding an older state (a later write
+// wins, whatever the order they arrive in). FerretDB evaluates a filter
+// only at its read, not at its write, and serves only a filter on _id
+// alone without decoding every document of the collection, so there the
+// filter is the _id alone and the write that lands last wins: see the
+// package doc. The upsert never recreates a session: a side document
+// without its session reads as nothing.
+func (s *Store) writeSide(ctx context.Context, r *record, id, k string, cond bson.E, fields ...bson.E) error {
+	filter := bson.D{{Key: "_id", Value: id}}
 	if s.oneQuery.Load() {
-		filter = append(filter, bson.E{Key: "lu", Value: bson.D{{Key: "$lt", Value: at}}})
+		filter = append(filter, cond)
 	}
-	set := bson.D{{Key: "$set", Value: bson.D{
-		{Key: "k", Value: kindActivity}, {Key: "sid", Value: id}, {Key: "sub", Value: r.s.Subject},
-		{Key: "lu", Value: at}, {Key: "iu", Value: until}, {Key: "x", Value: r.s.ExpireAt},
-	}}}
-	_, err = s.c.UpdateOne(ctx, filter, set, options.UpdateOne().SetUpsert(true))
+	set := bson.D{{Key: "k", Value: k}, {Key: "sid", Value: r.s.ID}, {Key: "sub", Value: r.s.Subject}, {Key: "x", Value: r.s.ExpireAt}}
+	set = append(set, fields...)
+	update := bson.D{{Key: "$set", Value: set}}
+	_, err := s.c.UpdateOne(ctx, filter, update, options.UpdateOne().SetUpsert(true))
 	if mongo.IsDuplicateKeyError(err) {
-		// A concurrent first Touch inserted the activity document (on
-		// MongoDB: or it holds a use at or after now, and the filter did
-		// not match). Ours may be the later use: update once more, without
-		// upsert; on MongoDB the filter keeps the later of the two.
-		_, err = s.c.UpdateOne(ctx, filter, set)
+		// A concurrent first write inserted the document (on MongoDB: or
+		// it holds a later state, and the filter did not match). Ours may
+		// be the later: update once more, without upsert; on MongoDB the
+		// filter keeps the later of the two.
+		_, err = s.c.UpdateOne(ctx, filter, update)
 	}
-	return s.gate.Wrap(ctx, op, err)
+	return err
 }
 
 // Rotate is a compare-and-swap in two steps: claim the session's current
@@ -169,7 +203,7 @@ func (s *Store) Rotate(ctx context.Context, id string, rot store.Rotation, now t
 
 // notMatched tells why a won rotation's update matched nothing.
 func (s *Store) notMatched(ctx context.Context, id string, now time.Time) error {
-	if _, err := s.readLive(ctx, "rotate", id, now); err != nil {
+	if _, err := s.readLive(ctx, "rotate", id, now, false); err != nil {
 		return err
 	}
 	return store.ErrConflict
