@@ -60,11 +60,15 @@ func (a *Auth) verifyRefresh(ctx context.Context, tok string, now time.Time) (p 
 		// does not reveal whether its session is live.
 		return nil, nil, nil, naming(fmt.Errorf("%w: refresh secret does not match", ErrTokenRevoked), s, id)
 	}
+	if err := a.checkActor(ctx, s, now); err != nil {
+		return nil, nil, nil, err
+	}
 	return &Principal{
 		Subject:   s.Subject,
 		SessionID: s.ID,
 		Type:      Refresh,
 		Fresh:     false,
+		Actor:     s.Actor,
 		Claims:    s.Claims,
 		Device:    s.Device,
 		ExpiresAt: s.IdleUntil,
@@ -149,7 +153,7 @@ func (a *Auth) refresh(ctx context.Context, refreshToken string) (*Tokens, error
 	r := store.Rotation{
 		Old:         hash,
 		RefreshHash: refreshHash,
-		IdleUntil:   earliest(now.Add(cfg.RefreshTTL.D()), s.ExpiresAt),
+		IdleUntil:   earliest(now.Add(a.idleTimeout(s)), s.ExpiresAt),
 		KeepSpent:   cfg.KeepSpent,
 	}
 	var accessSecret string
@@ -173,6 +177,6 @@ func (a *Auth) refresh(ctx context.Context, refreshToken string) (*Tokens, error
 	if err != nil {
 		return nil, err
 	}
-	a.emit(ctx, Event{Kind: EventRefresh, Time: now, Subject: s.Subject, SessionID: s.ID})
+	a.emit(ctx, Event{Kind: EventRefresh, Time: now, Subject: s.Subject, SessionID: s.ID, Actor: s.Actor})
 	return t, nil
 }
