@@ -167,7 +167,10 @@ func TestLoginAsLifetime(t *testing.T) {
 		}
 	}
 	// Never past the staff session's end.
-	e := newEnv(t, latch.ModeOpaque, func(c *latch.Config) { c.SessionTTL = latch.Duration(time.Hour); c.RefreshTTL = latch.Duration(time.Hour) })
+	e := newEnv(t, latch.ModeOpaque, func(c *latch.Config) {
+		c.SessionTTL = latch.Duration(time.Hour)
+		c.RefreshTTL = latch.Duration(time.Hour)
+	})
 	st := e.Login(t, users["2"], "desk")
 	e.Clock.Add(50 * time.Minute)
 	tk, err := e.Auth.LoginAs(bg, &latch.Principal{Subject: "2", SessionID: st.SessionID}, users["1"], latch.LoginOptions{})
