@@ -62,8 +62,20 @@ type LoginOptions struct {
 	Device Device
 	// Claims are added to this login's claims, winning ties with the
 	// claims loader. Reserved names (sub, iat, nbf, exp, jti, type, fresh,
-	// sid, iss, aud, csrf) are refused with ErrInvalidClaims.
+	// sid, iss, aud, csrf, act) are refused with ErrInvalidClaims.
 	Claims map[string]any
+
+	// IdleTimeout, when positive, is this session's own idle timeout,
+	// kept across refreshes: at least twice Config.TouchInterval and at
+	// most Config.RefreshTTL, else ErrInvalidLifetime (a login can shorten
+	// its session, never lengthen it). A login that sets it is one not to
+	// be remembered: latchhttp sets its cookies as browser-session cookies
+	// (Tokens.Ephemeral). 0: Config.RefreshTTL, and persistent cookies.
+	IdleTimeout time.Duration
+	// Lifetime, when positive, is this session's absolute lifetime: at
+	// most Config.SessionTTL (Config.DelegationTTL for LoginAs), else
+	// ErrInvalidLifetime. 0: the configured one.
+	Lifetime time.Duration
 }
 
 // Tokens are what a login or a refresh returns. The JSON form is the usual
@@ -78,6 +90,10 @@ type Tokens struct {
 	SessionID        string    `json:"-"`
 	AccessExpiresAt  time.Time `json:"-"`
 	RefreshExpiresAt time.Time `json:"-"`
+	// Ephemeral: the session's login set LoginOptions.IdleTimeout, so it
+	// is not to be remembered past the browser session; latchhttp then
+	// sets cookies without an expiry, on login and on every refresh.
+	Ephemeral bool `json:"-"`
 }
 
 // Requirement is what Authenticate asks of a token beyond being valid. The
@@ -100,9 +116,14 @@ type Principal struct {
 	Subject   string
 	SessionID string
 	Type      TokenType
-	// Fresh: the token comes from a credential login, not a refresh, and
-	// any freshness deadline has not passed.
+	// Fresh: the token comes from a credential login or a step-up
+	// (Auth.StepUp), not a refresh, and any freshness deadline has not
+	// passed. A delegated session is never fresh.
 	Fresh bool
+	// Actor is who acts for Subject in a delegated session (Auth.LoginAs):
+	// the staff member's subject and session. Nil for the subject's own
+	// login.
+	Actor *Actor
 	// Claims are the application's claims (from the claims loader and the
 	// login call), the same in every mode. Reserved claims are fields.
 	Claims map[string]any
@@ -118,6 +139,10 @@ type Principal struct {
 	User any
 }
 
+// Actor names the staff member acting in a delegated session, as RFC
+// 8693's act claim does: their subject and the session they act from.
+type Actor = store.Actor
+
 // SessionInfo is one device's session as a "your devices" page shows it.
 // It carries no hashes. Sessions returns at least one on success: the
 // caller's own.
@@ -126,7 +151,18 @@ type SessionInfo struct {
 	Device     Device    `json:"device"`
 	CreatedAt  time.Time `json:"created_at"`
 	LastUsedAt time.Time `json:"last_used_at"`
-	ExpiresAt  time.Time `json:"expires_at"`
+	// ExpiresAt is when the session ends unless used again: the earlier
+	// of its idle deadline and AbsoluteExpiresAt.
+	ExpiresAt time.Time `json:"expires_at"`
+	// AbsoluteExpiresAt is when the session ends whatever its use: its
+	// login's Lifetime, or Config.SessionTTL, from CreatedAt.
+	AbsoluteExpiresAt time.Time `json:"absolute_expires_at"`
+	// IdleTimeout is how long the session may go unused: its login's own
+	// (LoginOptions.IdleTimeout) or Config.RefreshTTL.
+	IdleTimeout Duration `json:"idle_timeout"`
+	// Actor is the subject of the staff member acting in a delegated
+	// session (Auth.LoginAs); empty for the subject's own logins.
+	Actor string `json:"actor,omitempty"`
 	// Current marks the session of the principal that listed them.
 	Current bool `json:"current"`
 }

@@ -20,7 +20,9 @@ import (
 //     token that was already spent ends its session (reuse detection);
 //  2. a fresh token is required if req.Fresh says so;
 //  3. a JWT's session is read from the store if Config.SessionCheck or
-//     req.SessionCheck asks for it;
+//     req.SessionCheck asks for it, or if it is delegated (an act claim):
+//     a delegated session's tokens, in every mode, also have the acting
+//     staff member's session read, and fail once either has ended;
 //  4. the user loader (WithUserLoader) finds the user, who rides in
 //     Principal.User;
 //  5. only then is the use of the session recorded (the idle timeout
@@ -148,11 +150,15 @@ func (a *Auth) verifyOpaqueAccess(ctx context.Context, tok string, now time.Time
 	case !now.Before(s.AccessExpiresAt):
 		return nil, use{}, naming(ErrTokenExpired, s, id)
 	}
+	if err := a.checkActor(ctx, s, now); err != nil {
+		return nil, use{}, err
+	}
 	return &Principal{
 		Subject:   s.Subject,
 		SessionID: s.ID,
 		Type:      Access,
 		Fresh:     now.Before(s.FreshUntil),
+		Actor:     s.Actor,
 		Claims:    s.Claims,
 		Device:    s.Device,
 		ExpiresAt: s.AccessExpiresAt,
@@ -180,7 +186,11 @@ func (a *Auth) verifyJWTAccess(ctx context.Context, tok string, now time.Time, c
 		IssuedAt:  c.IssuedAt,
 		ExpiresAt: c.ExpiresAt,
 	}
-	if !checkSession {
+	if c.Act != nil {
+		p.Actor = &Actor{Subject: c.Act.Subject, SessionID: c.Act.SessionID}
+		p.Fresh = false // a delegated session is never fresh
+	}
+	if !checkSession && p.Actor == nil {
 		return p, use{}, nil
 	}
 	s, err := a.sessions.Get(ctx, c.SessionID, now)
@@ -191,6 +201,11 @@ func (a *Auth) verifyJWTAccess(ctx context.Context, tok string, now time.Time, c
 		return nil, use{}, err
 	case s.Subject != c.Subject:
 		return nil, use{}, &namedError{fmt.Errorf("%w: session belongs to another subject", ErrInvalidToken), c.Subject, c.SessionID}
+	case !sameActor(p.Actor, s.Actor):
+		return nil, use{}, &namedError{fmt.Errorf("%w: act claim does not match the session", ErrInvalidToken), c.Subject, c.SessionID}
+	}
+	if err := a.checkActor(ctx, s, now); err != nil {
+		return nil, use{}, err
 	}
 	p.Device = s.Device
 	return p, use{s, now}, nil
@@ -266,7 +281,7 @@ func failure(err error, p *Principal) Event {
 	var ne *namedError
 	switch {
 	case p != nil:
-		e.Subject, e.SessionID = p.Subject, p.SessionID
+		e.Subject, e.SessionID, e.Actor = p.Subject, p.SessionID, p.Actor
 	case errors.As(err, &ne):
 		e.Subject, e.SessionID = ne.subject, ne.session
 	}

@@ -48,9 +48,14 @@ type Config struct {
 	// SessionTTL: absolute lifetime of a session from its login, which no
 	// use extends. Default 90d.
 	SessionTTL Duration `json:"session_ttl"`
-	// FreshTTL: how long a login stays fresh. 0 (default): until the
-	// session's first refresh.
+	// FreshTTL: how long a login, or a step-up (Auth.StepUp), stays
+	// fresh. 0 (default): until the session's next refresh.
 	FreshTTL Duration `json:"fresh_ttl"`
+	// DelegationTTL: the absolute lifetime of a delegated session
+	// (Auth.LoginAs), which ends sooner if the staff member's own session
+	// does. Default 1h, or SessionTTL if that is shorter; at most
+	// SessionTTL.
+	DelegationTTL Duration `json:"delegation_ttl"`
 	// TouchInterval: the store records a session's last use at most this
 	// often. Default 1m.
 	TouchInterval Duration `json:"touch_interval"`
@@ -187,6 +192,7 @@ const (
 	DefaultStoreTimeout  = 2 * time.Second
 	DefaultKeepSpent     = 5
 	DefaultReuseGrace    = 5 * time.Second
+	DefaultDelegationTTL = time.Hour
 	// MaxTokenLen bounds a presented token; longer is malformed.
 	MaxTokenLen = b64token.MaxLen
 )
@@ -211,6 +217,7 @@ func (c Config) withDefaults() Config {
 	def(&c.TouchInterval, DefaultTouchInterval)
 	def(&c.StoreTimeout, DefaultStoreTimeout)
 	def(&c.ReuseGrace, DefaultReuseGrace)
+	def(&c.DelegationTTL, min(DefaultDelegationTTL, c.SessionTTL.D()))
 	if c.KeepSpent == 0 {
 		c.KeepSpent = DefaultKeepSpent
 	}
@@ -231,7 +238,8 @@ func (c Config) validate() error {
 		key string
 		d   Duration
 	}{{"access_ttl", c.AccessTTL}, {"refresh_ttl", c.RefreshTTL}, {"session_ttl", c.SessionTTL},
-		{"touch_interval", c.TouchInterval}, {"store_timeout", c.StoreTimeout}} {
+		{"touch_interval", c.TouchInterval}, {"store_timeout", c.StoreTimeout},
+		{"delegation_ttl", c.DelegationTTL}} {
 		if s.d <= 0 {
 			bad("%s must be positive", c.setting(s.key))
 		}
@@ -252,6 +260,9 @@ func (c Config) validate() error {
 	}
 	if c.AccessTTL > c.SessionTTL || c.RefreshTTL > c.SessionTTL {
 		bad("%s and %s must not exceed %s", c.setting("access_ttl"), c.setting("refresh_ttl"), c.setting("session_ttl"))
+	}
+	if c.DelegationTTL > c.SessionTTL {
+		bad("%s must not exceed %s", c.setting("delegation_ttl"), c.setting("session_ttl"))
 	}
 	if c.MaxSessions < 0 {
 		bad("%s must not be negative", c.setting("max_sessions"))

@@ -30,6 +30,7 @@ var settings = map[string]struct{ env, field string }{
 	"refresh_ttl":           {"LATCH_REFRESH_TTL", "RefreshTTL"},
 	"session_ttl":           {"LATCH_SESSION_TTL", "SessionTTL"},
 	"fresh_ttl":             {"LATCH_FRESH_TTL", "FreshTTL"},
+	"delegation_ttl":        {"LATCH_DELEGATION_TTL", "DelegationTTL"},
 	"touch_interval":        {"LATCH_TOUCH_INTERVAL", "TouchInterval"},
 	"max_sessions":          {"LATCH_MAX_SESSIONS", "MaxSessions"},
 	"keep_spent":            {"", "KeepSpent"},
@@ -233,6 +234,7 @@ func configFrom(lookup func(string) (string, bool)) (Config, error) {
 	dur("refresh_ttl", &c.RefreshTTL)
 	dur("session_ttl", &c.SessionTTL)
 	dur("fresh_ttl", &c.FreshTTL)
+	dur("delegation_ttl", &c.DelegationTTL)
 	dur("touch_interval", &c.TouchInterval)
 	dur("store_timeout", &c.StoreTimeout)
 	dur("reuse_grace", &c.ReuseGrace)

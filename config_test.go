@@ -308,6 +308,7 @@ func TestConfigValidation(t *testing.T) {
 		{"keep_spent too large", func(c *latch.Config) { c.KeepSpent = 500 }, "Config.KeepSpent must be between 1 and 100"},
 		{"reuse grace too long", func(c *latch.Config) { c.ReuseGrace = latch.Duration(time.Hour) }, "Config.ReuseGrace 1h0m0s is over 1m"},
 		{"leeway too long", func(c *latch.Config) { c.JWT.Leeway = latch.Duration(time.Hour) }, "Config.JWT.Leeway 1h0m0s is over 5m"},
+		{"delegation over session", func(c *latch.Config) { c.DelegationTTL = latch.Duration(100 * 24 * time.Hour) }, "Config.DelegationTTL must not exceed Config.SessionTTL"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -55,6 +55,10 @@ var (
 	// ErrForbidden: a guard refused an authenticated principal. Use
 	// Forbidden to give the refusal a message.
 	ErrForbidden = newKind("latch: insufficient scope", nil, "Forbidden")
+	// ErrDelegated: a delegated session (Auth.LoginAs) asked for what only
+	// the subject's own login may do: step up, delegate again, list or end
+	// the subject's other sessions.
+	ErrDelegated = newKind("latch: not allowed in a delegated session", ErrForbidden, "Not allowed in a delegated session")
 	// ErrCSRF: a cookie-authenticated unsafe request lacks a matching CSRF
 	// header.
 	ErrCSRF = newKind("latch: CSRF check failed", nil, "CSRF token missing or incorrect")
@@ -69,6 +73,10 @@ var (
 	// ErrInvalidSubject: a subject that is empty, over 1024 bytes, not
 	// valid UTF-8 or contains NUL.
 	ErrInvalidSubject = newKind("latch: invalid subject", nil, "Invalid subject")
+	// ErrInvalidLifetime: a login asked for an idle timeout or a lifetime
+	// that is negative or longer than the configured one
+	// (LoginOptions.IdleTimeout, LoginOptions.Lifetime).
+	ErrInvalidLifetime = newKind("latch: invalid session lifetime", nil, "Invalid session lifetime")
 	// ErrInvalidClaims: claims that are reserved, cannot be encoded as
 	// JSON or are too large.
 	ErrInvalidClaims = newKind("latch: invalid claims", nil, "Internal error")

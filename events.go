@@ -13,6 +13,8 @@ type EventKind string
 // Event kinds.
 const (
 	EventLogin        EventKind = "login"
+	EventLoginAs      EventKind = "login_as" // a staff member opened a delegated session (Auth.LoginAs)
+	EventStepUp       EventKind = "step_up"  // a session was made fresh again (Auth.StepUp)
 	EventRefresh      EventKind = "refresh"
 	EventReuse        EventKind = "refresh_reuse" // a spent refresh token came back; its session was revoked
 	EventLogout       EventKind = "logout"
@@ -29,6 +31,8 @@ type Event struct {
 	Time      time.Time
 	Subject   string // when known
 	SessionID string // when known
+	// Actor: in a delegated session, the staff member acting for Subject.
+	Actor *Actor
 	// Count: sessions ended by a revoke_all or logout_others.
 	Count int
 	// Err: for failures, the error; match it with errors.Is against the
@@ -65,6 +69,9 @@ func (a *Auth) emit(ctx context.Context, e Event) {
 	}
 	if e.SessionID != "" {
 		attrs = append(attrs, slog.String("session", e.SessionID))
+	}
+	if e.Actor != nil {
+		attrs = append(attrs, slog.String("actor", e.Actor.Subject), slog.String("actor_session", e.Actor.SessionID))
 	}
 	if e.Kind == EventRevokeAll || e.Kind == EventLogoutOthers {
 		attrs = append(attrs, slog.Int("count", e.Count))

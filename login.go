@@ -19,7 +19,7 @@ import (
 // LoginOptions.Claims, in any letter case.
 var reservedClaims = map[string]bool{
 	"sub": true, "iat": true, "nbf": true, "exp": true, "jti": true, "type": true,
-	"fresh": true, "sid": true, "iss": true, "aud": true, "csrf": true,
+	"fresh": true, "sid": true, "iss": true, "aud": true, "csrf": true, "act": true,
 }
 
 // maxClaimsJSON bounds the application claims of a session, so a JWT stays
@@ -29,6 +29,12 @@ const maxClaimsJSON = 4096
 // Login starts a new session for user on opts.Device and returns its
 // tokens. The session's tokens are fresh.
 func (a *Auth) Login(ctx context.Context, user any, opts LoginOptions) (*Tokens, error) {
+	return a.login(ctx, user, opts, nil)
+}
+
+// login opens a session for user: the subject's own, or a delegated one
+// when d is not nil (see LoginAs).
+func (a *Auth) login(ctx context.Context, user any, opts LoginOptions, d *delegation) (*Tokens, error) {
 	subject, err := a.identity(user)
 	if err != nil {
 		// The program passed a user its identity function cannot take:
@@ -41,30 +47,45 @@ func (a *Auth) Login(ctx context.Context, user any, opts LoginOptions) (*Tokens,
 	if err := validateSubject(subject); err != nil {
 		return nil, err
 	}
+	cfg := a.cfg
+	maxLife := cfg.SessionTTL.D()
+	if d != nil {
+		maxLife = cfg.DelegationTTL.D()
+	}
+	idle, life, err := a.lifetimes(opts, maxLife)
+	if err != nil {
+		return nil, err
+	}
 	claims, claimsLen, err := a.loginClaims(ctx, user, opts.Claims)
 	if err != nil {
 		return nil, err
 	}
 	if a.accessJWT {
-		if err := fitsJWT(subject, claimsLen); err != nil {
+		if err := fitsJWT(subject, claimsLen+d.claimLen()); err != nil {
 			return nil, err
 		}
 	}
 	now := a.now()
-	cfg := a.cfg
 	s := &store.Session{
-		Subject:    subject,
-		Device:     clipDevice(opts.Device),
-		Claims:     claims,
-		CreatedAt:  now,
-		LastUsedAt: now,
-		ExpiresAt:  now.Add(cfg.SessionTTL.D()),
+		Subject:     subject,
+		Device:      clipDevice(opts.Device),
+		Claims:      claims,
+		CreatedAt:   now,
+		LastUsedAt:  now,
+		ExpiresAt:   now.Add(life),
+		IdleTimeout: opts.IdleTimeout,
 	}
-	s.IdleUntil = earliest(now.Add(cfg.RefreshTTL.D()), s.ExpiresAt)
-	s.FreshUntil = s.ExpiresAt
-	if cfg.FreshTTL > 0 {
-		s.FreshUntil = earliest(now.Add(cfg.FreshTTL.D()), s.ExpiresAt)
+	ev := Event{Kind: EventLogin, Time: now, Subject: subject}
+	if d != nil {
+		// Never past the staff member's own session, and never fresh: the
+		// staff member proved who they are, not who the user is.
+		s.ExpiresAt = earliest(s.ExpiresAt, d.notAfter)
+		s.Actor = d.actor
+		ev.Kind, ev.Actor = EventLoginAs, d.actor
+	} else {
+		s.FreshUntil = a.freshUntil(s, now)
 	}
+	s.IdleUntil = earliest(now.Add(idle), s.ExpiresAt)
 	refreshSecret, refreshHash := opaque.NewSecret()
 	s.RefreshHash = refreshHash
 	var accessSecret string
@@ -87,8 +108,54 @@ func (a *Auth) Login(ctx context.Context, user any, opts LoginOptions) (*Tokens,
 		}
 		return nil, err
 	}
-	a.emit(ctx, Event{Kind: EventLogin, Time: now, Subject: subject, SessionID: s.ID})
+	ev.SessionID = s.ID
+	a.emit(ctx, ev)
 	return t, nil
+}
+
+// lifetimes returns the idle timeout and the absolute lifetime of a new
+// session: those opts asks for, which may be shorter than the configured
+// ones (maxLife for the absolute one), never longer.
+func (a *Auth) lifetimes(opts LoginOptions, maxLife time.Duration) (idle, life time.Duration, err error) {
+	idle, life = a.cfg.RefreshTTL.D(), maxLife
+	minIdle := 2 * a.cfg.TouchInterval.D()
+	switch {
+	case opts.IdleTimeout < 0 || opts.Lifetime < 0:
+		return 0, 0, fmt.Errorf("%w: negative", ErrInvalidLifetime)
+	case opts.IdleTimeout > idle:
+		return 0, 0, fmt.Errorf("%w: idle timeout %s is longer than the configured %s", ErrInvalidLifetime, opts.IdleTimeout, idle)
+	case opts.IdleTimeout > 0 && opts.IdleTimeout < minIdle:
+		// Uses are recorded once a touch interval: a shorter idle timeout
+		// would end sessions in use.
+		return 0, 0, fmt.Errorf("%w: idle timeout %s is under twice the touch interval (%s)", ErrInvalidLifetime, opts.IdleTimeout, minIdle)
+	case opts.Lifetime > life:
+		return 0, 0, fmt.Errorf("%w: lifetime %s is longer than the configured %s", ErrInvalidLifetime, opts.Lifetime, life)
+	}
+	if opts.IdleTimeout > 0 {
+		idle = opts.IdleTimeout
+	}
+	if opts.Lifetime > 0 {
+		life = opts.Lifetime
+	}
+	return idle, life, nil
+}
+
+// freshUntil is when s, proven anew at now (a login or a step-up), stops
+// being fresh: after Config.FreshTTL, or with FreshTTL 0 at its next
+// refresh (which clears it), so until its end.
+func (a *Auth) freshUntil(s *store.Session, now time.Time) time.Time {
+	if a.cfg.FreshTTL > 0 {
+		return earliest(now.Add(a.cfg.FreshTTL.D()), s.ExpiresAt)
+	}
+	return s.ExpiresAt
+}
+
+// idleTimeout is s's idle timeout: its own, or Config.RefreshTTL.
+func (a *Auth) idleTimeout(s *store.Session) time.Duration {
+	if s.IdleTimeout > 0 {
+		return min(s.IdleTimeout, a.cfg.RefreshTTL.D())
+	}
+	return a.cfg.RefreshTTL.D()
 }
 
 // validateSubject reports whether s can be a subject: non-empty valid UTF-8
@@ -170,23 +237,11 @@ func (a *Auth) mint(s *store.Session, accessSecret, refreshSecret string, now ti
 	// A refresh token is good for the session's whole life: the store
 	// enforces the sliding idle timeout, which a token's fixed exp could
 	// not follow.
-	t := &Tokens{TokenType: "Bearer", SessionID: s.ID, RefreshExpiresAt: s.ExpiresAt}
+	t := &Tokens{TokenType: "Bearer", SessionID: s.ID, RefreshExpiresAt: s.ExpiresAt, Ephemeral: s.IdleTimeout > 0}
 	if a.accessJWT {
-		c := a.baseClaims(s, now, Access)
-		c.ExpiresAt = earliest(now.Add(a.cfg.AccessTTL.D()), s.ExpiresAt)
-		c.ID = newJTI()
-		c.Extra = s.Claims
-		if now.Before(s.FreshUntil) {
-			c.Fresh = true
-			if a.cfg.FreshTTL > 0 {
-				c.FreshUntil = s.FreshUntil
-			}
+		if err := a.mintAccessJWT(t, s, now); err != nil {
+			return nil, err
 		}
-		tok, err := a.keys.Sign(c)
-		if err != nil {
-			return nil, fmt.Errorf("latch: signing: %w", err)
-		}
-		t.AccessToken, t.AccessExpiresAt = tok, c.ExpiresAt
 	} else {
 		t.AccessToken = opaque.Format(opaque.PrefixAccess, s.ID, accessSecret)
 		t.AccessExpiresAt = s.AccessExpiresAt
@@ -210,11 +265,37 @@ func (a *Auth) mint(s *store.Session, accessSecret, refreshSecret string, now ti
 	} else {
 		t.RefreshToken = opaque.Format(opaque.PrefixRefresh, s.ID, refreshSecret)
 	}
-	t.ExpiresIn = int(t.AccessExpiresAt.Sub(now).Round(time.Second) / time.Second)
+	t.ExpiresIn = expiresIn(t, now)
 	if testhook.Issued != nil {
 		testhook.Issued(t.AccessToken, t.RefreshToken)
 	}
 	return t, nil
+}
+
+// mintAccessJWT signs an access JWT of s at now into t; it is fresh while
+// s.FreshUntil is ahead.
+func (a *Auth) mintAccessJWT(t *Tokens, s *store.Session, now time.Time) error {
+	c := a.baseClaims(s, now, Access)
+	c.ExpiresAt = earliest(now.Add(a.cfg.AccessTTL.D()), s.ExpiresAt)
+	c.ID = newJTI()
+	c.Extra = s.Claims
+	if now.Before(s.FreshUntil) {
+		c.Fresh = true
+		if a.cfg.FreshTTL > 0 {
+			c.FreshUntil = s.FreshUntil
+		}
+	}
+	tok, err := a.keys.Sign(c)
+	if err != nil {
+		return fmt.Errorf("latch: signing: %w", err)
+	}
+	t.AccessToken, t.AccessExpiresAt = tok, c.ExpiresAt
+	return nil
+}
+
+// expiresIn is the access token's lifetime in seconds, for Tokens.
+func expiresIn(t *Tokens, now time.Time) int {
+	return int(t.AccessExpiresAt.Sub(now).Round(time.Second) / time.Second)
 }
 
 func (a *Auth) baseClaims(s *store.Session, now time.Time, typ TokenType) *token.Claims {
@@ -225,6 +306,9 @@ func (a *Auth) baseClaims(s *store.Session, now time.Time, typ TokenType) *token
 		Type:      string(typ),
 		SessionID: s.ID,
 		Issuer:    a.cfg.JWT.Issuer,
+	}
+	if s.Actor != nil {
+		c.Act = &token.Act{Subject: s.Actor.Subject, SessionID: s.Actor.SessionID}
 	}
 	if a.cfg.JWT.Audience != "" {
 		c.Audience = []string{a.cfg.JWT.Audience}

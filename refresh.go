@@ -75,6 +75,9 @@ func (a *Auth) verifyRefresh(ctx context.Context, tok string, now time.Time) (*P
 		// does not reveal whether its session is live.
 		return nil, spend{}, naming(fmt.Errorf("%w: refresh secret does not match", ErrTokenRevoked), s, id)
 	}
+	if err := a.checkActor(ctx, s, now); err != nil {
+		return nil, spend{}, err
+	}
 	return principalOf(s, Refresh), sp, nil
 }
 
@@ -85,6 +88,7 @@ func principalOf(s *store.Session, typ TokenType) *Principal {
 		SessionID: s.ID,
 		Type:      typ,
 		Fresh:     false,
+		Actor:     s.Actor,
 		Claims:    s.Claims,
 		Device:    s.Device,
 		ExpiresAt: s.IdleUntil,
@@ -191,7 +195,7 @@ func (a *Auth) refresh(ctx context.Context, refreshToken string) (*Tokens, error
 		Old:         sp.hash,
 		RefreshHash: n.refreshHash,
 		SecretHash:  n.accessHash,
-		IdleUntil:   earliest(now.Add(cfg.RefreshTTL.D()), s.ExpiresAt),
+		IdleUntil:   earliest(now.Add(a.idleTimeout(s)), s.ExpiresAt),
 		KeepSpent:   cfg.KeepSpent,
 	}
 	if !a.accessJWT {
@@ -226,6 +230,9 @@ func (a *Auth) refresh(ctx context.Context, refreshToken string) (*Tokens, error
 // ErrRefreshRace, and the session lives on.
 func (a *Auth) again(ctx context.Context, sp spend, now time.Time) (*Tokens, error) {
 	s := sp.s
+	if err := a.checkActor(ctx, s, now); err != nil {
+		return nil, err
+	}
 	if _, err := a.lookupUser(ctx, principalOf(s, Refresh)); err != nil {
 		return nil, naming(err, s, s.ID)
 	}
@@ -244,6 +251,6 @@ func (a *Auth) refreshed(ctx context.Context, s *store.Session, n successor, now
 	if err != nil {
 		return nil, err
 	}
-	a.emit(ctx, Event{Kind: EventRefresh, Time: now, Subject: s.Subject, SessionID: s.ID})
+	a.emit(ctx, Event{Kind: EventRefresh, Time: now, Subject: s.Subject, SessionID: s.ID, Actor: s.Actor})
 	return t, nil
 }

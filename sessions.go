@@ -3,6 +3,7 @@ package latch
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/latchauth/latch/store"
 )
@@ -22,7 +23,7 @@ func (a *Auth) Logout(ctx context.Context, p *Principal) error {
 	if err := a.sessions.Revoke(ctx, p.Subject, p.SessionID); err != nil {
 		return err
 	}
-	a.emit(ctx, Event{Kind: EventLogout, Subject: p.Subject, SessionID: p.SessionID})
+	a.emit(ctx, Event{Kind: EventLogout, Subject: p.Subject, SessionID: p.SessionID, Actor: p.Actor})
 	return nil
 }
 
@@ -30,9 +31,10 @@ func (a *Auth) Logout(ctx context.Context, p *Principal) error {
 // my other devices") and returns how many ended (event "logout_others").
 //
 // p's own session must be live: a stateless JWT from a session that was
-// already revoked cannot end the others (ErrTokenRevoked).
+// already revoked cannot end the others (ErrTokenRevoked). A delegated
+// session cannot (ErrDelegated).
 func (a *Auth) LogoutOthers(ctx context.Context, p *Principal) (int, error) {
-	if err := a.liveSession(ctx, p); err != nil {
+	if err := a.manager(ctx, p, "a delegated session cannot end the user's other sessions"); err != nil {
 		return 0, err
 	}
 	n, err := a.sessions.RevokeSubject(ctx, p.Subject, p.SessionID)
@@ -44,27 +46,44 @@ func (a *Auth) LogoutOthers(ctx context.Context, p *Principal) (int, error) {
 }
 
 // Sessions lists the live sessions of p's subject, newest first; p's own
-// is marked Current.
+// is marked Current, and delegated ones (LoginAs) name their actor.
 //
 // p's own session must be among them: a stateless JWT from a session that
 // has ended cannot list the others (ErrTokenRevoked), whatever the route
-// checked.
+// checked. A delegated session cannot list them (ErrDelegated).
 func (a *Auth) Sessions(ctx context.Context, p *Principal) ([]SessionInfo, error) {
 	if p == nil || p.SessionID == "" {
 		return nil, ErrNoToken
 	}
-	list, err := a.sessions.List(ctx, p.Subject, a.now())
+	if err := notDelegated(p, "a delegated session cannot list the user's sessions"); err != nil {
+		return nil, err
+	}
+	now := a.now()
+	list, err := a.sessions.List(ctx, p.Subject, now)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]SessionInfo, len(list))
+	out := make([]SessionInfo, 0, len(list))
 	current := false
-	for i, s := range list {
-		out[i] = SessionInfo{
-			ID: s.ID, Device: s.Device, CreatedAt: s.CreatedAt, LastUsedAt: s.LastUsedAt,
-			ExpiresAt: earliest(s.IdleUntil, s.ExpiresAt), Current: s.ID == p.SessionID,
+	for _, s := range list {
+		if s.ID == p.SessionID && s.Actor != nil {
+			return nil, fmt.Errorf("%w: a delegated session cannot list the user's sessions", ErrDelegated)
 		}
-		current = current || out[i].Current
+		if err := a.checkActor(ctx, &s, now); errors.Is(err, ErrTokenRevoked) {
+			continue // its staff member's session has ended, and so has it
+		} else if err != nil {
+			return nil, err
+		}
+		info := SessionInfo{
+			ID: s.ID, Device: s.Device, CreatedAt: s.CreatedAt, LastUsedAt: s.LastUsedAt,
+			ExpiresAt: earliest(s.IdleUntil, s.ExpiresAt), AbsoluteExpiresAt: s.ExpiresAt,
+			IdleTimeout: Duration(a.idleTimeout(&s)), Current: s.ID == p.SessionID,
+		}
+		if s.Actor != nil {
+			info.Actor = s.Actor.Subject
+		}
+		out = append(out, info)
+		current = current || info.Current
 	}
 	if !current {
 		return nil, ErrTokenRevoked
@@ -78,9 +97,14 @@ func (a *Auth) Sessions(ctx context.Context, p *Principal) ([]SessionInfo, error
 //
 // p's own session must be live: a stateless JWT from a session that was
 // already revoked cannot end the others (ErrTokenRevoked), whatever the
-// route checked.
+// route checked. A delegated session can end itself this way, and no
+// other (ErrDelegated).
 func (a *Auth) LogoutSession(ctx context.Context, p *Principal, id string) error {
-	if err := a.liveSession(ctx, p); err != nil {
+	what := "a delegated session cannot end the user's other sessions"
+	if p != nil && id == p.SessionID {
+		what = "" // its own: as Logout
+	}
+	if err := a.manager(ctx, p, what); err != nil {
 		return err
 	}
 	return a.RevokeSession(ctx, p.Subject, id)
@@ -135,17 +159,34 @@ func (a *Auth) RevokeToken(ctx context.Context, tok string) error {
 	return a.Logout(ctx, p)
 }
 
-// liveSession checks that p's session is live in the store and p's.
-func (a *Auth) liveSession(ctx context.Context, p *Principal) error {
+// manager checks that p may manage its subject's sessions: p's session
+// is live in the store and p's and, unless what is empty, not delegated
+// (ErrDelegated: what).
+func (a *Auth) manager(ctx context.Context, p *Principal, what string) error {
+	if what != "" {
+		if err := notDelegated(p, what); err != nil {
+			return err
+		}
+	}
+	s, err := a.ownSession(ctx, p)
+	if err == nil && what != "" && s.Actor != nil {
+		return fmt.Errorf("%w: %s", ErrDelegated, what)
+	}
+	return err
+}
+
+// ownSession returns p's session, checking that it is live in the store
+// and p's.
+func (a *Auth) ownSession(ctx context.Context, p *Principal) (*store.Session, error) {
 	if p == nil || p.SessionID == "" {
-		return ErrNoToken
+		return nil, ErrNoToken
 	}
 	s, err := a.sessions.Get(ctx, p.SessionID, a.now())
 	switch {
 	case errors.Is(err, store.ErrNotFound) || err == nil && s.Subject != p.Subject:
-		return ErrTokenRevoked
+		return nil, ErrTokenRevoked
 	case err != nil:
-		return err
+		return nil, err
 	}
-	return nil
+	return s, nil
 }

@@ -28,11 +28,24 @@ type Claims struct {
 	SessionID  string   // "sid"
 	Issuer     string   // "iss"
 	Audience   []string // "aud": a string or an array on input; a string when one value on output
+	// Act is "act" (RFC 8693 §4.1): who acts for Subject in a delegated
+	// session; nil when absent.
+	Act *Act
 	// Extra holds every other claim as encoding/json decodes it, csrf
 	// (which has no field) included. Sign ignores entries named like a
-	// reserved claim (sub iat nbf exp jti type fresh sid iss aud csrf, in
-	// any letter case): they cannot be overridden.
+	// reserved claim (sub iat nbf exp jti type fresh sid iss aud csrf act,
+	// in any letter case): they cannot be overridden.
 	Extra map[string]any
+}
+
+// Act is the actor claim of RFC 8693 §4.1: the party acting for the
+// token's subject. Verify requires a JSON object with a non-empty string
+// "sub" and, if present, a string "sid"; other members, a nested "act"
+// (prior actors) among them, are ignored: only the current actor decides
+// access (RFC 8693 §4.1).
+type Act struct {
+	Subject   string // "sub": required, non-empty
+	SessionID string // "sid": the actor's own session; omitted when empty
 }
 
 // jwtMaxDate is 9999-12-31T23:59:59Z, the largest NumericDate latch
@@ -40,7 +53,7 @@ type Claims struct {
 const jwtMaxDate = 253402300799
 
 // jwtReserved are the claim names Extra can never set.
-var jwtReserved = []string{"sub", "iat", "nbf", "exp", "jti", "type", "fresh", "sid", "iss", "aud", "csrf"}
+var jwtReserved = []string{"sub", "iat", "nbf", "exp", "jti", "type", "fresh", "sid", "iss", "aud", "csrf", "act"}
 
 func jwtIsReserved(name string) bool {
 	for _, r := range jwtReserved {
@@ -202,10 +215,36 @@ func (c *Claims) jwtFromMap(m map[string]any) error {
 		}
 		delete(m, "fresh")
 	}
+	if v, ok := m["act"]; ok {
+		if c.Act, err = jwtDecodeAct(v); err != nil {
+			return err
+		}
+		delete(m, "act")
+	}
 	if len(m) > 0 {
 		c.Extra = m
 	}
 	return nil
+}
+
+// jwtDecodeAct reads an "act" claim (see Act).
+func jwtDecodeAct(v any) (*Act, error) {
+	const want = `an object with a non-empty string "sub" and a string "sid"`
+	o, ok := v.(map[string]any)
+	if !ok {
+		return nil, jwtBadClaim("act", want)
+	}
+	sub, ok := o["sub"].(string)
+	if !ok || sub == "" {
+		return nil, jwtBadClaim("act", want)
+	}
+	a := &Act{Subject: sub}
+	if sid, present := o["sid"]; present {
+		if a.SessionID, ok = sid.(string); !ok {
+			return nil, jwtBadClaim("act", want)
+		}
+	}
+	return a, nil
 }
 
 // jwtDecodeDate checks that v is a JSON number within [0, jwtMaxDate] and
@@ -240,7 +279,7 @@ func (c *Claims) jwtToMap() (jwt.MapClaims, error) {
 	if c.ExpiresAt.IsZero() {
 		return nil, fmt.Errorf("%w: ExpiresAt is required", ErrMalformed)
 	}
-	m := make(jwt.MapClaims, len(c.Extra)+11)
+	m := make(jwt.MapClaims, len(c.Extra)+12)
 	for k, v := range c.Extra {
 		if !jwtIsReserved(k) {
 			m[k] = v
@@ -274,6 +313,16 @@ func (c *Claims) jwtToMap() (jwt.MapClaims, error) {
 		m["aud"] = c.Audience[0]
 	default:
 		m["aud"] = c.Audience
+	}
+	if c.Act != nil {
+		if c.Act.Subject == "" {
+			return nil, fmt.Errorf("%w: empty Act.Subject", ErrMalformed)
+		}
+		act := map[string]any{"sub": c.Act.Subject}
+		if c.Act.SessionID != "" {
+			act["sid"] = c.Act.SessionID
+		}
+		m["act"] = act
 	}
 	if c.FreshUntil.IsZero() {
 		m["fresh"] = c.Fresh

@@ -57,6 +57,13 @@ func TestClaimTypes(t *testing.T) {
 		{"fresh negative", jtPayload(map[string]any{"fresh": -1}), token.ErrMalformed},
 		{"fresh bool", jtPayload(map[string]any{"fresh": true}), nil},
 		{"fresh deadline", jtPayload(map[string]any{"fresh": jtNow.Unix()}), nil},
+		{"act string", jtPayload(map[string]any{"act": "staff"}), token.ErrMalformed},
+		{"act without sub", jtPayload(map[string]any{"act": map[string]any{"sid": "x"}}), token.ErrMalformed},
+		{"act sub empty", jtPayload(map[string]any{"act": map[string]any{"sub": ""}}), token.ErrMalformed},
+		{"act sid number", jtPayload(map[string]any{"act": map[string]any{"sub": "s", "sid": 1}}), token.ErrMalformed},
+		{"act null", jtPayload(map[string]any{"act": raw("null")}), token.ErrMalformed},
+		{"act sub", jtPayload(map[string]any{"act": map[string]any{"sub": "s"}}), nil},
+		{"act nested", jtPayload(map[string]any{"act": map[string]any{"sub": "s", "act": map[string]any{"sub": "t"}}}), nil},
 		{"claims array", "[]", token.ErrMalformed},
 		{"claims null", "null", token.ErrMalformed},
 		{"claims string", `"sub"`, token.ErrMalformed},
@@ -257,5 +264,38 @@ func TestExtraDecoding(t *testing.T) {
 	got, _ = r.Verify(jtRaw(t, jtHeader("HS256", k.ID(), nil), jtPayload(nil), jwt.SigningMethodHS256, secret), jtOpts())
 	if got.Extra != nil {
 		t.Errorf("Extra = %#v, want nil", got.Extra)
+	}
+}
+
+// TestActClaim: RFC 8693's act claim goes out as an object with sub (and
+// sid when set), comes back as Claims.Act, and cannot be set through
+// Extra.
+func TestActClaim(t *testing.T) {
+	r := jtRing(t, jtHMAC(t, "", jtSecret(32)))
+	c := jtClaims()
+	c.Act = &token.Act{Subject: "staff", SessionID: "s1"}
+	c.Extra = map[string]any{"act": map[string]any{"sub": "forged"}, "ACT": "x", "k": "v"}
+	tok, err := r.Sign(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := r.Verify(tok, jtOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Act == nil || *back.Act != (token.Act{Subject: "staff", SessionID: "s1"}) || !reflect.DeepEqual(back.Extra, map[string]any{"k": "v"}) {
+		t.Errorf("act = %+v, extra = %v", back.Act, back.Extra)
+	}
+	c.Act, c.Extra = &token.Act{Subject: "staff"}, nil
+	if back, err = r.Verify(jtMust[string](t)(r.Sign(c)), jtOpts()); err != nil || back.Act == nil || back.Act.SessionID != "" {
+		t.Errorf("act without sid: %+v, %v", back, err)
+	}
+	c.Act = nil
+	if back, err = r.Verify(jtMust[string](t)(r.Sign(c)), jtOpts()); err != nil || back.Act != nil {
+		t.Errorf("no act: %+v, %v", back, err)
+	}
+	c.Act = &token.Act{}
+	if _, err := r.Sign(c); err == nil {
+		t.Error("Sign accepted an act without a subject")
 	}
 }

@@ -227,7 +227,7 @@ func jtResignExpect(c token.Claims) token.Claims {
 	if c.Extra != nil {
 		extra := maps.Clone(c.Extra)
 		for k := range extra {
-			for _, r := range []string{"sub", "iat", "nbf", "exp", "jti", "type", "fresh", "sid", "iss", "aud", "csrf"} {
+			for _, r := range []string{"sub", "iat", "nbf", "exp", "jti", "type", "fresh", "sid", "iss", "aud", "csrf", "act"} {
 				if strings.EqualFold(k, r) {
 					delete(extra, k)
 				}

@@ -75,12 +75,25 @@ func (a *Auth) checkCSRF(r *http.Request, tok string, typ latch.TokenType) error
 
 // SetCookies writes t's tokens as cookies: HttpOnly token cookies and
 // script-readable CSRF cookies whose value a browser client echoes in the
-// CSRF header. Secure and SameSite=Lax by default; see CookieConfig.
+// CSRF header. Secure and SameSite=Lax by default; see CookieConfig. The
+// refresh cookie expires with the session (its absolute end), the access
+// cookie with the access token; the cookies of an ephemeral login
+// (t.Ephemeral: it set LoginOptions.IdleTimeout, "remember me" unchecked)
+// are browser-session cookies, with no expiry, which the browser drops
+// when it closes. The session still ends at its deadlines either way.
+// An empty t.AccessToken (a step-up in opaque mode) leaves the access
+// cookie as it is.
 func (a *Auth) SetCookies(w http.ResponseWriter, t *latch.Tokens) {
 	c := a.cfg.Cookie
-	a.setPair(w, latch.Access, t.AccessToken, c.Path, t.AccessExpiresAt)
+	access, refresh := t.AccessExpiresAt, t.RefreshExpiresAt
+	if t.Ephemeral {
+		access, refresh = time.Time{}, time.Time{}
+	}
+	if t.AccessToken != "" {
+		a.setPair(w, latch.Access, t.AccessToken, c.Path, access)
+	}
 	if t.RefreshToken != "" {
-		a.setPair(w, latch.Refresh, t.RefreshToken, c.RefreshPath, t.RefreshExpiresAt)
+		a.setPair(w, latch.Refresh, t.RefreshToken, c.RefreshPath, refresh)
 	}
 }
 
@@ -120,9 +133,12 @@ func (a *Auth) cookie(name, value, path string, exp time.Time, httpOnly bool) *h
 	default:
 		ck.SameSite = http.SameSiteLaxMode
 	}
-	if value == "" {
+	switch d := exp.Sub(a.core.Now()); {
+	case value == "":
 		ck.MaxAge = -1
-	} else if d := exp.Sub(a.core.Now()); d > 0 {
+	case exp.IsZero():
+		// A browser-session cookie: no Expires, no Max-Age.
+	case d > 0:
 		ck.Expires = exp.UTC()
 		ck.MaxAge = int(d / time.Second)
 	}

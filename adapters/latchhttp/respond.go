@@ -37,6 +37,7 @@ var answers = []answer{
 	{latch.ErrUnavailable, http.StatusServiceUnavailable, ""},
 	{latch.ErrSessionNotFound, http.StatusNotFound, ""},
 	{latch.ErrInvalidSubject, http.StatusBadRequest, ""},
+	{latch.ErrInvalidLifetime, http.StatusBadRequest, ""},
 	{latch.ErrInvalidClaims, http.StatusInternalServerError, ""},
 }
 
@@ -151,6 +152,20 @@ func (a *Auth) WriteTokens(w http.ResponseWriter, t *latch.Tokens) {
 	}
 	a.SetCookies(w, t)
 	WriteJSON(w, http.StatusOK, cookieTokens(t))
+}
+
+// WriteStepUp answers a successful step-up (latch.Auth.StepUp) with t:
+// the new access token, where there is one, goes out as WriteTokens sends
+// a login's (a cookie when InCookie is configured, the JSON body
+// otherwise), and the refresh token the client holds is left alone. In
+// opaque mode t carries no token, since the one in use is fresh now, and
+// the body is {"expires_in":…,"token_type":"Bearer"}.
+func (a *Auth) WriteStepUp(w http.ResponseWriter, t *latch.Tokens) {
+	if t.AccessToken == "" {
+		WriteJSON(w, http.StatusOK, cookieTokens(t))
+		return
+	}
+	a.WriteTokens(w, t)
 }
 
 // cookieTokens is the body of an answer whose tokens went into cookies.

@@ -121,10 +121,12 @@ func TestStatusCodeEveryKind(t *testing.T) {
 		"ErrBodyTooLarge":      {latch.ErrBodyTooLarge, 413},
 		"ErrInvalidClient":     {latch.ErrInvalidClient, 401},
 		"ErrForbidden":         {latch.ErrForbidden, 403},
+		"ErrDelegated":         {latch.ErrDelegated, 403},
 		"ErrCSRF":              {latch.ErrCSRF, 403},
 		"ErrUnavailable":       {latch.ErrUnavailable, 503},
 		"ErrSessionNotFound":   {latch.ErrSessionNotFound, 404},
 		"ErrInvalidSubject":    {latch.ErrInvalidSubject, 400},
+		"ErrInvalidLifetime":   {latch.ErrInvalidLifetime, 400},
 		"ErrInvalidClaims":     {latch.ErrInvalidClaims, 500},
 	}
 	declared := latchErrVars(t)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -24,12 +25,19 @@ func routes(app *walkthrough.App) http.Handler {
 	mux.Handle("GET /optionally_protected", web.Middleware(latchhttp.Optional())(http.HandlerFunc(optionallyProtected)))
 	mux.Handle("GET /admin", web.Middleware(latchhttp.Required().With(walkthrough.AdminOnly))(http.HandlerFunc(admin)))
 	mux.Handle("POST /logout", required(logout(app)))
+	// Step-up: re-checking the password makes the session fresh again,
+	// which routes behind Fresh need.
+	mux.Handle("POST /step_up", required(stepUp(app)))
+	mux.Handle("GET /protected_fresh", web.Middleware(latchhttp.Fresh())(http.HandlerFunc(protected)))
 	// Routes that manage sessions confirm the caller's own session is live,
 	// even in jwt mode without LATCH_SESSION_CHECK.
 	sessionCheck := web.Middleware(latchhttp.SessionCheck())
 	mux.Handle("POST /logout_all", sessionCheck(logoutAll(app)))
 	mux.Handle("GET /sessions", sessionCheck(listSessions(app)))
 	mux.Handle("DELETE /sessions/{id}", sessionCheck(revokeSession(app)))
+	// Support staff (administrators here: who may is the app's choice)
+	// open a session as a user; their own session must be live.
+	mux.Handle("POST /login_as", web.Middleware(latchhttp.SessionCheck().With(walkthrough.AdminOnly))(loginAs(app)))
 	mux.HandleFunc("GET /health", health)
 	if k := app.Auth.Keyring(); k != nil {
 		mux.Handle("GET /.well-known/jwks.json", latchhttp.JWKSHandler(k))
@@ -54,15 +62,90 @@ func login(app *walkthrough.App) http.HandlerFunc {
 			writeJSON(w, http.StatusUnauthorized, walkthrough.Message{Msg: "Bad username or password"})
 			return
 		}
-		tokens, err := app.Auth.Login(r.Context(), u, latch.LoginOptions{
-			Device: latchhttp.DeviceFromRequest(r, req.Device),
-		})
+		opts := req.Lifetimes(app.Auth.Config()) // "remember me" unchecked: a shorter idle timeout
+		opts.Device = latchhttp.DeviceFromRequest(r, req.Device)
+		tokens, err := app.Auth.Login(r.Context(), u, opts)
 		if err != nil {
 			app.Web.WriteError(w, r, err)
 			return
 		}
 		app.Web.WriteTokens(w, tokens) // in cookies, if the cookie location is configured
 	}
+}
+
+// stepUp re-checks the caller's password and makes their session fresh
+// again, without a new session: {"password": "..."}.
+func stepUp(app *walkthrough.App) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, ok := principal(w, r)
+		if !ok {
+			return
+		}
+		var req struct {
+			Password string `json:"password"`
+		}
+		if !readJSON(app, w, r, &req) {
+			return
+		}
+		u, _ := latch.UserFrom[*walkthrough.User](r.Context())
+		if u == nil || app.Users.Authenticate(u.Username, req.Password) == nil {
+			writeJSON(w, http.StatusUnauthorized, walkthrough.Message{Msg: "Bad password"})
+			return
+		}
+		t, err := app.Auth.StepUp(r.Context(), p) // ErrDelegated (403) for staff acting as the user
+		if err != nil {
+			app.Web.WriteError(w, r, err)
+			return
+		}
+		app.Web.WriteStepUp(w, t) // a fresh access token where the mode has one; the refresh token stays
+	}
+}
+
+// loginAs opens a session for another user on the administrator's
+// behalf: {"user_id": "1"}. The tokens go in the body, never in cookies,
+// so the administrator's own browser session stays theirs.
+func loginAs(app *walkthrough.App) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		staff, ok := principal(w, r)
+		if !ok {
+			return
+		}
+		var req struct {
+			UserID string `json:"user_id"`
+		}
+		if !readJSON(app, w, r, &req) {
+			return
+		}
+		u := app.Users.Get(req.UserID)
+		if u == nil {
+			writeJSON(w, http.StatusNotFound, walkthrough.Message{Msg: "User not found"})
+			return
+		}
+		t, err := app.Auth.LoginAs(r.Context(), staff, u, latch.LoginOptions{
+			Device: latchhttp.DeviceFromRequest(r, "support: "+staff.Subject),
+		})
+		if err != nil {
+			app.Web.WriteError(w, r, err)
+			return
+		}
+		latchhttp.WriteJSON(w, http.StatusOK, t)
+	}
+}
+
+// readJSON decodes a small JSON body into v, answering 413 or 400 when it
+// cannot.
+func readJSON(app *walkthrough.App, w http.ResponseWriter, r *http.Request, v any) bool {
+	body, err := latchhttp.ReadBody(r, 4096)
+	if err == nil {
+		err = json.Unmarshal(body, v)
+	}
+	switch {
+	case errors.Is(err, latch.ErrBodyTooLarge):
+		app.Web.WriteError(w, r, err)
+	case err != nil:
+		writeJSON(w, http.StatusBadRequest, walkthrough.Message{Msg: "Bad request"})
+	}
+	return err == nil
 }
 
 // principal returns the caller that latch verified. Routes behind

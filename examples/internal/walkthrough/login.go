@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/adapters/latchhttp"
@@ -17,11 +18,29 @@ type Message struct {
 }
 
 // LoginRequest is the body of POST /login. Device is an optional label
-// for the session list ("laptop", "phone").
+// for the session list ("laptop", "phone"). Remember is the login form's
+// "remember me" box; absent, it is true, so API clients keep the
+// configured lifetimes.
 type LoginRequest struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
 	Device   string `json:"device"`
+	Remember *bool  `json:"remember"`
+}
+
+// ForgetAfter is the idle timeout of a login that asked not to be
+// remembered (or the configured refresh_ttl, if that is shorter); its
+// cookies are browser-session cookies.
+const ForgetAfter = 30 * time.Minute
+
+// Lifetimes returns the LoginOptions of this login's lifetimes under cfg:
+// a remembered login keeps the configured ones, any other gets an idle
+// timeout of ForgetAfter.
+func (req *LoginRequest) Lifetimes(cfg latch.Config) latch.LoginOptions {
+	if req.Remember == nil || *req.Remember {
+		return latch.LoginOptions{}
+	}
+	return latch.LoginOptions{IdleTimeout: min(ForgetAfter, cfg.RefreshTTL.D())}
 }
 
 // loginBodyLimit bounds the JSON body of POST /login.
