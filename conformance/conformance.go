@@ -18,6 +18,7 @@ type Option func(*options)
 
 type options struct {
 	broken  func(t *testing.T) store.Store
+	twin    func(t *testing.T, s store.Store) store.Store
 	writes  func(s store.Store) int64
 	timeout time.Duration
 	settle  func(b *testing.B)
@@ -32,6 +33,17 @@ type options struct {
 // server-selection timeouts.
 func WithBroken(newBroken func(t *testing.T) store.Store) Option {
 	return func(o *options) { o.broken = newBroken }
+}
+
+// WithTwin gives the suite a second store value on the same data as s
+// (a store returned by newStore), as a second process sharing the backend
+// would open it: a client, pool or connection of its own, with the same
+// key prefix, table or database. The rule that Throttle counts atomically
+// across processes races calls on both. Without it that rule races on s
+// alone; an in-process store has nothing more to show and may leave it
+// out.
+func WithTwin(twin func(t *testing.T, s store.Store) store.Store) Option {
+	return func(o *options) { o.twin = twin }
 }
 
 // WithWrites lets the suite count the writes a store makes to its backend,
@@ -62,11 +74,23 @@ func WithSettle(f func(b *testing.B)) Option {
 
 // rule is one clause of the store.Store contract.
 type rule struct {
-	name string
-	// broken rules run on stores from WithBroken, and are left out without it.
-	broken bool
-	run    func(t *testing.T, h *harness)
+	name  string
+	needs needs
+	run   func(t *testing.T, h *harness)
 }
+
+// needs says what a rule needs beyond a store from newStore.
+type needs int
+
+const (
+	plain needs = iota
+	// needsBroken rules run on stores from WithBroken, and are left out
+	// without it.
+	needsBroken
+	// needsThrottle rules run on stores that implement store.Throttle, and
+	// are left out for others.
+	needsThrottle
+)
 
 // rules lists every rule in the order Run runs them. Names are stable:
 // users select rules by them with -run.
@@ -74,6 +98,7 @@ var rules = concat(
 	createRules,
 	expiryRules,
 	touchRules,
+	freshenRules,
 	rotateRules,
 	revokeRules,
 	listRules,
@@ -81,6 +106,7 @@ var rules = concat(
 	raceRules,
 	contextRules,
 	stringRules,
+	throttleRules,
 	brokenRules,
 )
 
@@ -93,23 +119,29 @@ func concat(groups ...[]rule) []rule {
 }
 
 // Run runs every rule of the store.Store contract as a subtest of t, each
-// on a fresh store from newStore, and logs how many ran and passed.
+// on a fresh store from newStore, and logs how many ran and passed. The
+// rules of the optional store.Throttle run when the stores implement it.
 func Run(t *testing.T, newStore func(t *testing.T) store.Store, opts ...Option) {
 	t.Helper()
 	o := options{timeout: time.Minute}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	ran, passed, left := 0, 0, 0
+	var throttles *bool // whether newStore's stores implement store.Throttle, once one is made
+	ran, passed, leftBroken, leftThrottle := 0, 0, 0, 0
 	for _, r := range rules {
-		if r.broken && o.broken == nil {
-			left++
+		if r.needs == needsBroken && o.broken == nil {
+			leftBroken++
 			continue
 		}
-		ran++
+		if r.needs == needsThrottle && throttles != nil && !*throttles {
+			leftThrottle++
+			continue
+		}
+		skipped := false
 		ok := t.Run(r.name, func(t *testing.T) {
 			mk := newStore
-			if r.broken {
+			if r.needs == needsBroken {
 				mk = o.broken
 			}
 			h := &harness{opts: o, clock: newClock()}
@@ -120,18 +152,37 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store, opts ...Option) 
 			if h.s == nil {
 				t.Fatal("newStore returned nil")
 			}
+			h.th, _ = h.s.(store.Throttle)
+			if r.needs != needsBroken {
+				has := h.th != nil
+				throttles = &has
+			}
+			h.throttles = throttles != nil && *throttles
+			if r.needs == needsThrottle && h.th == nil {
+				skipped = true
+				t.Skip("the store does not implement store.Throttle")
+			}
 			r.run(t, h)
 		})
-		if ok {
+		switch {
+		case skipped:
+			leftThrottle++
+		case ok:
+			ran++
 			passed++
+		default:
+			ran++
 		}
 	}
 	msg := fmt.Sprintf("conformance: %s: %d rules ran, %d passed", t.Name(), ran, passed)
 	if ran != passed {
 		msg += fmt.Sprintf(", %d FAILED", ran-passed)
 	}
-	if left > 0 {
-		msg += fmt.Sprintf(" (%d backend-failure rule(s) need WithBroken)", left)
+	if leftBroken > 0 {
+		msg += fmt.Sprintf(" (%d backend-failure rule(s) need WithBroken)", leftBroken)
+	}
+	if leftThrottle > 0 {
+		msg += fmt.Sprintf(" (%d throttle rule(s) left out: the store does not implement store.Throttle)", leftThrottle)
 	}
 	t.Log(msg)
 }
@@ -139,10 +190,14 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store, opts ...Option) 
 // harness is what a rule works with: a fresh store, a context bounded by
 // the rule timeout, and the suite's clock.
 type harness struct {
-	s     store.Store
-	ctx   context.Context
-	opts  options
-	clock *clock
+	s   store.Store
+	th  store.Throttle // s, when it implements store.Throttle
+	ctx context.Context
+	// throttles: newStore's stores implement store.Throttle, as far as
+	// Run has seen.
+	throttles bool
+	opts      options
+	clock     *clock
 }
 
 // clock is the suite's notion of now: the real time at the rule's start,
@@ -177,6 +232,9 @@ func randomHash() []byte {
 // newSession returns a session of subject created at now, with distinct
 // random hashes: idle after an hour, absolute expiry after a day, fresh for
 // five minutes, opaque access secret for fifteen.
+//
+// It has no Actor and no IdleTimeout of its own: the rules that need them
+// set them.
 func newSession(subject string, now time.Time) *store.Session {
 	return &store.Session{
 		Subject:         subject,
@@ -264,8 +322,8 @@ func clip(s string) string {
 }
 
 // sameSession compares every field the contract promises to keep: hashes
-// byte for byte, times to the millisecond in any location, Claims as
-// encoding/json decodes them.
+// byte for byte, times and IdleTimeout to the millisecond (times in any
+// location), Claims as encoding/json decodes them, Actor nil or equal.
 func sameSession(t *testing.T, what string, got, want *store.Session) {
 	t.Helper()
 	if got.ID != want.ID {
@@ -302,6 +360,23 @@ func sameSession(t *testing.T, what string, got, want *store.Session) {
 		{"ExpiresAt", got.ExpiresAt, want.ExpiresAt},
 	} {
 		sameTime(t, what+": "+f.name, f.got, f.want)
+	}
+	if got.IdleTimeout.Truncate(time.Millisecond) != want.IdleTimeout.Truncate(time.Millisecond) {
+		t.Errorf("%s: IdleTimeout = %s, want %s", what, got.IdleTimeout, want.IdleTimeout)
+	}
+	sameActor(t, what, got.Actor, want.Actor)
+}
+
+// sameActor compares Actors: nil must come back nil, and a set one equal.
+func sameActor(t *testing.T, what string, got, want *store.Actor) {
+	t.Helper()
+	switch {
+	case want == nil && got != nil:
+		t.Errorf("%s: Actor = %+v, want nil (the subject's own login)", what, *got)
+	case want != nil && got == nil:
+		t.Errorf("%s: Actor = nil, want %+v", what, *want)
+	case want != nil && *got != *want:
+		t.Errorf("%s: Actor = {%q %q}, want {%q %q}", what, clip(got.Subject), got.SessionID, clip(want.Subject), want.SessionID)
 	}
 }
 

@@ -72,6 +72,70 @@ var flawed = map[string]struct {
 		func(m *memstore.Store) store.Store { return m }, // and the broken store below
 		[]string{"backend-failure-is-an-error-not-absence"},
 	},
+	"drops-idle-timeout": {
+		func(m *memstore.Store) store.Store { return dropsIdleTimeout{m} },
+		[]string{"get-round-trips-idle-timeout"},
+	},
+	"own-login-reads-as-empty-actor": {
+		func(m *memstore.Store) store.Store { return emptyActor{m} },
+		[]string{"get-round-trips-actor"},
+	},
+	"idle-timeout-replaces-touch-idle": {
+		func(m *memstore.Store) store.Store { return idleTimeoutReplaces{m} },
+		[]string{"touch-honours-session-idle-timeout"},
+	},
+	"rotate-resets-per-login-fields": {
+		func(*memstore.Store) store.Store { return &rotateResets{NewListStore()} },
+		[]string{"rotate-keeps-per-login-lifetimes"},
+	},
+	"freshen-counts-as-a-use": {
+		func(m *memstore.Store) store.Store { return freshenTouches{m} },
+		[]string{"freshen-sets-fresh-until-only"},
+	},
+	"freshen-ignores-missing-sessions": {
+		func(m *memstore.Store) store.Store { return freshenBlind{m} },
+		[]string{"freshen-absent-is-not-found"},
+	},
+	"freshen-reads-then-writes-whole-session": {
+		func(*memstore.Store) store.Store { return &freshenRewrites{NewListStore()} },
+		[]string{"race-freshen-vs-revoke", "race-freshen-vs-rotate"},
+	},
+	"add-strike-returns-the-old-record": {
+		func(*memstore.Store) store.Store { return &strikeBefore{NewListStore()} },
+		[]string{"throttle-counts-strikes"},
+	},
+	"expired-strikes-keep-counting": {
+		func(*memstore.Store) store.Store { return &strikesNeverRestart{NewListStore()} },
+		[]string{"throttle-expired-record-restarts"},
+	},
+	"strike-last-follows-now": {
+		func(*memstore.Store) store.Store { return &lastFollowsNow{NewListStore()} },
+		[]string{"throttle-last-never-moves-backwards"},
+	},
+	"strikes-skips-absent-keys": {
+		func(*memstore.Store) store.Store { return &strikesFound{NewListStore()} },
+		[]string{"throttle-strikes-in-key-order"},
+	},
+	"clear-strikes-clears-the-first-key": {
+		func(*memstore.Store) store.Store { return &clearsFirst{NewListStore()} },
+		[]string{"throttle-clear-strikes"},
+	},
+	"case-insensitive-strike-keys": {
+		func(*memstore.Store) store.Store { return &foldKeys{NewListStore()} },
+		[]string{"throttle-keys-isolated"},
+	},
+	"read-then-write-add-strike": {
+		func(*memstore.Store) store.Store { return &racyStrike{NewListStore()} },
+		[]string{"throttle-atomic-across-instances"},
+	},
+	"strike-keys-coerced-not-refused": {
+		func(*memstore.Store) store.Store { return &coerceKeys{NewListStore()} },
+		[]string{"throttle-invalid-keys-refused"},
+	},
+	"outage-reads-as-no-strikes": {
+		func(m *memstore.Store) store.Store { return m }, // and the broken store below
+		[]string{"backend-failure-is-an-error-not-absence"},
+	},
 }
 
 // TestFlawedStore is the entry point TestSuiteCatchesFlawedStores runs in
@@ -85,10 +149,10 @@ func TestFlawedStore(t *testing.T) {
 	conformance.Run(t, func(t *testing.T) store.Store {
 		return f.wrap(memstore.New())
 	}, conformance.WithBroken(func(t *testing.T) store.Store {
-		if name == "outage-reads-as-not-found" {
-			return outage{notFound: true}
+		return outage{
+			notFound:  name == "outage-reads-as-not-found",
+			noStrikes: name == "outage-reads-as-no-strikes",
 		}
-		return outage{}
 	}))
 }
 
@@ -113,6 +177,41 @@ func TestSuiteCatchesFlawedStores(t *testing.T) {
 		})
 	}
 }
+
+// TestSessionsOnlyStore is the entry point TestSuiteLeavesOutThrottle
+// runs in a child process: the suite on a store without store.Throttle.
+func TestSessionsOnlyStore(t *testing.T) {
+	if os.Getenv("CONFORMANCE_SESSIONS_ONLY") == "" {
+		return
+	}
+	conformance.Run(t, func(t *testing.T) store.Store { return sessionsOnly{memstore.New()} })
+}
+
+// TestSuiteLeavesOutThrottle: a store without the optional store.Throttle
+// passes, and the summary says which rules it left out and why.
+func TestSuiteLeavesOutThrottle(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSessionsOnlyStore$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), "CONFORMANCE_SESSIONS_ONLY=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the suite failed a correct store without store.Throttle: %v\n%s", err, tail(out))
+	}
+	for _, want := range []string{
+		"rules ran, ",
+		"(1 backend-failure rule(s) need WithBroken)",
+		"(8 throttle rule(s) left out: the store does not implement store.Throttle)",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the summary lacks %q; output:\n%s", want, tail(out))
+		}
+	}
+	if strings.Contains(string(out), "TestSessionsOnlyStore/throttle-") {
+		t.Errorf("a throttle rule ran on a store without store.Throttle; output:\n%s", tail(out))
+	}
+}
+
+// sessionsOnly hides the store.Throttle methods of the store it holds.
+type sessionsOnly struct{ store.Store }
 
 // TestSuitePassesOutageStore: the correct outage stand-in passes the
 // backend-failure rule, so the flaw above is what fails it.
@@ -247,8 +346,9 @@ func (s foldCase) List(ctx context.Context, subject string, now time.Time) ([]st
 }
 
 // outage stands for a store whose backend is down: every call fails, or,
-// with notFound, pretends the session is absent.
-type outage struct{ notFound bool }
+// with notFound, pretends the session is absent, or, with noStrikes,
+// answers Throttle calls as if there were no strikes.
+type outage struct{ notFound, noStrikes bool }
 
 var errDown = errors.New("outage: connection refused")
 
@@ -273,6 +373,26 @@ func (o outage) RevokeSubject(context.Context, string, string) (int, error)     
 func (o outage) List(context.Context, string, time.Time) ([]store.Session, error) {
 	return nil, o.err()
 }
+
+func (o outage) strikesErr() error {
+	if o.noStrikes {
+		return nil
+	}
+	return o.err()
+}
+
+func (o outage) AddStrike(context.Context, string, time.Time, time.Duration) (store.Strikes, error) {
+	return store.Strikes{}, o.strikesErr()
+}
+
+func (o outage) Strikes(_ context.Context, keys []string, _ time.Time) ([]store.Strikes, error) {
+	if o.noStrikes {
+		return make([]store.Strikes, len(keys)), nil
+	}
+	return nil, o.err()
+}
+
+func (o outage) ClearStrikes(context.Context, []string) error { return o.strikesErr() }
 
 // touchRewrites touches as a key-value store without scripts might: read
 // the session, then write all of it back. A revocation or rotation in
@@ -339,4 +459,242 @@ func (s *evictsLRU) Create(ctx context.Context, x *store.Session, max int) error
 		delete(s.sessions, o.ID)
 	}
 	return nil
+}
+
+// dropsIdleTimeout has no column for a login's own idle timeout.
+type dropsIdleTimeout struct{ *memstore.Store }
+
+func (s dropsIdleTimeout) Create(ctx context.Context, x *store.Session, max int) error {
+	c := *x
+	c.IdleTimeout = 0
+	err := s.Store.Create(ctx, &c, max)
+	x.ID = c.ID
+	return err
+}
+
+// emptyActor reads the empty actor columns of the subject's own login as
+// an empty Actor instead of none.
+type emptyActor struct{ *memstore.Store }
+
+func (s emptyActor) Get(ctx context.Context, id string, now time.Time) (*store.Session, error) {
+	x, err := s.Store.Get(ctx, id, now)
+	if x != nil && x.Actor == nil {
+		x.Actor = &store.Actor{}
+	}
+	return x, err
+}
+
+func (s emptyActor) List(ctx context.Context, subject string, now time.Time) ([]store.Session, error) {
+	l, err := s.Store.List(ctx, subject, now)
+	for i := range l {
+		if l[i].Actor == nil {
+			l[i].Actor = &store.Actor{}
+		}
+	}
+	return l, err
+}
+
+// idleTimeoutReplaces slides IdleUntil by the session's IdleTimeout when
+// it has one, even past the idle the Touch passes: it replaces the idle
+// timeout instead of bounding it.
+type idleTimeoutReplaces struct{ *memstore.Store }
+
+func (s idleTimeoutReplaces) Touch(ctx context.Context, id string, now time.Time, idle, every time.Duration) error {
+	if x, err := s.Get(ctx, id, now); err == nil && x.IdleTimeout > 0 {
+		idle = x.IdleTimeout
+	}
+	return s.Store.Touch(ctx, id, now, idle, every)
+}
+
+// rotateResets rewrites the session from the Rotation and the fields it
+// knew before per-login lifetimes and delegation: IdleTimeout and Actor
+// are lost.
+type rotateResets struct{ *ListStore }
+
+func (s *rotateResets) Rotate(ctx context.Context, id string, r store.Rotation, now time.Time) error {
+	if err := s.ListStore.Rotate(ctx, id, r, now); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	x := s.sessions[id]
+	x.IdleTimeout, x.Actor = 0, nil
+	s.sessions[id] = x
+	return nil
+}
+
+// freshenTouches counts a step-up as a use of the session.
+type freshenTouches struct{ *memstore.Store }
+
+func (s freshenTouches) Freshen(ctx context.Context, id string, until, now time.Time) error {
+	if err := s.Store.Touch(ctx, id, now, time.Hour, 0); err != nil {
+		return err
+	}
+	return s.Store.Freshen(ctx, id, until, now)
+}
+
+// freshenBlind updates without checking that a session was there, as an
+// UPDATE whose row count goes unread.
+type freshenBlind struct{ *memstore.Store }
+
+func (s freshenBlind) Freshen(ctx context.Context, id string, until, now time.Time) error {
+	if err := s.Store.Freshen(ctx, id, until, now); !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// freshenRewrites freshens as a key-value store without scripts might:
+// read the session, then write all of it back.
+type freshenRewrites struct{ *ListStore }
+
+func (s *freshenRewrites) Freshen(ctx context.Context, id string, until, now time.Time) error {
+	x, err := s.Get(ctx, id, now)
+	if err != nil {
+		return err
+	}
+	x.FreshUntil = until
+	time.Sleep(20 * time.Microsecond)
+	s.mu.Lock()
+	s.sessions[id] = *x
+	s.mu.Unlock()
+	return nil
+}
+
+// strikeBefore returns the count it read, not the one it wrote.
+type strikeBefore struct{ *ListStore }
+
+func (s *strikeBefore) AddStrike(ctx context.Context, key string, now time.Time, ttl time.Duration) (store.Strikes, error) {
+	r, err := s.ListStore.AddStrike(ctx, key, now, ttl)
+	r.Count--
+	return r, err
+}
+
+// strikesNeverRestart grows a record whether or not it has expired: only
+// reads hide expired records.
+type strikesNeverRestart struct{ *ListStore }
+
+func (s *strikesNeverRestart) AddStrike(ctx context.Context, key string, now time.Time, ttl time.Duration) (store.Strikes, error) {
+	if err := keys.CheckStrikeKeys(key); err != nil {
+		return store.Strikes{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.strikes[key]
+	r.Count++
+	r.Last = later(r.Last, now)
+	r.until = r.Last.Add(ttl)
+	s.strikes[key] = r
+	return r.Strikes, nil
+}
+
+// lastFollowsNow sets Last to each strike's now, even an earlier one.
+type lastFollowsNow struct{ *ListStore }
+
+func (s *lastFollowsNow) AddStrike(ctx context.Context, key string, now time.Time, ttl time.Duration) (store.Strikes, error) {
+	if _, err := s.ListStore.AddStrike(ctx, key, now, ttl); err != nil {
+		return store.Strikes{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.strikes[key]
+	r.Last, r.until = now, now.Add(ttl)
+	s.strikes[key] = r
+	return r.Strikes, nil
+}
+
+// strikesFound answers with the records it found, in key order, as a
+// query on "key IN (...)" would.
+type strikesFound struct{ *ListStore }
+
+func (s *strikesFound) Strikes(ctx context.Context, ks []string, now time.Time) ([]store.Strikes, error) {
+	all, err := s.ListStore.Strikes(ctx, slices.Sorted(slices.Values(ks)), now)
+	return slices.DeleteFunc(all, func(r store.Strikes) bool { return r.Count == 0 }), err
+}
+
+// clearsFirst deletes the first key's record alone.
+type clearsFirst struct{ *ListStore }
+
+func (s *clearsFirst) ClearStrikes(ctx context.Context, ks []string) error {
+	return s.ListStore.ClearStrikes(ctx, ks[:min(len(ks), 1)])
+}
+
+// foldKeys compares keys case-insensitively, as a MySQL column with a _ci
+// collation would.
+type foldKeys struct{ *ListStore }
+
+// mapKeys returns f of each of ks.
+func mapKeys(ks []string, f func(string) string) []string {
+	out := make([]string, len(ks))
+	for i, k := range ks {
+		out[i] = f(k)
+	}
+	return out
+}
+
+func (s *foldKeys) AddStrike(ctx context.Context, key string, now time.Time, ttl time.Duration) (store.Strikes, error) {
+	return s.ListStore.AddStrike(ctx, strings.ToLower(key), now, ttl)
+}
+
+func (s *foldKeys) Strikes(ctx context.Context, ks []string, now time.Time) ([]store.Strikes, error) {
+	return s.ListStore.Strikes(ctx, mapKeys(ks, strings.ToLower), now)
+}
+
+func (s *foldKeys) ClearStrikes(ctx context.Context, ks []string) error {
+	return s.ListStore.ClearStrikes(ctx, mapKeys(ks, strings.ToLower))
+}
+
+// racyStrike reads the record, then writes it back one higher: strikes
+// made in between are lost.
+type racyStrike struct{ *ListStore }
+
+func (s *racyStrike) AddStrike(ctx context.Context, key string, now time.Time, ttl time.Duration) (store.Strikes, error) {
+	l, err := s.ListStore.Strikes(ctx, []string{key}, now)
+	if err != nil {
+		return store.Strikes{}, err
+	}
+	r := l[0]
+	r.Count++
+	r.Last = later(r.Last, now)
+	time.Sleep(20 * time.Microsecond)
+	s.mu.Lock()
+	s.strikes[key] = strikeRecord{r, r.Last.Add(ttl)}
+	s.mu.Unlock()
+	return r, nil
+}
+
+// coerceKeys makes any key fit instead of refusing it: cut to the longest
+// allowed, other bytes replaced, as a column that truncates would.
+type coerceKeys struct{ *ListStore }
+
+func coerce(k string) string {
+	if k == "" {
+		return "(empty)"
+	}
+	k = strings.Map(func(r rune) rune {
+		if r < ' ' || r > '~' {
+			return '?'
+		}
+		return r
+	}, k)
+	return k[:min(len(k), store.MaxStrikeKeyLen)]
+}
+
+func (s *coerceKeys) AddStrike(ctx context.Context, key string, now time.Time, ttl time.Duration) (store.Strikes, error) {
+	return s.ListStore.AddStrike(ctx, coerce(key), now, ttl)
+}
+
+func (s *coerceKeys) Strikes(ctx context.Context, ks []string, now time.Time) ([]store.Strikes, error) {
+	return s.ListStore.Strikes(ctx, mapKeys(ks, coerce), now)
+}
+
+func (s *coerceKeys) ClearStrikes(ctx context.Context, ks []string) error {
+	return s.ListStore.ClearStrikes(ctx, mapKeys(ks, coerce))
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

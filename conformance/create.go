@@ -11,18 +11,20 @@ import (
 )
 
 var createRules = []rule{
-	{"create-assigns-unique-ids", false, createAssignsUniqueIDs},
-	{"get-round-trips-every-field", false, getRoundTrips},
-	{"get-round-trips-jwt-mode-session", false, getRoundTripsJWTMode},
-	{"get-keeps-times-from-any-location", false, getKeepsLocations},
-	{"get-absent-is-not-found", false, getAbsent},
-	{"get-ids-are-case-sensitive", false, getCaseSensitive},
-	{"get-returns-a-copy", false, getReturnsCopy},
+	{"create-assigns-unique-ids", plain, createAssignsUniqueIDs},
+	{"get-round-trips-every-field", plain, getRoundTrips},
+	{"get-round-trips-jwt-mode-session", plain, getRoundTripsJWTMode},
+	{"get-keeps-times-from-any-location", plain, getKeepsLocations},
+	{"get-absent-is-not-found", plain, getAbsent},
+	{"get-ids-are-case-sensitive", plain, getCaseSensitive},
+	{"get-returns-a-copy", plain, getReturnsCopy},
+	{"get-round-trips-idle-timeout", plain, getRoundTripsIdleTimeout},
+	{"get-round-trips-actor", plain, getRoundTripsActor},
 }
 
 var expiryRules = []rule{
-	{"expiry-idle", false, expiryIdle},
-	{"expiry-absolute", false, expiryAbsolute},
+	{"expiry-idle", plain, expiryIdle},
+	{"expiry-absolute", plain, expiryAbsolute},
 }
 
 func createAssignsUniqueIDs(t *testing.T, h *harness) {
@@ -167,6 +169,71 @@ func getReturnsCopy(t *testing.T, h *harness) {
 	if again.Claims["role"] != "reader" {
 		t.Errorf("Claims after the caller modified an earlier Get's copy: role = %v, want reader", again.Claims["role"])
 	}
+}
+
+// roundTrips creates each of sessions (all of subject), then reads every
+// one back through Get and List and compares it with what was created.
+func roundTrips(t *testing.T, h *harness, subject string, sessions []*store.Session) {
+	t.Helper()
+	now := h.clock.Now()
+	want := map[string]store.Session{}
+	for _, s := range sessions {
+		w := *s
+		w.ID = h.create(t, s, 0)
+		want[w.ID] = w
+	}
+	for id, w := range want {
+		sameSession(t, "Get", h.get(t, id, now), &w)
+	}
+	l := h.list(t, subject, now)
+	if len(l) != len(want) {
+		t.Fatalf("List after %d Creates: %d sessions", len(want), len(l))
+	}
+	for _, got := range l {
+		w := want[got.ID]
+		w.Spent = nil
+		sameSession(t, "List", &got, &w)
+	}
+}
+
+// getRoundTripsIdleTimeout: a login's own idle timeout comes back to the
+// millisecond; zero (none) stays zero.
+func getRoundTripsIdleTimeout(t *testing.T, h *harness) {
+	var sessions []*store.Session
+	for _, d := range []time.Duration{0, time.Millisecond, 90*time.Second + 250*time.Millisecond, 20 * time.Minute, 400 * 24 * time.Hour} {
+		s := newSession("alice", h.clock.Now())
+		s.IdleTimeout = d
+		sessions = append(sessions, s)
+	}
+	roundTrips(t, h, "alice", sessions)
+}
+
+// getRoundTripsActor: a delegated session names its actor exactly, and the
+// subject's own login has none: nil comes back nil, not an empty Actor.
+func getRoundTripsActor(t *testing.T, h *harness) {
+	now := h.clock.Now()
+	var sessions []*store.Session
+	for _, a := range []*store.Actor{
+		nil,
+		{Subject: "support:bob", SessionID: store.NewID()},
+		{Subject: `o'brien "staff" 日本 %_*`, SessionID: store.NewID()},
+		{Subject: strings.Repeat("é", store.MaxSubjectLen/2), SessionID: store.NewID()},
+		nil,
+	} {
+		s := newSession("alice", now)
+		s.Actor = a
+		sessions = append(sessions, s)
+	}
+	// The store must not keep the caller's Actor.
+	mine := sessions[1]
+	want := *mine.Actor
+	roundTrips(t, h, "alice", sessions)
+	mine.Actor.Subject = "changed"
+	got := h.get(t, mine.ID, now)
+	sameActor(t, "Get after the caller changed the Actor it created with", got.Actor, &want)
+	// Nor share what it returns.
+	got.Actor.SessionID = "changed"
+	sameActor(t, "Get after the caller changed an earlier Get's Actor", h.get(t, mine.ID, now).Actor, &want)
 }
 
 func expiryIdle(t *testing.T, h *harness) {

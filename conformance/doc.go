@@ -31,9 +31,14 @@
 // has passed, so that a racy store cannot pass because the scheduler
 // happened not to interleave its calls. Run the tests with -race too.
 //
+// The rules of the optional store.Throttle (named throttle-) run on
+// stores that implement it, and are left out, as the summary says, for
+// the others. WithTwin lets the rule that strikes are counted atomically
+// race two store values on the same backend, as two processes would.
+//
 // Each Run ends with a line such as
 //
-//	conformance: TestConformance/postgres: 42 rules ran, 42 passed
+//	conformance: TestConformance/postgres: 58 rules ran, 58 passed
 //
 // logged through t.Logf.
 package conformance

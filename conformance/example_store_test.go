@@ -3,12 +3,14 @@ package conformance_test
 // A complete custom store and its conformance test: the worked example of
 // docs/stores.md. It keeps sessions in a map under one mutex and scans for
 // a subject's sessions, favouring plain code over speed; every method
-// follows the contract on store.Store, and TestListStore proves it.
+// follows the contract on store.Store (and on the optional store.Throttle,
+// for login throttling), and TestListStore proves it.
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -17,17 +19,28 @@ import (
 
 	"github.com/latchauth/latch/conformance"
 	"github.com/latchauth/latch/store"
+	"github.com/latchauth/latch/store/storekit"
 )
 
-// ListStore is a minimal store.Store.
+// ListStore is a minimal store.Throttle: a store.Store that keeps login
+// throttling's strike records too.
 type ListStore struct {
 	mu       sync.Mutex
 	sessions map[string]store.Session
+	strikes  map[string]strikeRecord
 }
 
-var _ store.Store = (*ListStore)(nil)
+// strikeRecord is one key's Strikes and the instant they expire.
+type strikeRecord struct {
+	store.Strikes
+	until time.Time
+}
 
-func NewListStore() *ListStore { return &ListStore{sessions: map[string]store.Session{}} }
+var _ store.Throttle = (*ListStore)(nil)
+
+func NewListStore() *ListStore {
+	return &ListStore{sessions: map[string]store.Session{}, strikes: map[string]strikeRecord{}}
+}
 
 func (l *ListStore) Create(ctx context.Context, s *store.Session, max int) error {
 	if err := ctx.Err(); err != nil {
@@ -174,6 +187,69 @@ func (l *ListStore) List(ctx context.Context, subject string, now time.Time) ([]
 	}
 	return out, nil
 }
+
+// AddStrike counts one failure under the lock, so that no concurrent
+// strike is lost. Expired records are deleted on the way: a scan, as
+// List's, that keeps memory bounded by the failures of the last ttl.
+func (l *ListStore) AddStrike(ctx context.Context, key string, now time.Time, ttl time.Duration) (store.Strikes, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Strikes{}, err
+	}
+	if err := keys.CheckStrikeKeys(key); err != nil {
+		return store.Strikes{}, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for k, r := range l.strikes {
+		if !now.Before(r.until) {
+			delete(l.strikes, k)
+		}
+	}
+	r := l.strikes[key] // the zero record when absent or just deleted
+	r.Count++
+	if now.After(r.Last) {
+		r.Last = now // never backwards
+	}
+	r.until = r.Last.Add(ttl)
+	l.strikes[key] = r
+	return r.Strikes, nil
+}
+
+func (l *ListStore) Strikes(ctx context.Context, ks []string, now time.Time) ([]store.Strikes, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := keys.CheckStrikeKeys(ks...); err != nil {
+		return nil, err
+	}
+	out := make([]store.Strikes, len(ks))
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, k := range ks {
+		if r, ok := l.strikes[k]; ok && now.Before(r.until) {
+			out[i] = r.Strikes
+		}
+	}
+	return out, nil
+}
+
+func (l *ListStore) ClearStrikes(ctx context.Context, ks []string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := keys.CheckStrikeKeys(ks...); err != nil { // all or nothing
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range ks {
+		delete(l.strikes, k)
+	}
+	return nil
+}
+
+// keys refuses strike keys beyond the limits of store.Throttle.
+var keys = &storekit.Gate{Store: "liststore", ErrInvalid: errors.New("liststore: invalid value")}
 
 // live returns subject's sessions live at now in List order. l.mu is held.
 func (l *ListStore) live(subject string, now time.Time) []store.Session {

@@ -14,17 +14,17 @@ import (
 )
 
 var contextRules = []rule{
-	{"context-canceled-returns-promptly", false, func(t *testing.T, h *harness) {
+	{"context-canceled-returns-promptly", plain, func(t *testing.T, h *harness) {
 		ctx, cancel := context.WithCancel(h.ctx)
 		cancel()
 		doneContext(t, h, ctx, context.Canceled)
 	}},
-	{"context-deadline-returns-promptly", false, func(t *testing.T, h *harness) {
+	{"context-deadline-returns-promptly", plain, func(t *testing.T, h *harness) {
 		ctx, cancel := context.WithDeadline(h.ctx, time.Now().Add(-time.Second))
 		defer cancel()
 		doneContext(t, h, ctx, context.DeadlineExceeded)
 	}},
-	{"context-canceled-mid-flight", false, canceledMidFlight},
+	{"context-canceled-mid-flight", plain, canceledMidFlight},
 }
 
 // canceledMidFlight: logins race under a cap while their context is
@@ -84,7 +84,7 @@ func canceledMidFlight(t *testing.T, h *harness) {
 }
 
 var brokenRules = []rule{
-	{"backend-failure-is-an-error-not-absence", true, backendFailure},
+	{"backend-failure-is-an-error-not-absence", needsBroken, backendFailure},
 }
 
 // promptly is how long a store may take to notice a done context or a dead
@@ -105,17 +105,22 @@ func call(t *testing.T, what string, op func() error) error {
 	}
 }
 
-// operations returns one call of every Store method on a session that
-// exists (id, with refresh hash old) and a subject that has it.
-func operations(h *harness, ctx context.Context, id string, old []byte) []struct {
+// operation is one call of a store method; it returns the session the
+// method returned, if any.
+type operation struct {
 	name string
 	op   func() (*store.Session, error)
-} {
+}
+
+// strikeKey is the key of operations' Throttle calls.
+const strikeKey = "ip:192.0.2.7"
+
+// operations returns one call of every Store method on a session that
+// exists (id, with refresh hash old) and a subject that has it, and of
+// every Throttle method when the store implements store.Throttle.
+func operations(h *harness, ctx context.Context, id string, old []byte) []operation {
 	now := h.clock.Now()
-	return []struct {
-		name string
-		op   func() (*store.Session, error)
-	}{
+	ops := []operation{
 		{"Create", func() (*store.Session, error) {
 			return nil, h.s.Create(ctx, newSession("alice", now), 0)
 		}},
@@ -124,6 +129,7 @@ func operations(h *harness, ctx context.Context, id string, old []byte) []struct
 		}},
 		{"Get", func() (*store.Session, error) { return h.s.Get(ctx, id, now) }},
 		{"Touch", func() (*store.Session, error) { return nil, h.s.Touch(ctx, id, now, time.Hour, 0) }},
+		{"Freshen", func() (*store.Session, error) { return nil, h.s.Freshen(ctx, id, now.Add(time.Minute), now) }},
 		{"Rotate", func() (*store.Session, error) { return nil, h.s.Rotate(ctx, id, rotation(old, now, 5), now) }},
 		{"Revoke", func() (*store.Session, error) { return nil, h.s.Revoke(ctx, "alice", id) }},
 		{"RevokeSubject", func() (*store.Session, error) {
@@ -138,11 +144,29 @@ func operations(h *harness, ctx context.Context, id string, old []byte) []struct
 			return nil, err
 		}},
 	}
+	if h.th == nil {
+		return ops
+	}
+	return append(ops, []operation{
+		{"AddStrike", func() (*store.Session, error) {
+			_, err := h.th.AddStrike(ctx, strikeKey, now, time.Minute)
+			return nil, err
+		}},
+		{"Strikes", func() (*store.Session, error) {
+			_, err := h.th.Strikes(ctx, []string{strikeKey}, now)
+			return nil, err
+		}},
+		{"ClearStrikes", func() (*store.Session, error) { return nil, h.th.ClearStrikes(ctx, []string{strikeKey}) }},
+	}...)
 }
 
 func doneContext(t *testing.T, h *harness, ctx context.Context, want error) {
 	s := newSession("alice", h.clock.Now())
 	id := h.create(t, s, 0)
+	var strikes store.Strikes
+	if h.th != nil {
+		strikes = h.addStrike(t, strikeKey, h.clock.Now(), time.Hour)
+	}
 	before := h.get(t, id, h.clock.Now())
 	for _, o := range operations(h, ctx, id, s.RefreshHash) {
 		var got *store.Session
@@ -160,12 +184,21 @@ func doneContext(t *testing.T, h *harness, ctx context.Context, want error) {
 	// Nothing was written.
 	h.hasExactly(t, "alice", []string{id}, "after calls with a done context")
 	sameSession(t, "the session after calls with a done context", h.get(t, id, h.clock.Now()), before)
+	if h.th != nil {
+		sameStrikes(t, "the strikes after calls with a done context", h.strikes(t, []string{strikeKey}, h.clock.Now())[0], strikes)
+	}
 }
 
 // backendFailure: a store that cannot reach its backend must say so. Were
 // it to answer "not found", a revoked session could not be told from an
 // outage; were it to answer with a session, a check would pass unverified.
+//
+// Throttle calls fail likewise: were they to answer "no strikes", a
+// password guesser would go unthrottled through an outage.
 func backendFailure(t *testing.T, h *harness) {
+	if h.throttles && h.th == nil {
+		t.Errorf("newStore's stores implement store.Throttle, but WithBroken's does not: its Throttle methods go untested")
+	}
 	id := store.NewID()
 	for _, o := range operations(h, h.ctx, id, randomHash()) {
 		var got *store.Session
@@ -186,8 +219,8 @@ func backendFailure(t *testing.T, h *harness) {
 }
 
 var stringRules = []rule{
-	{"strings-subjects-kept-exactly", false, subjectsExact},
-	{"strings-device-fields-kept-exactly", false, deviceExact},
+	{"strings-subjects-kept-exactly", plain, subjectsExact},
+	{"strings-device-fields-kept-exactly", plain, deviceExact},
 }
 
 // awkward are subjects a store must keep apart and return byte for byte:

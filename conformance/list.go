@@ -13,17 +13,17 @@ import (
 )
 
 var listRules = []rule{
-	{"list-newest-first-ties-by-id", false, listOrder},
-	{"list-1000-sessions", false, listThousand},
-	{"list-unknown-subject-is-empty", false, listEmpty},
+	{"list-newest-first-ties-by-id", plain, listOrder},
+	{"list-1000-sessions", plain, listThousand},
+	{"list-unknown-subject-is-empty", plain, listEmpty},
 }
 
 var capRules = []rule{
-	{"cap-evicts-oldest", false, capEvictsOldest},
-	{"cap-never-evicts-the-new-session", false, capKeepsNew},
-	{"cap-counts-only-live-sessions", false, capCountsLive},
-	{"cap-scoped-by-subject", false, capScoped},
-	{"cap-atomic-under-32-concurrent-logins", false, capConcurrent},
+	{"cap-evicts-oldest", plain, capEvictsOldest},
+	{"cap-never-evicts-the-new-session", plain, capKeepsNew},
+	{"cap-counts-only-live-sessions", plain, capCountsLive},
+	{"cap-scoped-by-subject", plain, capScoped},
+	{"cap-atomic-under-32-concurrent-logins", plain, capConcurrent},
 }
 
 // byListOrder is the order List promises: CreatedAt descending, then ID

@@ -13,27 +13,36 @@ import (
 	"github.com/latchauth/latch/store"
 )
 
-// Touches race with the writes that end or change a session. A store that
-// touches by reading the whole session and writing it back (GET then SET,
-// find then replace) brings a revoked session back to life, or makes a
-// spent refresh hash current again; these rules catch it.
+// Touches and freshens race with the writes that end or change a
+// session. A store that touches by reading the whole session and writing
+// it back (GET then SET, find then replace) brings a revoked session back
+// to life, or makes a spent refresh hash current again; these rules catch
+// it.
 var raceRules = []rule{
-	{"race-touch-vs-revoke", false, func(t *testing.T, h *harness) {
-		raceTouches(t, h, "Revoke", func(s *store.Session) error { return h.s.Revoke(h.ctx, s.Subject, s.ID) })
+	{"race-touch-vs-revoke", plain, func(t *testing.T, h *harness) {
+		raceEnd(t, h, touching, "Revoke", revoking(h))
 	}},
-	{"race-touch-vs-revoke-subject", false, func(t *testing.T, h *harness) {
-		raceTouches(t, h, "RevokeSubject", func(s *store.Session) error {
+	{"race-touch-vs-revoke-subject", plain, func(t *testing.T, h *harness) {
+		raceEnd(t, h, touching, "RevokeSubject", func(s *store.Session) error {
 			_, err := h.s.RevokeSubject(h.ctx, s.Subject, "")
 			return err
 		})
 	}},
-	{"race-touch-vs-cap-eviction", false, func(t *testing.T, h *harness) {
-		raceTouches(t, h, "a capped Create", func(s *store.Session) error {
+	{"race-touch-vs-cap-eviction", plain, func(t *testing.T, h *harness) {
+		raceEnd(t, h, touching, "a capped Create", func(s *store.Session) error {
 			return h.s.Create(h.ctx, newSession(s.Subject, s.CreatedAt.Add(time.Second)), 1)
 		})
 	}},
-	{"race-touch-vs-rotate", false, raceTouchRotate},
-	{"race-rotate-vs-revoke", false, raceRotateRevoke},
+	{"race-touch-vs-rotate", plain, func(t *testing.T, h *harness) { raceRotate(t, h, touching) }},
+	{"race-rotate-vs-revoke", plain, raceRotateRevoke},
+	{"race-freshen-vs-revoke", plain, func(t *testing.T, h *harness) {
+		raceEnd(t, h, freshening, "Revoke", revoking(h))
+	}},
+	{"race-freshen-vs-rotate", plain, func(t *testing.T, h *harness) { raceRotate(t, h, freshening) }},
+}
+
+func revoking(h *harness) func(s *store.Session) error {
+	return func(s *store.Session) error { return h.s.Revoke(h.ctx, s.Subject, s.ID) }
 }
 
 // A racy store goes wrong only when one call lands inside another's
@@ -156,34 +165,60 @@ func waitFor(n *atomic.Int64, want int64) {
 	}
 }
 
-// touches returns a step touching id at instants after start that only
-// grow, each a write (every = 0); ErrNotFound is expected once the
-// session is gone.
-func touches(t *testing.T, h *harness, id string, start time.Time) func(i int) bool {
+// writer is a write that changes a live session in place and races the
+// writes that end or rotate it: its name, and its step (see race) on the
+// session id at instants after start that only grow.
+type writer struct {
+	name string
+	step func(t *testing.T, h *harness, id string, start time.Time) func(i int) bool
+}
+
+var (
+	// touching touches, each time a write (every = 0).
+	touching = writer{"Touch", func(t *testing.T, h *harness, id string, start time.Time) func(i int) bool {
+		return expectGone(t, "Touch", func(i int) error {
+			return h.s.Touch(h.ctx, id, start.Add(time.Duration(i)*time.Millisecond), time.Hour, 0)
+		})
+	}}
+	// freshening freshens for five minutes.
+	freshening = writer{"Freshen", func(t *testing.T, h *harness, id string, start time.Time) func(i int) bool {
+		return expectGone(t, "Freshen", func(i int) error {
+			at := start.Add(time.Duration(i) * time.Millisecond)
+			return h.s.Freshen(h.ctx, id, at.Add(5*time.Minute), at)
+		})
+	}}
+)
+
+// expectGone returns a step calling call, which may fail with ErrNotFound
+// once the session is gone and with no other error.
+func expectGone(t *testing.T, name string, call func(i int) error) func(i int) bool {
 	return func(i int) bool {
-		err := h.s.Touch(h.ctx, id, start.Add(time.Duration(i)*time.Millisecond), time.Hour, 0)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("Touch during the race: %v", err)
+		if err := call(i); err != nil && !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s during the race: %v", name, err)
 			return false
 		}
 		return true
 	}
 }
 
-func raceTouches(t *testing.T, h *harness, what string, end func(*store.Session) error) {
+// raceEnd: w racing end (what) must not bring the session back.
+func raceEnd(t *testing.T, h *harness, w writer, what string, end func(*store.Session) error) {
 	start := h.clock.Now()
 	rounds(t, raceRounds, func(round int) bool {
 		sub := fmt.Sprintf("racer%d", round)
 		s := newSession(sub, start)
+		// Live for a day unless a write shortens it, so that a session a
+		// Freshen brought back reads as live at the instant below.
+		s.IdleUntil = s.ExpiresAt
 		id := h.create(t, s, 0)
-		raced, err := race(raceTouchers, touches(t, h, id, start), func() error { return end(s) })
+		raced, err := race(raceTouchers, w.step(t, h, id, start), func() error { return end(s) })
 		if err != nil {
 			t.Fatalf("%s during the race: %v", what, err)
 		}
-		// Read at an instant after every touch the race made.
+		// Read at an instant after every call the race made.
 		at := start.Add(time.Hour)
 		if _, err := h.s.Get(h.ctx, id, at); !errors.Is(err, store.ErrNotFound) {
-			t.Fatalf("round %d: the session ended by %s while it was being touched reads as %v, want store.ErrNotFound: a touch brought it back", round, what, err)
+			t.Fatalf("round %d: the session ended by %s during %s calls reads as %v, want store.ErrNotFound: a %s brought it back", round, what, w.name, err, w.name)
 		}
 		for _, x := range h.list(t, sub, at) {
 			if x.ID == id {
@@ -194,23 +229,23 @@ func raceTouches(t *testing.T, h *harness, what string, end func(*store.Session)
 	})
 }
 
-// raceTouchRotate: a touch racing a rotation must not undo it.
-func raceTouchRotate(t *testing.T, h *harness) {
+// raceRotate: w racing a rotation must not undo it.
+func raceRotate(t *testing.T, h *harness, w writer) {
 	start := h.clock.Now()
 	rounds(t, raceRounds, func(round int) bool {
 		s := newSession("alice", start)
 		id := h.create(t, s, 0)
 		r := rotation(s.RefreshHash, start, 5)
-		raced, err := race(raceTouchers, touches(t, h, id, start), func() error { return h.s.Rotate(h.ctx, id, r, start) })
+		raced, err := race(raceTouchers, w.step(t, h, id, start), func() error { return h.s.Rotate(h.ctx, id, r, start) })
 		if err != nil {
 			t.Fatalf("Rotate during the race: %v", err)
 		}
 		got := h.get(t, id, start.Add(time.Minute))
-		if !bytes.Equal(got.RefreshHash, r.RefreshHash) {
-			t.Fatalf("round %d: after a Rotate raced by touches the refresh hash is not the new one: a touch undid the rotation", round)
+		if !bytes.Equal(got.RefreshHash, r.RefreshHash) || !bytes.Equal(got.SecretHash, r.SecretHash) {
+			t.Fatalf("round %d: after a Rotate raced by %s calls the hashes are not the new ones: a %s undid the rotation", round, w.name, w.name)
 		}
 		if len(got.Spent) != 1 || !bytes.Equal(got.Spent[0], s.RefreshHash) {
-			t.Fatalf("round %d: after a Rotate raced by touches Spent holds %d hashes, want the one rotated from", round, len(got.Spent))
+			t.Fatalf("round %d: after a Rotate raced by %s calls Spent holds %d hashes, want the one rotated from", round, w.name, len(got.Spent))
 		}
 		return raced
 	})

@@ -8,11 +8,11 @@ import (
 )
 
 var revokeRules = []rule{
-	{"revoke-deletes-one-session", false, revokeOne},
-	{"revoke-is-idempotent", false, revokeIdempotent},
-	{"revoke-needs-the-owning-subject", false, revokeNeedsSubject},
-	{"revoke-subject-deletes-all", false, revokeSubjectAll},
-	{"revoke-subject-keeps-one", false, revokeSubjectKeep},
+	{"revoke-deletes-one-session", plain, revokeOne},
+	{"revoke-is-idempotent", plain, revokeIdempotent},
+	{"revoke-needs-the-owning-subject", plain, revokeNeedsSubject},
+	{"revoke-subject-deletes-all", plain, revokeSubjectAll},
+	{"revoke-subject-keeps-one", plain, revokeSubjectKeep},
 }
 
 // seed creates n sessions for each subject and returns their ids by

@@ -3,6 +3,7 @@ package conformance
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -11,11 +12,12 @@ import (
 )
 
 var rotateRules = []rule{
-	{"rotate-replaces-hashes-and-remembers-spent", false, rotateReplaces},
-	{"rotate-wrong-hash-is-conflict", false, rotateConflict},
-	{"rotate-compare-and-swap-64-racers", false, rotateRace},
-	{"rotate-spent-hashes-bounded", false, rotateSpentBounded},
-	{"rotate-absent-is-not-found", false, rotateAbsent},
+	{"rotate-replaces-hashes-and-remembers-spent", plain, rotateReplaces},
+	{"rotate-wrong-hash-is-conflict", plain, rotateConflict},
+	{"rotate-compare-and-swap-64-racers", plain, rotateRace},
+	{"rotate-spent-hashes-bounded", plain, rotateSpentBounded},
+	{"rotate-absent-is-not-found", plain, rotateAbsent},
+	{"rotate-keeps-per-login-lifetimes", plain, rotateKeepsLifetimes},
 }
 
 // rotation returns the Rotation a refresh at now makes in opaque mode.
@@ -209,4 +211,43 @@ func rotateAbsent(t *testing.T, h *harness) {
 		t.Errorf("Rotate of a revoked session with its current hash = %v, want store.ErrNotFound", err)
 	}
 	h.absent(t, id, now, "a revoked session after Rotate")
+}
+
+// rotateKeepsLifetimes: what a login chose for itself outlives its
+// refreshes. Rotate and Touch keep IdleTimeout, Actor, CreatedAt and
+// ExpiresAt, and a Touch after a Rotate still honours IdleTimeout.
+func rotateKeepsLifetimes(t *testing.T, h *harness) {
+	start := h.clock.Now()
+	s := newSession("alice", start)
+	s.IdleTimeout = 10 * time.Minute
+	s.IdleUntil = start.Add(10 * time.Minute)
+	s.ExpiresAt = start.Add(2 * time.Hour)
+	s.Actor = &store.Actor{Subject: "support:bob", SessionID: store.NewID()}
+	id := h.create(t, s, 0)
+	want := *s
+	want.ID = id
+
+	hash := s.RefreshHash
+	for i := range 3 {
+		at := h.clock.Advance(5 * time.Minute)
+		r := rotation(hash, at, 5)
+		r.IdleUntil = at.Add(s.IdleTimeout)
+		if err := h.s.Rotate(h.ctx, id, r, at); err != nil {
+			t.Fatalf("Rotate #%d: %v", i+1, err)
+		}
+		hash = r.RefreshHash
+		at = h.clock.Advance(2 * time.Minute)
+		if err := h.s.Touch(h.ctx, id, at, time.Hour, 0); err != nil {
+			t.Fatalf("Touch after Rotate #%d: %v", i+1, err)
+		}
+		got := h.get(t, id, at)
+		what := fmt.Sprintf("after Rotate #%d and a Touch", i+1)
+		if got.IdleTimeout != want.IdleTimeout {
+			t.Errorf("%s: IdleTimeout = %s, want %s", what, got.IdleTimeout, want.IdleTimeout)
+		}
+		sameActor(t, what, got.Actor, want.Actor)
+		sameTime(t, what+": CreatedAt", got.CreatedAt, want.CreatedAt)
+		sameTime(t, what+": ExpiresAt", got.ExpiresAt, want.ExpiresAt)
+		sameTime(t, what+": IdleUntil (a Touch of idle 1h under an IdleTimeout of 10m)", got.IdleUntil, at.Add(s.IdleTimeout))
+	}
 }

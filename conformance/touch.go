@@ -9,10 +9,11 @@ import (
 )
 
 var touchRules = []rule{
-	{"touch-slides-idle-expiry", false, touchSlides},
-	{"touch-never-passes-absolute-expiry", false, touchCapped},
-	{"touch-throttled-inside-interval", false, touchThrottled},
-	{"touch-absent-is-not-found", false, touchAbsent},
+	{"touch-slides-idle-expiry", plain, touchSlides},
+	{"touch-never-passes-absolute-expiry", plain, touchCapped},
+	{"touch-throttled-inside-interval", plain, touchThrottled},
+	{"touch-absent-is-not-found", plain, touchAbsent},
+	{"touch-honours-session-idle-timeout", plain, touchIdleTimeout},
 }
 
 func touchSlides(t *testing.T, h *harness) {
@@ -106,4 +107,53 @@ func touchAbsent(t *testing.T, h *harness) {
 		t.Errorf("Touch of a revoked session = %v, want store.ErrNotFound", err)
 	}
 	h.absent(t, id, now, "a revoked session after Touch")
+}
+
+// touchIdleTimeout: a login's own idle timeout bounds how far Touch slides
+// IdleUntil: min(now+min(idle, IdleTimeout), ExpiresAt), and zero means
+// the idle passed. Touch keeps IdleTimeout.
+func touchIdleTimeout(t *testing.T, h *harness) {
+	start := h.clock.Now()
+	at := start.Add(time.Minute)
+	for _, c := range []struct {
+		name        string
+		idleTimeout time.Duration
+		expires     time.Duration // after start; 0 for newSession's day
+		want        time.Time
+	}{
+		{"IdleTimeout 10m, idle 1h", 10 * time.Minute, 0, at.Add(10 * time.Minute)},
+		{"IdleTimeout 2h, idle 1h", 2 * time.Hour, 0, at.Add(time.Hour)},
+		{"no IdleTimeout, idle 1h", 0, 0, at.Add(time.Hour)},
+		{"IdleTimeout 10m, ExpiresAt 5m away", 10 * time.Minute, 6 * time.Minute, start.Add(6 * time.Minute)},
+	} {
+		s := newSession("alice", start)
+		s.IdleTimeout = c.idleTimeout
+		if c.expires > 0 {
+			s.ExpiresAt = start.Add(c.expires)
+		}
+		id := h.create(t, s, 0)
+		if err := h.s.Touch(h.ctx, id, at, time.Hour, 0); err != nil {
+			t.Fatalf("%s: Touch: %v", c.name, err)
+		}
+		want := *s
+		want.ID, want.LastUsedAt, want.IdleUntil = id, at, c.want
+		sameSession(t, c.name+": Get after Touch", h.get(t, id, at), &want)
+	}
+
+	// The timeout holds at every touch: dead once it passes unused.
+	s := newSession("alice", start)
+	s.IdleTimeout = 10 * time.Minute
+	id := h.create(t, s, 0)
+	for i := 1; i <= 3; i++ {
+		if err := h.s.Touch(h.ctx, id, start.Add(time.Duration(i)*5*time.Minute), time.Hour, time.Minute); err != nil {
+			t.Fatalf("Touch #%d: %v", i, err)
+		}
+	}
+	last := start.Add(15 * time.Minute)
+	got := h.get(t, id, last.Add(10*time.Minute-time.Millisecond))
+	sameTime(t, "IdleUntil after three Touches 5 minutes apart", got.IdleUntil, last.Add(10*time.Minute))
+	if got.IdleTimeout != s.IdleTimeout {
+		t.Errorf("IdleTimeout after three Touches = %s, want %s", got.IdleTimeout, s.IdleTimeout)
+	}
+	h.absent(t, id, last.Add(10*time.Minute), "10 minutes after the last Touch of a session with a 10-minute IdleTimeout")
 }

@@ -9,10 +9,14 @@
 // Dead sessions (idle-expired or past their absolute expiry) read as
 // absent at once. They are removed from memory when their subject next
 // logs in (Create), when they are revoked, by Sweep, and by a full sweep
-// that Create runs after as many Creates as there are sessions (at least
-// 1024): memory stays bounded without a goroutine, at the price of one
-// O(all sessions) pass now and then. Call Sweep from a timer to spread
-// that cost.
+// that Create and AddStrike run after as many of them as there are
+// sessions and strike records (at least 1024): memory stays bounded
+// without a goroutine, at the price of one O(all sessions and records)
+// pass now and then. Call Sweep from a timer to spread that cost.
+//
+// Store implements store.Throttle: its strike records, expired ones
+// removed by the same sweeps, are those of one process, like its
+// sessions.
 package memstore
 
 import (
@@ -56,7 +60,9 @@ type Store struct {
 	sessions map[string]*store.Session
 	// bySubject maps subject to the ids of its sessions.
 	bySubject map[string]map[string]struct{}
-	// sinceSweep counts Creates since the last full sweep.
+	// strikes maps a store.Throttle key to its record.
+	strikes map[string]strikes
+	// sinceSweep counts Creates and AddStrikes since the last full sweep.
 	sinceSweep int
 }
 
@@ -83,6 +89,7 @@ func New(opts ...Option) *Store {
 		clock:     c.Now,
 		sessions:  map[string]*store.Session{},
 		bySubject: map[string]map[string]struct{}{},
+		strikes:   map[string]strikes{},
 	}
 }
 
@@ -109,6 +116,7 @@ func (m *Store) Close() error {
 		defer m.mu.Unlock()
 		m.sessions = map[string]*store.Session{}
 		m.bySubject = map[string]map[string]struct{}{}
+		m.strikes = map[string]strikes{}
 		return nil
 	})
 }

@@ -26,7 +26,7 @@ import (
 // greatest ID first. Every so often (after as many Creates as there are
 // sessions, at least 1024) Create also sweeps every dead session, so the
 // store does not grow without bound when nobody calls Sweep: amortised,
-// O(1) per Create.
+// O(1) per Create (see sweepSometimes).
 func (m *Store) Create(ctx context.Context, s *store.Session, max int) error {
 	if err := m.gate.Enter(ctx, "create"); err != nil {
 		return err
@@ -53,11 +53,7 @@ func (m *Store) Create(ctx context.Context, s *store.Session, max int) error {
 	}
 	ids[id] = struct{}{}
 	m.trim(c, max)
-	if m.sinceSweep++; m.sinceSweep >= 1024 && m.sinceSweep >= len(m.sessions) {
-		// At the earlier of the login's time and the store's clock, so a
-		// caller whose clock runs ahead cannot sweep live sessions.
-		m.sweep(minTime(c.CreatedAt, m.clock()))
-	}
+	m.sweepSometimes(c.CreatedAt)
 	m.mu.Unlock()
 	s.ID = id
 	return nil
@@ -275,9 +271,10 @@ func (m *Store) List(ctx context.Context, subject string, now time.Time) ([]stor
 	return out, nil
 }
 
-// Sweep deletes every session that is not live at now and returns how
-// many it deleted. Dead sessions already read as absent; Sweep only frees
-// their memory. It costs O(all sessions) under the Store's lock, so call
+// Sweep deletes every session that is not live at now, and every
+// store.Throttle record expired at now, and returns how many of both it
+// deleted. Dead sessions and expired records already read as absent;
+// Sweep only frees their memory. It costs O(all sessions) under the Store's lock, so call
 // it from a timer (every few minutes, say) rather than per request.
 func (m *Store) Sweep(now time.Time) int {
 	m.mu.Lock()
@@ -285,7 +282,8 @@ func (m *Store) Sweep(now time.Time) int {
 	return m.sweep(now)
 }
 
-// sweep removes every session that is not live at now. m.mu must be held.
+// sweep removes every session that is not live at now and every strike
+// record expired at now. m.mu must be held.
 func (m *Store) sweep(now time.Time) int {
 	n := 0
 	for _, x := range m.sessions {
@@ -294,8 +292,25 @@ func (m *Store) sweep(now time.Time) int {
 			n++
 		}
 	}
+	for k, r := range m.strikes {
+		if !r.live(now) {
+			delete(m.strikes, k)
+			n++
+		}
+	}
 	m.sinceSweep = 0
 	return n
+}
+
+// sweepSometimes counts one write at now (a Create or an AddStrike) and
+// runs the full sweep after as many writes as there are sessions and
+// strike records, at least 1024: amortised O(1) a write. It sweeps at the
+// earlier of now and the Store's clock, so that a caller whose clock runs
+// ahead cannot sweep what is live. m.mu must be held.
+func (m *Store) sweepSometimes(now time.Time) {
+	if m.sinceSweep++; m.sinceSweep >= 1024 && m.sinceSweep >= len(m.sessions)+len(m.strikes) {
+		m.sweep(minTime(now, m.clock()))
+	}
 }
 
 // listOrder sorts newest first (CreatedAt descending), ties by ID

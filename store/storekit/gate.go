@@ -64,6 +64,16 @@ func (g *Gate) EnterID(ctx context.Context, op, id string) error {
 	return nil
 }
 
+// EnterStrikes is Enter for a call of store.Throttle on keys: it also
+// returns CheckStrikeKeys's error, before any I/O, so that a refused call
+// changes nothing.
+func (g *Gate) EnterStrikes(ctx context.Context, op string, keys ...string) error {
+	if err := g.Enter(ctx, op); err != nil {
+		return err
+	}
+	return g.CheckStrikeKeys(keys...)
+}
+
 // EnterSession is Enter for a call that writes s, as Create does: it
 // also returns CheckSession's error.
 func (g *Gate) EnterSession(ctx context.Context, op string, s *store.Session) error {
@@ -175,4 +185,30 @@ func ValidSubject(subject string) bool {
 		return false
 	}
 	return strings.IndexByte(subject, 0) < 0
+}
+
+// CheckStrikeKeys returns, as the store's ErrInvalid, an error for the
+// first of keys that is not ValidStrikeKey, or nil. The error does not
+// quote the key.
+func (g *Gate) CheckStrikeKeys(keys ...string) error {
+	for _, k := range keys {
+		if !ValidStrikeKey(k) {
+			return g.Invalid(fmt.Errorf("strike key must be 1 to %d bytes of printable ASCII", store.MaxStrikeKeyLen))
+		}
+	}
+	return nil
+}
+
+// ValidStrikeKey reports whether key is a store.Throttle key: 1 to
+// store.MaxStrikeKeyLen bytes of printable ASCII (space to tilde).
+func ValidStrikeKey(key string) bool {
+	if key == "" || len(key) > store.MaxStrikeKeyLen {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < ' ' || key[i] > '~' {
+			return false
+		}
+	}
+	return true
 }

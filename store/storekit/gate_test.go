@@ -124,3 +124,36 @@ func TestGateChecks(t *testing.T) {
 		t.Error("ValidSubject refuses a subject within the limits")
 	}
 }
+
+func TestGateStrikeKeys(t *testing.T) {
+	g := newGate()
+	ctx := context.Background()
+	good := []string{"a", " ", "~", "ip:192.0.2.1", "user:alice@example.com", strings.Repeat("k", store.MaxStrikeKeyLen)}
+	for _, k := range good {
+		if !storekit.ValidStrikeKey(k) {
+			t.Errorf("ValidStrikeKey(%q) = false", k)
+		}
+	}
+	if err := g.EnterStrikes(ctx, "add strike", good...); err != nil {
+		t.Errorf("EnterStrikes of valid keys = %v", err)
+	}
+	if err := g.EnterStrikes(ctx, "strikes"); err != nil {
+		t.Errorf("EnterStrikes of no keys = %v", err)
+	}
+	for _, k := range []string{"", strings.Repeat("k", store.MaxStrikeKeyLen+1), "a\x00", "a\nb", "tab\t", "\x7f", "é", "\xff"} {
+		if storekit.ValidStrikeKey(k) {
+			t.Errorf("ValidStrikeKey(%q) = true", k)
+		}
+		err := g.EnterStrikes(ctx, "add strike", "ok", k)
+		if !errors.Is(err, errInvalid) {
+			t.Errorf("EnterStrikes(%q) = %v, want ErrInvalid", k, err)
+		} else if k != "" && strings.Contains(err.Error(), k) {
+			t.Errorf("EnterStrikes(%q) = %v: the error quotes the key", k, err)
+		}
+	}
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := g.EnterStrikes(done, "strikes", ""); !errors.Is(err, context.Canceled) {
+		t.Errorf("EnterStrikes with a done context = %v", err)
+	}
+}
