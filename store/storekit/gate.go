@@ -152,6 +152,9 @@ func checkSession(s *store.Session) error {
 			return fmt.Errorf("hash longer than %d bytes", store.HashLen)
 		}
 	}
+	if a := s.Actor; a != nil && (!ValidSubject(a.Subject) || len(a.SessionID) > store.IDLen || !ValidSubject(a.SessionID)) {
+		return fmt.Errorf("actor must have a valid subject and a session id of at most %d bytes", store.IDLen)
+	}
 	return nil
 }
 
@@ -164,6 +167,35 @@ func (g *Gate) CheckRotation(r *store.Rotation) error {
 		}
 	}
 	return nil
+}
+
+// EnterStrikes is Enter for a call on the Throttle records of keys: it
+// also returns, as the store's ErrInvalid, a key that is not
+// ValidStrikeKey.
+func (g *Gate) EnterStrikes(ctx context.Context, op string, keys ...string) error {
+	if err := g.Enter(ctx, op); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if !ValidStrikeKey(k) {
+			return g.Invalid(fmt.Errorf("strike key must be 1 to %d bytes of printable ASCII", store.MaxStrikeKeyLen))
+		}
+	}
+	return nil
+}
+
+// ValidStrikeKey reports whether key may name a store.Throttle record:
+// 1 to store.MaxStrikeKeyLen bytes of printable ASCII (space to tilde).
+func ValidStrikeKey(key string) bool {
+	if key == "" || len(key) > store.MaxStrikeKeyLen {
+		return false
+	}
+	for i := range len(key) {
+		if key[i] < ' ' || key[i] > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // ValidSubject reports whether subject is within the limits of package

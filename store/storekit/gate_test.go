@@ -85,6 +85,8 @@ func TestGateChecks(t *testing.T) {
 		"long device field": func(s *store.Session) { s.Device.IP = strings.Repeat("1", store.MaxDeviceLen+1) },
 		"long secret hash":  func(s *store.Session) { s.SecretHash = long },
 		"long spent hash":   func(s *store.Session) { s.Spent = append(s.Spent, long) },
+		"actor subject":     func(s *store.Session) { s.Actor = &store.Actor{Subject: "\xff", SessionID: store.NewID()} },
+		"actor session id":  func(s *store.Session) { s.Actor = &store.Actor{Subject: "bob", SessionID: store.NewID() + "x"} },
 	} {
 		s := ok()
 		change(s)
@@ -120,7 +122,35 @@ func TestGateChecks(t *testing.T) {
 	if err := g.EnterRotation(context.Background(), "rotate", store.NewID(), &store.Rotation{RefreshHash: long}); !errors.Is(err, errInvalid) {
 		t.Errorf("EnterRotation with a long hash = %v, want ErrInvalid", err)
 	}
+	if err := g.CheckSession(&store.Session{Actor: &store.Actor{}}); err != nil {
+		t.Errorf("CheckSession with an empty actor = %v", err)
+	}
 	if !storekit.ValidSubject("") || !storekit.ValidSubject(strings.Repeat("é", store.MaxSubjectLen/2)) {
 		t.Error("ValidSubject refuses a subject within the limits")
+	}
+}
+
+func TestStrikeKeys(t *testing.T) {
+	g := newGate()
+	for _, k := range []string{"a", " ", "~", "ip:203.0.113.7", strings.Repeat("k", store.MaxStrikeKeyLen)} {
+		if !storekit.ValidStrikeKey(k) {
+			t.Errorf("ValidStrikeKey(%q) = false", k)
+		}
+	}
+	for _, k := range []string{"", "tab\t", "nul\x00", "del\x7f", "é", strings.Repeat("k", store.MaxStrikeKeyLen+1)} {
+		if storekit.ValidStrikeKey(k) {
+			t.Errorf("ValidStrikeKey(%q) = true", k)
+		}
+		if err := g.EnterStrikes(context.Background(), "add strike", "ok", k); !errors.Is(err, errInvalid) {
+			t.Errorf("EnterStrikes(%q) = %v, want ErrInvalid", k, err)
+		}
+	}
+	if err := g.EnterStrikes(context.Background(), "strikes"); err != nil {
+		t.Errorf("EnterStrikes of no key = %v", err)
+	}
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := g.EnterStrikes(done, "strikes", ""); !errors.Is(err, context.Canceled) {
+		t.Errorf("EnterStrikes with a done context = %v, want context.Canceled first", err)
 	}
 }
