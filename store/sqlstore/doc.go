@@ -84,7 +84,9 @@
 //
 //   - Get is one primary-key SELECT with the liveness condition.
 //   - Touch is one conditional UPDATE (id, live, last use at least every
-//     ago); only if it changes nothing does a SELECT tell a throttled
+//     ago), which slides idle_until by the session's own idle_timeout
+//     instead of idle when that is positive and shorter; only if it
+//     changes nothing does a SELECT tell a throttled
 //     touch (nil) from a dead session (store.ErrNotFound). The core calls
 //     Touch only when the LastUsedAt of the session it just read is at
 //     least the touch interval old (latch.Config.TouchInterval), so the
