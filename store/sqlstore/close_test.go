@@ -34,6 +34,12 @@ func TestClose(t *testing.T) {
 		_, err = s.Sweep(ctx, now.Add(24*time.Hour))
 		closed("Sweep", err)
 		closed("Migrate", s.Migrate(ctx))
+		closed("Freshen", s.Freshen(ctx, x.ID, now, now))
+		_, err = s.AddStrike(ctx, "k", now, time.Minute)
+		closed("AddStrike", err)
+		_, err = s.Strikes(ctx, []string{"k"}, now)
+		closed("Strikes", err)
+		closed("ClearStrikes", s.ClearStrikes(ctx, []string{"k"}))
 		if err := db.PingContext(ctx); err != nil {
 			t.Errorf("the db passed to New after Close: %v", err)
 		}

@@ -46,11 +46,13 @@ func (s *Store) Create(ctx context.Context, sess *store.Session, max int) error 
 		return err
 	}
 	id := store.NewID()
+	actor, actorSession := actorArgs(sess.Actor)
 	args := []any{
 		id, sess.Subject,
 		s.device(sess.Device.Label), s.device(sess.Device.UserAgent), s.device(sess.Device.IP),
 		orNil(sess.SecretHash), notNil(sess.RefreshHash), spent, claims,
 		ts[0], ts[1], ts[2], ts[3], ts[4], ts[5], ts[6],
+		int64(sess.IdleTimeout), actor, actorSession,
 	}
 	if max <= 0 {
 		if _, err := s.exec(ctx, s.q.insert, args...); err != nil {
@@ -95,17 +97,12 @@ func (s *Store) createCapped(ctx context.Context, id, subject string, at int64, 
 	if err := tx.SelectContext(ctx, &others, s.q.others, subject, id, at, at); err != nil {
 		return err
 	}
-	for evict := others[min(len(others), max-1):]; len(evict) > 0; {
-		n := min(len(evict), 500)
-		a := make([]any, 0, n+1)
-		a = append(a, subject)
-		for _, x := range evict[:n] {
-			a = append(a, x)
-		}
-		if _, err := tx.ExecContext(ctx, s.d.inList(s.q.deleteIDs, n), a...); err != nil {
-			return err
-		}
-		evict = evict[n:]
+	err = inBatches(others[min(len(others), max-1):], func(batch []any) error {
+		_, err := tx.ExecContext(ctx, s.d.inList(s.q.deleteIDs, len(batch)), append([]any{subject}, batch...)...)
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	return tx.Commit()
 }

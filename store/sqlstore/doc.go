@@ -34,12 +34,12 @@
 //
 // # Schema
 //
-// One table, <prefix>sessions (prefix "latch_" by default, see
-// WithTablePrefix; never empty, or the migrations table would be the
-// schema_migrations of golang-migrate, Rails and others), keyed by the
-// session id; on PostgreSQL and MySQL a second one, <prefix>subject_locks,
-// with one row per subject that logged in under a session cap; and
-// <prefix>schema_migrations. docs/stores.md in the repository gives the
+// <prefix>sessions (prefix "latch_" by default, see WithTablePrefix; never
+// empty, or the migrations table would be the schema_migrations of
+// golang-migrate, Rails and others), keyed by the session id; on
+// PostgreSQL and MySQL <prefix>subject_locks, with one row per subject
+// that logged in under a session cap; <prefix>strikes, the records of
+// store.Throttle, one row per key; and <prefix>schema_migrations. docs/stores.md in the repository gives the
 // columns per dialect. Choices that matter:
 //
 //   - ids are compared case-sensitively and ordered byte-wise (PostgreSQL
@@ -68,6 +68,9 @@
 //     newest first, so Rotate prepends and truncates inside its single
 //     UPDATE (SQLite's || concatenates BLOBs as text, hence hex).
 //   - claims are JSON text; hashes are bytes, at most store.HashLen.
+//   - IdleTimeout is BIGINT nanoseconds; Actor is two nullable columns,
+//     both NULL for the subject's own login, so nil and an empty Actor
+//     read back as they were written.
 //
 // Values beyond package store's limits (a subject that is not UTF-8 or
 // longer than 1 KiB, a time beyond the int64 range, say) are refused with
@@ -81,13 +84,17 @@
 //
 //   - Get is one primary-key SELECT with the liveness condition.
 //   - Touch is one conditional UPDATE (id, live, last use at least every
-//     ago); only if it changes nothing does a SELECT tell a throttled
+//     ago), which slides idle_until by the session's own idle_timeout
+//     instead of idle when that is positive and shorter; only if it
+//     changes nothing does a SELECT tell a throttled
 //     touch (nil) from a dead session (store.ErrNotFound). The core calls
 //     Touch only when the LastUsedAt of the session it just read is at
 //     least the touch interval old (latch.Config.TouchInterval), so the
 //     UPDATE usually changes the row and the follow-up SELECT is rare: it
 //     takes a concurrent touch of the same session by another request, or
 //     a session that died in between.
+//   - Freshen is one conditional UPDATE of fresh_until (id, live), with
+//     the same follow-up SELECT as Touch when it changes nothing.
 //   - Rotate is one conditional UPDATE … WHERE id = ? AND refresh_hash = ?
 //     AND live. PostgreSQL (READ COMMITTED) and InnoDB lock the row and
 //     re-evaluate the condition against the latest committed version
@@ -118,6 +125,14 @@
 //   - Revoke is DELETE … WHERE id = ? AND subject = ?; RevokeSubject is
 //     one DELETE … WHERE subject = ? AND id <> ?, its RowsAffected the
 //     count; List is one SELECT ordered by created_at DESC, id ASC.
+//   - AddStrike is one upsert of the key's row (PostgreSQL and SQLite
+//     INSERT … ON CONFLICT DO UPDATE, MySQL INSERT … ON DUPLICATE KEY
+//     UPDATE), which the database applies under the row's lock (SQLite:
+//     its write lock): a CASE restarts an expired record at 1, Last keeps
+//     the later time, so concurrent strikes each count once. PostgreSQL
+//     returns the row (RETURNING); MySQL and SQLite read it back in the
+//     upsert's transaction. Strikes is one SELECT … IN (…), ClearStrikes
+//     one DELETE … IN (…), per 500 keys.
 //
 // # Migrations
 //
@@ -134,18 +149,20 @@
 //
 // # Sweeper
 //
-// Dead sessions read as absent at once; deleting their rows only frees
-// space. Unless WithSweepInterval(0), New starts a goroutine that calls
-// Sweep every interval (10 minutes by default) with the time from
-// WithClock, deleting at most 1000 rows per statement. Sweep deletes only
-// the sessions dead at now minus a grace (5 minutes by default, see
-// WithSweepGrace), so a node whose clock runs ahead of the others' does
-// not delete sessions they still consider live; the grace only delays
-// freeing space. Its errors go to WithErrorHook, never to the standard
-// logger. Close stops it and waits. The first sweep runs one interval
-// after New, so migrate before then. <prefix>subject_locks is not swept:
-// it holds one small row per subject that ever logged in under a cap, like
-// a users table; deleting rows of subjects without sessions by hand is
+// Dead sessions and expired strikes read as absent at once; deleting
+// their rows only frees space. Unless WithSweepInterval(0), New starts a
+// goroutine that calls Sweep every interval (10 minutes by default) with
+// the time from WithClock, deleting at most 1000 rows per statement, so
+// the strikes table holds only the failures of the last ttl or so. Sweep
+// deletes only the sessions dead, and the strikes expired, at now minus a
+// grace (5 minutes by default, see WithSweepGrace), so a node whose clock
+// runs ahead of the others' does not delete rows they still consider
+// live; the grace only delays freeing space. Its errors go to
+// WithErrorHook, never to the standard logger. Close stops it and waits.
+// The first sweep runs one interval after New, so migrate before then.
+// <prefix>subject_locks is not swept: it holds one small row per subject
+// that ever logged in under a cap, like a users table; deleting rows of
+// subjects without sessions by hand is
 // safe at any time.
 //
 // # SQLite

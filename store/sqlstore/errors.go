@@ -12,11 +12,13 @@ import (
 var (
 	// ErrInvalid: a Session or Rotation holds a value beyond the limits of
 	// package store (a subject that is not valid UTF-8, holds NUL or is
-	// longer than store.MaxSubjectLen; a device field longer than
-	// store.MaxDeviceLen; a hash longer than store.HashLen; a time
-	// beyond the range of int64 Unix milliseconds, about 292 million
-	// years either side of 1970), or an option, a dialect or a URL is out
-	// of range. Nothing was written.
+	// longer than store.MaxSubjectLen, the Actor's included; a device
+	// field longer than store.MaxDeviceLen; a hash longer than
+	// store.HashLen; a time beyond the range of int64 Unix milliseconds,
+	// about 292 million years either side of 1970), a Throttle key is not
+	// 1 to store.MaxStrikeKeyLen bytes of printable ASCII or its ttl is
+	// not positive, or an option, a dialect or a URL is out of range.
+	// Nothing was written.
 	ErrInvalid = errors.New("sqlstore: invalid value")
 	// ErrClosed is returned by every method of a Store after Close: an
 	// outage, neither store.ErrNotFound nor store.ErrConflict.

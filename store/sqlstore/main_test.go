@@ -122,7 +122,7 @@ func dropTables(t testing.TB, db *testDB, prefix string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	for _, table := range []string{"sessions", "subject_locks", "schema_migrations"} {
+	for _, table := range []string{"sessions", "subject_locks", "strikes", "schema_migrations"} {
 		if _, err := db.ExecContext(ctx, "DROP TABLE IF EXISTS "+prefix+table); err != nil {
 			t.Errorf("drop %s%s: %v", prefix, table, err)
 		}

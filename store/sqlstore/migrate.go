@@ -120,6 +120,12 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.wrap(ctx, op, s.migrate(ctx, steps))
+}
+
+// migrate applies those of steps not yet recorded, under the dialect's
+// migration lock.
+func (s *Store) migrate(ctx context.Context, steps []migration) (err error) {
 	switch s.d {
 	case PostgreSQL:
 		err = s.migratePostgres(ctx, steps)
@@ -131,7 +137,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		// fails at once with SQLITE_BUSY: start the whole migration over.
 		err = s.retry(ctx, func() error { return s.migrateSQLite(ctx, steps) })
 	}
-	return s.wrap(ctx, op, err)
+	return err
 }
 
 func (s *Store) migrationsTable() string {

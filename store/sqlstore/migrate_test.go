@@ -181,3 +181,86 @@ func TestMigrationFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrateFrom0001: a database created by the first release (schema
+// version 1) with a live session migrates forward, and the session still
+// reads, as a login of its own with no idle timeout, and takes Touch and
+// Freshen. On PostgreSQL and MySQL a run of 0002 cut short before it was
+// recorded (MySQL's DDL commits statement by statement) is finished by
+// the next.
+func TestMigrateFrom0001(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		db := openDB(t, b)
+		prefix := randomPrefix()
+		t.Cleanup(func() { dropTables(t, db, prefix) })
+		s, err := db.New(WithTablePrefix(prefix), WithSweepInterval(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		steps, err := migrations(b.d, prefix)
+		if err != nil || len(steps) < 2 || steps[1].version != 2 {
+			t.Fatalf("embedded migrations: %d, %v", len(steps), err)
+		}
+		if err := s.migrate(ctx, steps[:1]); err != nil {
+			t.Fatalf("migrating to version 1: %v", err)
+		}
+		now := time.Now().Truncate(time.Millisecond)
+		id := store.NewID()
+		db.MustExec(db.Rebind(`INSERT INTO `+prefix+`sessions (id, subject, device_label, device_user_agent, device_ip,
+			secret_hash, refresh_hash, spent, claims,
+			created_at, last_used_at, rotated_at, fresh_until, access_expires_at, idle_until, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			id, "alice", s.device("laptop"), s.device("ua"), s.device("203.0.113.9"),
+			nil, []byte("r"), spentEntry([]byte("old")), `{"role":"admin"}`,
+			now.UnixMilli(), now.UnixMilli(), 0, 0, 0, now.Add(time.Hour).UnixMilli(), now.Add(2*time.Hour).UnixMilli())
+
+		if b.d != SQLite {
+			// 0002 applied but not recorded.
+			conn, err := db.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, st := range steps[1].stmts {
+				if _, err := conn.ExecContext(ctx, st); err != nil {
+					t.Fatalf("0002 by hand: %v\n%s", err, st)
+				}
+			}
+			conn.Close()
+		}
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatalf("Migrate from version 1: %v", err)
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM "+prefix+"schema_migrations"); n != len(steps) {
+			t.Errorf("%d versions recorded, want %d", n, len(steps))
+		}
+
+		got, err := s.Get(ctx, id, now)
+		if err != nil {
+			t.Fatalf("Get of the session from version 1: %v", err)
+		}
+		if got.Subject != "alice" || got.Device.Label != "laptop" || got.Claims["role"] != "admin" || len(got.Spent) != 1 ||
+			got.Actor != nil || got.IdleTimeout != 0 || !got.IdleUntil.Equal(now.Add(time.Hour)) {
+			t.Errorf("the session from version 1 reads as %+v", got)
+		}
+		if err := s.Touch(ctx, id, now.Add(time.Minute), time.Hour, 0); err != nil {
+			t.Errorf("Touch: %v", err)
+		}
+		if err := s.Freshen(ctx, id, now.Add(5*time.Minute), now); err != nil {
+			t.Errorf("Freshen: %v", err)
+		}
+		if got, err := s.Get(ctx, id, now); err != nil || !got.IdleUntil.Equal(now.Add(61*time.Minute)) || !got.FreshUntil.Equal(now.Add(5*time.Minute)) {
+			t.Errorf("after Touch and Freshen: %+v, %v", got, err)
+		}
+		// The new schema takes the new fields.
+		x := &store.Session{Subject: "bob", RefreshHash: []byte("r"), CreatedAt: now, IdleUntil: now.Add(time.Hour), ExpiresAt: now.Add(time.Hour),
+			IdleTimeout: time.Minute, Actor: &store.Actor{Subject: "alice", SessionID: id}}
+		if err := s.Create(ctx, x, 1); err != nil {
+			t.Fatalf("Create after migrating: %v", err)
+		}
+		if _, err := s.AddStrike(ctx, "k", now, time.Minute); err != nil {
+			t.Errorf("AddStrike after migrating: %v", err)
+		}
+	})
+}

@@ -1,8 +1,10 @@
 package sqlstore
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/latchauth/latch/store"
 )
@@ -25,6 +27,10 @@ type row struct {
 	AccessExpiresAt int64  `db:"access_expires_at"`
 	IdleUntil       int64  `db:"idle_until"`
 	ExpiresAt       int64  `db:"expires_at"`
+	IdleTimeout     int64  `db:"idle_timeout"`
+	// Both NULL for the subject's own login, both set for a delegated one.
+	ActorSubject   sql.NullString `db:"actor_subject"`
+	ActorSessionID sql.NullString `db:"actor_session_id"`
 }
 
 func (r *row) session() (store.Session, error) {
@@ -50,6 +56,10 @@ func (r *row) session() (store.Session, error) {
 		AccessExpiresAt: fromMS(r.AccessExpiresAt),
 		IdleUntil:       fromMS(r.IdleUntil),
 		ExpiresAt:       fromMS(r.ExpiresAt),
+		IdleTimeout:     time.Duration(r.IdleTimeout),
+	}
+	if r.ActorSubject.Valid {
+		s.Actor = &store.Actor{Subject: r.ActorSubject.String, SessionID: r.ActorSessionID.String}
 	}
 	if r.Claims != nil {
 		if err := json.Unmarshal(r.Claims, &s.Claims); err != nil {
@@ -67,4 +77,12 @@ func (s *Store) device(v string) any {
 		return []byte(v)
 	}
 	return v
+}
+
+// actorArgs binds an Actor's columns: NULL for none.
+func actorArgs(a *store.Actor) (subject, sessionID any) {
+	if a == nil {
+		return nil, nil
+	}
+	return a.Subject, a.SessionID
 }

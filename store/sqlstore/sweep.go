@@ -11,11 +11,12 @@ import (
 const sweepBatch = 1000
 
 // Sweep deletes the sessions that were already dead at now minus the
-// sweep grace (5 minutes unless WithSweepGrace says otherwise), in batches
-// of at most 1000 rows per statement, and returns how many it deleted.
-// Dead sessions already read as absent: Sweep only frees space, and the
-// grace keeps a node whose clock runs ahead from deleting sessions that
-// other nodes still consider live. The sweeper goroutine calls it with
+// sweep grace (5 minutes unless WithSweepGrace says otherwise), and the
+// strike records (see AddStrike) expired by then, in batches of at most
+// 1000 rows per statement, and returns how many rows it deleted. Dead
+// sessions and expired strikes already read as absent: Sweep only frees
+// space, and the grace keeps a node whose clock runs ahead from deleting
+// rows that other nodes still consider live. The sweeper goroutine calls it with
 // the Store's clock; applications that turned the sweeper off
 // (WithSweepInterval(0)) may call it themselves. Pass the real time: a
 // now further in the future than the grace would delete sessions that are
@@ -27,7 +28,7 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 	}
 	t := ms(now.Add(-s.kit.SweepGrace))
 	total := 0
-	for _, q := range []string{s.q.sweepIdle, s.q.sweepExpired} {
+	for _, q := range s.q.sweeps {
 		for {
 			res, err := s.exec(ctx, q, t, s.batch)
 			if err != nil {

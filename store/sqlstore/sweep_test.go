@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -13,8 +14,9 @@ import (
 
 // seedSweep creates, at base, live sessions and sessions that are dead at
 // base+2h (idle-expired, and past an absolute expiry earlier than their
-// idle expiry), and returns their counts.
-func seedSweep(t *testing.T, s *Store, base time.Time) (live, dead int) {
+// idle expiry), and returns their counts; and strike records, one live at
+// base+2h and strikes of them expired by then.
+func seedSweep(t *testing.T, s *Store, base time.Time) (live, dead, strikes int) {
 	t.Helper()
 	ctx := context.Background()
 	add := func(idle, exp time.Duration) {
@@ -32,7 +34,12 @@ func seedSweep(t *testing.T, s *Store, base time.Time) (live, dead int) {
 	for range 4 {
 		add(3*time.Hour, 24*time.Hour) // live
 	}
-	return 4, 10
+	for i, ttl := range []time.Duration{time.Hour, time.Hour, 90 * time.Minute, 3 * time.Hour} {
+		if _, err := s.AddStrike(ctx, fmt.Sprint("k", i), base, ttl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return 4, 10, 3
 }
 
 func TestSweep(t *testing.T) {
@@ -44,13 +51,16 @@ func TestSweep(t *testing.T) {
 			s := newStore(t, db)
 			s.batch = 3 // several batches of each kind
 			base := time.Now().Truncate(time.Millisecond)
-			live, dead := seedSweep(t, s, base)
+			live, dead, strikes := seedSweep(t, s, base)
 			n, err := s.Sweep(ctx, base.Add(2*time.Hour))
-			if err != nil || n != dead {
-				t.Fatalf("Sweep = %d, %v; want %d, nil", n, err, dead)
+			if err != nil || n != dead+strikes {
+				t.Fatalf("Sweep = %d, %v; want %d, nil", n, err, dead+strikes)
 			}
 			if got := count(t, db, "SELECT COUNT(*) FROM "+s.prefix+"sessions"); got != live {
 				t.Errorf("%d rows after Sweep, want %d", got, live)
+			}
+			if got := count(t, db, "SELECT COUNT(*) FROM "+s.prefix+"strikes"); got != 1 {
+				t.Errorf("%d strike records after Sweep, want the live one", got)
 			}
 			if n, err := s.Sweep(ctx, base.Add(2*time.Hour)); err != nil || n != 0 {
 				t.Errorf("second Sweep = %d, %v; want 0, nil", n, err)
@@ -86,6 +96,19 @@ func TestSweep(t *testing.T) {
 				t.Errorf("Sweep once past the grace = %d, %v; want 1", n, err)
 			}
 
+			// Strike records too.
+			for key, at := range map[string]time.Time{"just": base.Add(-time.Minute), "long": base.Add(-DefaultSweepGrace - time.Millisecond)} {
+				if _, err := s.AddStrike(ctx, key, at.Add(-time.Hour), time.Hour); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n, err := s.Sweep(ctx, base); err != nil || n != 1 {
+				t.Fatalf("Sweep = %d, %v; want only the strike record expired for longer than the grace", n, err)
+			}
+			if n := count(t, db, "SELECT COUNT(*) FROM "+s.prefix+"strikes WHERE bucket = ?", "just"); n != 1 {
+				t.Error("Sweep deleted a strike record expired for less than the grace")
+			}
+
 			s = newStore(t, db, WithSweepGrace(0))
 			add(s, -time.Millisecond)
 			add(s, 0) // dead at base exactly
@@ -98,7 +121,7 @@ func TestSweep(t *testing.T) {
 		t.Run("sweeper-runs-and-close-stops-it", func(t *testing.T) {
 			base := time.Now().Truncate(time.Millisecond)
 			m := newStore(t, db) // migrated, no sweeper
-			live, _ := seedSweep(t, m, base)
+			live, _, _ := seedSweep(t, m, base)
 			s, err := db.New(WithTablePrefix(m.prefix), WithSweepInterval(5*time.Millisecond),
 				WithClock(func() time.Time { return base.Add(2 * time.Hour) }),
 				WithErrorHook(func(err error) { t.Errorf("sweeper error: %v", err) }))
@@ -107,9 +130,10 @@ func TestSweep(t *testing.T) {
 			}
 			defer s.Close()
 			deadline := time.Now().Add(20 * time.Second)
-			for count(t, db, "SELECT COUNT(*) FROM "+m.prefix+"sessions") != live {
+			for count(t, db, "SELECT COUNT(*) FROM "+m.prefix+"sessions") != live ||
+				count(t, db, "SELECT COUNT(*) FROM "+m.prefix+"strikes") != 1 {
 				if time.Now().After(deadline) {
-					t.Fatal("the sweeper did not delete the dead sessions")
+					t.Fatal("the sweeper did not delete the dead sessions and expired strikes")
 				}
 				time.Sleep(10 * time.Millisecond)
 			}
@@ -138,10 +162,13 @@ func TestSweep(t *testing.T) {
 				t.Fatal("a sweeper started with interval 0")
 			}
 			base := time.Now().Add(-3 * time.Hour).Truncate(time.Millisecond)
-			live, dead := seedSweep(t, s, base)
+			live, dead, strikes := seedSweep(t, s, base)
 			time.Sleep(30 * time.Millisecond)
 			if got := count(t, db, "SELECT COUNT(*) FROM "+s.prefix+"sessions"); got != live+dead {
 				t.Errorf("%d rows, want all %d: something swept", got, live+dead)
+			}
+			if got := count(t, db, "SELECT COUNT(*) FROM "+s.prefix+"strikes"); got != strikes+1 {
+				t.Errorf("%d strike records, want all %d: something swept", got, strikes+1)
 			}
 			if err := s.Close(); err != nil {
 				t.Errorf("Close: %v", err)

@@ -5,15 +5,17 @@ import (
 	"crypto/subtle"
 	"database/sql"
 	"errors"
+	"math"
 	"time"
 
 	"github.com/latchauth/latch/store"
 )
 
-// Touch implements store.Store with one conditional UPDATE; only when it
-// changes no row does a second query tell a throttled touch (nil) from a
-// session that is not live (store.ErrNotFound). A now beyond int64 Unix
-// milliseconds is ErrInvalid.
+// Touch implements store.Store with one conditional UPDATE, which takes
+// the session's own IdleTimeout instead of idle when that is positive and
+// shorter; only when it changes no row does a second query tell a
+// throttled touch (nil) from a session that is not live
+// (store.ErrNotFound). A now beyond int64 Unix milliseconds is ErrInvalid.
 func (s *Store) Touch(ctx context.Context, id string, now time.Time, idle, every time.Duration) error {
 	const op = "touch"
 	if err := s.gate.EnterID(ctx, op, id); err != nil {
@@ -25,7 +27,52 @@ func (s *Store) Touch(ctx context.Context, id string, now time.Time, idle, every
 	}
 	// now+idle goes through LEAST(…, expires_at), so clamping it to the
 	// int64 range changes nothing.
-	res, err := s.exec(ctx, s.q.touch, t, ms(now.Add(idle)), id, t, t, ms(now.Add(-every)))
+	res, err := s.exec(ctx, s.q.touch, t, ownIdleBound(t, idle), t, int64(now.Nanosecond()%1e6), ms(now.Add(idle)),
+		id, t, t, ms(now.Add(-every)))
+	return s.changedOrLive(ctx, op, id, t, res, err)
+}
+
+// ownIdleBound is the bound, in nanoseconds, below which Touch at t
+// (milliseconds) takes a session's own idle timeout: idle, lowered so
+// that t + (sub-millisecond part of now + timeout) / 1e6 stays within
+// int64. A timeout at or above a lowered bound reaches the last
+// millisecond of the range, which any ExpiresAt caps, as it caps the
+// other branch, now + idle clamped.
+func ownIdleBound(t int64, idle time.Duration) int64 {
+	bound := min(int64(idle), math.MaxInt64-1e6)
+	if room := math.MaxInt64 - max(t, 0); room <= bound/1e6 {
+		bound = (room - 1) * 1e6
+	}
+	return bound
+}
+
+// Freshen implements store.Store with one conditional UPDATE of
+// fresh_until alone; only when it changes no row does a second query tell
+// a value already stored (MySQL counts changed rows) from a session that
+// is not live (store.ErrNotFound). An until or a now beyond int64 Unix
+// milliseconds is ErrInvalid.
+func (s *Store) Freshen(ctx context.Context, id string, until, now time.Time) error {
+	const op = "freshen"
+	if err := s.gate.EnterID(ctx, op, id); err != nil {
+		return err
+	}
+	t, err := storedMS("now", now)
+	if err != nil {
+		return err
+	}
+	fresh, err := storedMS("until", until)
+	if err != nil {
+		return err
+	}
+	res, err := s.exec(ctx, s.q.freshen, fresh, id, t, t)
+	return s.changedOrLive(ctx, op, id, t, res, err)
+}
+
+// changedOrLive finishes a conditional UPDATE of the session id at t
+// (milliseconds) that leaves a live session as it is when its condition
+// fails: nil when it changed the row or the session is live,
+// store.ErrNotFound when not.
+func (s *Store) changedOrLive(ctx context.Context, op, id string, t int64, res sql.Result, err error) error {
 	if err != nil {
 		return s.wrap(ctx, op, err)
 	}

@@ -12,7 +12,8 @@
 //   - Redact, for errors whose text may quote a URL, a password or a key;
 //   - Gate, what every method of a store does around its backend: refuse a
 //     done context or a closed store before any I/O, check what it is
-//     asked to write against the limits of package store (ValidSubject),
+//     asked to write against the limits of package store (ValidSubject,
+//     ValidStrikeKey),
 //     and name the store and the operation in its errors;
 //   - Sweeper, the loop that clears dead sessions in the background;
 //   - Backoff and Jitter, for the retries of a call that lost a race;

@@ -162,6 +162,9 @@ func checkSession(s *store.Session) error {
 			return fmt.Errorf("hash longer than %d bytes", store.HashLen)
 		}
 	}
+	if a := s.Actor; a != nil && (!ValidSubject(a.Subject) || len(a.SessionID) > store.IDLen || !ValidSubject(a.SessionID)) {
+		return fmt.Errorf("actor must have a valid subject and a session id of at most %d bytes", store.IDLen)
+	}
 	return nil
 }
 

@@ -85,6 +85,8 @@ func TestGateChecks(t *testing.T) {
 		"long device field": func(s *store.Session) { s.Device.IP = strings.Repeat("1", store.MaxDeviceLen+1) },
 		"long secret hash":  func(s *store.Session) { s.SecretHash = long },
 		"long spent hash":   func(s *store.Session) { s.Spent = append(s.Spent, long) },
+		"actor subject":     func(s *store.Session) { s.Actor = &store.Actor{Subject: "\xff", SessionID: store.NewID()} },
+		"actor session id":  func(s *store.Session) { s.Actor = &store.Actor{Subject: "bob", SessionID: store.NewID() + "x"} },
 	} {
 		s := ok()
 		change(s)
@@ -119,6 +121,9 @@ func TestGateChecks(t *testing.T) {
 	}
 	if err := g.EnterRotation(context.Background(), "rotate", store.NewID(), &store.Rotation{RefreshHash: long}); !errors.Is(err, errInvalid) {
 		t.Errorf("EnterRotation with a long hash = %v, want ErrInvalid", err)
+	}
+	if err := g.CheckSession(&store.Session{Actor: &store.Actor{}}); err != nil {
+		t.Errorf("CheckSession with an empty actor = %v", err)
 	}
 	if !storekit.ValidSubject("") || !storekit.ValidSubject(strings.Repeat("é", store.MaxSubjectLen/2)) {
 		t.Error("ValidSubject refuses a subject within the limits")
