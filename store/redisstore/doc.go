@@ -97,7 +97,12 @@
 // newest first. One string rather than a hash keeps a session in one
 // allocation whatever the server's listpack limits
 // (hash-max-listpack-value is 64 bytes by default, and a real user agent
-// is longer), and lets Touch rewrite 16 bytes in place. Get is one GET;
+// is longer), and lets Touch rewrite 16 bytes in place. A session with an
+// IdleTimeout or an Actor is written in format version 2, which holds them
+// at the start of the device section; any other is written in version 1,
+// as before, so that an earlier release still reads it during a rolling
+// upgrade (it refuses version 2 as corrupt), and sessions stored by an
+// earlier release read with IdleTimeout 0 and no Actor. Get is one GET;
 // the caller's now decides liveness. Values beyond the limits of package
 // store, and times beyond 2^53 Unix milliseconds (Lua's numbers are
 // doubles), are ErrInvalid before any call.
@@ -139,7 +144,8 @@
 //     trip per member), remove the members whose keys are gone (ZREM) and
 //     try again, so they succeed whenever the live keys are together,
 //     after every key has moved too (the ASK phase);
-//   - Get, Touch and Rotate use one key each and work throughout.
+//   - Get, Touch, Freshen and Rotate use one key each and work
+//     throughout.
 //
 // Reshard off-peak and a few slots at a time, so that each slot migrates
 // briefly: its subjects cannot log in until it is handed over. The tests
@@ -212,9 +218,13 @@
 //   - Get is one GET.
 //   - Touch is one script on the session key: it reads the session and,
 //     when it is live and its LastUsedAt at least every old, rewrites
-//     LastUsedAt and IdleUntil alone (SETRANGE) and the key's expiry. A
-//     throttled touch writes nothing; a session revoked meanwhile is gone
-//     and stays gone.
+//     LastUsedAt and IdleUntil alone (SETRANGE) and the key's expiry,
+//     sliding by the session's own IdleTimeout when that is positive and
+//     shorter. A throttled touch writes nothing; a session revoked
+//     meanwhile is gone and stays gone.
+//   - Freshen is one script on the session key: when the session is live
+//     it rewrites FreshUntil alone (SETRANGE, 8 bytes), so it never
+//     restores an old hash nor brings back a revoked session.
 //   - Rotate is one script on the session key: a compare-and-swap of the
 //     refresh hash, which prepends the old one to the spent hashes (at
 //     most KeepSpent) and rewrites only the times and the hashes.
@@ -245,7 +255,8 @@
 // evicts nothing again. Rotate's rerun finds its own new refresh and
 // access hashes stored (the refresh hash is random, so no other rotation
 // stored it) and reports success without spending the old hash twice.
-// Touch and Revoke write the same state again, and List only prunes. A
+// Touch, Freshen and Revoke write the same state again, and List only
+// prunes. A
 // rerun of a RevokeSubject round finds its sessions already gone and
 // counts fewer: after a lost reply, RevokeSubject's count may fall short
 // of the sessions it deleted (they are deleted all the same; store.Store's

@@ -15,8 +15,9 @@ var (
 	// longer than store.MaxSubjectLen; a device field longer than
 	// store.MaxDeviceLen; a hash longer than store.HashLen; a time beyond
 	// 2^53 Unix milliseconds, about 285,000 years either side of 1970;
-	// claims encoding/json cannot encode), or an option or URL parameter
-	// is out of range. Nothing was written.
+	// claims encoding/json cannot encode; an Actor field longer than
+	// 65,535 bytes), or an option or URL parameter is out of range.
+	// Nothing was written.
 	ErrInvalid = errors.New("redisstore: invalid value")
 	// ErrClosed is returned by every method of a Store after Close: an
 	// outage, neither store.ErrNotFound nor store.ErrConflict.

@@ -64,7 +64,13 @@ func TestRoundTrips(t *testing.T) {
 		} {
 			t.Run(v.name, func(t *testing.T) {
 				s := newStore(t, c, v.opts...)
-				mustCreate(t, s, session("warm-up", now), 0) // scripts loaded, cluster slots known
+				mustCreate(t, s, session("warm-up", now), 0) // cluster slots known
+				// Every script loaded on every master: no NOSCRIPT round trip.
+				for _, sc := range scripts {
+					if err := sc.Load(ctx, c).Err(); err != nil {
+						t.Fatal(err)
+					}
+				}
 				var x *store.Session
 				for _, op := range []struct {
 					name string
@@ -76,6 +82,7 @@ func TestRoundTrips(t *testing.T) {
 					{"validate (Get)", 1, func() error { _, err := s.Get(ctx, x.ID, now); return err }},
 					{"Touch", 1, func() error { return s.Touch(ctx, x.ID, now.Add(time.Minute), time.Hour, time.Minute) }},
 					{"throttled Touch", 1, func() error { return s.Touch(ctx, x.ID, now.Add(time.Minute), time.Hour, time.Minute) }},
+					{"step-up (Freshen)", 1, func() error { return s.Freshen(ctx, x.ID, now.Add(5*time.Minute), now) }},
 					{"refresh (Rotate)", 1, func() error {
 						return s.Rotate(ctx, x.ID, store.Rotation{Old: x.RefreshHash, RefreshHash: hash(), IdleUntil: now.Add(time.Hour), KeepSpent: 5}, now)
 					}},
@@ -124,6 +131,7 @@ func TestScriptsReloaded(t *testing.T) {
 			{"Create", 1, func() error { return s.Create(ctx, session("carol", now), 0) }},
 			{"capped Create", 2, func() error { return s.Create(ctx, session("alice", now), 2) }},
 			{"Touch", 1, func() error { return s.Touch(ctx, x.ID, now.Add(time.Minute), time.Hour, 0) }},
+			{"Freshen", 1, func() error { return s.Freshen(ctx, x.ID, now.Add(5*time.Minute), now) }},
 			{"Rotate", 1, func() error {
 				return s.Rotate(ctx, x.ID, store.Rotation{Old: x.RefreshHash, RefreshHash: hash(), IdleUntil: now.Add(time.Hour), KeepSpent: 5}, now)
 			}},

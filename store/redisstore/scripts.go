@@ -33,9 +33,9 @@ import "github.com/redis/go-redis/v9"
 // script may run again after it succeeded and its reply was lost. Create
 // and Rotate recognise their own earlier run (the value they wrote, the
 // random hash they stored) and report success without writing again;
-// Touch and Revoke write the same state again; RevokeSubject's second run
-// finds less to delete and counts that (see RevokeSubject); List only
-// prunes.
+// Touch, Freshen and Revoke write the same state again; RevokeSubject's
+// second run finds less to delete and counts that (see RevokeSubject);
+// List only prunes.
 
 // prelude is prepended to every script.
 const prelude = `
@@ -204,11 +204,15 @@ return 1
 
 // touchScript records a use. It declares the session key alone and never
 // writes the index: a member's score is ExpiresAt, which a touch does not
-// move.
+// move. A session of version 2 with a positive IdleTimeout slides by no
+// more than that: now+IdleTimeout, rounded down to the millisecond, is
+// now's milliseconds, IdleTimeout's, and the carry of their nanoseconds
+// (see encode.go), so the result is what now.Add(IdleTimeout) gives in Go.
 //
 //	KEYS[1] session key
 //	ARGV[1] now (ms), ARGV[2] now+idle (ms), ARGV[3] now-every (ms): a
-//	LastUsedAt after it is too recent to write
+//	LastUsedAt after it is too recent to write, ARGV[4] now's nanoseconds
+//	past ARGV[1] (0 to 999999)
 var touchScript = redis.NewScript(prelude + `
 local now = tonumber(ARGV[1])
 local v, l, _, e = fetch(KEYS[1], now)
@@ -219,8 +223,28 @@ if l > tonumber(ARGV[3]) then
   return 0
 end
 local idle = math.min(tonumber(ARGV[2]), e)
+if string.byte(v, 1) == 2 then
+  local ms, ns = struct.unpack('>i8I4', v, 64 + struct.unpack('>I2', v, 58))
+  if ms > 0 or (ms == 0 and ns > 0) then
+    idle = math.min(idle, now + ms + math.floor((tonumber(ARGV[4]) + ns) / 1000000))
+  end
+end
 redis.call('SETRANGE', KEYS[1], 1, struct.pack('>i8i8', now, idle))
 redis.call('PEXPIREAT', KEYS[1], math.max(idle, 1))
+return 1
+`)
+
+// freshenScript sets FreshUntil alone (SETRANGE) on a live session. Like
+// Touch it declares the session key alone, and a session that is gone
+// stays gone.
+//
+//	KEYS[1] session key
+//	ARGV[1] now (ms), ARGV[2] FreshUntil (ms)
+var freshenScript = redis.NewScript(prelude + `
+if not fetch(KEYS[1], tonumber(ARGV[1])) then
+  return -1
+end
+redis.call('SETRANGE', KEYS[1], 41, struct.pack('>i8', tonumber(ARGV[2])))
 return 1
 `)
 
@@ -343,4 +367,4 @@ return out
 `)
 
 // scripts lists every script, for tests that flush and reload them.
-var scripts = []*redis.Script{createScript, createCappedScript, touchScript, rotateScript, revokeScript, revokeSubjectScript, listScript}
+var scripts = []*redis.Script{createScript, createCappedScript, touchScript, freshenScript, rotateScript, revokeScript, revokeSubjectScript, listScript}
