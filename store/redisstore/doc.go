@@ -31,12 +31,15 @@
 // # Keys and hash slots
 //
 // Every key starts with the key prefix ("latch:", see WithKeyPrefix),
-// then a routing tag in braces:
+// then a routing tag, or a throttle bucket's key, in braces:
 //
 //	<prefix>{<tag>}:s:<id>        one session: a string (see below)
 //	<prefix>{<tag>}:u:<digest>    the subject's index: a sorted set of its
 //	                              session ids, each scored with its
 //	                              session's ExpiresAt (Unix ms)
+//	<prefix>{<key>}:t             one throttle bucket (store.Throttle): a
+//	                              string of 24 bytes, Count, Last and the
+//	                              record's expiry (Unix ms)
 //
 // Redis Cluster hashes only what stands between the first braces, so both
 // keys of a subject land in one hash slot. The digest is HMAC-SHA256 of
@@ -58,6 +61,12 @@
 // other 19 characters of an id come from crypto/rand: about 113 bits, so
 // ids stay unguessable and unique (Create also refuses to overwrite a key,
 // and draws again, should one ever repeat).
+//
+// A throttle bucket's key (printable ASCII, at most store.MaxStrikeKeyLen
+// characters; others are ErrInvalid before any command) stands in the
+// braces, so buckets spread over the slots; every throttle command names
+// one key, and a key's braces or a '}' in it only move its own slot. Its
+// "}:t" ends no session key or index, so no bucket key names either.
 //
 // # The routing key
 //
@@ -264,6 +273,22 @@
 // session between a Create's first run and its rerun is undone for that
 // session, as if the login had come after it (its id had not been
 // returned yet).
+//
+// # Throttle
+//
+// The Store implements store.Throttle. AddStrike is one script on the
+// bucket's key (1 round trip): absent, or expired at the caller's now,
+// the record restarts at Count 1, else it grows by one; Last becomes the
+// later of Last and now, and the record expires at Last+ttl (ttl rounded
+// up to the millisecond). Strikes pipelines one GET per key and
+// ClearStrikes one DEL per key: one round trip, to each server concerned
+// on Redis Cluster, whose keys may be in as many slots as there are keys.
+// The caller's now alone decides whether a record has expired; the key's
+// TTL (PX, counted on the server's clock) only frees its memory, a minute
+// after the record's expiry, so that a server clock a little out of step
+// never forgives failures early and every bucket's memory ends with its
+// record. A rerun of AddStrike by go-redis after a lost reply counts the
+// failure twice: an error in the safe direction for a throttle.
 //
 // # Server settings
 //

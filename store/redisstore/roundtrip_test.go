@@ -72,6 +72,15 @@ func TestRoundTrips(t *testing.T) {
 					}
 				}
 				var x *store.Session
+				var buckets []string // 30 keys: some on each master of the cluster
+				for i := range 30 {
+					buckets = append(buckets, fmt.Sprint("login:", i))
+				}
+				// The first pipeline may dial a connection, whose HELLO and
+				// CLIENT SETINFO pass the hooks.
+				if _, err := s.Strikes(ctx, buckets, now); err != nil {
+					t.Fatal(err)
+				}
 				for _, op := range []struct {
 					name string
 					want int64
@@ -87,6 +96,9 @@ func TestRoundTrips(t *testing.T) {
 						return s.Rotate(ctx, x.ID, store.Rotation{Old: x.RefreshHash, RefreshHash: hash(), IdleUntil: now.Add(time.Hour), KeepSpent: 5}, now)
 					}},
 					{"list", 2 + v.extra, func() error { _, err := s.List(ctx, "alice", now); return err }},
+					{"AddStrike", 1, func() error { _, err := s.AddStrike(ctx, "login:alice", now, time.Hour); return err }},
+					{"Strikes of keys on every master", 1, func() error { _, err := s.Strikes(ctx, buckets, now); return err }},
+					{"ClearStrikes of keys on every master", 1, func() error { return s.ClearStrikes(ctx, buckets) }},
 					{"revoke", 1, func() error { return s.Revoke(ctx, "alice", x.ID) }},
 					{"revoke all", 2 + v.extra, func() error { _, err := s.RevokeSubject(ctx, "alice", ""); return err }},
 				} {
@@ -132,6 +144,7 @@ func TestScriptsReloaded(t *testing.T) {
 			{"capped Create", 2, func() error { return s.Create(ctx, session("alice", now), 2) }},
 			{"Touch", 1, func() error { return s.Touch(ctx, x.ID, now.Add(time.Minute), time.Hour, 0) }},
 			{"Freshen", 1, func() error { return s.Freshen(ctx, x.ID, now.Add(5*time.Minute), now) }},
+			{"AddStrike", 1, func() error { _, err := s.AddStrike(ctx, "login:alice", now, time.Hour); return err }},
 			{"Rotate", 1, func() error {
 				return s.Rotate(ctx, x.ID, store.Rotation{Old: x.RefreshHash, RefreshHash: hash(), IdleUntil: now.Add(time.Hour), KeepSpent: 5}, now)
 			}},

@@ -35,7 +35,8 @@ import "github.com/redis/go-redis/v9"
 // random hash they stored) and report success without writing again;
 // Touch, Freshen and Revoke write the same state again; RevokeSubject's
 // second run finds less to delete and counts that (see RevokeSubject);
-// List only prunes.
+// List only prunes. AddStrike is the exception: its rerun counts the
+// failure twice, an error in the safe direction for a throttle.
 
 // prelude is prepended to every script.
 const prelude = `
@@ -366,5 +367,35 @@ out[1] = pruned
 return out
 `)
 
+// addStrikeScript counts one failure against a throttle bucket: {Count,
+// Last (ms)} as they now stand, or {-1, 0} when the key holds a value this
+// package did not write. The record is kept as throttle.go lays it out,
+// and the key expires grace after the record, counted from the server's
+// clock (PX, relative): a server clock out of step with the callers'
+// neither ends a record early nor keeps it past that.
+//
+//	KEYS[1] the bucket's key
+//	ARGV[1] now (ms), ARGV[2] ttl (ms, >= 1), ARGV[3] grace (ms)
+var addStrikeScript = redis.NewScript(`
+local maxMS = 9007199254740991 -- 2^53-1, maxMS in encode.go
+local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+local n, last = 0, now
+local v = redis.call('GET', KEYS[1])
+if v then
+  if #v ~= 24 then
+    return {-1, 0}
+  end
+  local c, l, e = struct.unpack('>i8i8i8', v)
+  if now < e then -- not expired at now
+    n, last = c, math.max(l, now)
+  end
+end
+n = n + 1
+local e = math.min(last + ttl, maxMS)
+redis.call('SET', KEYS[1], struct.pack('>i8i8i8', n, last, e), 'PX',
+  math.max(1, math.min(e - now + tonumber(ARGV[3]), maxMS)))
+return {n, last}
+`)
+
 // scripts lists every script, for tests that flush and reload them.
-var scripts = []*redis.Script{createScript, createCappedScript, touchScript, freshenScript, rotateScript, revokeScript, revokeSubjectScript, listScript}
+var scripts = []*redis.Script{createScript, createCappedScript, touchScript, freshenScript, rotateScript, revokeScript, revokeSubjectScript, listScript, addStrikeScript}
