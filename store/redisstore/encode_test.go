@@ -62,6 +62,11 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add(v)
 	f.Add(v[:headerLen])
+	x.IdleTimeout, x.Actor = 10*time.Minute+1, &store.Actor{Subject: "staff", SessionID: "0123456789abcdefghijkl"}
+	if v, err = encode(x); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(v) // version 2
 	f.Fuzz(func(t *testing.T, b []byte) {
 		x, err := decode("id", b)
 		if err != nil {
