@@ -31,12 +31,15 @@
 // # Keys and hash slots
 //
 // Every key starts with the key prefix ("latch:", see WithKeyPrefix),
-// then a routing tag in braces:
+// then a routing tag, or a throttle bucket's key, in braces:
 //
 //	<prefix>{<tag>}:s:<id>        one session: a string (see below)
 //	<prefix>{<tag>}:u:<digest>    the subject's index: a sorted set of its
 //	                              session ids, each scored with its
 //	                              session's ExpiresAt (Unix ms)
+//	<prefix>{<key>}:t             one throttle bucket (store.Throttle): a
+//	                              string of 24 bytes, Count, Last and the
+//	                              record's expiry (Unix ms)
 //
 // Redis Cluster hashes only what stands between the first braces, so both
 // keys of a subject land in one hash slot. The digest is HMAC-SHA256 of
@@ -58,6 +61,12 @@
 // other 19 characters of an id come from crypto/rand: about 113 bits, so
 // ids stay unguessable and unique (Create also refuses to overwrite a key,
 // and draws again, should one ever repeat).
+//
+// A throttle bucket's key (printable ASCII, at most store.MaxStrikeKeyLen
+// characters; others are ErrInvalid before any command) stands in the
+// braces, so buckets spread over the slots; every throttle command names
+// one key, and a key's braces or a '}' in it only move its own slot. Its
+// "}:t" ends no session key or index, so no bucket key names either.
 //
 // # The routing key
 //
@@ -97,7 +106,12 @@
 // newest first. One string rather than a hash keeps a session in one
 // allocation whatever the server's listpack limits
 // (hash-max-listpack-value is 64 bytes by default, and a real user agent
-// is longer), and lets Touch rewrite 16 bytes in place. Get is one GET;
+// is longer), and lets Touch rewrite 16 bytes in place. A session with an
+// IdleTimeout or an Actor is written in format version 2, which holds them
+// at the start of the device section; any other is written in version 1,
+// as before, so that an earlier release still reads it during a rolling
+// upgrade (it refuses version 2 as corrupt), and sessions stored by an
+// earlier release read with IdleTimeout 0 and no Actor. Get is one GET;
 // the caller's now decides liveness. Values beyond the limits of package
 // store, and times beyond 2^53 Unix milliseconds (Lua's numbers are
 // doubles), are ErrInvalid before any call.
@@ -139,7 +153,8 @@
 //     trip per member), remove the members whose keys are gone (ZREM) and
 //     try again, so they succeed whenever the live keys are together,
 //     after every key has moved too (the ASK phase);
-//   - Get, Touch and Rotate use one key each and work throughout.
+//   - Get, Touch, Freshen and Rotate use one key each and work
+//     throughout.
 //
 // Reshard off-peak and a few slots at a time, so that each slot migrates
 // briefly: its subjects cannot log in until it is handed over. The tests
@@ -212,9 +227,13 @@
 //   - Get is one GET.
 //   - Touch is one script on the session key: it reads the session and,
 //     when it is live and its LastUsedAt at least every old, rewrites
-//     LastUsedAt and IdleUntil alone (SETRANGE) and the key's expiry. A
-//     throttled touch writes nothing; a session revoked meanwhile is gone
-//     and stays gone.
+//     LastUsedAt and IdleUntil alone (SETRANGE) and the key's expiry,
+//     sliding by the session's own IdleTimeout when that is positive and
+//     shorter. A throttled touch writes nothing; a session revoked
+//     meanwhile is gone and stays gone.
+//   - Freshen is one script on the session key: when the session is live
+//     it rewrites FreshUntil alone (SETRANGE, 8 bytes), so it never
+//     restores an old hash nor brings back a revoked session.
 //   - Rotate is one script on the session key: a compare-and-swap of the
 //     refresh hash, which prepends the old one to the spent hashes (at
 //     most KeepSpent) and rewrites only the times and the hashes.
@@ -245,7 +264,8 @@
 // evicts nothing again. Rotate's rerun finds its own new refresh and
 // access hashes stored (the refresh hash is random, so no other rotation
 // stored it) and reports success without spending the old hash twice.
-// Touch and Revoke write the same state again, and List only prunes. A
+// Touch, Freshen and Revoke write the same state again, and List only
+// prunes. A
 // rerun of a RevokeSubject round finds its sessions already gone and
 // counts fewer: after a lost reply, RevokeSubject's count may fall short
 // of the sessions it deleted (they are deleted all the same; store.Store's
@@ -253,6 +273,22 @@
 // session between a Create's first run and its rerun is undone for that
 // session, as if the login had come after it (its id had not been
 // returned yet).
+//
+// # Throttle
+//
+// The Store implements store.Throttle. AddStrike is one script on the
+// bucket's key (1 round trip): absent, or expired at the caller's now,
+// the record restarts at Count 1, else it grows by one; Last becomes the
+// later of Last and now, and the record expires at Last+ttl (ttl rounded
+// up to the millisecond). Strikes pipelines one GET per key and
+// ClearStrikes one DEL per key: one round trip, to each server concerned
+// on Redis Cluster, whose keys may be in as many slots as there are keys.
+// The caller's now alone decides whether a record has expired; the key's
+// TTL (PX, counted on the server's clock) only frees its memory, a minute
+// after the record's expiry, so that a server clock a little out of step
+// never forgives failures early and every bucket's memory ends with its
+// record. A rerun of AddStrike by go-redis after a lost reply counts the
+// failure twice: an error in the safe direction for a throttle.
 //
 // # Server settings
 //

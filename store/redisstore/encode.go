@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/latchauth/latch/store"
@@ -28,16 +29,30 @@ import (
 //	49..56  AccessExpiresAt
 //	57..58  uint16 subject length, then the subject
 //	        uint32 length of the device and claims section, then it:
+//	          version 2 only (Touch reads the first 12 bytes):
+//	            int64 IdleTimeout in whole milliseconds (rounded down)
+//	            uint32 the rest of IdleTimeout in nanoseconds (0..999999)
+//	            uint8 1 with an Actor, then uint16 length + Actor.Subject,
+//	            Actor.SessionID; 0 without
 //	          uint16 length + Device.Label, Device.UserAgent, Device.IP,
 //	          then the claims as JSON to the end of the section (none: empty)
 //	        uint8 length + RefreshHash, uint8 length + SecretHash, then the
 //	        spent hashes to the end, newest first, each uint8 length + hash
 //
 // Rotate rewrites only what follows the device and claims section, and the
-// times.
+// times; Freshen rewrites FreshUntil alone.
+//
+// Version 1 is version 2 without IdleTimeout and Actor, which it reads as
+// zero and nil. encode writes version 1 for a session that has neither, so
+// that a process of an earlier release, which reads version 1 alone, keeps
+// reading every such session during a rolling upgrade; it refuses the
+// others as corrupt. IdleTimeout is split at the millisecond so that Touch,
+// whose Lua numbers are exact only up to 2^53, slides by it to the exact
+// millisecond, and the nanoseconds round-trip.
 const (
-	formatVersion = 1
-	headerLen     = 57
+	formatV1  = 1
+	formatV2  = 2
+	headerLen = 57
 )
 
 // maxMS bounds stored times: Lua numbers are doubles, exact for integers
@@ -91,8 +106,16 @@ func encode(s *store.Session) ([]byte, error) {
 			return nil, fmt.Errorf("%w: claims: %w", ErrInvalid, err)
 		}
 	}
-	b := make([]byte, headerLen, headerLen+2+len(s.Subject)+4+6+len(s.Device.Label)+len(s.Device.UserAgent)+len(s.Device.IP)+len(claims)+2+len(s.RefreshHash)+len(s.SecretHash)+len(s.Spent)*(1+store.HashLen))
-	b[0] = formatVersion
+	ext, err := extension(s)
+	if err != nil {
+		return nil, err
+	}
+	section := len(ext) + 6 + len(s.Device.Label) + len(s.Device.UserAgent) + len(s.Device.IP) + len(claims)
+	b := make([]byte, headerLen, headerLen+2+len(s.Subject)+4+section+2+len(s.RefreshHash)+len(s.SecretHash)+len(s.Spent)*(1+store.HashLen))
+	b[0] = formatV1
+	if ext != nil {
+		b[0] = formatV2
+	}
 	for i, f := range [...]struct {
 		name string
 		at   time.Time
@@ -107,13 +130,11 @@ func encode(s *store.Session) ([]byte, error) {
 		}
 		binary.BigEndian.PutUint64(b[1+8*i:], uint64(v))
 	}
-	b = binary.BigEndian.AppendUint16(b, uint16(len(s.Subject)))
-	b = append(b, s.Subject...)
-	section := 6 + len(s.Device.Label) + len(s.Device.UserAgent) + len(s.Device.IP) + len(claims)
+	b = appendString(b, s.Subject)
 	b = binary.BigEndian.AppendUint32(b, uint32(section))
+	b = append(b, ext...)
 	for _, f := range []string{s.Device.Label, s.Device.UserAgent, s.Device.IP} {
-		b = binary.BigEndian.AppendUint16(b, uint16(len(f)))
-		b = append(b, f...)
+		b = appendString(b, f)
 	}
 	b = append(b, claims...)
 	b = appendHash(b, s.RefreshHash)
@@ -122,6 +143,45 @@ func encode(s *store.Session) ([]byte, error) {
 		b = appendHash(b, h)
 	}
 	return b, nil
+}
+
+// extension returns what version 2 adds at the start of the device and
+// claims section, or nil for a session that needs version 1. An Actor
+// field longer than 65,535 bytes is ErrInvalid.
+func extension(s *store.Session) ([]byte, error) {
+	if s.IdleTimeout == 0 && s.Actor == nil {
+		return nil, nil
+	}
+	ms, ns := splitMS(s.IdleTimeout)
+	b := make([]byte, 0, 13)
+	b = binary.BigEndian.AppendUint64(b, uint64(ms))
+	b = binary.BigEndian.AppendUint32(b, uint32(ns))
+	if s.Actor == nil {
+		return append(b, 0), nil
+	}
+	if len(s.Actor.Subject) > math.MaxUint16 || len(s.Actor.SessionID) > math.MaxUint16 {
+		return nil, fmt.Errorf("%w: actor field longer than %d bytes", ErrInvalid, math.MaxUint16)
+	}
+	b = append(b, 1)
+	b = appendString(b, s.Actor.Subject)
+	return appendString(b, s.Actor.SessionID), nil
+}
+
+// splitMS returns d as whole milliseconds, rounded down, and the
+// nanoseconds left over (0 to 999,999): d = ms*1e6 + ns, in int64
+// arithmetic that wraps back to d even for the shortest Duration.
+func splitMS(d time.Duration) (ms, ns int64) {
+	ms, ns = int64(d/time.Millisecond), int64(d%time.Millisecond)
+	if ns < 0 {
+		ms, ns = ms-1, ns+int64(time.Millisecond)
+	}
+	return ms, ns
+}
+
+// appendString appends a uint16 length, then f.
+func appendString(b []byte, f string) []byte {
+	b = binary.BigEndian.AppendUint16(b, uint16(len(f)))
+	return append(b, f...)
 }
 
 func appendHash(b, h []byte) []byte {
@@ -145,21 +205,19 @@ func (r *reader) take(n int) []byte {
 	return v
 }
 
-func (r *reader) u8() int {
-	v := r.take(1)
-	if v == nil {
-		return 0
+// uint returns the next size bytes as a big-endian number, 0 on a fault.
+func (r *reader) uint(size int) uint64 {
+	var n uint64
+	for _, c := range r.take(size) {
+		n = n<<8 | uint64(c)
 	}
-	return int(v[0])
+	return n
 }
 
-func (r *reader) u16() int {
-	v := r.take(2)
-	if v == nil {
-		return 0
-	}
-	return int(binary.BigEndian.Uint16(v))
-}
+func (r *reader) u8() int { return int(r.uint(1)) }
+
+// str returns the next string, a uint16 length first.
+func (r *reader) str() string { return string(r.take(int(r.uint(2)))) }
 
 // bytes returns a copy of the next n bytes, nil for none.
 func (r *reader) bytes(n int) []byte {
@@ -172,7 +230,7 @@ func (r *reader) bytes(n int) []byte {
 
 // decode is the inverse of encode; the session's ID is id.
 func decode(id string, v []byte) (*store.Session, error) {
-	if len(v) < headerLen || v[0] != formatVersion {
+	if len(v) < headerLen || (v[0] != formatV1 && v[0] != formatV2) {
 		return nil, errCorrupt
 	}
 	var t [7]time.Time
@@ -185,14 +243,23 @@ func decode(id string, v []byte) (*store.Session, error) {
 		RotatedAt: t[4], FreshUntil: t[5], AccessExpiresAt: t[6],
 	}
 	r := reader{b: v[headerLen:]}
-	s.Subject = string(r.take(r.u16()))
-	sec := reader{}
-	if n := r.take(4); n != nil {
-		sec.b = r.take(int(binary.BigEndian.Uint32(n)))
+	s.Subject = r.str()
+	sec := reader{b: r.take(int(r.uint(4)))}
+	if v[0] == formatV2 {
+		ms, ns := int64(sec.uint(8)), int64(sec.uint(4))
+		s.IdleTimeout = time.Duration(ms*int64(time.Millisecond) + ns)
+		switch sec.u8() {
+		case 0:
+		case 1:
+			s.Actor = &store.Actor{Subject: sec.str(), SessionID: sec.str()}
+		default:
+			sec.bad = true
+		}
+		sec.bad = sec.bad || ns >= int64(time.Millisecond)
 	}
-	s.Device.Label = string(sec.take(sec.u16()))
-	s.Device.UserAgent = string(sec.take(sec.u16()))
-	s.Device.IP = string(sec.take(sec.u16()))
+	s.Device.Label = sec.str()
+	s.Device.UserAgent = sec.str()
+	s.Device.IP = sec.str()
 	s.RefreshHash = r.bytes(r.u8())
 	s.SecretHash = r.bytes(r.u8())
 	for len(r.b) > 0 && !r.bad {

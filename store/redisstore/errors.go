@@ -15,8 +15,11 @@ var (
 	// longer than store.MaxSubjectLen; a device field longer than
 	// store.MaxDeviceLen; a hash longer than store.HashLen; a time beyond
 	// 2^53 Unix milliseconds, about 285,000 years either side of 1970;
-	// claims encoding/json cannot encode), or an option or URL parameter
-	// is out of range. Nothing was written.
+	// claims encoding/json cannot encode; an Actor field longer than
+	// 65,535 bytes), a throttle key that is empty, longer than
+	// store.MaxStrikeKeyLen or not printable ASCII, a strike ttl that is
+	// not positive, or an option or URL parameter is out of range.
+	// Nothing was written.
 	ErrInvalid = errors.New("redisstore: invalid value")
 	// ErrClosed is returned by every method of a Store after Close: an
 	// outage, neither store.ErrNotFound nor store.ErrConflict.
@@ -30,9 +33,10 @@ var (
 	ErrRoutingKey = errors.New("redisstore: session created under an unknown routing key")
 )
 
-// errCorrupt: a stored value that this package did not write, or cut
-// short. An outage, neither store.ErrNotFound nor store.ErrConflict.
-var errCorrupt = errors.New("redisstore: corrupt session value")
+// errCorrupt: a stored value (a session, a strike record) that this
+// package did not write, or cut short. An outage, neither
+// store.ErrNotFound nor store.ErrConflict.
+var errCorrupt = errors.New("redisstore: corrupt stored value")
 
 // wrap turns a client error from operation op into this package's error
 // (see storekit.Gate.Wrap). A call in flight when an owned client was

@@ -21,6 +21,12 @@ func (s *Store) slot(tag string) string { return s.prefix + "{" + tag + "}" }
 // sessionKey is <prefix>{<tag>}:s:<id>.
 func (s *Store) sessionKey(id string) string { return s.slot(id[:tagLen]) + ":s:" + id }
 
+// strikeKey is <prefix>{<key>}:t, one throttle bucket: the key in braces
+// so that buckets spread over the hash slots. It ends in "}:t", which no
+// session key or index ends with (their ends are an id and a digest), so
+// no bucket key, whatever it holds, names a session or an index.
+func (s *Store) strikeKey(key string) string { return s.prefix + "{" + key + "}:t" }
+
 // indexKey is <prefix>{<tag>}:u:<digest>, a sorted set of the subject's
 // session ids under routing key k, each scored with its session's
 // ExpiresAt (Unix ms). tag is the subject's tag under k, and the digest is

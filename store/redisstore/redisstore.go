@@ -3,6 +3,7 @@ package redisstore
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -35,6 +36,7 @@ type Store struct {
 	owned  bool     // Close also closes c (stores from Open)
 	kit    storekit.Options
 	gate   storekit.Gate
+	grace  time.Duration // strikeGrace; tests shorten it
 }
 
 // Option configures a Store, in the style of every store of latch.
@@ -170,7 +172,7 @@ func New(c redis.UniversalClient, opts ...Option) (*Store, error) {
 
 func fromConfig(c redis.UniversalClient, cfg config) *Store {
 	return &Store{
-		c: c, prefix: cfg.prefix, keys: cfg.keys, kit: cfg.Options,
+		c: c, prefix: cfg.prefix, keys: cfg.keys, kit: cfg.Options, grace: strikeGrace,
 		gate: storekit.Gate{Store: "redisstore", ErrClosed: ErrClosed, ErrInvalid: ErrInvalid},
 	}
 }

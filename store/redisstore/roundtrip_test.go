@@ -64,8 +64,23 @@ func TestRoundTrips(t *testing.T) {
 		} {
 			t.Run(v.name, func(t *testing.T) {
 				s := newStore(t, c, v.opts...)
-				mustCreate(t, s, session("warm-up", now), 0) // scripts loaded, cluster slots known
+				mustCreate(t, s, session("warm-up", now), 0) // cluster slots known
+				// Every script loaded on every master: no NOSCRIPT round trip.
+				for _, sc := range scripts {
+					if err := sc.Load(ctx, c).Err(); err != nil {
+						t.Fatal(err)
+					}
+				}
 				var x *store.Session
+				var buckets []string // 30 keys: some on each master of the cluster
+				for i := range 30 {
+					buckets = append(buckets, fmt.Sprint("login:", i))
+				}
+				// The first pipeline may dial a connection, whose HELLO and
+				// CLIENT SETINFO pass the hooks.
+				if _, err := s.Strikes(ctx, buckets, now); err != nil {
+					t.Fatal(err)
+				}
 				for _, op := range []struct {
 					name string
 					want int64
@@ -76,10 +91,14 @@ func TestRoundTrips(t *testing.T) {
 					{"validate (Get)", 1, func() error { _, err := s.Get(ctx, x.ID, now); return err }},
 					{"Touch", 1, func() error { return s.Touch(ctx, x.ID, now.Add(time.Minute), time.Hour, time.Minute) }},
 					{"throttled Touch", 1, func() error { return s.Touch(ctx, x.ID, now.Add(time.Minute), time.Hour, time.Minute) }},
+					{"step-up (Freshen)", 1, func() error { return s.Freshen(ctx, x.ID, now.Add(5*time.Minute), now) }},
 					{"refresh (Rotate)", 1, func() error {
 						return s.Rotate(ctx, x.ID, store.Rotation{Old: x.RefreshHash, RefreshHash: hash(), IdleUntil: now.Add(time.Hour), KeepSpent: 5}, now)
 					}},
 					{"list", 2 + v.extra, func() error { _, err := s.List(ctx, "alice", now); return err }},
+					{"AddStrike", 1, func() error { _, err := s.AddStrike(ctx, "login:alice", now, time.Hour); return err }},
+					{"Strikes of keys on every master", 1, func() error { _, err := s.Strikes(ctx, buckets, now); return err }},
+					{"ClearStrikes of keys on every master", 1, func() error { return s.ClearStrikes(ctx, buckets) }},
 					{"revoke", 1, func() error { return s.Revoke(ctx, "alice", x.ID) }},
 					{"revoke all", 2 + v.extra, func() error { _, err := s.RevokeSubject(ctx, "alice", ""); return err }},
 				} {
@@ -124,6 +143,8 @@ func TestScriptsReloaded(t *testing.T) {
 			{"Create", 1, func() error { return s.Create(ctx, session("carol", now), 0) }},
 			{"capped Create", 2, func() error { return s.Create(ctx, session("alice", now), 2) }},
 			{"Touch", 1, func() error { return s.Touch(ctx, x.ID, now.Add(time.Minute), time.Hour, 0) }},
+			{"Freshen", 1, func() error { return s.Freshen(ctx, x.ID, now.Add(5*time.Minute), now) }},
+			{"AddStrike", 1, func() error { _, err := s.AddStrike(ctx, "login:alice", now, time.Hour); return err }},
 			{"Rotate", 1, func() error {
 				return s.Rotate(ctx, x.ID, store.Rotation{Old: x.RefreshHash, RefreshHash: hash(), IdleUntil: now.Add(time.Hour), KeepSpent: 5}, now)
 			}},

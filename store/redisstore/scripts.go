@@ -33,9 +33,10 @@ import "github.com/redis/go-redis/v9"
 // script may run again after it succeeded and its reply was lost. Create
 // and Rotate recognise their own earlier run (the value they wrote, the
 // random hash they stored) and report success without writing again;
-// Touch and Revoke write the same state again; RevokeSubject's second run
-// finds less to delete and counts that (see RevokeSubject); List only
-// prunes.
+// Touch, Freshen and Revoke write the same state again; RevokeSubject's
+// second run finds less to delete and counts that (see RevokeSubject);
+// List only prunes. AddStrike is the exception: its rerun counts the
+// failure twice, an error in the safe direction for a throttle.
 
 // prelude is prepended to every script.
 const prelude = `
@@ -204,11 +205,15 @@ return 1
 
 // touchScript records a use. It declares the session key alone and never
 // writes the index: a member's score is ExpiresAt, which a touch does not
-// move.
+// move. A session of version 2 with a positive IdleTimeout slides by no
+// more than that: now+IdleTimeout, rounded down to the millisecond, is
+// now's milliseconds, IdleTimeout's, and the carry of their nanoseconds
+// (see encode.go), so the result is what now.Add(IdleTimeout) gives in Go.
 //
 //	KEYS[1] session key
 //	ARGV[1] now (ms), ARGV[2] now+idle (ms), ARGV[3] now-every (ms): a
-//	LastUsedAt after it is too recent to write
+//	LastUsedAt after it is too recent to write, ARGV[4] now's nanoseconds
+//	past ARGV[1] (0 to 999999)
 var touchScript = redis.NewScript(prelude + `
 local now = tonumber(ARGV[1])
 local v, l, _, e = fetch(KEYS[1], now)
@@ -219,8 +224,28 @@ if l > tonumber(ARGV[3]) then
   return 0
 end
 local idle = math.min(tonumber(ARGV[2]), e)
+if string.byte(v, 1) == 2 then
+  local ms, ns = struct.unpack('>i8I4', v, 64 + struct.unpack('>I2', v, 58))
+  if ms > 0 or (ms == 0 and ns > 0) then
+    idle = math.min(idle, now + ms + math.floor((tonumber(ARGV[4]) + ns) / 1000000))
+  end
+end
 redis.call('SETRANGE', KEYS[1], 1, struct.pack('>i8i8', now, idle))
 redis.call('PEXPIREAT', KEYS[1], math.max(idle, 1))
+return 1
+`)
+
+// freshenScript sets FreshUntil alone (SETRANGE) on a live session. Like
+// Touch it declares the session key alone, and a session that is gone
+// stays gone.
+//
+//	KEYS[1] session key
+//	ARGV[1] now (ms), ARGV[2] FreshUntil (ms)
+var freshenScript = redis.NewScript(prelude + `
+if not fetch(KEYS[1], tonumber(ARGV[1])) then
+  return -1
+end
+redis.call('SETRANGE', KEYS[1], 41, struct.pack('>i8', tonumber(ARGV[2])))
 return 1
 `)
 
@@ -342,5 +367,35 @@ out[1] = pruned
 return out
 `)
 
+// addStrikeScript counts one failure against a throttle bucket: {Count,
+// Last (ms)} as they now stand, or {-1, 0} when the key holds a value this
+// package did not write. The record is kept as throttle.go lays it out,
+// and the key expires grace after the record, counted from the server's
+// clock (PX, relative): a server clock out of step with the callers'
+// neither ends a record early nor keeps it past that.
+//
+//	KEYS[1] the bucket's key
+//	ARGV[1] now (ms), ARGV[2] ttl (ms, >= 1), ARGV[3] grace (ms)
+var addStrikeScript = redis.NewScript(`
+local maxMS = 9007199254740991 -- 2^53-1, maxMS in encode.go
+local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+local n, last = 0, now
+local v = redis.call('GET', KEYS[1])
+if v then
+  if #v ~= 24 then
+    return {-1, 0}
+  end
+  local c, l, e = struct.unpack('>i8i8i8', v)
+  if now < e then -- not expired at now
+    n, last = c, math.max(l, now)
+  end
+end
+n = n + 1
+local e = math.min(last + ttl, maxMS)
+redis.call('SET', KEYS[1], struct.pack('>i8i8i8', n, last, e), 'PX',
+  math.max(1, math.min(e - now + tonumber(ARGV[3]), maxMS)))
+return {n, last}
+`)
+
 // scripts lists every script, for tests that flush and reload them.
-var scripts = []*redis.Script{createScript, createCappedScript, touchScript, rotateScript, revokeScript, revokeSubjectScript, listScript}
+var scripts = []*redis.Script{createScript, createCappedScript, touchScript, freshenScript, rotateScript, revokeScript, revokeSubjectScript, listScript, addStrikeScript}
