@@ -67,22 +67,6 @@ func (d *strikeDoc) strikes(now bson.DateTime) store.Strikes {
 	return store.Strikes{Count: int(d.Count), Last: fromDate(d.Last)}
 }
 
-// checkKeys refuses, as ErrInvalid, a key beyond store.MaxStrikeKeyLen,
-// empty, or holding anything but printable ASCII.
-func (s *Store) checkKeys(keys ...string) error {
-	for _, k := range keys {
-		if k == "" || len(k) > store.MaxStrikeKeyLen {
-			return s.gate.Invalid(fmt.Errorf("a strike key must be 1 to %d bytes", store.MaxStrikeKeyLen))
-		}
-		for i := range len(k) {
-			if k[i] < 0x20 || k[i] > 0x7e {
-				return s.gate.Invalid(errors.New("a strike key must be printable ASCII"))
-			}
-		}
-	}
-	return nil
-}
-
 // AddStrike implements store.Throttle: it appends the record's next state
 // to key's chain (see above). A ttl that is not positive is ErrInvalid.
 func (s *Store) AddStrike(ctx context.Context, key string, now time.Time, ttl time.Duration) (store.Strikes, error) {
@@ -90,7 +74,7 @@ func (s *Store) AddStrike(ctx context.Context, key string, now time.Time, ttl ti
 	if err := s.gate.Enter(ctx, op); err != nil {
 		return store.Strikes{}, err
 	}
-	if err := s.checkKeys(key); err != nil {
+	if err := s.gate.CheckStrikeKeys(key); err != nil {
 		return store.Strikes{}, err
 	}
 	if ttl <= 0 {
@@ -129,7 +113,7 @@ func (s *Store) ClearStrikes(ctx context.Context, keys []string) error {
 	if err := s.gate.Enter(ctx, op); err != nil {
 		return err
 	}
-	if err := s.checkKeys(keys...); err != nil {
+	if err := s.gate.CheckStrikeKeys(keys...); err != nil {
 		return err
 	}
 	for _, key := range keys {
@@ -152,7 +136,7 @@ func (s *Store) Strikes(ctx context.Context, keys []string, now time.Time) ([]st
 	if err := s.gate.Enter(ctx, op); err != nil {
 		return nil, err
 	}
-	if err := s.checkKeys(keys...); err != nil {
+	if err := s.gate.CheckStrikeKeys(keys...); err != nil {
 		return nil, err
 	}
 	out := make([]store.Strikes, len(keys))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -36,7 +35,7 @@ const (
 // scripts.go).
 func (s *Store) AddStrike(ctx context.Context, key string, now time.Time, ttl time.Duration) (store.Strikes, error) {
 	const op = "add strike"
-	if err := s.enterStrikes(ctx, op, []string{key}); err != nil {
+	if err := s.gate.EnterStrikes(ctx, op, key); err != nil {
 		return store.Strikes{}, err
 	}
 	if ttl <= 0 {
@@ -66,7 +65,7 @@ func (s *Store) AddStrike(ctx context.Context, key string, now time.Time, ttl ti
 // ErrInvalid, before any command.
 func (s *Store) Strikes(ctx context.Context, keys []string, now time.Time) ([]store.Strikes, error) {
 	const op = "strikes"
-	if err := s.enterStrikes(ctx, op, keys); err != nil {
+	if err := s.gate.EnterStrikes(ctx, op, keys...); err != nil {
 		return nil, err
 	}
 	out := make([]store.Strikes, len(keys))
@@ -111,7 +110,7 @@ func (s *Store) Strikes(ctx context.Context, keys []string, now time.Time) ([]st
 // ErrInvalid, before any command.
 func (s *Store) ClearStrikes(ctx context.Context, keys []string) error {
 	const op = "clear strikes"
-	if err := s.enterStrikes(ctx, op, keys); err != nil || len(keys) == 0 {
+	if err := s.gate.EnterStrikes(ctx, op, keys...); err != nil || len(keys) == 0 {
 		return err
 	}
 	_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -121,33 +120,4 @@ func (s *Store) ClearStrikes(ctx context.Context, keys []string) error {
 		return nil
 	})
 	return s.wrap(ctx, op, err)
-}
-
-// enterStrikes is the gate of a throttle call on keys: it also refuses,
-// as ErrInvalid, a key that is empty, longer than store.MaxStrikeKeyLen or
-// not printable ASCII. The error names the key's position, never the key.
-func (s *Store) enterStrikes(ctx context.Context, op string, keys []string) error {
-	if err := s.gate.Enter(ctx, op); err != nil {
-		return err
-	}
-	for i, k := range keys {
-		if !validStrikeKey(k) {
-			return s.gate.Invalid(fmt.Errorf("%s: strike key %d must be 1 to %d printable ASCII characters", op, i, store.MaxStrikeKeyLen))
-		}
-	}
-	return nil
-}
-
-// validStrikeKey reports whether k is a throttle key: 1 to
-// store.MaxStrikeKeyLen printable ASCII characters (space to '~').
-func validStrikeKey(k string) bool {
-	if k == "" || len(k) > store.MaxStrikeKeyLen {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		if k[i] < ' ' || k[i] > '~' {
-			return false
-		}
-	}
-	return true
 }
