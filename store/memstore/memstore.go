@@ -58,6 +58,8 @@ type Store struct {
 	bySubject map[string]map[string]struct{}
 	// sinceSweep counts Creates since the last full sweep.
 	sinceSweep int
+	// strikes holds the login-throttling records by key (throttle.go).
+	strikes map[string]strikes
 }
 
 // Option configures a Store, in the style of every store of latch.
@@ -109,6 +111,7 @@ func (m *Store) Close() error {
 		defer m.mu.Unlock()
 		m.sessions = map[string]*store.Session{}
 		m.bySubject = map[string]map[string]struct{}{}
+		m.strikes = nil
 		return nil
 	})
 }
