@@ -81,16 +81,21 @@ func (g *guarded) List(ctx context.Context, subject string, now time.Time) ([]st
 }
 
 // throttle returns the store's store.Throttle, or an error naming the
-// store when it has none: a program error (a 500), never a pass.
-func (g *guarded) throttle() (store.Throttle, error) {
+// store when it has none: a program error (a 500), never a pass, logged
+// at error level since an adapter answers it without saying why.
+func (g *guarded) throttle(ctx context.Context) (store.Throttle, error) {
 	if t, ok := g.s.(store.Throttle); ok {
 		return t, nil
 	}
-	return nil, errNoThrottle(g.s)
+	err := errNoThrottle(g.s)
+	if g.log != nil {
+		g.log.ErrorContext(ctx, err.Error())
+	}
+	return nil, err
 }
 
 func (g *guarded) AddStrike(ctx context.Context, key string, now time.Time, ttl time.Duration) (store.Strikes, error) {
-	t, err := g.throttle()
+	t, err := g.throttle(ctx)
 	if err != nil {
 		return store.Strikes{}, err
 	}
@@ -101,7 +106,7 @@ func (g *guarded) AddStrike(ctx context.Context, key string, now time.Time, ttl 
 // Strikes reads the records of keys. A store that returns another number
 // of records than keys is broken, and fails closed.
 func (g *guarded) Strikes(ctx context.Context, keys []string, now time.Time) ([]store.Strikes, error) {
-	t, err := g.throttle()
+	t, err := g.throttle(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +121,7 @@ func (g *guarded) Strikes(ctx context.Context, keys []string, now time.Time) ([]
 }
 
 func (g *guarded) ClearStrikes(ctx context.Context, keys []string) error {
-	t, err := g.throttle()
+	t, err := g.throttle(ctx)
 	if err != nil {
 		return err
 	}
