@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -337,7 +339,7 @@ func TestThrottleNeedsStoreCapability(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "latch_test.bareStore") || !strings.Contains(err.Error(), "store.Throttle") {
 		t.Errorf("New with throttling configured = %v, want an error naming the store", err)
 	}
-	a, err := latch.New(bg, latch.Config{}, latch.WithStore(s))
+	a, err := latch.New(bg, latch.Config{}, latch.WithStore(s), latch.WithLogger(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -387,6 +389,18 @@ func TestThrottleConfig(t *testing.T) {
 		MaxDelay: latch.Duration(15 * time.Minute), Window: latch.Duration(24 * time.Hour)}
 	if got := a.Config().Throttle; got != def {
 		t.Errorf("defaults: %+v, want %+v", got, def)
+	}
+	// A file's "throttle" member; errors name its keys there.
+	path := filepath.Join(t.TempDir(), "app.json")
+	if err := os.WriteFile(path, []byte(`{"throttle": {"pair_free": 4, "max_delay": "2h"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fc, err := latch.LoadConfigFile(path)
+	if err != nil || fc.Throttle.PairFree != 4 {
+		t.Fatalf("LoadConfigFile = %+v, %v", fc.Throttle, err)
+	}
+	if _, err := latch.New(bg, fc); err == nil || !strings.Contains(err.Error(), "throttle.max_delay in "+path) {
+		t.Errorf("New with max_delay 2h from a file: %v, want it named as in the file", err)
 	}
 	for name, c := range map[string]struct {
 		env  map[string]string

@@ -48,7 +48,11 @@ func newThrottleServer(t *testing.T) *throttleServer {
 
 func (s *throttleServer) clock() time.Time { s.mu.Lock(); defer s.mu.Unlock(); return s.now }
 
-func (s *throttleServer) advance(d time.Duration) { s.mu.Lock(); defer s.mu.Unlock(); s.now = s.now.Add(d) }
+func (s *throttleServer) advance(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.now = s.now.Add(d)
+}
 
 func (s *throttleServer) from(addr string) { s.mu.Lock(); defer s.mu.Unlock(); s.addr = addr }
 
