@@ -79,6 +79,9 @@ type Config struct {
 	// ErrUnavailable, never a pass. Default 2s.
 	StoreTimeout Duration `json:"store_timeout"`
 
+	// Throttle configures the login throttling of Auth.Throttle.
+	Throttle ThrottleConfig `json:"throttle"`
+
 	// origin records where LoadConfigFile and ConfigFromEnv found each
 	// setting, so that errors name it as the user wrote it (see setting).
 	// It holds the values loaded, secrets included, so it is a pointer:
@@ -105,6 +108,33 @@ type JWTConfig struct {
 	Audience string `json:"audience"`
 	// Leeway tolerates clock skew on exp, nbf and iat. Default 0.
 	Leeway Duration `json:"leeway"`
+}
+
+// ThrottleConfig configures login throttling (see Auth.Throttle and
+// docs/throttling.md). Failed logins are counted in three buckets: per
+// account, per account and client address, and per client address (an
+// IPv6 /64). Each bucket lets its free attempts through; past them, each
+// attempt waits BaseDelay after the bucket's latest failure, doubling with
+// each further failure up to MaxDelay. A bucket forgets its failures
+// Window after its latest one, and a successful login clears the
+// account's buckets.
+type ThrottleConfig struct {
+	// AccountFree: failures per account, from any address, before delays
+	// begin. Default 10.
+	AccountFree int `json:"account_free"`
+	// PairFree: failures per account from one address. Default 5.
+	PairFree int `json:"pair_free"`
+	// AddressFree: failures from one address, whatever the account; more
+	// generous, since users behind one NAT share it. Default 50.
+	AddressFree int `json:"address_free"`
+	// BaseDelay: the first delay past the free attempts. Default 1s.
+	BaseDelay Duration `json:"base_delay"`
+	// MaxDelay caps the delay, so that an attacker can slow a user down
+	// but never lock them out. Default 15m.
+	MaxDelay Duration `json:"max_delay"`
+	// Window: how long a bucket remembers failures after its latest one.
+	// At least MaxDelay. Default 24h.
+	Window Duration `json:"window"`
 }
 
 // StoreURL is a store URL. It prints as its scheme, host and path only,
@@ -193,6 +223,14 @@ const (
 	DefaultKeepSpent     = 5
 	DefaultReuseGrace    = 5 * time.Second
 	DefaultDelegationTTL = time.Hour
+
+	DefaultThrottleAccountFree = 10
+	DefaultThrottlePairFree    = 5
+	DefaultThrottleAddressFree = 50
+	DefaultThrottleBaseDelay   = time.Second
+	DefaultThrottleMaxDelay    = 15 * time.Minute
+	DefaultThrottleWindow      = 24 * time.Hour
+
 	// MaxTokenLen bounds a presented token; longer is malformed.
 	MaxTokenLen = b64token.MaxLen
 )
@@ -221,6 +259,18 @@ func (c Config) withDefaults() Config {
 	if c.KeepSpent == 0 {
 		c.KeepSpent = DefaultKeepSpent
 	}
+	t := &c.Throttle
+	for _, n := range []struct {
+		p *int
+		v int
+	}{{&t.AccountFree, DefaultThrottleAccountFree}, {&t.PairFree, DefaultThrottlePairFree}, {&t.AddressFree, DefaultThrottleAddressFree}} {
+		if *n.p == 0 {
+			*n.p = n.v
+		}
+	}
+	def(&t.BaseDelay, DefaultThrottleBaseDelay)
+	def(&t.MaxDelay, DefaultThrottleMaxDelay)
+	def(&t.Window, DefaultThrottleWindow)
 	return c
 }
 
@@ -239,7 +289,8 @@ func (c Config) validate() error {
 		d   Duration
 	}{{"access_ttl", c.AccessTTL}, {"refresh_ttl", c.RefreshTTL}, {"session_ttl", c.SessionTTL},
 		{"touch_interval", c.TouchInterval}, {"store_timeout", c.StoreTimeout},
-		{"delegation_ttl", c.DelegationTTL}} {
+		{"delegation_ttl", c.DelegationTTL},
+		{"throttle.base_delay", c.Throttle.BaseDelay}, {"throttle.max_delay", c.Throttle.MaxDelay}, {"throttle.window", c.Throttle.Window}} {
 		if s.d <= 0 {
 			bad("%s must be positive", c.setting(s.key))
 		}
@@ -269,6 +320,18 @@ func (c Config) validate() error {
 	}
 	if c.KeepSpent < 1 || c.KeepSpent > 100 {
 		bad("%s must be between 1 and 100 (0 means the default, %d)", c.setting("keep_spent"), DefaultKeepSpent)
+	}
+	for _, key := range []string{"throttle.account_free", "throttle.pair_free", "throttle.address_free"} {
+		if n := c.value(key).(int); n < 1 || n > maxThrottleFree {
+			bad("%s must be between 1 and %d (0 means the default)", c.setting(key), maxThrottleFree)
+		}
+	}
+	if c.Throttle.MaxDelay > Duration(maxThrottleDelay) {
+		bad("%s %s is over %s: a delay that long locks users out", c.setting("throttle.max_delay"), c.Throttle.MaxDelay.D(), maxThrottleDelay)
+	}
+	if t := c.Throttle; t.BaseDelay > t.MaxDelay || t.MaxDelay > t.Window {
+		bad("%s must not exceed %s, nor %s %s", c.setting("throttle.base_delay"), c.setting("throttle.max_delay"),
+			c.setting("throttle.max_delay"), c.setting("throttle.window"))
 	}
 	if c.TouchInterval > c.RefreshTTL/2 {
 		bad("%s must be at most half of %s, or sessions in use could idle out", c.setting("touch_interval"), c.setting("refresh_ttl"))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -37,7 +38,18 @@ var settings = map[string]struct{ env, field string }{
 	"reuse_grace":           {"LATCH_REUSE_GRACE", "ReuseGrace"},
 	"session_check":         {"LATCH_SESSION_CHECK", "SessionCheck"},
 	"store_timeout":         {"LATCH_STORE_TIMEOUT", "StoreTimeout"},
+
+	"throttle.account_free": {"LATCH_THROTTLE_ACCOUNT_FREE", "Throttle.AccountFree"},
+	"throttle.pair_free":    {"LATCH_THROTTLE_PAIR_FREE", "Throttle.PairFree"},
+	"throttle.address_free": {"LATCH_THROTTLE_ADDRESS_FREE", "Throttle.AddressFree"},
+	"throttle.base_delay":   {"LATCH_THROTTLE_BASE_DELAY", "Throttle.BaseDelay"},
+	"throttle.max_delay":    {"LATCH_THROTTLE_MAX_DELAY", "Throttle.MaxDelay"},
+	"throttle.window":       {"LATCH_THROTTLE_WINDOW", "Throttle.Window"},
 }
+
+// sections are the members of a configuration file that hold settings of
+// their own ("jwt.secret" is "secret" in "jwt").
+var sections = []string{"jwt", "throttle"}
 
 // fromEnv is the origin of a setting read from the environment.
 const fromEnv = "env"
@@ -131,14 +143,14 @@ func LoadConfigFile(path string) (Config, error) {
 		return Config{}, fmt.Errorf("latch: config file %s: %w", path, err)
 	}
 	for key, raw := range members {
-		if key != "jwt" {
+		if !slices.Contains(sections, key) {
 			c.given(key, path)
 			continue
 		}
-		var jwt map[string]json.RawMessage
-		if json.Unmarshal(raw, &jwt) == nil {
-			for k := range jwt {
-				c.given("jwt."+k, path)
+		var section map[string]json.RawMessage
+		if json.Unmarshal(raw, &section) == nil {
+			for k := range section {
+				c.given(key+"."+k, path)
 			}
 		}
 	}
@@ -162,6 +174,11 @@ func LoadConfigFile(path string) (Config, error) {
 //	                      durations: 15m, 720h, 30d
 //	LATCH_MAX_SESSIONS    integer, 0 for no cap
 //	LATCH_SESSION_CHECK   true | false
+//	LATCH_THROTTLE_ACCOUNT_FREE, LATCH_THROTTLE_PAIR_FREE,
+//	LATCH_THROTTLE_ADDRESS_FREE
+//	                      failed logins before delays begin, per bucket
+//	LATCH_THROTTLE_BASE_DELAY, LATCH_THROTTLE_MAX_DELAY, LATCH_THROTTLE_WINDOW
+//	                      durations of login throttling
 //
 // The HTTP settings (LATCH_TOKEN_LOCATION, LATCH_COOKIE_INSECURE, the
 // file's "http" member) are read by latchhttp.ConfigFromEnv.
@@ -238,13 +255,23 @@ func configFrom(lookup func(string) (string, bool)) (Config, error) {
 	dur("touch_interval", &c.TouchInterval)
 	dur("store_timeout", &c.StoreTimeout)
 	dur("reuse_grace", &c.ReuseGrace)
-	if v, ok := get("max_sessions"); ok {
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || n < 0 {
-			errs = append(errs, fmt.Errorf("latch: LATCH_MAX_SESSIONS=%q: use a whole number, 0 for no cap", v))
+	// count reads a whole number; zero is what hint says.
+	count := func(key, hint string, dst *int) {
+		if v, ok := get(key); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || n < 0 {
+				errs = append(errs, fmt.Errorf("latch: %s=%q: use a whole number, 0 for %s", settings[key].env, v, hint))
+			}
+			*dst = n
 		}
-		c.MaxSessions = n
 	}
+	count("max_sessions", "no cap", &c.MaxSessions)
+	count("throttle.account_free", "the default", &c.Throttle.AccountFree)
+	count("throttle.pair_free", "the default", &c.Throttle.PairFree)
+	count("throttle.address_free", "the default", &c.Throttle.AddressFree)
+	dur("throttle.base_delay", &c.Throttle.BaseDelay)
+	dur("throttle.max_delay", &c.Throttle.MaxDelay)
+	dur("throttle.window", &c.Throttle.Window)
 	if v, ok := get("session_check"); ok {
 		b, err := strconv.ParseBool(strings.TrimSpace(v))
 		if err != nil {

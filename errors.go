@@ -1,6 +1,9 @@
 package latch
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 // Errors. Every failure latch reports matches exactly one of the kinds
 // below with errors.Is, and through it its parent: ErrTokenExpired is also
@@ -66,6 +69,11 @@ var (
 	// ErrUnavailable: the session store failed or timed out. latch fails
 	// closed: the request is refused, never let through.
 	ErrUnavailable = newKind("latch: session store unavailable", nil, "Service temporarily unavailable")
+
+	// ErrThrottled: too many failed logins for this account or from this
+	// address (Auth.Throttle); the password was not checked. The error
+	// is a *ThrottledError, which says when to try again.
+	ErrThrottled = newKind("latch: too many failed logins", nil, "Too many failed login attempts, try again later")
 
 	// ErrSessionNotFound: no session with that id belongs to the subject
 	// (RevokeSession).
@@ -160,3 +168,16 @@ func PublicMessage(err error) string {
 	}
 	return "Internal error"
 }
+
+// ThrottledError is the error of a login attempt that Auth.Throttle
+// refused: it matches ErrThrottled, and RetryAfter says how long until the
+// next attempt may be made (latchhttp sends it as Retry-After).
+type ThrottledError struct {
+	RetryAfter time.Duration
+}
+
+func (e *ThrottledError) Error() string {
+	return ErrThrottled.Error() + ": retry after " + e.RetryAfter.Round(time.Second).String()
+}
+
+func (e *ThrottledError) Unwrap() error { return ErrThrottled }

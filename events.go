@@ -23,6 +23,10 @@ const (
 	EventLogoutOthers EventKind = "logout_others" // LogoutOthers ended the caller's other sessions
 	EventFailure      EventKind = "failure"       // a request was refused; Err says why
 	EventStoreFailure EventKind = "store_error"   // the store failed or timed out
+	// EventThrottle: a failed login used up the free attempts of a
+	// throttling bucket (Event.Bucket), which now delays attempts. It
+	// carries neither the account typed nor the address.
+	EventThrottle EventKind = "throttle"
 )
 
 // Event is one auth event. It never carries a token, secret or hash.
@@ -38,6 +42,8 @@ type Event struct {
 	// Err: for failures, the error; match it with errors.Is against the
 	// kinds in errors.go.
 	Err error
+	// Bucket: for throttle events, the bucket that tripped.
+	Bucket Bucket
 }
 
 // emit logs e and passes it to the event hook.
@@ -55,7 +61,7 @@ func (a *Auth) emit(ctx context.Context, e Event) {
 	switch {
 	case e.Kind == EventFailure && errors.Is(e.Err, ErrNoToken):
 		level = slog.LevelDebug // anonymous traffic is not an auth event
-	case e.Kind == EventReuse:
+	case e.Kind == EventReuse, e.Kind == EventThrottle:
 		level = slog.LevelWarn
 	case e.Kind == EventStoreFailure, e.Kind == EventFailure && kindOf(e.Err) == nil:
 		level = slog.LevelError // the store failed, or a program error (a 500)
@@ -75,6 +81,9 @@ func (a *Auth) emit(ctx context.Context, e Event) {
 	}
 	if e.Kind == EventRevokeAll || e.Kind == EventLogoutOthers {
 		attrs = append(attrs, slog.Int("count", e.Count))
+	}
+	if e.Bucket != "" {
+		attrs = append(attrs, slog.String("bucket", string(e.Bucket)))
 	}
 	if e.Err != nil {
 		attrs = append(attrs, slog.String("reason", e.Err.Error()))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 	"strings"
+	"time"
 
 	"github.com/latchauth/latch"
 )
@@ -158,4 +159,42 @@ func ExampleAuth_LogoutOthers() {
 	// Output:
 	// 3 sessions; this one is the tablet
 	// 2 ended; 1 left: tablet
+}
+
+// Throttle guesses: ask before checking a password, report the outcome
+// after. Past the free attempts (five per account and address by
+// default), the next attempt must wait.
+func ExampleAuth_Throttle() {
+	ctx := context.Background()
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	auth, err := latch.New(ctx, latch.Config{SessionKey: sessionKey}, latch.WithClock(func() time.Time { return now }))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer auth.Close()
+	checkPassword := func(username, password string) bool { return false } // the application's own
+
+	for i := 1; ; i++ {
+		att, err := auth.Throttle(ctx, "alice", "192.0.2.1:51000") // r.RemoteAddr, or the address your proxy vouches for
+		var throttled *latch.ThrottledError
+		if errors.As(err, &throttled) {
+			fmt.Println("attempt", i, "throttled: retry after", throttled.RetryAfter)
+			break
+		}
+		if err != nil {
+			log.Fatal(err)
+		}
+		ok := checkPassword("alice", "guess")
+		if err := att.Done(ctx, ok); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println("attempt", i, "checked")
+	}
+	// Output:
+	// attempt 1 checked
+	// attempt 2 checked
+	// attempt 3 checked
+	// attempt 4 checked
+	// attempt 5 checked
+	// attempt 6 throttled: retry after 1s
 }

@@ -80,6 +80,63 @@ func (g *guarded) List(ctx context.Context, subject string, now time.Time) ([]st
 	return do(ctx, g, func(ctx context.Context) ([]store.Session, error) { return g.s.List(ctx, subject, now) })
 }
 
+// throttle returns the store's store.Throttle, or an error naming the
+// store when it has none: a program error (a 500), never a pass, logged
+// at error level since an adapter answers it without saying why.
+func (g *guarded) throttle(ctx context.Context) (store.Throttle, error) {
+	if t, ok := g.s.(store.Throttle); ok {
+		return t, nil
+	}
+	err := errNoThrottle(g.s)
+	if g.log != nil {
+		g.log.ErrorContext(ctx, err.Error())
+	}
+	return nil, err
+}
+
+func (g *guarded) AddStrike(ctx context.Context, key string, now time.Time, ttl time.Duration) (store.Strikes, error) {
+	t, err := g.throttle(ctx)
+	if err != nil {
+		return store.Strikes{}, err
+	}
+	s, err := do(ctx, g, func(ctx context.Context) (store.Strikes, error) { return t.AddStrike(ctx, key, now, ttl) })
+	return s, g.strict(ctx, err)
+}
+
+// Strikes reads the records of keys. A store that returns another number
+// of records than keys is broken, and fails closed.
+func (g *guarded) Strikes(ctx context.Context, keys []string, now time.Time) ([]store.Strikes, error) {
+	t, err := g.throttle(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s, err := do(ctx, g, func(ctx context.Context) ([]store.Strikes, error) { return t.Strikes(ctx, keys, now) })
+	if err != nil {
+		return nil, g.strict(ctx, err)
+	}
+	if len(s) != len(keys) {
+		return nil, g.fail(ctx, fmt.Errorf("store: Strikes returned %d records for %d keys", len(s), len(keys)))
+	}
+	return s, nil
+}
+
+func (g *guarded) ClearStrikes(ctx context.Context, keys []string) error {
+	t, err := g.throttle(ctx)
+	if err != nil {
+		return err
+	}
+	return g.strict(ctx, do0(ctx, g, func(ctx context.Context) error { return t.ClearStrikes(ctx, keys) }))
+}
+
+// strict fails closed on the ErrNotFound and ErrConflict that do lets
+// through: no store.Throttle call answers with them.
+func (g *guarded) strict(ctx context.Context, err error) error {
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
+		return g.fail(ctx, err)
+	}
+	return err
+}
+
 // fail reports err as a store failure and returns it as ErrUnavailable.
 func (g *guarded) fail(ctx context.Context, err error) error {
 	err = fmt.Errorf("%w: %w", ErrUnavailable, err)

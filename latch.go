@@ -47,6 +47,9 @@ type Option func(*Auth) error
 // unless WithStore gives one; in jwt and hybrid modes the signing key
 // comes from cfg.JWT unless WithKeyring gives a keyring.
 func New(ctx context.Context, cfg Config, opts ...Option) (*Auth, error) {
+	// Throttle settings of their own (not the defaults that Config()
+	// hands back) make a store without store.Throttle an error at once.
+	throttling := cfg.Throttle != ThrottleConfig{} && cfg.Throttle != (Config{}).withDefaults().Throttle
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -88,6 +91,11 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Auth, error) {
 			return nil, err
 		}
 		a.store, a.ownsStore = s, true
+	}
+	if _, ok := a.store.(store.Throttle); throttling && !ok {
+		// Configured, throttling must work from the first login.
+		a.Close()
+		return nil, errNoThrottle(a.store)
 	}
 	a.sessions = newGuarded(a.store, cfg.StoreTimeout.D(), a.log, a.emit)
 	return a, nil

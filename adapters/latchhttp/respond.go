@@ -6,12 +6,13 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/latchauth/latch"
 )
 
 // Responder writes the answer to a refused request. latchhttp sets the
-// WWW-Authenticate (and for 503 Retry-After) header before calling it; the
+// WWW-Authenticate (and for 429 and 503 Retry-After) header before calling it; the
 // responder writes the status and body, and may change the headers.
 type Responder func(w http.ResponseWriter, r *http.Request, err error)
 
@@ -35,6 +36,7 @@ var answers = []answer{
 	{latch.ErrForbidden, http.StatusForbidden, "insufficient_scope"},
 	{latch.ErrCSRF, http.StatusForbidden, ""},
 	{latch.ErrUnavailable, http.StatusServiceUnavailable, ""},
+	{latch.ErrThrottled, http.StatusTooManyRequests, ""},
 	{latch.ErrSessionNotFound, http.StatusNotFound, ""},
 	{latch.ErrInvalidSubject, http.StatusBadRequest, ""},
 	{latch.ErrInvalidLifetime, http.StatusBadRequest, ""},
@@ -55,7 +57,7 @@ func answerOf(err error) answer {
 }
 
 // StatusCode returns the HTTP status latchhttp answers err with by
-// default: 401, 400, 403, 404, 413 or 503 for latch's kinds, 500 for
+// default: 401, 400, 403, 404, 413, 429 or 503 for latch's kinds, 500 for
 // anything else.
 func StatusCode(err error) int { return answerOf(err).status }
 
@@ -70,8 +72,8 @@ func (a *Auth) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		if v := a.challenge(ans, err); v != "" {
 			w.Header().Set("WWW-Authenticate", v)
 		}
-		if ans.status == http.StatusServiceUnavailable {
-			w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
+		if v := retryAfter(ans, err); v != "" {
+			w.Header().Set("Retry-After", v)
 		}
 		if fn := a.responderFor(err); fn != nil {
 			fn(w, r, err)
@@ -95,6 +97,24 @@ func (a *Auth) responderFor(err error) Responder {
 
 // retryAfterSeconds is the Retry-After of a 503.
 const retryAfterSeconds = 5
+
+// retryAfter returns the Retry-After header of ans, or "": for a 503,
+// retryAfterSeconds; for a 429, the wait of the latch.ThrottledError in
+// err in whole seconds, rounded up, at least 1.
+func retryAfter(ans answer, err error) string {
+	switch ans.status {
+	case http.StatusServiceUnavailable:
+		return strconv.Itoa(retryAfterSeconds)
+	case http.StatusTooManyRequests:
+		secs := int64(1)
+		var te *latch.ThrottledError
+		if errors.As(err, &te) {
+			secs = max(secs, int64((te.RetryAfter+time.Second-1)/time.Second))
+		}
+		return strconv.FormatInt(secs, 10)
+	}
+	return ""
+}
 
 // challenge builds the WWW-Authenticate header for ans: realm alone for a
 // missing token (RFC 6750 §3.1), with an error code for the rest of the

@@ -53,6 +53,7 @@ func TestDefaultAnswers(t *testing.T) {
 		{latch.Forbidden(`quote " and ünïcode`), 403, scope + `"quote ? and ?n?code"`, `quote " and ünïcode`},
 		{latch.ErrCSRF, 403, "", "CSRF token missing or incorrect"},
 		{latch.ErrUnavailable, 503, "", "Service temporarily unavailable"},
+		{latch.ErrThrottled, 429, "", "Too many failed login attempts, try again later"},
 		{latch.ErrSessionNotFound, 404, "", "Session not found"},
 		{latch.ErrInvalidSubject, 400, "", "Invalid subject"},
 		{latch.ErrInvalidClaims, 500, "", "Internal error"},
@@ -78,7 +79,7 @@ func TestDefaultAnswers(t *testing.T) {
 			if got := bodyMap(t, w)["msg"]; got != c.msg {
 				t.Errorf("msg = %q, want %q", got, c.msg)
 			}
-			if (c.status == 503) != (w.Header().Get("Retry-After") == "5") {
+			if (c.status == 503) != (w.Header().Get("Retry-After") == "5") && c.status != 429 {
 				t.Errorf("Retry-After = %q", w.Header().Get("Retry-After"))
 			}
 			if w.Header().Get("Cache-Control") != "no-store" || w.Header().Get("Content-Type") != "application/json" {
@@ -124,6 +125,7 @@ func TestStatusCodeEveryKind(t *testing.T) {
 		"ErrDelegated":         {latch.ErrDelegated, 403},
 		"ErrCSRF":              {latch.ErrCSRF, 403},
 		"ErrUnavailable":       {latch.ErrUnavailable, 503},
+		"ErrThrottled":         {latch.ErrThrottled, 429},
 		"ErrSessionNotFound":   {latch.ErrSessionNotFound, 404},
 		"ErrInvalidSubject":    {latch.ErrInvalidSubject, 400},
 		"ErrInvalidLifetime":   {latch.ErrInvalidLifetime, 400},

@@ -90,7 +90,12 @@ func login(app *walkthrough.App) echo.HandlerFunc {
 		case err != nil:
 			return writeJSON(c, http.StatusBadRequest, walkthrough.Message{Msg: "Bad request"})
 		}
-		u := app.Users.Authenticate(req.Username, req.Password)
+		// Not c.RealIP(): it believes X-Forwarded-For from anyone unless
+		// the IP extractor is set. See Authenticate.
+		u, err := app.Authenticate(c.Request().Context(), req, c.Request().RemoteAddr)
+		if err != nil {
+			return err // 429 with Retry-After when throttled, through latchecho5.ErrorHandler
+		}
 		if u == nil {
 			return writeJSON(c, http.StatusUnauthorized, walkthrough.Message{Msg: "Bad username or password"})
 		}

@@ -96,7 +96,13 @@ func login(app *walkthrough.App) gin.HandlerFunc {
 			writeJSON(c, http.StatusBadRequest, walkthrough.Message{Msg: "Bad request"})
 			return
 		}
-		u := app.Users.Authenticate(req.Username, req.Password)
+		// Not c.ClientIP(): it believes X-Forwarded-For from anyone unless
+		// the engine's trusted proxies are set. See Authenticate.
+		u, err := app.Authenticate(c.Request.Context(), req, c.Request.RemoteAddr)
+		if err != nil {
+			latchgin.AbortWithError(c, app.Web, err) // 429 with Retry-After when throttled
+			return
+		}
 		if u == nil {
 			writeJSON(c, http.StatusUnauthorized, walkthrough.Message{Msg: "Bad username or password"})
 			return

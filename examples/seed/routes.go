@@ -57,7 +57,11 @@ func login(app *walkthrough.App) http.HandlerFunc {
 			writeJSON(w, http.StatusBadRequest, walkthrough.Message{Msg: "Bad request"})
 			return
 		}
-		u := app.Users.Authenticate(req.Username, req.Password)
+		u, err := app.Authenticate(r.Context(), req, r.RemoteAddr) // behind a proxy: see Authenticate
+		if err != nil {
+			app.Web.WriteError(w, r, err) // 429 with Retry-After when throttled
+			return
+		}
 		if u == nil {
 			writeJSON(w, http.StatusUnauthorized, walkthrough.Message{Msg: "Bad username or password"})
 			return

@@ -1,6 +1,7 @@
 package adaptertest
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"io"
@@ -27,6 +28,8 @@ const (
 	// IntrospectionHandler is latchhttp's RFC 7662 endpoint, mounted with
 	// IntrospectionClient as its authorize function.
 	IntrospectionHandler Use = "IntrospectionHandler"
+	// Login is an application's login route, Login, throttled by latch.
+	Login Use = "Login"
 )
 
 // IntrospectionClient authorizes the callers of the IntrospectionHandler
@@ -103,6 +106,7 @@ var Routes = []Route{
 	{Method: "POST", Path: "/refresh", Use: RefreshHandler},
 	{Method: "POST", Path: "/revoke", Use: RevocationHandler},
 	{Method: "POST", Path: "/introspect", Use: IntrospectionHandler},
+	{Method: "POST", Path: "/login", Use: Login},
 
 	// Methods that ServeMux's "GET /required" would not route alike.
 	{Method: "HEAD", Path: "/required", Use: Guard, Guard: latchhttp.Required()},
@@ -198,6 +202,8 @@ func Endpoint(a *latchhttp.Auth, u Use, guarded func() http.Handler) http.Handle
 		return a.RevocationHandler()
 	case IntrospectionHandler:
 		return a.IntrospectionHandler(IntrospectionClient)
+	case Login:
+		return loginHandler(a)
 	}
 	panic("adaptertest: unknown Use " + string(u))
 }
@@ -210,4 +216,33 @@ func compactJSON(b []byte) string {
 	}
 	out, _ := json.Marshal(v)
 	return string(out)
+}
+
+// loginPassword is the password of every account on the Login route.
+const loginPassword = "correct horse"
+
+// loginHandler is an application's login route as docs/throttling.md
+// writes it: latch.Auth.Throttle with the client's address around the
+// application's password check (form fields username and password; every
+// username with loginPassword, compared alike whoever it names), answered
+// 200 {"msg":"Logged in"} or 401 {"msg":"Bad username or password"}, and
+// latch's refusals with WriteError.
+func loginHandler(a *latchhttp.Auth) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		att, err := a.Core().Throttle(r.Context(), r.FormValue("username"), r.RemoteAddr)
+		if err != nil {
+			a.WriteError(w, r, err)
+			return
+		}
+		ok := subtle.ConstantTimeCompare([]byte(r.FormValue("password")), []byte(loginPassword)) == 1
+		if err := att.Done(r.Context(), ok); err != nil {
+			a.WriteError(w, r, err)
+			return
+		}
+		if !ok {
+			latchhttp.WriteJSON(w, http.StatusUnauthorized, map[string]string{"msg": "Bad username or password"})
+			return
+		}
+		latchhttp.WriteJSON(w, http.StatusOK, map[string]string{"msg": "Logged in"})
+	})
 }

@@ -1,6 +1,7 @@
 package adaptertest
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -376,6 +377,25 @@ var Cases = []Case{
 	{Name: "user loader fails", Setup: breakLoader,
 		Request: bearer("GET", "/required", access(test)), Want: down},
 
+	// Login throttling on the application's login route (loginHandler),
+	// from 192.0.2.1, after five failures there for the account: the
+	// default free attempts of an (account, address) bucket.
+	{Name: "login, wrong password", Request: login("test", "wrong"),
+		Want: Want{Status: 401, Body: `{"msg":"Bad username or password"}`}},
+	{Name: "login throttled", Setup: failLogins("test", 5), Request: login("test", loginPassword), Want: throttled("1")},
+	{Name: "login throttled, unknown account", Setup: failLogins("nobody", 5), Request: login("nobody", "wrong"), Want: throttled("1")},
+	{Name: "login throttled, wait rounded up", Setup: func(t testing.TB, f *Fixture) {
+		failLogins("test", 5)(t, f)
+		f.Advance(time.Second)
+		failLogins("test", 1)(t, f) // waits 2s from here
+		f.Advance(500 * time.Millisecond)
+	}, Request: login("test", "wrong"), Want: throttled("2")},
+	{Name: "login after the wait", Setup: func(t testing.TB, f *Fixture) {
+		failLogins("test", 5)(t, f)
+		f.Advance(time.Second)
+	}, Request: login("test", loginPassword), Want: Want{Status: 200, Body: `{"msg":"Logged in"}`}},
+	{Name: "login with the store down", Setup: storeDown, Request: login("test", loginPassword), Want: down},
+
 	// The store.
 	{Name: "store unavailable", Setup: storeDown,
 		Request: bearer("GET", "/required", access(test)), Want: down, ModeWant: jwtModes(asTest)},
@@ -387,6 +407,40 @@ var Cases = []Case{
 		Request: func(f *Fixture) *http.Request {
 			return form("/revoke", url.Values{"token": {f.Test.AccessToken}})(f)
 		}, Want: down},
+}
+
+// loginAddr is the client address of login requests.
+const loginAddr = "192.0.2.1:1234"
+
+// login posts credentials to the Login route from loginAddr.
+func login(username, password string) func(f *Fixture) *http.Request {
+	return func(f *Fixture) *http.Request {
+		r := form("/login", url.Values{"username": {username}, "password": {password}})(f)
+		r.RemoteAddr = loginAddr
+		return r
+	}
+}
+
+// throttled is the answer to a throttled login, retryAfter seconds from
+// now.
+func throttled(retryAfter string) Want {
+	return Want{Status: 429, Body: `{"msg":"Too many failed login attempts, try again later"}`, RetryAfter: retryAfter}
+}
+
+// failLogins returns a setup that fails n logins to account from
+// loginAddr.
+func failLogins(account string, n int) func(t testing.TB, f *Fixture) {
+	return func(t testing.TB, f *Fixture) {
+		for range n {
+			att, err := f.Auth.Throttle(context.Background(), account, loginAddr)
+			if err == nil {
+				err = att.Done(context.Background(), false)
+			}
+			if err != nil {
+				t.Fatalf("failing a login: %v", err)
+			}
+		}
+	}
 }
 
 // Setups.

@@ -19,14 +19,17 @@ var ErrDown = errors.New("storetest: backend down")
 // Calls is how many calls of each kind a Probe received.
 type Calls struct {
 	Create, Get, Touch, Freshen, Rotate, Revoke, RevokeSubject, List int
+	// The store.Throttle calls.
+	AddStrike, Strikes, ClearStrikes int
 }
 
 // Writes counts the calls that may change the stored state.
 func (c Calls) Writes() int {
-	return c.Create + c.Touch + c.Freshen + c.Rotate + c.Revoke + c.RevokeSubject
+	return c.Create + c.Touch + c.Freshen + c.Rotate + c.Revoke + c.RevokeSubject + c.AddStrike + c.ClearStrikes
 }
 
-// Probe is a store.Store over Store. Every call is counted, whether it
+// Probe is a store.Store over Store, and a store.Throttle whose calls
+// fail with ErrNoThrottle when Store is not one. Every call is counted, whether it
 // succeeds or not; a write is shown to OnWrite before anything else
 // happens to it. The zero value with Store set is ready to use; set Err
 // and OnWrite before the first call.
@@ -36,8 +39,8 @@ type Probe struct {
 	// ErrDown.
 	Err error
 	// OnWrite, if set, sees the method name and arguments of every call
-	// that may change the stored state (Create, Touch, Rotate, Revoke,
-	// RevokeSubject), down or not. It must be safe for concurrent use.
+	// that may change the stored state (Create, Touch, Freshen, Rotate,
+	// Revoke, RevokeSubject, AddStrike, ClearStrikes), down or not. It must be safe for concurrent use.
 	OnWrite func(method string, args ...any)
 
 	mu    sync.Mutex
@@ -46,7 +49,11 @@ type Probe struct {
 	delay time.Duration
 }
 
-var _ store.Store = (*Probe)(nil)
+var _ store.Throttle = (*Probe)(nil)
+
+// ErrNoThrottle is what a Probe's store.Throttle methods return when the
+// store it wraps does not implement store.Throttle.
+var ErrNoThrottle = errors.New("storetest: the wrapped store does not implement store.Throttle")
 
 // Calls returns the calls received since the start or the last Reset.
 func (p *Probe) Calls() Calls { p.mu.Lock(); defer p.mu.Unlock(); return p.calls }
@@ -145,4 +152,37 @@ func (p *Probe) List(ctx context.Context, subject string, now time.Time) ([]stor
 		return nil, err
 	}
 	return p.Store.List(ctx, subject, now)
+}
+
+func (p *Probe) AddStrike(ctx context.Context, key string, now time.Time, ttl time.Duration) (store.Strikes, error) {
+	if err := p.enter(ctx, &p.calls.AddStrike, true, "AddStrike", key, now, ttl); err != nil {
+		return store.Strikes{}, err
+	}
+	t, ok := p.Store.(store.Throttle)
+	if !ok {
+		return store.Strikes{}, ErrNoThrottle
+	}
+	return t.AddStrike(ctx, key, now, ttl)
+}
+
+func (p *Probe) Strikes(ctx context.Context, keys []string, now time.Time) ([]store.Strikes, error) {
+	if err := p.enter(ctx, &p.calls.Strikes, false, "Strikes"); err != nil {
+		return nil, err
+	}
+	t, ok := p.Store.(store.Throttle)
+	if !ok {
+		return nil, ErrNoThrottle
+	}
+	return t.Strikes(ctx, keys, now)
+}
+
+func (p *Probe) ClearStrikes(ctx context.Context, keys []string) error {
+	if err := p.enter(ctx, &p.calls.ClearStrikes, true, "ClearStrikes", keys); err != nil {
+		return err
+	}
+	t, ok := p.Store.(store.Throttle)
+	if !ok {
+		return ErrNoThrottle
+	}
+	return t.ClearStrikes(ctx, keys)
 }

@@ -2,6 +2,7 @@ package walkthrough
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -74,4 +75,29 @@ func ReadLogin(r *http.Request) (*LoginRequest, error) {
 		return nil, ErrBadLogin
 	}
 	return &req, nil
+}
+
+// Authenticate checks req's credentials for a client at addr, throttled
+// by latch (Auth.Throttle): it returns the user, or nil for a wrong
+// username or password, or latch's refusal to answer with WriteError
+// (ErrThrottled, 429 with Retry-After, before any password is checked;
+// ErrUnavailable when the store fails). An unknown username costs and
+// answers as a wrong password does.
+//
+// addr must be the client's own address: the frameworks' r.RemoteAddr,
+// which is the peer of the TCP connection. Behind a reverse proxy that
+// is the proxy, and every client would share one throttling bucket: pass
+// the address the proxy reports (X-Forwarded-For as your proxy sets it)
+// instead, and only from a proxy you trust, since clients can send the
+// header themselves.
+func (a *App) Authenticate(ctx context.Context, req *LoginRequest, addr string) (*User, error) {
+	att, err := a.Auth.Throttle(ctx, req.Username, addr)
+	if err != nil {
+		return nil, err
+	}
+	u := a.Users.Authenticate(req.Username, req.Password)
+	if err := att.Done(ctx, u != nil); err != nil {
+		return nil, err
+	}
+	return u, nil
 }
