@@ -84,7 +84,35 @@ func (a *Auth) Throttle(ctx context.Context, account, addr string) (*Attempt, er
 	if wait > 0 {
 		return nil, &ThrottledError{RetryAfter: wait}
 	}
+	// Count the attempt in the account's buckets before the password is
+	// checked, so that attempts made at once cannot all pass the check
+	// above: each gets a count of its own, and one whose count is past the
+	// free attempts and not the next after what it read was overtaken by
+	// another attempt. It is refused and keeps its strike. A success
+	// clears these buckets again.
+	for i, key := range t.keys[:2] {
+		r, err := a.sessions.AddStrike(context.WithoutCancel(ctx), key, now, a.cfg.Throttle.Window.D())
+		if err != nil {
+			return nil, err
+		}
+		a.tripped(ctx, buckets[i], r, now)
+		if r.Count > a.cfg.Throttle.free(buckets[i]) && r.Count != recs[i].Count+1 {
+			wait = max(wait, a.cfg.Throttle.wait(buckets[i], r, now))
+		}
+	}
+	if wait > 0 {
+		t.done.Store(true)
+		return nil, &ThrottledError{RetryAfter: wait}
+	}
 	return t, nil
+}
+
+// tripped reports an EventThrottle when r has just used up bucket b's
+// free attempts.
+func (a *Auth) tripped(ctx context.Context, b Bucket, r store.Strikes, now time.Time) {
+	if r.Count == a.cfg.Throttle.free(b) {
+		a.emit(ctx, Event{Kind: EventThrottle, Time: now, Bucket: b})
+	}
 }
 
 // Attempt is a login attempt that Auth.Throttle let through. Report its
@@ -98,12 +126,14 @@ type Attempt struct {
 
 // Done records the outcome of the attempt: ok (the password was right)
 // clears the account's buckets (the account's own, and the account's from
-// this address); a failure counts one strike in each of the three, and
-// reports an EventThrottle for each bucket whose free attempts it used up.
-// A failure is recorded even once ctx is cancelled, so a client cannot
-// escape it by hanging up. Only the first call counts; Done on a nil
-// Attempt does nothing. Its error is a store failure (ErrUnavailable), or
-// a store that lacks store.Throttle.
+// this address); a failure leaves the strikes Throttle counted there and
+// adds one to the address's bucket, reporting an EventThrottle for each
+// bucket whose free attempts it used up. A failure is recorded even once
+// ctx is cancelled, so a client cannot escape it by hanging up; an attempt
+// never Done (the check itself failed) keeps its strikes in the account's
+// buckets. Only the first call counts; Done on a nil Attempt does
+// nothing. Its error is a store failure (ErrUnavailable), or a store that
+// lacks store.Throttle.
 func (t *Attempt) Done(ctx context.Context, ok bool) error {
 	if t == nil || !t.done.CompareAndSwap(false, true) {
 		return nil
@@ -114,20 +144,12 @@ func (t *Attempt) Done(ctx context.Context, ok bool) error {
 	}
 	ctx = context.WithoutCancel(ctx)
 	now := a.now()
-	var first error
-	for i, key := range t.keys {
-		s, err := a.sessions.AddStrike(ctx, key, now, a.cfg.Throttle.Window.D())
-		if err != nil {
-			if first == nil {
-				first = err
-			}
-			continue
-		}
-		if s.Count == a.cfg.Throttle.free(buckets[i]) {
-			a.emit(ctx, Event{Kind: EventThrottle, Time: now, Bucket: buckets[i]})
-		}
+	r, err := a.sessions.AddStrike(ctx, t.keys[2], now, a.cfg.Throttle.Window.D())
+	if err != nil {
+		return err
 	}
-	return first
+	a.tripped(ctx, buckets[2], r, now)
+	return nil
 }
 
 // free returns the free attempts of bucket b.
