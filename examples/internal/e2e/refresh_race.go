@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -75,12 +77,21 @@ func raceOnce(t *testing.T, h *harness, w carrier) {
 	close(start)
 	wg.Wait()
 
-	refresh, access := map[string]bool{}, map[string]bool{}
+	refused := map[string]int{}
 	for i, r := range answers {
 		if errs[i] != nil {
 			t.Fatalf("refresh %d: %v", i, errs[i])
 		}
 		h.rememberAnswer(r)
+		if r.status != http.StatusOK {
+			refused[fmt.Sprintf("%d %s", r.status, redactTokens(strings.TrimSpace(string(r.body))))]++
+		}
+	}
+	if len(refused) > 0 {
+		t.Fatalf("of %d refreshes with one token, some were refused (answer: how many): %v", raceClients, refused)
+	}
+	refresh, access := map[string]bool{}, map[string]bool{}
+	for _, r := range answers {
 		got := w.issued(t, h, r)
 		refresh[got.refresh], access[got.access] = true, true
 	}
