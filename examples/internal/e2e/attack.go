@@ -44,6 +44,7 @@ var (
 	refusedEnded     = want{401, invalidToken("Session has ended"), sessionEnded}
 	refusedWrongType = want{401, invalidToken("Wrong token type"), `{"msg":"Wrong token type"}`}
 	refusedExpired   = want{401, invalidToken("Token has expired"), daveBody}
+	refusedRaceLost  = want{401, invalidToken("Refresh token already used"), `{"msg":"Refresh token already used"}`}
 	refusedNoToken   = want{401, realm, missingToken}
 	refusedCSRF      = want{403, "", `{"msg":"CSRF token missing or incorrect"}`}
 	refusedConflict  = want{400, `Bearer realm="latch", error="invalid_request", error_description="Different tokens in more than one location"`,
@@ -132,9 +133,18 @@ func newAttackHarness(t testing.TB, routes Routes, s attackSetup, edit func(*con
 // store was called while the request was served.
 func (a *attackHarness) attempt(t *testing.T, req request, w want) storetest.Calls {
 	t.Helper()
+	r, c := a.counted(t, req)
+	r.check(t, w)
+	return c
+}
+
+// counted sends req and returns the answer with how the store was called
+// while the request was served.
+func (a *attackHarness) counted(t *testing.T, req request) (*response, storetest.Calls) {
+	t.Helper()
 	a.store.Reset()
-	a.do(t, req).check(t, w)
-	return a.store.Calls()
+	r := a.do(t, req)
+	return r, a.store.Calls()
 }
 
 // refused is attempt for a request that must not write to the store.

@@ -144,11 +144,12 @@ func sessionState(s *store.Session) store.Session {
 
 // testAttackRefreshReuse: a spent refresh token replayed past the reuse
 // grace ends its session (the store shows it gone: one Revoke, nothing
-// else), replayed within the grace it is refused and the session lives;
-// a forged refresh token for the same session is refused and the session
-// is exactly as it was.
+// else). Within the grace, the token the session's last refresh spent
+// gets that refresh's tokens again, the refresh token byte for byte, and
+// nothing is written; one spent before the last refresh is refused, and
+// the session lives. A forged refresh token for the same session is
+// refused and the session is exactly as it was.
 func testAttackRefreshReuse(t *testing.T, routes Routes) {
-	raceLost := want{401, invalidToken("Refresh token already used"), `{"msg":"Refresh token already used"}`}
 	for _, s := range allSetups {
 		t.Run(s.name, func(t *testing.T) {
 			a := newAttackHarness(t, routes, s, nil)
@@ -205,7 +206,24 @@ func testAttackRefreshReuse(t *testing.T, routes Routes) {
 			}
 			t.Run("spent, within the grace", func(t *testing.T) {
 				a.clock.Add(time.Second)
-				if c := a.refused(t, request{method: "POST", path: "/refresh", token: old.RefreshToken}, raceLost); c.Get != 1 {
+				r, c := a.counted(t, request{method: "POST", path: "/refresh", token: old.RefreshToken})
+				again := a.decodeTokens(t, r)
+				if c.Get != 1 || c.Writes() != 0 {
+					t.Errorf("store calls %+v, want one Get and no write", c)
+				}
+				if again.RefreshToken != next.RefreshToken {
+					t.Error("the retry got another refresh token")
+				}
+				if !s.jwtAccess() && again.AccessToken != next.AccessToken {
+					t.Error("the retry got another opaque access token")
+				}
+				unchanged(t)
+			})
+			var last tokens
+			t.Run("spent before the last refresh, within the grace", func(t *testing.T) {
+				last = a.decodeTokens(t, a.refresh(t, next.RefreshToken))
+				before = sessionState(a.session(t, sid))
+				if c := a.refused(t, request{method: "POST", path: "/refresh", token: old.RefreshToken}, refusedRaceLost); c.Get != 1 {
 					t.Errorf("Get called %d times, want once", c.Get)
 				}
 				unchanged(t)
@@ -219,7 +237,7 @@ func testAttackRefreshReuse(t *testing.T, routes Routes) {
 				a.gone(t, sid)
 			})
 			t.Run("the current refresh token is refused after reuse", func(t *testing.T) {
-				a.expectRefusal(t, request{method: "POST", path: "/refresh", token: next.RefreshToken}, refusedEnded)
+				a.expectRefusal(t, request{method: "POST", path: "/refresh", token: last.RefreshToken}, refusedEnded)
 			})
 		})
 	}

@@ -3,13 +3,14 @@
 // the example runs with, and drives them as a client (or an attacker)
 // would, in every mode.
 //
-//   - Run: the routes (login, refresh, sessions, cookies, revocation, a
-//     store that fails) and the attacks on them (forged, altered and
+//   - Run: the routes (login, refresh, 50 refreshes racing with one token,
+//     sessions, cookies, revocation, a store that fails) and the attacks on them (forged, altered and
 //     respelled tokens, JWT header and key tricks, token type confusion,
 //     refresh reuse, CSRF, cookie flags, conflicting token locations, huge
 //     and deeply nested requests, garbage tokens).
 //   - RunStores: sessions survive a restart on the default SQLite file and
-//     on every store the walkthrough opens by LATCH_STORE.
+//     on every store the walkthrough opens by LATCH_STORE, and 50 racing
+//     refreshes get one answer on each networked store.
 //   - RunOutage: each networked store goes away under the running app and
 //     comes back.
 //
@@ -53,6 +54,7 @@ func Run(t *testing.T, routes Routes) {
 		{"Routes", testRoutes},
 		{"ExpiredAccessToken", testExpiredAccessToken},
 		{"Refresh", testRefresh},
+		{"RefreshRace", testRefreshRace},
 		{"Devices", testDevices},
 		{"JWTLogoutWithoutSessionCheck", testJWTLogoutWithoutSessionCheck},
 		{"UserRemoved", testUserRemoved},
@@ -94,6 +96,7 @@ func RunStores(t *testing.T, routes Routes) {
 	runAll(t, routes, []testCase{
 		{"SessionsSurviveRestart", testSessionsSurviveRestart},
 		{"EveryStoreByURL", testEveryStoreByURL},
+		{"RefreshRace", testEveryStoreRefreshRace},
 	})
 }
 

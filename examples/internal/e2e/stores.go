@@ -37,27 +37,39 @@ import (
 // stays made. Each run keeps its data under names of its own and removes
 // them afterwards.
 func testEveryStoreByURL(t *testing.T, routes Routes) {
-	backends := []struct {
-		name string
-		url  func(t *testing.T, tag string) string
-	}{
-		{"postgres", postgresURL},
-		{"mysql", mysqlURL},
-		{"redis", redisURL},
-		{"redis-cluster", redisClusterURL},
-		{"mongo", mongoURL},
-	}
-	for _, b := range backends {
+	for _, b := range networkedStores {
 		t.Run(b.name, func(t *testing.T) {
 			for _, mode := range modes {
 				t.Run(string(mode), func(t *testing.T) {
-					u := b.url(t, "seed"+strings.ToLower(rand.Text()[:10]))
+					u := b.newURL(t)
 					survivesRestart(t, routes, latch.Config{Mode: mode, Store: latch.StoreURL(u)},
 						filepath.Join(t.TempDir(), "data"), func() {})
 				})
 			}
 		})
 	}
+}
+
+// networkedStore is a backend the walkthrough opens by LATCH_STORE.
+type networkedStore struct {
+	name string
+	// url returns the backend's URL with its data under tag, and removes
+	// that data when t ends.
+	url func(t *testing.T, tag string) string
+}
+
+// networkedStores are the backends of internal/testenv.
+var networkedStores = []networkedStore{
+	{"postgres", postgresURL},
+	{"mysql", mysqlURL},
+	{"redis", redisURL},
+	{"redis-cluster", redisClusterURL},
+	{"mongo", mongoURL},
+}
+
+// newURL returns b's URL under a tag of its own, removed when t ends.
+func (b networkedStore) newURL(t *testing.T) string {
+	return b.url(t, "seed"+strings.ToLower(rand.Text()[:10]))
 }
 
 // startApp builds an app on dir and serves it until the test ends.
