@@ -204,13 +204,7 @@ func (a *Auth) refresh(ctx context.Context, refreshToken string) (*Tokens, error
 	err = a.sessions.Rotate(ctx, s.ID, r, now)
 	switch {
 	case errors.Is(err, store.ErrConflict):
-		// Another request spent the token first. Read the session again:
-		// when that request's rotation is the last one, its tokens are
-		// this one's too.
-		if _, sp, err := a.verifyRefresh(ctx, refreshToken, now); errors.Is(err, errRetried) {
-			return a.again(ctx, sp, now)
-		}
-		return nil, naming(ErrRefreshRace, s, s.ID)
+		return a.overtaken(ctx, refreshToken, s, now)
 	case errors.Is(err, store.ErrNotFound):
 		return nil, ErrTokenRevoked
 	case err != nil:
@@ -220,6 +214,34 @@ func (a *Auth) refresh(ctx context.Context, refreshToken string) (*Tokens, error
 	s.AccessExpiresAt, s.IdleUntil, s.FreshUntil = r.AccessExpiresAt, r.IdleUntil, time.Time{}
 	s.LastUsedAt, s.RotatedAt = now, now
 	return a.refreshed(ctx, s, n, now)
+}
+
+// overtaken answers a refresh whose Rotate lost its compare-and-swap:
+// another request spent the token first. It reads the session again, and
+// when that request's rotation is the session's last, its tokens are this
+// one's too. A store may report the conflict before the winner's write
+// can be read (mongostore claims a rotation, then writes it): while the
+// token still reads as current, it reads again, a few times over at most
+// about half a second.
+func (a *Auth) overtaken(ctx context.Context, tok string, s *store.Session, now time.Time) (*Tokens, error) {
+	for wait := time.Millisecond; ; wait *= 2 {
+		_, sp, err := a.verifyRefresh(ctx, tok, now)
+		switch {
+		case errors.Is(err, errRetried):
+			return a.again(ctx, sp, now)
+		case err != nil && !errors.Is(err, errSpent):
+			return nil, err // revoked meanwhile, or the store failed
+		case err != nil || wait > 256*time.Millisecond:
+			return nil, naming(ErrRefreshRace, s, s.ID)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, naming(ErrRefreshRace, s, s.ID)
+		case <-t.C:
+		}
+	}
 }
 
 // again answers a refresh secret that the session's last refresh spent,
