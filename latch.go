@@ -19,14 +19,15 @@ import (
 // safe for concurrent use. Create one with New; package latchhttp (and the
 // gin and echo adapters built on it) serve it over HTTP.
 type Auth struct {
-	cfg        Config
-	store      store.Store // as given or opened; see Store
-	sessions   *guarded    // store, failing closed: what latch calls
-	ownsStore  bool
-	keys       *token.Keyring
-	successors sessionKeys // derive each refresh's next secrets
-	accessJWT  bool        // access tokens are JWTs (jwt, hybrid)
-	refreshJWT bool        // refresh tokens are JWTs (jwt)
+	cfg         Config
+	store       store.Store // as given or opened; see Store
+	sessions    *guarded    // store, failing closed: what latch calls
+	ownsStore   bool
+	keys        *token.Keyring
+	successors  sessionKeys // derive each refresh's next secrets
+	throttleKey []byte      // keys login throttling's bucket names
+	accessJWT   bool        // access tokens are JWTs (jwt, hybrid)
+	refreshJWT  bool        // refresh tokens are JWTs (jwt)
 
 	now      func() time.Time
 	log      *slog.Logger
@@ -85,6 +86,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Auth, error) {
 	if a.successors, err = sessionKeysFromConfig(cfg); err != nil {
 		return nil, err
 	}
+	a.throttleKey = a.successors.subkey("latch/throttle")
 	if a.store == nil {
 		s, err := store.Open(ctx, string(cfg.Store))
 		if err != nil {

@@ -1,6 +1,8 @@
 package latch
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 
@@ -46,6 +48,14 @@ func sessionKeysFromConfig(cfg Config) (sessionKeys, error) {
 		keys = append(keys, old)
 	}
 	return keys, errors.Join(errs...)
+}
+
+// subkey returns a key of its own for purpose, derived from the current
+// session key: HMAC-SHA256(key, purpose).
+func (k sessionKeys) subkey(purpose string) []byte {
+	m := hmac.New(sha256.New, k[0])
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
 }
 
 // successor is what a refresh of a session with a spent secret hands out

@@ -2,6 +2,7 @@ package latch
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
@@ -68,9 +69,9 @@ func (a *Auth) Throttle(ctx context.Context, account, addr string) (*Attempt, er
 	}
 	account = strings.ToLower(account)
 	t := &Attempt{a: a, keys: [3]string{
-		bucketKey(BucketAccount, account),
-		bucketKey(BucketPair, account, network),
-		bucketKey(BucketAddress, network),
+		a.bucketKey(BucketAccount, account),
+		a.bucketKey(BucketPair, account, network),
+		a.bucketKey(BucketAddress, network),
 	}}
 	now := a.now()
 	recs, err := a.sessions.Strikes(ctx, t.keys[:], now)
@@ -208,12 +209,14 @@ func clientNetwork(addr string) (string, error) {
 }
 
 // bucketKey returns the store key of bucket b for labels: a short prefix
-// naming the bucket and the SHA-256 of the length-prefixed labels, so the
-// store never holds an account name or address, and every key has the
-// same length (49 bytes, within store.MaxStrikeKeyLen).
-func bucketKey(b Bucket, labels ...string) string {
-	h := sha256.New()
-	h.Write([]byte("latch throttle\x00" + string(b) + "\x00"))
+// naming the bucket and an HMAC-SHA256 of the length-prefixed labels
+// under a key derived from the session key, so the store never holds an
+// account name or address, a dump of it cannot confirm a guessed one,
+// and every key has the same length (49 bytes, within
+// store.MaxStrikeKeyLen). A new session key starts the counts afresh.
+func (a *Auth) bucketKey(b Bucket, labels ...string) string {
+	h := hmac.New(sha256.New, a.throttleKey)
+	h.Write([]byte(string(b) + "\x00"))
 	for _, l := range labels {
 		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(l))))
 		h.Write([]byte(l))

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -424,5 +426,57 @@ func TestThrottleConfig(t *testing.T) {
 				t.Errorf("err = %v, want it to mention %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestThrottleBurst: attempts at one account made all at once get no more
+// tries than attempts made one after another: of 20 racing from one
+// address, only the pair bucket's free ones are let through.
+func TestThrottleBurst(t *testing.T) {
+	e := throttleEnv(t) // PairFree 2
+	var wg sync.WaitGroup
+	var through atomic.Int32
+	for range 20 {
+		wg.Go(func() {
+			att, err := e.Auth.Throttle(bg, "alice", "192.0.2.1")
+			switch {
+			case err == nil:
+				through.Add(1)
+				if err := att.Done(bg, false); err != nil {
+					t.Error(err)
+				}
+			case !errors.Is(err, latch.ErrThrottled):
+				t.Errorf("Throttle: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := through.Load(); n != 2 {
+		t.Errorf("%d of 20 attempts made at once were let through, want the 2 free ones", n)
+	}
+	if err := fail(t, e, "alice", "192.0.2.1"); !errors.Is(err, latch.ErrThrottled) {
+		t.Errorf("after the burst: %v, want ErrThrottled", err)
+	}
+}
+
+// TestThrottleKeysNeedTheSessionKey: the store's bucket keys are keyed
+// with the session key: an Auth with another one, on the same store,
+// counts afresh.
+func TestThrottleKeysNeedTheSessionKey(t *testing.T) {
+	e := throttleEnv(t)
+	for range 2 {
+		fail(t, e, "alice", "192.0.2.1")
+	}
+	if err := fail(t, e, "alice", "192.0.2.1"); !errors.Is(err, latch.ErrThrottled) {
+		t.Fatalf("third failure: %v, want ErrThrottled", err)
+	}
+	cfg := e.Auth.Config()
+	cfg.SessionKey = "VCeNMHeMu0RMIkuQab1Xbl6sjlS/fgC0uaXp5nK0830="
+	other, err := latch.New(bg, cfg, latch.WithStore(e.Store), latch.WithClock(e.Clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Throttle(bg, "alice", "192.0.2.1"); err != nil {
+		t.Errorf("another session key reads the same counts: %v", err)
 	}
 }
