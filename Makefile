@@ -10,7 +10,7 @@ TESTFLAGS ?=
 SHELL       := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: test vet fmt api apicheck seed fuzz staticcheck vulncheck usercheck
+.PHONY: test vet fmt api apicheck seed fuzz staticcheck vulncheck usercheck spin
 
 ## test: run every test of every module; besides go test's usual
 ## output it shows each "testenv: ... unavailable" skip and each
@@ -54,6 +54,12 @@ vulncheck:
 ## (internal/usercheck; docs/releasing.md runs it before tagging)
 usercheck:
 	go run ./internal/usercheck
+
+## spin: model-check the refresh protocol (docs/model/refresh.pml): each
+## property must hold, each broken variant must fail its own with the
+## trace kept in docs/model/traces (.ci/spin; needs spin and cc)
+spin:
+	.ci/spin
 
 ## fmt: fail if any file is not gofmt-formatted
 fmt:
