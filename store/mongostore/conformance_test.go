@@ -15,6 +15,7 @@ func TestConformance(t *testing.T) {
 	t.Run("mongo", func(t *testing.T) {
 		testClient(t)
 		conformance.Run(t, func(t *testing.T) store.Store { return newStore(t) },
+			conformance.WithTwin(func(t *testing.T, s store.Store) store.Store { return twin(t, s.(*Store)) }),
 			conformance.WithBroken(func(t *testing.T) store.Store { return brokenStore(t) }),
 			conformance.WithWrites(func(s store.Store) int64 { return writes(s.(*Store)) }),
 		)

@@ -55,6 +55,22 @@ func randomPrefix() string {
 // collection prefix; when t ends it is closed and its database dropped.
 // On FerretDB a database is an SQLite file of its own, so a test's
 // schema changes never wait on another test's.
+// twin returns a second Store on s's collections through a client of its
+// own, as a second process would open it; disconnected when t ends.
+func twin(t testing.TB, s *Store) *Store {
+	t.Helper()
+	c, err := mongo.Connect(options.Client().ApplyURI(testenv.MongoURI(t)).SetMaxPoolSize(16))
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	t.Cleanup(func() { c.Disconnect(context.Background()) })
+	s2, err := New(c.Database(s.db.Name()), WithCollectionPrefix(s.prefix))
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return s2
+}
+
 func newStore(t testing.TB, opts ...Option) *Store {
 	t.Helper()
 	db := testClient(t).Database(testDB + "_" + strings.TrimSuffix(randomPrefix(), "_"))

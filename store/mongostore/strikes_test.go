@@ -19,10 +19,7 @@ import (
 // different Count, as if they had run one after the other.
 func TestAddStrikeConcurrent(t *testing.T) {
 	a := newStore(t)
-	b, err := New(a.db, WithCollectionPrefix(a.prefix))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := twin(t, a)
 	defer b.Close()
 	ctx := context.Background()
 	now := time.Now().Truncate(time.Millisecond)

@@ -15,6 +15,7 @@ func TestConformance(t *testing.T) {
 		c := tp.client(t)
 		writes := countWrites(c)
 		conformance.Run(t, func(t *testing.T) store.Store { return newStore(t, c) },
+			conformance.WithTwin(func(t *testing.T, s store.Store) store.Store { return twin(t, tp, s.(*Store)) }),
 			conformance.WithBroken(func(t *testing.T) store.Store {
 				s, err := New(tp.dead(t))
 				if err != nil {

@@ -77,10 +77,7 @@ func TestAddStrike(t *testing.T) {
 func TestAddStrikeConcurrent(t *testing.T) {
 	eachTopology(t, func(t *testing.T, tp topology) {
 		a := newStore(t, tp.client(t))
-		b, err := New(tp.client(t), WithKeyPrefix(a.prefix))
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := twin(t, tp, a)
 		const n = 200
 		now := time.Now()
 		counts := make(chan int, n)
@@ -299,4 +296,15 @@ func TestStrikesRefused(t *testing.T) {
 			t.Errorf("ClearStrikes after Close = %v, want ErrClosed", err)
 		}
 	})
+}
+
+// twin returns a second Store on s's keys through a client of its own, as
+// a second process would open it.
+func twin(t testing.TB, tp topology, s *Store) *Store {
+	t.Helper()
+	s2, err := New(tp.client(t), WithKeyPrefix(s.prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s2
 }

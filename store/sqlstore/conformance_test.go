@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"database/sql"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/latchauth/latch/conformance"
@@ -12,12 +13,23 @@ import (
 func TestConformance(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		db := openDB(t, b)
+		var mu sync.Mutex
+		dbOf := map[store.Store]*testDB{}
 		conformance.Run(t, func(t *testing.T) store.Store {
+			mu.Lock()
+			defer mu.Unlock()
 			if b.name == "sqlite" {
 				db = openDB(t, b) // a file of its own per rule
 			}
-			return newStore(t, db)
+			s := newStore(t, db)
+			dbOf[s] = db
+			return s
 		},
+			conformance.WithTwin(func(t *testing.T, s store.Store) store.Store {
+				mu.Lock()
+				defer mu.Unlock()
+				return dbOf[s].twin(t, s.(*Store))
+			}),
 			conformance.WithBroken(func(t *testing.T) store.Store { return brokenStore(t, b) }),
 			// The rules run one at a time: the pool's writes are the store's.
 			conformance.WithWrites(func(store.Store) int64 { return db.writes.Load() }),
@@ -37,6 +49,7 @@ func TestConformance(t *testing.T) {
 		t.Run(v.name, func(t *testing.T) {
 			db := openDSN(t, v.b, withParam(v.b.dsn(t), v.param))
 			conformance.Run(t, func(t *testing.T) store.Store { return newStore(t, db) },
+				conformance.WithTwin(func(t *testing.T, s store.Store) store.Store { return db.twin(t, s.(*Store)) }),
 				conformance.WithBroken(func(t *testing.T) store.Store { return brokenStore(t, v.b) }),
 				conformance.WithWrites(func(store.Store) int64 { return db.writes.Load() }),
 			)

@@ -64,6 +64,8 @@ type testDB struct {
 	*sqlx.DB // for the tests' own queries
 	d        Dialect
 	writes   *atomic.Int64 // statements that changed rows: see countWrites
+	b        backend
+	dsn      string
 }
 
 // New is New on the pool.
@@ -87,7 +89,19 @@ func openDSN(t testing.TB, b backend, dsn string) *testDB {
 	// their connection limits.
 	db.SetMaxOpenConns(16)
 	t.Cleanup(func() { db.Close() })
-	return &testDB{DB: sqlx.NewDb(db, b.driver), d: b.d, writes: n}
+	return &testDB{DB: sqlx.NewDb(db, b.driver), d: b.d, writes: n, b: b, dsn: dsn}
+}
+
+// twin returns a second Store on s's tables in db's database, through a
+// pool of its own, as a second process would open it; closed when t ends.
+func (db *testDB) twin(t testing.TB, s *Store) *Store {
+	t.Helper()
+	s2, err := openDSN(t, db.b, db.dsn).New(WithTablePrefix(s.prefix), WithSweepInterval(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s2.Close() })
+	return s2
 }
 
 // randomPrefix returns a table prefix no other test uses.

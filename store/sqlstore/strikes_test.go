@@ -164,13 +164,9 @@ func TestThrottle(t *testing.T) {
 		// two processes would: every strike counts exactly once, and each
 		// caller sees a count of its own.
 		t.Run("concurrent-across-stores", func(t *testing.T) {
-			dsn := b.dsn(t)
-			s1 := newStore(t, openDSN(t, b, dsn))
-			s2, err := openDSN(t, b, dsn).New(WithTablePrefix(s1.prefix), WithSweepInterval(0))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s2.Close()
+			db := openDB(t, b)
+			s1 := newStore(t, db)
+			s2 := db.twin(t, s1)
 			const n = 200
 			counts := make([]int, n)
 			errs := make([]error, n)
