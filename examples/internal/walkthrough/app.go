@@ -57,7 +57,7 @@ func New(ctx context.Context, cfg latch.Config, httpCfg latchhttp.Config, dataDi
 	// refuses cfg, which it checks before opening the store. A secret
 	// generated above for a JWT mode stays, with its directory: the next
 	// start uses it.
-	undo := func() {}
+	var undo func()
 	if a.SessionKeySource, undo, err = sessionKey(&cfg, d); err != nil {
 		return nil, err
 	}
