@@ -26,16 +26,17 @@ func mounter(setup func(e *echo.Echo, a *latchhttp.Auth)) func(a *latchhttp.Auth
 		if setup != nil {
 			setup(e, a)
 		}
-		answer := func(c echo.Context) error {
-			p, pok := latchecho.Principal(c)
-			u, uok := latchecho.User[*adaptertest.User](c)
-			adaptertest.Answer(c.Response(), c.Request(), p, pok, u, uok)
-			return nil
-		}
 		for _, rt := range routes {
 			if rt.Use != adaptertest.Guard {
 				e.Add(rt.Method, rt.Path, echo.WrapHandler(adaptertest.Endpoint(a, rt.Use, nil)))
 				continue
+			}
+			handle := adaptertest.Handler(a, rt.App)
+			answer := func(c echo.Context) error {
+				p, pok := latchecho.Principal(c)
+				u, uok := latchecho.User[*adaptertest.User](c)
+				handle(c.Response(), c.Request(), p, pok, u, uok)
+				return nil
 			}
 			guard := latchecho.Middleware(a, rt.Guard)
 			switch rt.Via {

@@ -21,16 +21,17 @@ func mounter(newEcho func(a *latchhttp.Auth) *echo.Echo) func(a *latchhttp.Auth,
 		if newEcho != nil {
 			e = newEcho(a)
 		}
-		answer := func(c *echo.Context) error {
-			p, pok := latchecho5.Principal(c)
-			u, uok := latchecho5.User[*adaptertest.User](c)
-			adaptertest.Answer(c.Response(), c.Request(), p, pok, u, uok)
-			return nil
-		}
 		for _, rt := range routes {
 			if rt.Use != adaptertest.Guard {
 				e.Add(rt.Method, rt.Path, echo.WrapHandler(adaptertest.Endpoint(a, rt.Use, nil)))
 				continue
+			}
+			handle := adaptertest.Handler(a, rt.App)
+			answer := func(c *echo.Context) error {
+				p, pok := latchecho5.Principal(c)
+				u, uok := latchecho5.User[*adaptertest.User](c)
+				handle(c.Response(), c.Request(), p, pok, u, uok)
+				return nil
 			}
 			guard := latchecho5.Middleware(a, rt.Guard)
 			switch rt.Via {

@@ -18,18 +18,19 @@ import (
 func init() { gin.SetMode(gin.ReleaseMode) }
 
 // mount serves the table's routes on a gin engine: guarded routes behind
-// latchgin.Guard, endpoints through gin.WrapH.
+// latchgin.Guard ending in adaptertest.Handler, endpoints through gin.WrapH.
 func mount(a *latchhttp.Auth, routes []adaptertest.Route) http.Handler {
 	r := gin.New()
-	answer := func(c *gin.Context) {
-		p, pok := latchgin.Principal(c)
-		u, uok := latchgin.User[*adaptertest.User](c)
-		adaptertest.Answer(c.Writer, c.Request, p, pok, u, uok)
-	}
 	for _, rt := range routes {
 		if rt.Use != adaptertest.Guard {
 			r.Handle(rt.Method, rt.Path, gin.WrapH(adaptertest.Endpoint(a, rt.Use, nil)))
 			continue
+		}
+		handle := adaptertest.Handler(a, rt.App)
+		answer := func(c *gin.Context) {
+			p, pok := latchgin.Principal(c)
+			u, uok := latchgin.User[*adaptertest.User](c)
+			handle(c.Writer, c.Request, p, pok, u, uok)
 		}
 		guard := latchgin.Middleware(a, rt.Guard)
 		switch rt.Via {

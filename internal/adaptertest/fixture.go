@@ -34,6 +34,19 @@ type User struct {
 	Admin bool
 }
 
+// accounts are the fixture's users, by ID.
+var accounts = []User{{ID: "1", Name: "test"}, {ID: "2", Name: "batman", Admin: true}, {ID: "3", Name: "robin"}}
+
+// accountNamed returns a copy of the account named name, or nil.
+func accountNamed(name string) *User {
+	for _, u := range accounts {
+		if u.Name == name {
+			return &u
+		}
+	}
+	return nil
+}
+
 // Fixture is one Auth in one mode with its clock, store and users, and
 // tokens issued before the request under test.
 type Fixture struct {
@@ -46,7 +59,10 @@ type Fixture struct {
 	// (batman, an administrator) and 3 (robin); Refreshed comes from
 	// spending a refresh token of user 1, so it is not fresh.
 	Test, Admin, Ghost, Refreshed *latch.Tokens
+	// Issued are tokens a setup got through the routes (see Serve).
+	Issued *latch.Tokens
 
+	handler    http.Handler // the routes as the adapter under test mounts them
 	mu         sync.Mutex
 	now        time.Time
 	users      map[string]*User
@@ -66,11 +82,10 @@ func NewFixture(t testing.TB, mode latch.Mode) *Fixture {
 		Mode:  mode,
 		Store: &storetest.Probe{Store: memstore.New(), Err: ErrBackendDown},
 		now:   epoch,
-		users: map[string]*User{
-			"1": {ID: "1", Name: "test"},
-			"2": {ID: "2", Name: "batman", Admin: true},
-			"3": {ID: "3", Name: "robin"},
-		},
+		users: map[string]*User{},
+	}
+	for _, u := range accounts {
+		f.users[u.ID] = &u
 	}
 	cfg := latch.Config{Mode: mode, SessionKey: authtest.SessionKey}
 	cfg.JWT.Secret = secret
@@ -98,7 +113,7 @@ func NewFixture(t testing.TB, mode latch.Mode) *Fixture {
 	}
 	ctx := context.Background()
 	login := func(id string) *latch.Tokens {
-		tk, err := a.Login(ctx, f.users[id], latch.LoginOptions{Device: latch.Device{Label: "table"}})
+		tk, err := a.Login(ctx, f.users[id], latch.LoginOptions{Device: device})
 		if err != nil {
 			t.Fatalf("Login(%s): %v", id, err)
 		}
@@ -110,6 +125,15 @@ func NewFixture(t testing.TB, mode latch.Mode) *Fixture {
 	}
 	t.Cleanup(func() { f.checkLogs(t) })
 	return f
+}
+
+// Serve runs r through the routes as the adapter under test mounts them,
+// for a setup that goes through them before the request under test, and
+// returns the answer.
+func (f *Fixture) Serve(r *http.Request) *http.Response {
+	rec := httptest.NewRecorder()
+	f.handler.ServeHTTP(rec, r)
+	return rec.Result()
 }
 
 // Now is the fixture's clock.
@@ -168,8 +192,15 @@ func (f *Fixture) Cookies(tk *latch.Tokens) (cookies []*http.Cookie, csrfAccess,
 // tokens returns every token the fixture issued.
 func (f *Fixture) tokens() []string {
 	var out []string
-	for _, tk := range []*latch.Tokens{f.Test, f.Admin, f.Ghost, f.Refreshed} {
-		out = append(out, tk.AccessToken, tk.RefreshToken)
+	for _, tk := range []*latch.Tokens{f.Test, f.Admin, f.Ghost, f.Refreshed, f.Issued} {
+		if tk == nil {
+			continue
+		}
+		for _, tok := range []string{tk.AccessToken, tk.RefreshToken} {
+			if tok != "" {
+				out = append(out, tok)
+			}
+		}
 	}
 	return out
 }

@@ -1,9 +1,9 @@
 // Package adaptertest is the behavioural table that every HTTP adapter of
-// latch passes alike: the net/http middleware in the core, latchgin and
-// latchecho. Each case is a request to one of Routes after a Setup (a
-// clock moved past expiry, a session ended, the store down), and the
-// answer it expects: status, WWW-Authenticate, Retry-After, body and
-// cookies set.
+// latch passes alike: the net/http middleware in the core, latchgin,
+// latchecho5 and latchecho. Each case is a request to one of Routes after
+// a Setup (a clock moved past expiry, a session ended, the store down, a
+// step-up or a "log in as" through the routes), and the answer it
+// expects: status, WWW-Authenticate, Retry-After, body and cookies set.
 //
 // Run serves every case through the reference (net/http) and through the
 // adapter under test, each on its own fresh Fixture, and fails on any
@@ -43,8 +43,8 @@ type Adapter struct {
 	Name string
 	// Mount serves routes on the adapter's framework: a route of Use
 	// Guard behind the adapter's guard for Route.Guard, ending in a
-	// handler that calls Answer with what the adapter's getters return;
-	// an endpoint as Endpoint returns it.
+	// handler that calls Handler(a, Route.App) with what the adapter's
+	// getters return; an endpoint as Endpoint returns it.
 	Mount func(a *latchhttp.Auth, routes []Route) http.Handler
 }
 
@@ -149,6 +149,7 @@ func serve(t *testing.T, ad Adapter, mode latch.Mode, c Case) result {
 	t.Helper()
 	f := NewFixture(t, mode)
 	h := ad.Mount(f.Web, Routes)
+	f.handler = h
 	if c.Setup != nil {
 		c.Setup(t, f)
 	}

@@ -2,6 +2,7 @@ package adaptertest
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -131,9 +132,15 @@ func withHeader(method, path string, values ...string) func(f *Fixture) *http.Re
 // unless csrf is "", the CSRF header: "access" or "refresh" for the
 // matching value, anything else verbatim.
 func withCookies(method, path, csrf string) func(f *Fixture) *http.Request {
+	return browser(test, method, path, csrf)
+}
+
+// browser builds a browser's request carrying the cookies of tk(f), and
+// the CSRF header as withCookies does.
+func browser(tk func(f *Fixture) *latch.Tokens, method, path, csrf string) func(f *Fixture) *http.Request {
 	return func(f *Fixture) *http.Request {
 		r := newRequest(method, path, "")
-		cookies, access, refresh := f.Cookies(f.Test)
+		cookies, access, refresh := f.Cookies(tk(f))
 		for _, c := range cookies {
 			r.AddCookie(c)
 		}
@@ -193,6 +200,34 @@ func form(path string, values url.Values) func(f *Fixture) *http.Request {
 	}
 }
 
+// withForm adds a form body of values(f) to the request build makes.
+func withForm(build func(f *Fixture) *http.Request, values func(f *Fixture) url.Values) func(f *Fixture) *http.Request {
+	return func(f *Fixture) *http.Request {
+		r := build(f)
+		body := values(f).Encode()
+		r.Body = io.NopCloser(strings.NewReader(body))
+		r.ContentLength = int64(len(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return r
+	}
+}
+
+// fields are form values: name, value, name, value…
+func fields(kv ...string) func(*Fixture) url.Values {
+	return func(*Fixture) url.Values {
+		v := url.Values{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			v.Add(kv[i], kv[i+1])
+		}
+		return v
+	}
+}
+
+// sessionOf is the form that names tk's session as id.
+func sessionOf(tk func(f *Fixture) *latch.Tokens) func(*Fixture) url.Values {
+	return func(f *Fixture) url.Values { return url.Values{"id": {tk(f).SessionID}} }
+}
+
 func jsonBody(path, body string) func(f *Fixture) *http.Request {
 	return func(*Fixture) *http.Request {
 		r, _ := http.NewRequest("POST", "http://example.com"+path, strings.NewReader(body))
@@ -213,6 +248,7 @@ func test(f *Fixture) *latch.Tokens      { return f.Test }
 func admin(f *Fixture) *latch.Tokens     { return f.Admin }
 func ghost(f *Fixture) *latch.Tokens     { return f.Ghost }
 func refreshed(f *Fixture) *latch.Tokens { return f.Refreshed }
+func issued(f *Fixture) *latch.Tokens    { return f.Issued }
 
 func constant(s string) func(*Fixture) string { return func(*Fixture) string { return s } }
 
@@ -407,6 +443,179 @@ var Cases = []Case{
 		Request: func(f *Fixture) *http.Request {
 			return form("/revoke", url.Values{"token": {f.Test.AccessToken}})(f)
 		}, Want: down},
+
+	// Step-up: the StepUp route re-checks the password of a refreshed
+	// session, after which the Fresh guard lets its access token through
+	// (in JWT and hybrid modes the new one the answer set as a cookie),
+	// by header and by cookie alike.
+	{Name: "step-up, wrong password", Request: withForm(bearer("POST", "/stepup", access(refreshed)), fields("password", "wrong")),
+		Want: badPassword},
+	{Name: "step-up", Request: withForm(bearer("POST", "/stepup", access(refreshed)), password),
+		Want: steppedUp, ModeWant: jwtModes(steppedUpJWT)},
+	{Name: "step-up by cookie", Request: withForm(browser(refreshed, "POST", "/stepup", "access"), password),
+		Want: steppedUp, ModeWant: jwtModes(steppedUpJWT)},
+	{Name: "step-up by cookie without the CSRF header", Request: withForm(browser(refreshed, "POST", "/stepup", ""), password),
+		Want: badCSRF},
+	{Name: "step-up without a token", Request: withForm(bearer("POST", "/stepup", constant("")), password), Want: noToken},
+	{Name: "step-up with the store down", Setup: storeDown, Request: withForm(bearer("POST", "/stepup", access(refreshed)), password),
+		Want: down},
+	{Name: "fresh required, refreshed token by cookie", Request: browser(refreshed, "GET", "/fresh", ""), Want: notFresh},
+	{Name: "fresh required after step-up", Setup: stepUpRefreshed, Request: bearer("GET", "/fresh", access(issued)),
+		Want: asTest},
+	{Name: "fresh required after step-up, by cookie", Setup: stepUpRefreshed, Request: browser(issued, "GET", "/fresh", ""),
+		Want: asTest},
+	{Name: "step-up with a delegated token", Setup: loginAsTest, Request: withForm(bearer("POST", "/stepup", access(issued)), password),
+		Want: delegated},
+
+	// Delegation: an administrator logs in as test ("log in as", behind
+	// AdminOnly); the delegated session's tokens pass the guards, are
+	// never fresh, cannot manage test's sessions, and end with the
+	// administrator's session.
+	{Name: "log in as, not an administrator", Request: withForm(bearer("POST", "/login-as", access(test)), fields("username", "robin")),
+		Want: Want{Status: 403, Authn: realm + `, error="insufficient_scope", error_description="Admins only!"`, Body: `{"msg":"Admins only!"}`}},
+	{Name: "log in as", Request: withForm(bearer("POST", "/login-as", access(admin)), fields("username", "test")),
+		Want: Want{Status: 200, Body: cookieBody, Cookies: delegatedCookies}},
+	{Name: "log in as an account that is none", Request: withForm(bearer("POST", "/login-as", access(admin)), fields("username", "nobody")),
+		Want: badRequest},
+	{Name: "delegated token", Setup: loginAsTest, Request: bearer("GET", "/required", access(issued)),
+		Want: Want{Status: 200, Body: ok("1", "test", false)}},
+	{Name: "delegated token by cookie", Setup: loginAsTest, Request: browser(issued, "GET", "/required", ""),
+		Want: Want{Status: 200, Body: ok("1", "test", false)}},
+	{Name: "delegated token on a fresh route", Setup: loginAsTest, Request: bearer("GET", "/fresh", access(issued)), Want: notFresh},
+	{Name: "delegated token lists sessions", Setup: loginAsTest, Request: bearer("GET", "/sessions", access(issued)), Want: delegated},
+	{Name: "delegated token ends another session", Setup: loginAsTest,
+		Request: withForm(bearer("POST", "/sessions/end", access(issued)), sessionOf(test)), Want: delegated},
+	{Name: "delegated token ends its own session", Setup: loginAsTest,
+		Request: withForm(bearer("POST", "/sessions/end", access(issued)), sessionOf(issued)), Want: sessionEndedOK},
+	{Name: "delegated token after the administrator logged out", Setup: func(t testing.TB, f *Fixture) {
+		loginAsTest(t, f)
+		f.Logout(t, f.Admin)
+	}, Request: bearer("GET", "/required", access(issued)), Want: revoked},
+	{Name: "delegated refresh token after the administrator logged out", Setup: func(t testing.TB, f *Fixture) {
+		loginAsTest(t, f)
+		f.Logout(t, f.Admin)
+	}, Request: bearer("POST", "/refresh", refresh(issued)), Want: revoked},
+	{Name: "sessions list", Request: bearer("GET", "/sessions", access(test)), Want: Want{Status: 200, Body: sessionsOfTest("")}},
+	{Name: "sessions list with a delegated session", Setup: loginAsTest, Request: bearer("GET", "/sessions", access(test)),
+		Want: Want{Status: 200, Body: sessionsOfTest(delegatedSession)}},
+	{Name: "end another session", Request: withForm(bearer("POST", "/sessions/end", access(test)), sessionOf(refreshed)),
+		Want: sessionEndedOK},
+	{Name: "end a session that is none", Request: withForm(bearer("POST", "/sessions/end", access(test)), fields("id", "nonsense")),
+		Want: Want{Status: 404, Body: `{"msg":"Session not found"}`}},
+
+	// Remember me: a login with an idle timeout of its own is not
+	// remembered, and its cookies have no expiry, at login and at every
+	// refresh; one without keeps them; an idle timeout longer than the
+	// configured one is refused.
+	{Name: "login, remembered", Request: sessionLogin("test", ""),
+		Want: Want{Status: 200, Body: cookieBody, Cookies: refreshCookies}},
+	{Name: "login, not remembered", Request: sessionLogin("test", "30m"),
+		Want: Want{Status: 200, Body: cookieBody, Cookies: browserSessionCookies}},
+	{Name: "login, not remembered, refreshed", Setup: func(t testing.TB, f *Fixture) {
+		f.Issued = through(t, f, sessionLogin("test", "30m")(f), latch.Tokens{})
+	}, Request: browser(issued, "POST", "/refresh", "refresh"),
+		Want: Want{Status: 200, Body: cookieBody, Cookies: browserSessionCookies}},
+	{Name: "login, idle timeout longer than configured", Request: sessionLogin("test", "8760h"),
+		Want: Want{Status: 400, Body: `{"msg":"Invalid session lifetime"}`}},
+	{Name: "login, idle timeout that is no duration", Request: sessionLogin("test", "soon"), Want: badRequest},
+	{Name: "session login, wrong password", Request: withForm(bearer("POST", "/login/session", constant("")), fields("username", "test", "password", "wrong")),
+		Want: badPassword},
+}
+
+// Answers of the step-up, delegation and remember-me rows.
+var (
+	badPassword    = Want{Status: 401, Body: `{"msg":"Bad username or password"}`}
+	notFresh       = Want{Status: 401, Authn: invalidToken("Fresh token required"), Body: `{"msg":"Fresh token required"}`}
+	delegated      = Want{Status: 403, Authn: realm + `, error="insufficient_scope", error_description="Not allowed in a delegated session"`, Body: `{"msg":"Not allowed in a delegated session"}`}
+	sessionEndedOK = Want{Status: 200, Body: `{"msg":"Session ended"}`}
+	// cookieBody is the body of an answer whose tokens went into cookies.
+	cookieBody = `{"expires_in":900,"token_type":"Bearer"}`
+	// steppedUp: in opaque mode the token in use is fresh now, and no
+	// cookie is set; steppedUpJWT: a new access token, as a cookie.
+	steppedUp    = Want{Status: 200, Body: cookieBody}
+	steppedUpJWT = Want{Status: 200, Body: cookieBody, Cookies: refreshCookies[:2]}
+	// delegatedCookies: the refresh cookies expire with the delegated
+	// session, after latch.DefaultDelegationTTL.
+	delegatedCookies = []string{
+		refreshCookies[0], refreshCookies[1],
+		"__Host-latch_refresh Path=/ Max-Age=3600 HttpOnly Secure SameSite=Lax",
+		"__Host-latch_csrf_refresh Path=/ Max-Age=3600 Secure SameSite=Lax",
+	}
+	// browserSessionCookies are refreshCookies without an expiry.
+	browserSessionCookies = []string{
+		"__Host-latch_access Path=/ HttpOnly Secure SameSite=Lax",
+		"__Host-latch_csrf_access Path=/ Secure SameSite=Lax",
+		"__Host-latch_refresh Path=/ HttpOnly Secure SameSite=Lax",
+		"__Host-latch_csrf_refresh Path=/ Secure SameSite=Lax",
+	}
+)
+
+// password is the StepUp route's form with the right password.
+var password = fields("password", loginPassword)
+
+// sessionLogin posts username's credentials to the SessionLogin route
+// from loginAddr, with idle as the idle timeout ("" for none).
+func sessionLogin(username, idle string) func(f *Fixture) *http.Request {
+	kv := []string{"username", username, "password", loginPassword}
+	if idle != "" {
+		kv = append(kv, "idle_timeout", idle)
+	}
+	return withForm(bearer("POST", "/login/session", constant("")), fields(kv...))
+}
+
+// sessionsOfTest is the ListSessions answer to test's own token: its
+// session, then the refreshed one, then extra.
+func sessionsOfTest(extra string) string {
+	list := `{"current":true,"device":"table","expires_at":"` + epochAt(latch.DefaultRefreshTTL) + `"},` +
+		`{"current":false,"device":"table","expires_at":"` + epochAt(latch.DefaultRefreshTTL) + `"}`
+	if extra != "" {
+		list += "," + extra
+	}
+	return `{"sessions":[` + list + `]}`
+}
+
+// delegatedSession is how ListSessions shows the session loginAsTest
+// opens.
+var delegatedSession = `{"actor":"2","current":false,"device":"table","expires_at":"` + epochAt(latch.DefaultDelegationTTL) + `"}`
+
+// epochAt is the fixture's clock, d after its start, as JSON writes it.
+func epochAt(d time.Duration) string { return epoch.Add(d).Format(time.RFC3339) }
+
+// through serves r through the adapter under test (Fixture.Serve), fails
+// t unless it answers 200, and returns tk with the tokens the answer set
+// as cookies in place of its own.
+func through(t testing.TB, f *Fixture, r *http.Request, tk latch.Tokens) *latch.Tokens {
+	t.Helper()
+	res := f.Serve(r)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("%s %s: status %d", r.Method, r.URL.Path, res.StatusCode)
+	}
+	for _, c := range res.Cookies() {
+		switch c.Name {
+		case "__Host-latch_access":
+			tk.AccessToken = c.Value
+		case "__Host-latch_refresh":
+			tk.RefreshToken = c.Value
+		}
+	}
+	p, err := f.Auth.Authenticate(context.Background(), tk.AccessToken, latch.Requirement{})
+	if err != nil {
+		t.Fatalf("%s %s: the access token: %v", r.Method, r.URL.Path, err)
+	}
+	tk.SessionID = p.SessionID
+	return &tk
+}
+
+// stepUpRefreshed steps Refreshed's session up through the StepUp route;
+// Issued then holds its tokens.
+func stepUpRefreshed(t testing.TB, f *Fixture) {
+	f.Issued = through(t, f, withForm(bearer("POST", "/stepup", access(refreshed)), password)(f), *f.Refreshed)
+}
+
+// loginAsTest logs batman in as test through the LoginAs route; Issued
+// then holds the delegated session's tokens.
+func loginAsTest(t testing.TB, f *Fixture) {
+	f.Issued = through(t, f, withForm(bearer("POST", "/login-as", access(admin)), fields("username", "test"))(f), latch.Tokens{})
 }
 
 // loginAddr is the client address of login requests.
