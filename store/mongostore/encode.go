@@ -198,10 +198,7 @@ func sessionDoc(s *store.Session) (*doc, error) {
 		ExpireAt:    date(s.ExpiresAt),
 		IdleTimeout: int64(s.IdleTimeout),
 	}
-	if a := s.Actor; a != nil {
-		if len(a.Subject) > store.MaxSubjectLen || len(a.SessionID) > store.MaxSubjectLen {
-			return nil, fmt.Errorf("%w: actor subject or session id longer than %d bytes", ErrInvalid, store.MaxSubjectLen)
-		}
+	if a := s.Actor; a != nil { // storekit.Gate.CheckSession checked its limits
 		d.Actor = &actorDoc{Subject: deviceField(a.Subject), SID: deviceField(a.SessionID)}
 	}
 	for _, h := range s.Spent {

@@ -2,7 +2,9 @@ package mongostore
 
 import (
 	"context"
+	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,7 +14,8 @@ import (
 )
 
 // IdleTimeout and Actor round-trip exactly, nil Actor and an Actor of
-// empty strings told apart, through Get and List; a session document
+// empty strings told apart, through Get and List; an Actor beyond the
+// limits of package store is refused before any write; a session document
 // written before they existed reads as IdleTimeout 0, Actor nil.
 func TestSessionFieldsRoundTrip(t *testing.T) {
 	s := newStore(t)
@@ -27,7 +30,7 @@ func TestSessionFieldsRoundTrip(t *testing.T) {
 		{"idle-timeout", 10*time.Minute + time.Nanosecond, nil},
 		{"actor", 0, &store.Actor{Subject: "staff@example.com", SessionID: store.NewID()}},
 		{"empty-actor", 0, &store.Actor{}},
-		{"binary-actor", time.Hour, &store.Actor{Subject: "st\xffaff\x00", SessionID: "\xfe"}},
+		{"unicode-actor", time.Hour, &store.Actor{Subject: "stäff ✓", SessionID: strings.Repeat("z", store.IDLen)}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			x := session("rt-"+c.name, now)
@@ -50,6 +53,24 @@ func TestSessionFieldsRoundTrip(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("binary-actor", func(t *testing.T) {
+		for _, a := range []*store.Actor{
+			{Subject: "st\xffaff", SessionID: store.NewID()},
+			{Subject: "staff\x00", SessionID: store.NewID()},
+			{Subject: "staff", SessionID: "\xfe"},
+			{Subject: "staff", SessionID: store.NewID() + "x"},
+		} {
+			x := session("rt-binary-actor", now)
+			x.Actor = a
+			if err := s.Create(ctx, x, 0); !errors.Is(err, ErrInvalid) {
+				t.Errorf("Create with Actor %q = %v, want ErrInvalid", *a, err)
+			}
+		}
+		if l, err := s.List(ctx, "rt-binary-actor", now); err != nil || len(l) != 0 {
+			t.Errorf("List after refused creates = %d sessions, %v; want none", len(l), err)
+		}
+	})
 
 	t.Run("document-from-before", func(t *testing.T) {
 		x := session("old", now)
