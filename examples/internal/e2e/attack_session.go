@@ -331,8 +331,13 @@ func testAttackDeletedUser(t *testing.T, routes Routes) {
 				})
 			}
 			t.Run("login", func(t *testing.T) {
-				a.refused(t, request{method: "POST", path: "/login", body: `{"username":"test","password":"test"}`},
+				// A failed login counts strikes (login throttling), and
+				// writes no session.
+				c := a.attempt(t, request{method: "POST", path: "/login", body: `{"username":"test","password":"test"}`},
 					want{401, "", `{"msg":"Bad username or password"}`})
+				if c.AddStrike != 3 || c.Writes() != c.AddStrike {
+					t.Errorf("store calls %+v, want the 3 strikes of a failed login and no other write", c)
+				}
 			})
 			t.Run("other users", func(t *testing.T) {
 				a.get(t, "/who_am_i", bat.AccessToken).check(t, want{200, "", `{"id":2,"full_name":"Bruce Wayne","username":"batman"}`})

@@ -73,14 +73,17 @@ func ServeAndShutDown(t *testing.T, name string, routes func(*walkthrough.App) h
 	}
 	addr := s.Listener.Addr().String()
 	line := logs.String()
-	want := `msg="` + name + `: listening" mode=jwt addr=http://` + addr + ` store=sqlite jwt_key="` +
+	want := `msg="` + name + `: listening" mode=jwt addr=http://` + addr + ` store=sqlite session_key="` +
+		filepath.Join(dir, "session-key") + ` (generated)" jwt_key="` +
 		filepath.Join(dir, "jwt-secret") + ` (generated)"` + "\n"
 	if !strings.HasSuffix(line, want) || strings.Count(line, "\n") != 1 {
 		t.Errorf("startup line %q, want one line ending %q", line, want)
 	}
-	secret, err := os.ReadFile(filepath.Join(dir, "jwt-secret"))
-	if err != nil || strings.Contains(line, strings.TrimSpace(string(secret))) {
-		t.Errorf("the startup line shows the secret (or it is unreadable: %v)", err)
+	for _, f := range []string{"jwt-secret", "session-key"} {
+		secret, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil || strings.Contains(line, strings.TrimSpace(string(secret))) {
+			t.Errorf("the startup line shows the %s (or it is unreadable: %v)", f, err)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
