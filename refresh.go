@@ -217,31 +217,20 @@ func (a *Auth) refresh(ctx context.Context, refreshToken string) (*Tokens, error
 }
 
 // overtaken answers a refresh whose Rotate lost its compare-and-swap:
-// another request spent the token first. It reads the session again, and
-// when that request's rotation is the session's last, its tokens are this
-// one's too. A store may report the conflict before the winner's write
-// can be read (mongostore claims a rotation, then writes it): while the
-// token still reads as current, it reads again, a few times over at most
-// about half a second.
+// another request spent the token first, and its change can be read (the
+// store.Store contract). When that request's rotation is the session's
+// last, its tokens are this one's too; otherwise ErrRefreshRace. It never
+// revokes: a winner slowed between its read and its swap stamps a
+// rotation time from before this request's read (docs/sessions.md).
 func (a *Auth) overtaken(ctx context.Context, tok string, s *store.Session, now time.Time) (*Tokens, error) {
-	for wait := time.Millisecond; ; wait *= 2 {
-		_, sp, err := a.verifyRefresh(ctx, tok, now)
-		switch {
-		case errors.Is(err, errRetried):
-			return a.again(ctx, sp, now)
-		case err != nil && !errors.Is(err, errSpent):
-			return nil, err // revoked meanwhile, or the store failed
-		case err != nil || wait > 256*time.Millisecond:
-			return nil, naming(ErrRefreshRace, s, s.ID)
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, naming(ErrRefreshRace, s, s.ID)
-		case <-t.C:
-		}
+	_, sp, err := a.verifyRefresh(ctx, tok, now)
+	switch {
+	case errors.Is(err, errRetried):
+		return a.again(ctx, sp, now)
+	case err != nil && !errors.Is(err, errSpent) && !errors.Is(err, ErrRefreshRace):
+		return nil, err // revoked meanwhile, or the store failed
 	}
+	return nil, naming(ErrRefreshRace, s, s.ID)
 }
 
 // again answers a refresh secret that the session's last refresh spent,

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -295,51 +294,5 @@ func TestRefreshRunsTheUserLoader(t *testing.T) {
 				}
 			})
 		}
-	}
-}
-
-// lateWinner is a store whose first Rotate lands only after a second,
-// concurrent one has been told it lost: as mongostore, which claims a
-// rotation before it writes it, can answer.
-type lateWinner struct {
-	store.Store
-	calls    atomic.Int32
-	conflict chan struct{} // closed once the loser has its ErrConflict
-}
-
-func (l *lateWinner) Rotate(ctx context.Context, id string, r store.Rotation, now time.Time) error {
-	if l.calls.Add(1) == 1 {
-		<-l.conflict
-		time.Sleep(20 * time.Millisecond) // the loser reads the session meanwhile
-		return l.Store.Rotate(ctx, id, r, now)
-	}
-	defer close(l.conflict)
-	return store.ErrConflict
-}
-
-// TestRefreshConflictBeforeTheWinnerLands: a refresh told it lost the
-// compare-and-swap before the winner's write can be read waits for it,
-// and gets the winner's tokens.
-func TestRefreshConflictBeforeTheWinnerLands(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(string(mode), func(t *testing.T) {
-			e := newEnv(t, mode, nil)
-			tk := e.Login(t, users["1"], "laptop")
-			cfg := e.Auth.Config()
-			a, err := latch.New(bg, cfg, latch.WithStore(&lateWinner{Store: e.Store, conflict: make(chan struct{})}), latch.WithClock(e.Clock.Now))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var wg sync.WaitGroup
-			var results [2]*latch.Tokens
-			var errs [2]error
-			for i := range 2 {
-				wg.Go(func() { results[i], errs[i] = a.Refresh(bg, tk.RefreshToken) })
-			}
-			wg.Wait()
-			if errs[0] != nil || errs[1] != nil || results[0].RefreshToken != results[1].RefreshToken {
-				t.Fatalf("refreshes: %v, %v; want the same tokens for both", errs[0], errs[1])
-			}
-		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,6 +27,10 @@ var flawed = map[string]struct {
 }{
 	"read-then-write-rotate": {
 		func(m *memstore.Store) store.Store { return racyRotate{m} },
+		[]string{"rotate-compare-and-swap-64-racers"},
+	},
+	"conflict-before-the-winner-lands": {
+		func(m *memstore.Store) store.Store { return &earlyConflict{Store: m} },
 		[]string{"rotate-compare-and-swap-64-racers"},
 	},
 	"insert-then-trim-cap": {
@@ -697,4 +702,23 @@ func later(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// earlyConflict claims a rotation, then writes it a little later, and
+// tells a rotation that finds a claim in flight that it lost at once,
+// before the winner's change can be read: as a claim-then-update store
+// that does not wait for the winner would.
+type earlyConflict struct {
+	store.Store
+	inFlight atomic.Int32
+}
+
+func (e *earlyConflict) Rotate(ctx context.Context, id string, r store.Rotation, now time.Time) error {
+	if e.inFlight.Add(1) > 1 {
+		e.inFlight.Add(-1)
+		return store.ErrConflict
+	}
+	defer e.inFlight.Add(-1)
+	time.Sleep(5 * time.Millisecond) // the claim is made; the update follows
+	return e.Store.Rotate(ctx, id, r, now)
 }

@@ -117,6 +117,7 @@ func rotateRace(t *testing.T, h *harness) {
 		id := h.create(t, s, 0)
 		rs := make([]store.Rotation, racers)
 		errs := make([]error, racers)
+		stale := make([]bool, racers) // a loser read the hash it lost on still current
 		spans := make([]span, racers)
 		for i := range rs {
 			rs[i] = rotation(bytes.Clone(s.RefreshHash), at, 5)
@@ -127,6 +128,10 @@ func rotateRace(t *testing.T, h *harness) {
 			wg.Go(func() {
 				<-begin
 				spans[i] = timed(func() { errs[i] = h.s.Rotate(h.ctx, id, rs[i], at) })
+				if errors.Is(errs[i], store.ErrConflict) {
+					got, err := h.s.Get(h.ctx, id, at)
+					stale[i] = err == nil && bytes.Equal(got.RefreshHash, s.RefreshHash)
+				}
 			})
 		}
 		close(begin)
@@ -141,6 +146,8 @@ func rotateRace(t *testing.T, h *harness) {
 				winner = i
 			case !errors.Is(err, store.ErrConflict):
 				t.Errorf("round %d: racer %d: Rotate = %v, want nil or store.ErrConflict", round, i, err)
+			case stale[i]:
+				t.Errorf("round %d: racer %d got store.ErrConflict before the winning rotation could be read: Get still shows the hash it lost on", round, i)
 			}
 		}
 		if winner < 0 {

@@ -167,7 +167,9 @@ type Store interface {
 
 	// Rotate applies r if the live session's RefreshHash equals r.Old, as
 	// one compare-and-swap: of concurrent callers with the same r.Old
-	// exactly one succeeds and the others get ErrConflict. It also sets
+	// exactly one succeeds and the others get ErrConflict, each only once
+	// the winner's change can be read (a Get that follows no longer shows
+	// r.Old as the refresh hash), so that a loser can answer from it. It also sets
 	// LastUsedAt = RotatedAt = now and prepends r.Old to Spent. A session that is not
 	// live is ErrNotFound.
 	Rotate(ctx context.Context, id string, r Rotation, now time.Time) error

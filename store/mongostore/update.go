@@ -11,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/latchauth/latch/store"
+	"github.com/latchauth/latch/store/storekit"
 )
 
 // Touch reads the session and, when its last recorded use is at least
@@ -138,7 +139,9 @@ func (s *Store) Rotate(ctx context.Context, id string, rot store.Rotation, now t
 		switch {
 		case rerr == nil && owner == nonce:
 		case rerr == nil && owner != "":
-			return store.ErrConflict // another rotation from this generation won
+			// Another rotation from this generation won: its update may
+			// not have landed yet.
+			return s.awaitRotation(fctx, op, id, cur.Gen)
 		case rerr == nil && mongo.IsDuplicateKeyError(err):
 			return store.ErrConflict // won, then cleaned up: long moved on
 		default:
@@ -207,4 +210,25 @@ func (s *Store) notMatched(ctx context.Context, id string, now time.Time) error 
 		return err
 	}
 	return store.ErrConflict
+}
+
+// awaitRotation returns store.ErrConflict once the session's generation
+// has moved past gen, or the session is gone: a rotation that lost to a
+// claim returns only when the winner's write can be read, as the
+// store.Store contract asks. Should the winner never finish (it crashed
+// between claim and update), it gives up at ctx's deadline.
+func (s *Store) awaitRotation(ctx context.Context, op, id string, gen int64) error {
+	wait := storekit.Backoff{First: time.Millisecond, Max: 26 * time.Millisecond}
+	for {
+		r, err := s.read(ctx, op, id, false)
+		switch {
+		case err != nil:
+			return err
+		case r == nil || r.s.Gen > gen:
+			return store.ErrConflict
+		}
+		if err := wait.Wait(ctx); err != nil {
+			return store.ErrConflict
+		}
+	}
 }
