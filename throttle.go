@@ -89,21 +89,24 @@ func (a *Auth) Throttle(ctx context.Context, account, addr string) (*Attempt, er
 	// checked, so that attempts made at once cannot all pass the check
 	// above: each gets a count of its own, and one whose count is past the
 	// free attempts and not the next after what it read was overtaken by
-	// another attempt. It is refused and keeps its strike. A success
-	// clears these buckets again.
+	// another attempt. It is refused and keeps its strike, and is not
+	// counted in the next bucket: a count there then goes only to
+	// attempts the buckets before it let through, so a burst gets as many
+	// tries as the smallest allowance, not fewer. A success clears these
+	// buckets again.
 	for i, key := range t.keys[:2] {
 		r, err := a.sessions.AddStrike(context.WithoutCancel(ctx), key, now, a.cfg.Throttle.Window.D())
 		if err != nil {
 			return nil, err
 		}
 		a.tripped(ctx, buckets[i], r, now)
-		if r.Count > a.cfg.Throttle.free(buckets[i]) && r.Count != recs[i].Count+1 {
-			wait = max(wait, a.cfg.Throttle.wait(buckets[i], r, now))
+		if r.Count <= a.cfg.Throttle.free(buckets[i]) || r.Count == recs[i].Count+1 {
+			continue
 		}
-	}
-	if wait > 0 {
-		t.done.Store(true)
-		return nil, &ThrottledError{RetryAfter: wait}
+		if w := a.cfg.Throttle.wait(buckets[i], r, now); w > 0 {
+			t.done.Store(true)
+			return nil, &ThrottledError{RetryAfter: w}
+		}
 	}
 	return t, nil
 }
