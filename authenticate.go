@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch/internal/b64token"
+	"github.com/latchauth/latch/internal/jsonclone"
 	"github.com/latchauth/latch/internal/opaque"
 	"github.com/latchauth/latch/store"
 	"github.com/latchauth/latch/token"
@@ -131,7 +132,7 @@ func (a *Auth) verifyOpaqueAccess(ctx context.Context, tok string, now time.Time
 	if err != nil {
 		return nil, use{}, opaqueError(err)
 	}
-	s, err := a.sessions.Get(ctx, id, now)
+	s, err := a.sessions.Cached(ctx, id, now)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, use{}, err
 	}
@@ -153,13 +154,18 @@ func (a *Auth) verifyOpaqueAccess(ctx context.Context, tok string, now time.Time
 	if err := a.checkActor(ctx, s, now); err != nil {
 		return nil, use{}, err
 	}
+	actor, claims := s.Actor, s.Claims
+	if a.sessions.cache != nil {
+		// s is shared with other requests: hand the application copies.
+		actor, claims = cloneActor(actor), jsonclone.Map(claims)
+	}
 	return &Principal{
 		Subject:   s.Subject,
 		SessionID: s.ID,
 		Type:      Access,
 		Fresh:     now.Before(s.FreshUntil),
-		Actor:     s.Actor,
-		Claims:    s.Claims,
+		Actor:     actor,
+		Claims:    claims,
 		Device:    s.Device,
 		ExpiresAt: s.AccessExpiresAt,
 	}, use{s, now}, nil
@@ -193,7 +199,7 @@ func (a *Auth) verifyJWTAccess(ctx context.Context, tok string, now time.Time, c
 	if !checkSession && p.Actor == nil {
 		return p, use{}, nil
 	}
-	s, err := a.sessions.Get(ctx, c.SessionID, now)
+	s, err := a.sessions.Cached(ctx, c.SessionID, now)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, use{}, &namedError{ErrTokenRevoked, c.Subject, c.SessionID}

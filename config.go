@@ -78,6 +78,18 @@ type Config struct {
 	// StoreTimeout bounds each store call; past it the call fails with
 	// ErrUnavailable, never a pass. Default 2s.
 	StoreTimeout Duration `json:"store_timeout"`
+	// SessionCache turns on a cache, in this process, of the sessions
+	// that access tokens are checked against (opaque mode, SessionCheck,
+	// delegated sessions), kept true by the changes the store reports
+	// (store.Watcher): a session ended or changed anywhere is refused here
+	// as soon as the report arrives, and at once when this process made
+	// the change. Its value is how long the cache trusts itself without
+	// proof that reports still arrive: a heartbeat it sends through the
+	// store at least every third of it must have come back within it, or
+	// every check reads the store again. 0 (default): no cache. At least
+	// 1s and at most 10m; the store must implement store.Watcher. See
+	// docs/performance.md.
+	SessionCache Duration `json:"session_cache"`
 
 	// Throttle configures the login throttling of Auth.Throttle.
 	Throttle ThrottleConfig `json:"throttle"`
@@ -298,7 +310,7 @@ func (c Config) validate() error {
 	for _, s := range []struct {
 		key string
 		d   Duration
-	}{{"fresh_ttl", c.FreshTTL}, {"reuse_grace", c.ReuseGrace}, {"jwt.leeway", c.JWT.Leeway}} {
+	}{{"fresh_ttl", c.FreshTTL}, {"reuse_grace", c.ReuseGrace}, {"jwt.leeway", c.JWT.Leeway}, {"session_cache", c.SessionCache}} {
 		if s.d < 0 {
 			bad("%s must not be negative", c.setting(s.key))
 		}
@@ -314,6 +326,9 @@ func (c Config) validate() error {
 	}
 	if c.DelegationTTL > c.SessionTTL {
 		bad("%s must not exceed %s", c.setting("delegation_ttl"), c.setting("session_ttl"))
+	}
+	if c.SessionCache != 0 && (c.SessionCache < Duration(minSessionCache) || c.SessionCache > Duration(maxSessionCache)) {
+		bad("%s %s: use 0 (off) or %s to %s", c.setting("session_cache"), c.SessionCache.D(), minSessionCache, maxSessionCache)
 	}
 	if c.MaxSessions < 0 {
 		bad("%s must not be negative", c.setting("max_sessions"))

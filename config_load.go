@@ -38,6 +38,7 @@ var settings = map[string]struct{ env, field string }{
 	"reuse_grace":           {"LATCH_REUSE_GRACE", "ReuseGrace"},
 	"session_check":         {"LATCH_SESSION_CHECK", "SessionCheck"},
 	"store_timeout":         {"LATCH_STORE_TIMEOUT", "StoreTimeout"},
+	"session_cache":         {"LATCH_SESSION_CACHE", "SessionCache"},
 
 	"throttle.account_free": {"LATCH_THROTTLE_ACCOUNT_FREE", "Throttle.AccountFree"},
 	"throttle.pair_free":    {"LATCH_THROTTLE_PAIR_FREE", "Throttle.PairFree"},
@@ -254,6 +255,7 @@ func configFrom(lookup func(string) (string, bool)) (Config, error) {
 	dur("delegation_ttl", &c.DelegationTTL)
 	dur("touch_interval", &c.TouchInterval)
 	dur("store_timeout", &c.StoreTimeout)
+	dur("session_cache", &c.SessionCache)
 	dur("reuse_grace", &c.ReuseGrace)
 	// count reads a whole number; zero is what hint says.
 	count := func(key, hint string, dst *int) {

@@ -67,7 +67,7 @@ func (a *Auth) checkActor(ctx context.Context, s *store.Session, now time.Time) 
 	if s.Actor == nil {
 		return nil
 	}
-	staff, err := a.sessions.Get(ctx, s.Actor.SessionID, now)
+	staff, err := a.sessions.Cached(ctx, s.Actor.SessionID, now)
 	switch {
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		return err

@@ -61,3 +61,9 @@ func DoneWork() Work { return Work{compares.Load(), mismatched.Load(), hashes.Lo
 // ConfigFrom is ConfigFromEnv reading from lookup instead of the
 // environment.
 func ConfigFrom(lookup func(string) (string, bool)) (Config, error) { return configFrom(lookup) }
+
+// CacheTrusted reports whether a's session cache serves entries now.
+func CacheTrusted(a *Auth) bool {
+	c := a.sessions.cache
+	return c != nil && c.sinceStart() < c.trusted.Load()
+}

@@ -31,6 +31,9 @@ type guarded struct {
 	bounded bool // the store returns once its context is done
 	log     *slog.Logger
 	report  func(context.Context, Event)
+	// cache, when Config.SessionCache is on, serves Cached and is told of
+	// every change this process makes, whatever the store answered.
+	cache *sessionCache
 }
 
 func newGuarded(s store.Store, timeout time.Duration, log *slog.Logger, report func(context.Context, Event)) *guarded {
@@ -39,6 +42,10 @@ func newGuarded(s store.Store, timeout time.Duration, log *slog.Logger, report f
 }
 
 func (g *guarded) Create(ctx context.Context, s *store.Session, max int) error {
+	if g.cache != nil && max > 0 {
+		// The subject's oldest sessions may be evicted.
+		defer g.cache.dropSubject(s.Subject)
+	}
 	return do0(ctx, g, func(ctx context.Context) error { return g.s.Create(ctx, s, max) })
 }
 
@@ -56,24 +63,60 @@ func (g *guarded) Get(ctx context.Context, id string, now time.Time) (*store.Ses
 	return s, err
 }
 
+// Cached is Get for checking an access token: with the session cache on,
+// a cached session is returned without a store call, and a session read
+// is cached. What it returns is shared: read it, never change it.
+// Refresh and every write read with Get, never from the cache.
+func (g *guarded) Cached(ctx context.Context, id string, now time.Time) (*store.Session, error) {
+	if g.cache == nil {
+		return g.Get(ctx, id, now)
+	}
+	if s := g.cache.get(id, now); s != nil {
+		return s, nil
+	}
+	t := g.cache.begin()
+	s, err := g.Get(ctx, id, now)
+	g.cache.fill(t, id, s)
+	return s, err
+}
+
 func (g *guarded) Touch(ctx context.Context, id string, now time.Time, idle, every time.Duration) error {
-	return do0(ctx, g, func(ctx context.Context) error { return g.s.Touch(ctx, id, now, idle, every) })
+	err := do0(ctx, g, func(ctx context.Context) error { return g.s.Touch(ctx, id, now, idle, every) })
+	if g.cache != nil && err == nil {
+		g.cache.touched(id, now, idle)
+	}
+	return err
 }
 
 func (g *guarded) Freshen(ctx context.Context, id string, until, now time.Time) error {
+	defer g.dropSession(id)
 	return do0(ctx, g, func(ctx context.Context) error { return g.s.Freshen(ctx, id, until, now) })
 }
 
 func (g *guarded) Rotate(ctx context.Context, id string, r store.Rotation, now time.Time) error {
+	defer g.dropSession(id)
 	return do0(ctx, g, func(ctx context.Context) error { return g.s.Rotate(ctx, id, r, now) })
 }
 
 func (g *guarded) Revoke(ctx context.Context, subject, id string) error {
+	defer g.dropSession(id)
 	return do0(ctx, g, func(ctx context.Context) error { return g.s.Revoke(ctx, subject, id) })
 }
 
 func (g *guarded) RevokeSubject(ctx context.Context, subject, keep string) (int, error) {
+	if g.cache != nil {
+		defer g.cache.dropSubject(subject)
+	}
 	return do(ctx, g, func(ctx context.Context) (int, error) { return g.s.RevokeSubject(ctx, subject, keep) })
+}
+
+// dropSession tells the cache, if there is one, that this process
+// changed the session id. The change is made first: a read that began
+// before it and ends after would otherwise cache what it replaced.
+func (g *guarded) dropSession(id string) {
+	if g.cache != nil {
+		g.cache.dropSession(id)
+	}
 }
 
 func (g *guarded) List(ctx context.Context, subject string, now time.Time) ([]store.Session, error) {

@@ -100,6 +100,15 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Auth, error) {
 		return nil, errNoThrottle(a.store)
 	}
 	a.sessions = newGuarded(a.store, cfg.StoreTimeout.D(), a.log, a.emit)
+	if cfg.SessionCache > 0 {
+		w, ok := a.store.(store.Watcher)
+		if !ok {
+			a.Close()
+			return nil, fmt.Errorf("latch: config: %s needs a store that reports its changes (store.Watcher), and the store (%T) does not",
+				cfg.setting("session_cache"), a.store)
+		}
+		a.sessions.cache = newSessionCache(w, cfg.SessionCache.D(), a.log)
+	}
 	return a, nil
 }
 
@@ -139,9 +148,13 @@ func keyFromConfig(cfg Config) (*token.Key, error) {
 		"(generate one with: openssl rand -base64 32) or %s", secret, keyFile)
 }
 
-// Close closes the store if New opened it from a URL; a store passed with
+// Close stops the session cache (Config.SessionCache), if any, and
+// closes the store if New opened it from a URL; a store passed with
 // WithStore belongs to the caller and is left open.
 func (a *Auth) Close() error {
+	if a.sessions != nil && a.sessions.cache != nil {
+		a.sessions.cache.close()
+	}
 	if c, ok := a.store.(io.Closer); ok && a.ownsStore {
 		return c.Close()
 	}

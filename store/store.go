@@ -238,3 +238,58 @@ type Strikes struct {
 
 // MaxStrikeKeyLen bounds a Throttle key: printable ASCII, never empty.
 const MaxStrikeKeyLen = 64
+
+// Watcher is an optional Store capability: the store tells every process
+// that shares its backend of each change that ends or alters a session,
+// so that each can keep a local cache of sessions and still refuse an
+// ended one at once (latch's Config.SessionCache). A store that
+// implements it reports, through Watch, every Revoke and RevokeSubject
+// that deletes a session, every session Create evicts, every Rotate and
+// every Freshen, whichever process made it. Touch and Create's own
+// session need no report, nor does expiry: a cache judges those from the
+// times it holds.
+//
+// A report may name more than changed (a Revoke of an absent session may
+// be reported, a RevokeSubject may report the subject instead of each
+// session), never less, and arrives once the change can be read.
+type Watcher interface {
+	Store
+	// Watch subscribes to the backend's changes and calls fn for each, one
+	// call at a time, in the order the backend delivers them: first a
+	// ChangeReady once the subscription stands (every change made after it
+	// will be delivered), then the changes. It returns when ctx is done,
+	// or with an error when the subscription breaks: changes may then have
+	// been lost, and the caller must assume anything changed and watch
+	// again.
+	Watch(ctx context.Context, fn func(Change)) error
+	// Beat sends a heartbeat named id to every Watch on the backend: each
+	// receives it as a ChangeBeat after every change reported before Beat
+	// was called. A watcher that gets its own beat back knows it missed
+	// nothing older.
+	Beat(ctx context.Context, id string) error
+}
+
+// ChangeKind says what a Change reports.
+type ChangeKind uint8
+
+// The kinds of Change.
+const (
+	// ChangeReady: the subscription stands; ID is empty.
+	ChangeReady ChangeKind = iota + 1
+	// ChangeSession: the session named by ID ended or changed.
+	ChangeSession
+	// ChangeSubject: any session of the subject named by ID may have
+	// ended.
+	ChangeSubject
+	// ChangeBeat: the heartbeat named by ID (Watcher.Beat).
+	ChangeBeat
+)
+
+// Change is one report of a Watcher.
+type Change struct {
+	Kind ChangeKind
+	ID   string // a session id, a subject or a beat's id, by Kind
+}
+
+// MaxBeatLen bounds a Watcher.Beat id: printable ASCII (spaces included), never empty.
+const MaxBeatLen = 64

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/latchauth/latch/internal/jsonclone"
 	"github.com/latchauth/latch/store"
 )
 
@@ -42,7 +43,7 @@ func cloneOut(x *store.Session) store.Session {
 	c.Spent = cloneSpent(x.Spent)
 	c.Actor = cloneActor(x.Actor)
 	if x.Claims != nil {
-		c.Claims = cloneJSON(x.Claims).(map[string]any)
+		c.Claims = jsonclone.Map(x.Claims)
 	}
 	return c
 }
@@ -64,25 +65,4 @@ func cloneSpent(s [][]byte) [][]byte {
 		c[i] = bytes.Clone(b)
 	}
 	return c
-}
-
-// cloneJSON deep-copies a value as encoding/json decodes it into any:
-// maps and slices are copied, and the rest (string, float64, bool, nil)
-// are immutable.
-func cloneJSON(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		c := make(map[string]any, len(v))
-		for k, e := range v {
-			c[k] = cloneJSON(e)
-		}
-		return c
-	case []any:
-		c := make([]any, len(v))
-		for i, e := range v {
-			c[i] = cloneJSON(e)
-		}
-		return c
-	}
-	return v
 }

@@ -64,6 +64,9 @@ type Store struct {
 	strikes map[string]strikes
 	// sinceSweep counts Creates and AddStrikes since the last full sweep.
 	sinceSweep int
+
+	hub    hub           // the changes Watch reports
+	closed chan struct{} // closed by Close, ending every Watch
 }
 
 // Option configures a Store, in the style of every store of latch.
@@ -90,6 +93,7 @@ func New(opts ...Option) *Store {
 		sessions:  map[string]*store.Session{},
 		bySubject: map[string]map[string]struct{}{},
 		strikes:   map[string]strikes{},
+		closed:    make(chan struct{}),
 	}
 }
 
@@ -117,6 +121,7 @@ func (m *Store) Close() error {
 		m.sessions = map[string]*store.Session{}
 		m.bySubject = map[string]map[string]struct{}{}
 		m.strikes = map[string]strikes{}
+		close(m.closed)
 		return nil
 	})
 }

@@ -91,6 +91,7 @@ func (m *Store) trim(c *store.Session, max int) {
 	for _, x := range live[max:] {
 		m.remove(x)
 	}
+	m.hub.sendSessions(live[max:]...)
 }
 
 // remove deletes x from both indexes. m.mu must be held.
@@ -167,6 +168,7 @@ func (m *Store) Freshen(ctx context.Context, id string, until, now time.Time) er
 	n := *x
 	n.FreshUntil = until.Round(0)
 	m.sessions[id] = &n
+	m.hub.sendSessions(&n)
 	return nil
 }
 
@@ -207,6 +209,7 @@ func (m *Store) Rotate(ctx context.Context, id string, r store.Rotation, now tim
 		n.Spent = append(n.Spent, x.Spent[:k-1]...)
 	}
 	m.sessions[id] = &n
+	m.hub.sendSessions(&n)
 	return nil
 }
 
@@ -218,6 +221,7 @@ func (m *Store) Revoke(ctx context.Context, subject, id string) error {
 	m.mu.Lock()
 	if x := m.sessions[id]; x != nil && x.Subject == subject {
 		m.remove(x)
+		m.hub.sendSessions(x)
 	}
 	m.mu.Unlock()
 	return nil
@@ -242,6 +246,7 @@ func (m *Store) RevokeSubject(ctx context.Context, subject, keep string) (int, e
 			n++
 		}
 		m.remove(x)
+		m.hub.sendSessions(x)
 	}
 	m.mu.Unlock()
 	return n, nil

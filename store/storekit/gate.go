@@ -74,6 +74,18 @@ func (g *Gate) EnterStrikes(ctx context.Context, op string, keys ...string) erro
 	return g.CheckStrikeKeys(keys...)
 }
 
+// EnterBeat is Enter for store.Watcher.Beat: it also refuses, before any
+// I/O, an id that is not ValidBeat.
+func (g *Gate) EnterBeat(ctx context.Context, op, id string) error {
+	if err := g.Enter(ctx, op); err != nil {
+		return err
+	}
+	if !ValidBeat(id) {
+		return g.Invalid(fmt.Errorf("beat id must be 1 to %d bytes of printable ASCII", store.MaxBeatLen))
+	}
+	return nil
+}
+
 // EnterSession is Enter for a call that writes s, as Create does: it
 // also returns CheckSession's error.
 func (g *Gate) EnterSession(ctx context.Context, op string, s *store.Session) error {
@@ -204,12 +216,19 @@ func (g *Gate) CheckStrikeKeys(keys ...string) error {
 
 // ValidStrikeKey reports whether key is a store.Throttle key: 1 to
 // store.MaxStrikeKeyLen bytes of printable ASCII (space to tilde).
-func ValidStrikeKey(key string) bool {
-	if key == "" || len(key) > store.MaxStrikeKeyLen {
+func ValidStrikeKey(key string) bool { return printable(key, store.MaxStrikeKeyLen) }
+
+// ValidBeat reports whether id is a valid store.Watcher.Beat id:
+// printable ASCII, 1 to store.MaxBeatLen bytes.
+func ValidBeat(id string) bool { return printable(id, store.MaxBeatLen) }
+
+// printable reports whether s is 1 to max bytes of printable ASCII.
+func printable(s string, max int) bool {
+	if s == "" || len(s) > max {
 		return false
 	}
-	for i := 0; i < len(key); i++ {
-		if key[i] < ' ' || key[i] > '~' {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] > '~' {
 			return false
 		}
 	}
