@@ -90,6 +90,9 @@ const (
 	// needsThrottle rules run on stores that implement store.Throttle, and
 	// are left out for others.
 	needsThrottle
+	// needsWatch rules run on stores that implement store.Watcher, and
+	// are left out for others.
+	needsWatch
 )
 
 // rules lists every rule in the order Run runs them. Names are stable:
@@ -107,6 +110,7 @@ var rules = concat(
 	contextRules,
 	stringRules,
 	throttleRules,
+	watchRules,
 	brokenRules,
 )
 
@@ -120,7 +124,8 @@ func concat(groups ...[]rule) []rule {
 
 // Run runs every rule of the store.Store contract as a subtest of t, each
 // on a fresh store from newStore, and logs how many ran and passed. The
-// rules of the optional store.Throttle run when the stores implement it.
+// rules of the optional store.Throttle and store.Watcher run when the
+// stores implement them.
 func Run(t *testing.T, newStore func(t *testing.T) store.Store, opts ...Option) {
 	t.Helper()
 	o := options{timeout: time.Minute}
@@ -128,7 +133,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store, opts ...Option) 
 		opt(&o)
 	}
 	var throttles *bool // whether newStore's stores implement store.Throttle, once one is made
-	ran, passed, leftBroken, leftThrottle := 0, 0, 0, 0
+	var watches *bool   // whether they implement store.Watcher
+	ran, passed, leftBroken, leftThrottle, leftWatch := 0, 0, 0, 0, 0
 	for _, r := range rules {
 		if r.needs == needsBroken && o.broken == nil {
 			leftBroken++
@@ -138,7 +144,11 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store, opts ...Option) 
 			leftThrottle++
 			continue
 		}
-		skipped := false
+		if r.needs == needsWatch && watches != nil && !*watches {
+			leftWatch++
+			continue
+		}
+		skipped, skippedWatch := false, false
 		ok := t.Run(r.name, func(t *testing.T) {
 			mk := newStore
 			if r.needs == needsBroken {
@@ -153,20 +163,27 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store, opts ...Option) 
 				t.Fatal("newStore returned nil")
 			}
 			h.th, _ = h.s.(store.Throttle)
+			h.w, _ = h.s.(store.Watcher)
 			if r.needs != needsBroken {
-				has := h.th != nil
-				throttles = &has
+				has, hasWatch := h.th != nil, h.w != nil
+				throttles, watches = &has, &hasWatch
 			}
 			h.throttles = throttles != nil && *throttles
 			if r.needs == needsThrottle && h.th == nil {
 				skipped = true
 				t.Skip("the store does not implement store.Throttle")
 			}
+			if r.needs == needsWatch && h.w == nil {
+				skippedWatch = true
+				t.Skip("the store does not implement store.Watcher")
+			}
 			r.run(t, h)
 		})
 		switch {
 		case skipped:
 			leftThrottle++
+		case skippedWatch:
+			leftWatch++
 		case ok:
 			ran++
 			passed++
@@ -184,6 +201,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store, opts ...Option) 
 	if leftThrottle > 0 {
 		msg += fmt.Sprintf(" (%d throttle rule(s) left out: the store does not implement store.Throttle)", leftThrottle)
 	}
+	if leftWatch > 0 {
+		msg += fmt.Sprintf(" (%d watch rule(s) left out: the store does not implement store.Watcher)", leftWatch)
+	}
 	t.Log(msg)
 }
 
@@ -192,6 +212,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store, opts ...Option) 
 type harness struct {
 	s   store.Store
 	th  store.Throttle // s, when it implements store.Throttle
+	w   store.Watcher  // s, when it implements store.Watcher
 	ctx context.Context
 	// throttles: newStore's stores implement store.Throttle, as far as
 	// Run has seen.

@@ -77,7 +77,7 @@ func (s *Store) Create(ctx context.Context, sess *store.Session, max int) error 
 			keys, err = s.members(ctx, idx, "("+strconv.FormatInt(created, 10))
 			if err == nil {
 				keys = slices.Insert(keys, 1, s.sessionKey(id))
-				n, err = createCappedScript.Run(ctx, s.c, keys, id, v, dl, score, max, created).Int()
+				n, err = createCappedScript.Run(ctx, s.c, keys, id, v, dl, score, max, created, s.channel).Int()
 			}
 		}
 		if err != nil {

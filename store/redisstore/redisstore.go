@@ -30,13 +30,14 @@ func (s *Store) Bounded() bool {
 // goroutines and many processes sharing the server (or cluster). Create
 // one with New (or Open).
 type Store struct {
-	c      redis.UniversalClient
-	prefix string
-	keys   [][]byte // routing keys: the current one first, then the previous
-	owned  bool     // Close also closes c (stores from Open)
-	kit    storekit.Options
-	gate   storekit.Gate
-	grace  time.Duration // strikeGrace; tests shorten it
+	c       redis.UniversalClient
+	prefix  string
+	channel string   // where changes are reported (see Watch): <prefix>changes
+	keys    [][]byte // routing keys: the current one first, then the previous
+	owned   bool     // Close also closes c (stores from Open)
+	kit     storekit.Options
+	gate    storekit.Gate
+	grace   time.Duration // strikeGrace; tests shorten it
 }
 
 // Option configures a Store, in the style of every store of latch.
@@ -172,7 +173,7 @@ func New(c redis.UniversalClient, opts ...Option) (*Store, error) {
 
 func fromConfig(c redis.UniversalClient, cfg config) *Store {
 	return &Store{
-		c: c, prefix: cfg.prefix, keys: cfg.keys, kit: cfg.Options, grace: strikeGrace,
+		c: c, prefix: cfg.prefix, channel: cfg.prefix + "changes", keys: cfg.keys, kit: cfg.Options, grace: strikeGrace,
 		gate: storekit.Gate{Store: "redisstore", ErrClosed: ErrClosed, ErrInvalid: ErrInvalid},
 	}
 }

@@ -27,7 +27,7 @@ func (s *Store) Revoke(ctx context.Context, subject, id string) error {
 		return err
 	}
 	t := id[:tagLen]
-	err := revokeScript.Run(ctx, s.c, []string{s.sessionKey(id), s.revokeIndex(subject, t)}, subject).Err()
+	err := revokeScript.Run(ctx, s.c, []string{s.sessionKey(id), s.revokeIndex(subject, t)}, subject, s.channel).Err()
 	if isTryAgain(err) && s.settled(ctx, subject, id) {
 		return nil
 	}
@@ -99,7 +99,7 @@ func (s *Store) RevokeSubject(ctx context.Context, subject, keep string) (int, e
 			if len(keys) == 1 {
 				break // no member: nothing to delete
 			}
-			res, err := revokeSubjectScript.Run(ctx, s.c, keys, keep).Int64Slice()
+			res, err := revokeSubjectScript.Run(ctx, s.c, keys, keep, s.channel).Int64Slice()
 			if isTryAgain(err) {
 				if s.pruneGone(ctx, op, keys) > 0 {
 					continue // read the members again

@@ -82,6 +82,13 @@ local function undeclared(idx, min, declared)
   return false
 end
 
+-- report tells every watcher that the session id ended or changed: a
+-- PUBLISH on the store's change channel, which is the script's last
+-- ARGV (see watch.go).
+local function report(sid)
+  redis.call('PUBLISH', ARGV[#ARGV], 's:' .. sid)
+end
+
 -- subject returns the subject of an encoded session (see encode.go).
 local function subject(v)
   local n = struct.unpack('>I2', v, 58)
@@ -132,7 +139,8 @@ return 1
 //	KEYS[1] subject index, KEYS[2] session key, KEYS[3…] the session keys
 //	of the members scored after CreatedAt, as the caller read them
 //	ARGV[1] id, ARGV[2] encoded session, ARGV[3] deadline (ms, >= 1),
-//	ARGV[4] score (ms, >= 1), ARGV[5] max, ARGV[6] CreatedAt (ms)
+//	ARGV[4] score (ms, >= 1), ARGV[5] max, ARGV[6] CreatedAt (ms),
+//	ARGV[7] the change channel: each evicted session is reported
 var createCappedScript = redis.NewScript(prelude + `
 local idx, s = KEYS[1], KEYS[2]
 local cur = redis.call('GET', s)
@@ -195,6 +203,7 @@ if #others >= max then
   for k = max, #others do
     redis.call('DEL', others[k][3])
     redis.call('ZREM', idx, others[k][2])
+    report(others[k][2])
   end
 end
 redis.call('SET', s, ARGV[2], 'PXAT', ARGV[3])
@@ -240,12 +249,13 @@ return 1
 // stays gone.
 //
 //	KEYS[1] session key
-//	ARGV[1] now (ms), ARGV[2] FreshUntil (ms)
+//	ARGV[1] now (ms), ARGV[2] FreshUntil (ms), ARGV[3] the change channel
 var freshenScript = redis.NewScript(prelude + `
 if not fetch(KEYS[1], tonumber(ARGV[1])) then
   return -1
 end
 redis.call('SETRANGE', KEYS[1], 41, struct.pack('>i8', tonumber(ARGV[2])))
+report(id(KEYS[1]))
 return 1
 `)
 
@@ -255,7 +265,8 @@ return 1
 //	KEYS[1] session key
 //	ARGV[1] now (ms), ARGV[2] old refresh hash, ARGV[3] new refresh hash,
 //	ARGV[4] new access hash, ARGV[5] AccessExpiresAt (ms), ARGV[6] IdleUntil
-//	(ms), ARGV[7] FreshUntil (ms), ARGV[8] KeepSpent
+//	(ms), ARGV[7] FreshUntil (ms), ARGV[8] KeepSpent, ARGV[9] the change
+//	channel
 var rotateScript = redis.NewScript(prelude + `
 local now = tonumber(ARGV[1])
 local v, _, _, e = fetch(KEYS[1], now)
@@ -293,19 +304,23 @@ local nv = string.sub(v, 1, 1) .. struct.pack('>i8i8', now, idle) .. string.sub(
   string.sub(v, 58, rot - 1) ..
   string.char(#ARGV[3]) .. ARGV[3] .. string.char(#ARGV[4]) .. ARGV[4] .. spent
 redis.call('SET', KEYS[1], nv, 'PXAT', math.max(idle, 1))
+report(id(KEYS[1]))
 return 1
 `)
 
 // revokeScript deletes one session of a subject.
 //
 //	KEYS[1] session key, KEYS[2] the subject's index under the id's tag
-//	ARGV[1] subject
+//	ARGV[1] subject, ARGV[2] the change channel
 var revokeScript = redis.NewScript(prelude + `
 local v = redis.call('GET', KEYS[1])
 if v and subject(v) ~= ARGV[1] then
   return 0
 end
 local n = redis.call('DEL', KEYS[1])
+if n > 0 then
+  report(id(KEYS[1]))
+end
 if redis.call('ZREM', KEYS[2], id(KEYS[1])) + prune(KEYS[2]) > 0 then
   expire(KEYS[2])
 end
@@ -316,7 +331,7 @@ return n
 // keep: {deleted, 1 if the index still holds undeclared members else 0}.
 //
 //	KEYS[1] subject index, KEYS[2…] the members' session keys
-//	ARGV[1] the id to keep ("" none)
+//	ARGV[1] the id to keep ("" none), ARGV[2] the change channel
 var revokeSubjectScript = redis.NewScript(prelude + `
 local idx = KEYS[1]
 local n = 0
@@ -325,7 +340,10 @@ for k = 2, #KEYS do
   local m = id(KEYS[k])
   declared[m] = true
   if m ~= ARGV[1] then
-    n = n + redis.call('DEL', KEYS[k])
+    if redis.call('DEL', KEYS[k]) > 0 then
+      n = n + 1
+      report(m)
+    end
     redis.call('ZREM', idx, m)
   elseif redis.call('EXISTS', KEYS[k]) == 0 then
     redis.call('ZREM', idx, m)

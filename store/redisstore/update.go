@@ -40,7 +40,7 @@ func (s *Store) Freshen(ctx context.Context, id string, until, now time.Time) er
 	if err != nil {
 		return err
 	}
-	n, err := freshenScript.Run(ctx, s.c, []string{s.sessionKey(id)}, nowMS(now), u).Int()
+	n, err := freshenScript.Run(ctx, s.c, []string{s.sessionKey(id)}, nowMS(now), u, s.channel).Int()
 	return s.result(ctx, op, n, err)
 }
 
@@ -79,7 +79,7 @@ func (s *Store) Rotate(ctx context.Context, id string, r store.Rotation, now tim
 	}
 	n, err := rotateScript.Run(ctx, s.c, []string{s.sessionKey(id)},
 		nowMS(now), nonNil(r.Old), nonNil(r.RefreshHash), nonNil(r.SecretHash), ts[0], ts[1], ts[2],
-		max(r.KeepSpent, 0)).Int()
+		max(r.KeepSpent, 0), s.channel).Int()
 	if err == nil && n == 0 {
 		return store.ErrConflict
 	}
