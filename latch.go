@@ -102,9 +102,9 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Auth, error) {
 	a.sessions = newGuarded(a.store, cfg.StoreTimeout.D(), a.log, a.emit)
 	if cfg.SessionCache > 0 {
 		w, ok := a.store.(store.Watcher)
-		if !ok {
+		if !ok || !w.Watches() {
 			a.Close()
-			return nil, fmt.Errorf("latch: config: %s needs a store that reports its changes (store.Watcher), and the store (%T) does not",
+			return nil, fmt.Errorf("latch: config: %s needs a store that reports its changes (store.Watcher), and this store (%T) does not",
 				cfg.setting("session_cache"), a.store)
 		}
 		a.sessions.cache = newSessionCache(w, cfg.SessionCache.D(), a.log)

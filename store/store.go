@@ -254,6 +254,10 @@ const MaxStrikeKeyLen = 64
 // session), never less, and arrives once the change can be read.
 type Watcher interface {
 	Store
+	// Watches reports whether this store value can report its changes: a
+	// store type may implement Watcher for some backends only (sqlstore
+	// does for PostgreSQL opened by URL). Its other methods then fail.
+	Watches() bool
 	// Watch subscribes to the backend's changes and calls fn for each, one
 	// call at a time, in the order the backend delivers them: first a
 	// ChangeReady once the subscription stands (every change made after it

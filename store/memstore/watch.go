@@ -42,6 +42,9 @@ func (h *hub) sendSessions(xs ...*store.Session) {
 	}
 }
 
+// Watches reports true (see store.Watcher).
+func (*Store) Watches() bool { return true }
+
 // Watch implements store.Watcher: every change made through this Store
 // (the one process that holds its sessions), reported as it is made. It
 // returns ErrClosed once the Store is closed.

@@ -30,6 +30,9 @@ var _ store.Watcher = (*Store)(nil)
 // server; a second wait as long without even the pong ends the watch.
 const idleRead = 15 * time.Second
 
+// Watches reports true (see store.Watcher).
+func (*Store) Watches() bool { return true }
+
 // Watch implements store.Watcher with one Pub/Sub connection that
 // SUBSCRIBEs to the store's change channel. It returns with an error when
 // the connection fails, when the server stops answering (no message nor

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/latchauth/latch/internal/testenv"
+	"github.com/latchauth/latch/store/sqlstore/internal/pglisten"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -68,8 +70,22 @@ type testDB struct {
 	dsn      string
 }
 
-// New is New on the pool.
-func (db *testDB) New(opts ...Option) (*Store, error) { return New(db.DB.DB, db.d, opts...) }
+// New is New on the pool. On PostgreSQL the Store listens for its change
+// reports as one from Open does (sqlstore/postgres, which this package's
+// tests cannot import, registers the same pglisten.Listen).
+func (db *testDB) New(opts ...Option) (*Store, error) {
+	s, err := New(db.DB.DB, db.d, opts...)
+	if err == nil && db.d == PostgreSQL {
+		u, perr := url.Parse(db.dsn)
+		if perr != nil {
+			return nil, perr
+		}
+		s.listen = func(ctx context.Context, channel string, ready func(), fn func(string)) error {
+			return pglisten.Listen(ctx, u, channel, ready, fn)
+		}
+	}
+	return s, err
+}
 
 // openDB opens a pool on b, closed when t ends.
 func openDB(t testing.TB, b backend) *testDB {
@@ -139,6 +155,11 @@ func dropTables(t testing.TB, db *testDB, prefix string) {
 	for _, table := range []string{"sessions", "subject_locks", "strikes", "schema_migrations"} {
 		if _, err := db.ExecContext(ctx, "DROP TABLE IF EXISTS "+prefix+table); err != nil {
 			t.Errorf("drop %s%s: %v", prefix, table, err)
+		}
+	}
+	if db.d == PostgreSQL {
+		if _, err := db.ExecContext(ctx, "DROP FUNCTION IF EXISTS "+prefix+"report_change()"); err != nil {
+			t.Errorf("drop %sreport_change: %v", prefix, err)
 		}
 	}
 }

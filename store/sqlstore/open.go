@@ -114,5 +114,10 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 		return nil, u.OpenError(err)
 	}
 	s.owned = true
+	if drv.Listen != nil {
+		s.listen = func(ctx context.Context, channel string, ready func(), fn func(string)) error {
+			return drv.Listen(ctx, u.Rest, channel, ready, fn)
+		}
+	}
 	return s, nil
 }

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -37,6 +38,9 @@ type Store struct {
 	batch   int // rows per DELETE of Sweep
 	gate    storekit.Gate
 	sweeper *storekit.Sweeper
+	// listen subscribes to a notification channel (see Watch); nil for
+	// a store that cannot.
+	listen func(ctx context.Context, channel string, ready func(), fn func(payload string)) error
 }
 
 // Option configures a Store, in the style of every store of latch.

@@ -30,11 +30,12 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/latchauth/latch/store/sqlstore"
+	"github.com/latchauth/latch/store/sqlstore/internal/pglisten"
 	"github.com/latchauth/latch/store/sqlstore/internal/sqldriver"
 )
 
 func init() {
-	sqldriver.Register(sqldriver.Driver{Dialect: int(sqlstore.PostgreSQL), Open: open}, sqlstore.Open, "postgres", "postgresql")
+	sqldriver.Register(sqldriver.Driver{Dialect: int(sqlstore.PostgreSQL), Open: open, Listen: pglisten.Listen}, sqlstore.Open, "postgres", "postgresql")
 }
 
 func open(u *url.URL, maxConns int) (*sql.DB, error) {

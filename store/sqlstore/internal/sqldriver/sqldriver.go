@@ -23,6 +23,12 @@ type Driver struct {
 	// most maxConns connections (0: the driver's default). It does no I/O.
 	// A URL it cannot take is sqlstore.ErrInvalid.
 	Open func(u *url.URL, maxConns int) (*sql.DB, error)
+	// Listen, for a driver that can, subscribes to the notifications of
+	// channel on a connection of its own to u: it calls ready once the
+	// subscription stands, then fn with each notification's payload, one
+	// at a time, until ctx is done or the connection fails, and returns
+	// why it ended. Nil: the dialect has no notifications.
+	Listen func(ctx context.Context, u *url.URL, channel string, ready func(), fn func(payload string)) error
 }
 
 var (
