@@ -150,22 +150,25 @@ func session(subject string, now time.Time) *store.Session {
 }
 
 // writeMonitor is the command monitor of the tests' client. It counts the
-// write commands the client sends, by database: each store of the tests
-// has a database of its own, so writes(s) is what s sent.
+// commands the client sends, and the write commands among them, by
+// database: each store of the tests has a database of its own, so
+// writes(s) and commands(s) are what s sent.
 var writeMonitor = &event.CommandMonitor{
 	Started: func(_ context.Context, e *event.CommandStartedEvent) {
+		writesMu.Lock()
+		defer writesMu.Unlock()
+		commandsByDB[e.DatabaseName]++
 		switch e.CommandName {
 		case "insert", "update", "delete", "findAndModify", "createIndexes":
-			writesMu.Lock()
 			writesByDB[e.DatabaseName]++
-			writesMu.Unlock()
 		}
 	},
 }
 
 var (
-	writesMu   sync.Mutex
-	writesByDB = map[string]int64{}
+	writesMu     sync.Mutex
+	writesByDB   = map[string]int64{}
+	commandsByDB = map[string]int64{}
 )
 
 // writes returns how many write commands s's database has received from
@@ -174,4 +177,12 @@ func writes(s *Store) int64 {
 	writesMu.Lock()
 	defer writesMu.Unlock()
 	return writesByDB[s.db.Name()]
+}
+
+// commands returns how many commands, each one round trip, s's database
+// has received from the tests' client.
+func commands(s *Store) int64 {
+	writesMu.Lock()
+	defer writesMu.Unlock()
+	return commandsByDB[s.db.Name()]
 }

@@ -79,8 +79,9 @@ func typicalSession(subject string) *store.Session {
 // measureMemory creates n sessions of variant v on a private redis-server,
 // so that nothing else moves the figure, and returns INFO memory
 // used_memory's growth per session, with the stored size of a sample
-// value and the size encode gives the same session read back.
-func measureMemory(t testing.TB, v int, n int) (perSession float64, stored, encoded int) {
+// value, the size encode gives the same session read back, and MEMORY
+// USAGE of the sample's key and of its subject's index.
+func measureMemory(t testing.TB, v int, n int) (perSession float64, stored, encoded int, usage int64) {
 	mv := memoryVariants[v]
 	const workers = 32
 	c := closing(t, redis.NewClient(&redis.Options{Addr: privateServer(t), PoolSize: workers}))
@@ -192,7 +193,14 @@ func measureMemory(t testing.TB, v int, n int) (perSession float64, stored, enco
 	if err != nil {
 		t.Fatal(err)
 	}
-	return float64(after-before) / float64(n), int(size), len(b)
+	for _, k := range []string{s.sessionKey(id), s.indexKey(s.keys[0], got.Subject)} {
+		u, err := c.MemoryUsage(ctx, k).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		usage += u
+	}
+	return float64(after-before) / float64(n), int(size), len(b), usage
 }
 
 // TestMemoryPerSession checks the memory figures of docs/stores.md on
@@ -204,7 +212,7 @@ func measureMemory(t testing.TB, v int, n int) (perSession float64, stored, enco
 func TestMemoryPerSession(t *testing.T) {
 	for i, v := range memoryVariants {
 		t.Run(v.name, func(t *testing.T) {
-			per, stored, encoded := measureMemory(t, i, 10_000)
+			per, stored, encoded, _ := measureMemory(t, i, 10_000)
 			t.Logf("%s: %.0f bytes per session, value %d bytes", v.name, per, stored)
 			if stored != encoded {
 				t.Errorf("a stored value is %d bytes, encode makes it %d", stored, encoded)
@@ -218,7 +226,9 @@ func TestMemoryPerSession(t *testing.T) {
 
 // BenchmarkMemoryPerSession measures what the docs quote: used_memory's
 // growth per session over 100,000 sessions of each kind, on a private
-// redis-server (about a minute in all):
+// redis-server (about a minute in all), and MEMORY USAGE of one session's
+// key plus its subject's index (B-memory-usage: the whole index, which
+// subjects with several sessions share):
 //
 //	go test -run '^$' -bench MemoryPerSession -benchtime 1x ./store/redisstore
 func BenchmarkMemoryPerSession(b *testing.B) {
@@ -226,11 +236,13 @@ func BenchmarkMemoryPerSession(b *testing.B) {
 		b.Run(v.name, func(b *testing.B) {
 			var per float64
 			var stored int
+			var usage int64
 			for b.Loop() {
-				per, stored, _ = measureMemory(b, i, 100_000)
+				per, stored, _, usage = measureMemory(b, i, 100_000)
 			}
 			b.ReportMetric(per, "B/session")
 			b.ReportMetric(float64(stored), "B/value")
+			b.ReportMetric(float64(usage), "B-memory-usage")
 		})
 	}
 }

@@ -14,20 +14,26 @@ import (
 // a transaction or not, prepared or not. The store's statements reach the
 // real driver unchanged; the wrapper only reads their results.
 func countWrites(driverName, dsn string) (*sql.DB, *atomic.Int64, error) {
-	probe, err := sql.Open(driverName, dsn)
+	c, err := connector(driverName, dsn)
 	if err != nil {
 		return nil, nil, err
 	}
+	n := new(atomic.Int64)
+	return sql.OpenDB(&countingConnector{Connector: c, n: n}), n, nil
+}
+
+// connector returns the Connector of dsn with the driver named driverName.
+func connector(driverName, dsn string) (driver.Connector, error) {
+	probe, err := sql.Open(driverName, dsn)
+	if err != nil {
+		return nil, err
+	}
 	drv := probe.Driver()
 	probe.Close()
-	var c driver.Connector = dsnConnector{drv, dsn}
 	if dc, ok := drv.(driver.DriverContext); ok {
-		if c, err = dc.OpenConnector(dsn); err != nil {
-			return nil, nil, err
-		}
+		return dc.OpenConnector(dsn)
 	}
-	n := new(atomic.Int64)
-	return sql.OpenDB(&countingConnector{c, n}), n, nil
+	return dsnConnector{drv, dsn}, nil
 }
 
 // dsnConnector is a driver without DriverContext as a Connector.
@@ -39,10 +45,11 @@ type dsnConnector struct {
 func (c dsnConnector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
 func (c dsnConnector) Driver() driver.Driver                        { return c.drv }
 
-// countingConnector hands out counting connections.
+// countingConnector hands out counting connections. When stmts is set,
+// it also counts the statements they run: see countingConn.
 type countingConnector struct {
 	driver.Connector
-	n *atomic.Int64
+	n, stmts *atomic.Int64
 }
 
 func (c *countingConnector) Connect(ctx context.Context) (driver.Conn, error) {
@@ -50,7 +57,7 @@ func (c *countingConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &countingConn{conn, c.n}, nil
+	return &countingConn{conn, c.n, c.stmts}, nil
 }
 
 // countWrite adds a statement's write, if it made one.
@@ -66,9 +73,23 @@ func countWrite(n *atomic.Int64, res driver.Result, err error) {
 // countingConn passes every call on to the real connection, offering
 // exactly the optional interfaces database/sql looks for: where the
 // connection lacks one, it answers as database/sql does without it.
+//
+// Its statements (stmts, when set) are the calls that run SQL on the
+// server: an Exec or Query of the connection (not one the driver declines
+// with driver.ErrSkip, which database/sql then prepares), an Exec or Query
+// of a prepared statement, a Begin, a Commit and a Rollback. Preparing and
+// closing a statement are not counted: they are the driver's way of
+// running one.
 type countingConn struct {
 	driver.Conn
-	n *atomic.Int64
+	n, stmts *atomic.Int64
+}
+
+// ran counts one statement, unless the driver declined it.
+func ran(stmts *atomic.Int64, err error) {
+	if stmts != nil && !errors.Is(err, driver.ErrSkip) {
+		stmts.Add(1)
+	}
 }
 
 func (c *countingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
@@ -77,6 +98,7 @@ func (c *countingConn) ExecContext(ctx context.Context, query string, args []dri
 		return nil, driver.ErrSkip // database/sql prepares, then executes
 	}
 	res, err := e.ExecContext(ctx, query, args)
+	ran(c.stmts, err)
 	countWrite(c.n, res, err)
 	return res, err
 }
@@ -86,7 +108,9 @@ func (c *countingConn) QueryContext(ctx context.Context, query string, args []dr
 	if !ok {
 		return nil, driver.ErrSkip
 	}
-	return q.QueryContext(ctx, query, args)
+	rows, err := q.QueryContext(ctx, query, args)
+	ran(c.stmts, err)
+	return rows, err
 }
 
 func (c *countingConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
@@ -100,7 +124,7 @@ func (c *countingConn) PrepareContext(ctx context.Context, query string) (driver
 	if err != nil {
 		return nil, err
 	}
-	return &countingStmt{st, c.n}, nil
+	return &countingStmt{st, c.n, c.stmts}, nil
 }
 
 func (c *countingConn) Prepare(query string) (driver.Stmt, error) {
@@ -112,7 +136,30 @@ func (c *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driv
 	if !ok {
 		return nil, errNoContext
 	}
-	return b.BeginTx(ctx, opts)
+	tx, err := b.BeginTx(ctx, opts)
+	ran(c.stmts, err)
+	if err != nil {
+		return nil, err
+	}
+	return &countingTx{tx, c.stmts}, nil
+}
+
+// countingTx counts its Commit or Rollback as a statement.
+type countingTx struct {
+	driver.Tx
+	stmts *atomic.Int64
+}
+
+func (t *countingTx) Commit() error {
+	err := t.Tx.Commit()
+	ran(t.stmts, err)
+	return err
+}
+
+func (t *countingTx) Rollback() error {
+	err := t.Tx.Rollback()
+	ran(t.stmts, err)
+	return err
 }
 
 func (c *countingConn) Ping(ctx context.Context) error {
@@ -143,10 +190,11 @@ func (c *countingConn) CheckNamedValue(nv *driver.NamedValue) error {
 	return driver.ErrSkip // database/sql's own conversion
 }
 
-// countingStmt counts the writes of a prepared statement.
+// countingStmt counts the writes of a prepared statement, and its runs
+// as countingConn's statements.
 type countingStmt struct {
 	driver.Stmt
-	n *atomic.Int64
+	n, stmts *atomic.Int64
 }
 
 func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
@@ -155,6 +203,7 @@ func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue
 		return nil, errNoContext
 	}
 	res, err := e.ExecContext(ctx, args)
+	ran(s.stmts, err)
 	countWrite(s.n, res, err)
 	return res, err
 }
@@ -164,7 +213,9 @@ func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValu
 	if !ok {
 		return nil, errNoContext
 	}
-	return q.QueryContext(ctx, args)
+	rows, err := q.QueryContext(ctx, args)
+	ran(s.stmts, err)
+	return rows, err
 }
 
 func (s *countingStmt) CheckNamedValue(nv *driver.NamedValue) error {
