@@ -194,12 +194,34 @@ func dropTables(t *testing.T, driver, dsn, prefix string) {
 			return
 		}
 		defer db.Close()
-		for _, table := range []string{"sessions", "subject_locks", "schema_migrations"} {
+		for _, table := range []string{"sessions", "subject_locks", "strikes", "schema_migrations"} {
 			if _, err := db.Exec("DROP TABLE IF EXISTS " + prefix + table); err != nil {
 				t.Errorf("cleaning up: %v", err)
 			}
 		}
+		if driver == "postgres" {
+			if _, err := db.Exec("DROP FUNCTION IF EXISTS " + prefix + "report_change()"); err != nil {
+				t.Errorf("cleaning up: %v", err)
+			}
+		}
 	})
+}
+
+// WatchingStores names the backends whose stores report their changes
+// (store.Watcher), which Config.SessionCache needs.
+var WatchingStores = []string{"postgres", "redis", "redis-cluster"}
+
+// StoreURL returns the URL of the networked backend name (as in
+// WatchingStores) with its data under a tag of its own, removed when t
+// ends.
+func StoreURL(t *testing.T, name string) string {
+	for _, b := range networkedStores {
+		if b.name == name {
+			return b.newURL(t)
+		}
+	}
+	t.Fatalf("no networked store %q", name)
+	return ""
 }
 
 func postgresURL(t *testing.T, tag string) string {
