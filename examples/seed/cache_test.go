@@ -138,4 +138,3 @@ func call(t *testing.T, method, srv, path, tok string) int {
 	r.Body.Close()
 	return r.StatusCode
 }
-
