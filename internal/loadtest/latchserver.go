@@ -10,7 +10,7 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/adapters/latchhttp"
-	_ "github.com/latchauth/latch/store/redisstore"      // redis://
+	_ "github.com/latchauth/latch/store/redisstore"        // redis://
 	_ "github.com/latchauth/latch/store/sqlstore/postgres" // postgres://
 	_ "github.com/latchauth/latch/store/sqlstore/sqlite"   // sqlite:
 )
