@@ -30,6 +30,10 @@ type running struct {
 	cleanup func(context.Context) error
 }
 
+// executable is the binary whose -server flag runs the servers: this one
+// (a test builds its own).
+var executable = os.Executable
+
 // startTimeout bounds a server's start: its logins or inserts included.
 const startTimeout = 5 * time.Minute
 
@@ -39,7 +43,7 @@ func start(ctx context.Context, r row, b backends, dir string) (*running, error)
 	if r.server == "flask" {
 		return startFlask(ctx, dir)
 	}
-	self, err := os.Executable()
+	self, err := executable()
 	if err != nil {
 		return nil, err
 	}
