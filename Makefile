@@ -10,7 +10,7 @@ TESTFLAGS ?=
 SHELL       := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: test vet fmt api apicheck seed fuzz staticcheck vulncheck usercheck spin
+.PHONY: test vet fmt api apicheck seed fuzz staticcheck vulncheck usercheck spin load scale
 
 ## test: run every test of every module; besides go test's usual
 ## output it shows each "testenv: ... unavailable" skip and each
@@ -75,6 +75,20 @@ api:
 ## api/*.txt, a published module has no file or a file has no module
 apicheck:
 	go run ./internal/cmd/apicheck
+
+## load: issue 15's load table: latch beside a bare handler and its peers,
+## each server a process, `wrk -t1 -c32 -d3s` three rounds each, medians,
+## PASS/FAIL per target (internal/loadtest; installs wrk with apt-get when
+## missing). Backends from the LATCH_TEST_* variables; LOADFLAGS='-only
+## bare,latch-jwt' narrows it. Not for CI: the figures are the machine's.
+load:
+	go run ./internal/loadtest $(LOADFLAGS)
+
+## scale: sessions at 1,000 and at SIZE in Redis and PostgreSQL: lookup
+## p50/p99, List and RevokeSubject of 10,000, memory and disk
+SIZE ?= 1000000
+scale:
+	go run ./internal/loadtest -scale -size $(SIZE)
 
 ## seed: run the walkthrough example
 seed:
