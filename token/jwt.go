@@ -49,6 +49,7 @@ var (
 	errJWTEncoding    = fmt.Errorf("%w: bad base64url or JSON", ErrMalformed)
 	errJWTUTF8        = fmt.Errorf("%w: claims are not UTF-8", ErrMalformed)
 	errJWTNotObject   = fmt.Errorf("%w: claims are not a JSON object", ErrMalformed)
+	errJWTNumber      = fmt.Errorf("%w: claims hold a number beyond float64", ErrMalformed)
 	errJWTNoKid       = fmt.Errorf("%w: no kid header", ErrUnknownKey)
 	errJWTKid         = fmt.Errorf("%w: kid names no key of the keyring", ErrUnknownKey)
 	errJWTAlg         = fmt.Errorf("%w: alg header is not the key's algorithm", ErrSignature)
