@@ -96,6 +96,10 @@ func (r *Keyring) Sign(c *Claims) (string, error) {
 	return tok, nil
 }
 
+// jwtPayloadBuf is the size of Verify's buffer for the payload, on its
+// stack: the claims latch issues fit; a longer payload gets the heap.
+const jwtPayloadBuf = 1024
+
 // Verify checks tok and returns its claims. The kid header selects the
 // key and the key alone fixes the algorithm. The steps, in order, each
 // refusing the token with the error named:
@@ -132,7 +136,8 @@ func (r *Keyring) Verify(tok string, o VerifyOptions) (*Claims, error) {
 	if err != nil {
 		return nil, err
 	}
-	payload, err := k.verifyJWS(&j)
+	var buf [jwtPayloadBuf]byte
+	payload, err := k.verifyJWS(&j, buf[:0])
 	if err != nil {
 		return nil, err
 	}
