@@ -78,10 +78,10 @@ func jwtDecodeClaims(payload []byte) (*Claims, error) {
 	if !utf8.Valid(payload) {
 		return nil, errJWTUTF8
 	}
-	if !json.Valid(payload) {
+	p := jsonScan{s: string(payload)}
+	if !jsonValid(p.s) {
 		return nil, errJWTEncoding
 	}
-	p := jsonScan{s: string(payload)}
 	if !p.object() { // valid JSON, but not an object of claims
 		return nil, errJWTNotObject
 	}

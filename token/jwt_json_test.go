@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -100,4 +101,37 @@ func FuzzDecodeClaims(f *testing.F) {
 		f.Add([]byte(p))
 	}
 	f.Fuzz(jsonCompareDecode)
+}
+
+var jsonValidCases = []string{
+	``, ` `, `{}`, `[]`, ` { } `, `[ ]`, `{"a":1}`, `{"a":1,}`, `{,}`, `[1,]`, `[,1]`, `[1 2]`, `{"a" 1}`, `{"a":}`,
+	`{"a":1}}`, `{"a":1]`, `[1}`, `{"a":[1,{"b":null}]}`, `{1:2}`, `{"a":1 "b":2}`,
+	`0`, `-0`, `01`, `-`, `1.`, `1.5`, `.5`, `1e5`, `1E+5`, `1e-5`, `1e`, `1e+`, `-1.5e-300`, `1e400`, `+1`, `0x1`,
+	`true`, `false`, `null`, `tru`, `nul`, `truex`, `True`, `nulll`,
+	`""`, `"a`, `"\"`, `"\\"`, `"\u00e9"`, `"\u00g9"`, `"\u00e"`, `"\x"`, `"\/\b\f\n\r\t"`, "\"a\tb\"", "\"\x7f\"", "\"\xff\"",
+	`"a" "b"`, `{}x`, `[]]`, `[[[]]]`, `[[[]]`, `{"a":{"b":{"c":{}}}}`,
+	strings.Repeat("[", jsonValidDepth) + strings.Repeat("]", jsonValidDepth),
+	strings.Repeat("[", jsonValidDepth+1) + strings.Repeat("]", jsonValidDepth+1),
+	strings.Repeat("[", jsonValidDepth+1) + strings.Repeat("]", jsonValidDepth),
+	strings.Repeat(`{"a":`, 10001) + "1" + strings.Repeat("}", 10001),
+}
+
+// TestJSONValid holds jsonValid to json.Valid.
+func TestJSONValid(t *testing.T) {
+	for _, s := range append(jsonValidCases, jsonDecodeCases...) {
+		if got, want := jsonValid(s), json.Valid([]byte(s)); got != want {
+			t.Errorf("jsonValid(%.80q) = %v, json.Valid %v", s, got, want)
+		}
+	}
+}
+
+func FuzzJSONValid(f *testing.F) {
+	for _, s := range append(jsonValidCases, jsonDecodeCases...) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := jsonValid(s), json.Valid([]byte(s)); got != want {
+			t.Fatalf("jsonValid(%q) = %v, json.Valid %v", s, got, want)
+		}
+	})
 }
