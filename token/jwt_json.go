@@ -90,7 +90,7 @@ func (p *jsonScan) value() (text string, fits bool) {
 			for p.i < len(p.s) && strings.IndexByte("+-.0123456789eE", p.s[p.i]) >= 0 {
 				p.i++
 			}
-			if _, err := strconv.ParseFloat(p.s[n:p.i], 64); err != nil {
+			if !jsonFits(p.s[n:p.i]) {
 				fits = false
 			}
 		case 'a' <= c && c <= 'z': // true, false, null
@@ -104,6 +104,17 @@ func (p *jsonScan) value() (text string, fits bool) {
 			return p.s[start:p.i], fits
 		}
 	}
+}
+
+// jsonFits reports whether the JSON number num is within float64's range,
+// as encoding/json requires. Without an exponent, one of up to 308
+// characters is below 10^308 and always is: only others are parsed.
+func jsonFits(num string) bool {
+	if len(num) <= 308 && strings.IndexAny(num, "eE") < 0 {
+		return true
+	}
+	_, err := strconv.ParseFloat(num, 64)
+	return err == nil
 }
 
 // jsonUnquote returns the JSON string q, quotes included, unquoted. One

@@ -87,6 +87,12 @@ var jsonDecodeCases = []string{
 	`{"sub":"a","exp":1900000000,"act":"b"}`,
 	`{"sub":"a","exp":1900000000,"SUB":"b","Exp":1}`,
 	"{\"sub\":\"a\xff\",\"exp\":1900000000}",
+	`{"sub":"a","exp":1900000000,"x":` + strings.Repeat("9", 308) + `}`,
+	`{"sub":"a","exp":1900000000,"x":-` + strings.Repeat("9", 308) + `}`,
+	`{"sub":"a","exp":1900000000,"x":` + strings.Repeat("9", 309) + `}`,
+	`{"sub":"a","exp":1900000000,"x":-` + strings.Repeat("9", 309) + `.5}`,
+	`{"sub":"a","exp":1900000000,"x":0.` + strings.Repeat("0", 400) + `1}`,
+	`{"sub":"a","exp":1900000000,"x":1e-400,"y":-2E+2}`,
 	`{}`, `[]`, `null`, `1`, `"x"`, `{`, ``, `{"sub":"a","exp":1}{}`, `{"sub":"a",}`,
 }
 
