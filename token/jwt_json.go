@@ -110,7 +110,7 @@ func (p *jsonScan) value() (text string, fits bool) {
 // as encoding/json requires. Without an exponent, one of up to 308
 // characters is below 10^308 and always is: only others are parsed.
 func jsonFits(num string) bool {
-	if len(num) <= 308 && strings.IndexAny(num, "eE") < 0 {
+	if len(num) <= 308 && !strings.ContainsAny(num, "eE") {
 		return true
 	}
 	_, err := strconv.ParseFloat(num, 64)
