@@ -2,9 +2,12 @@ package token
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"crypto/rsa"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
+	"hash"
 	"io"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -19,6 +22,11 @@ import (
 
 // jwsMaxSize bounds the work an unauthenticated token can cause.
 const jwsMaxSize = 8192
+
+// jwsSigBuf is the size of verifyJWS's buffer for a signature, on its
+// stack: an HMAC tag (64 bytes at most) or an ES512 signature (132)
+// fits; a longer RSA signature gets the heap.
+const jwsSigBuf = 132
 
 // jwsB64 decodes base64url strictly: no padding, zero trailing bits.
 var jwsB64 = base64.RawURLEncoding.Strict()
@@ -135,8 +143,8 @@ func jwsString(raw json.RawMessage) (string, bool) {
 	return s, true
 }
 
-// verifyJWS checks j with k and returns j's payload, which need not be
-// JSON: Keyring.Verify and the Wycheproof tests both call it. The checks
+// verifyJWS checks j with k and returns j's payload appended to dst,
+// which need not be JSON: Keyring.Verify and the Wycheproof tests both call it. The checks
 // run in this order, and nothing of j but its alg header is used before
 // the signature verified:
 //
@@ -149,11 +157,12 @@ func jwsString(raw json.RawMessage) (string, bool) {
 //   - the payload must be strict base64url (else ErrMalformed).
 //
 // The kid header is not read: k is the key.
-func (k *Key) verifyJWS(j *jws) ([]byte, error) {
+func (k *Key) verifyJWS(j *jws, dst []byte) ([]byte, error) {
 	if j.alg != k.alg {
 		return nil, errJWTAlg
 	}
-	sig, err := jwsB64.DecodeString(j.sig)
+	var buf [jwsSigBuf]byte
+	sig, err := jwsB64.AppendDecode(buf[:0], []byte(j.sig))
 	if err != nil {
 		return nil, errJWTSigEncoding
 	}
@@ -163,7 +172,7 @@ func (k *Key) verifyJWS(j *jws) ([]byte, error) {
 	if j.crit {
 		return nil, errJWTCrit
 	}
-	payload, err := jwsB64.DecodeString(j.payload)
+	payload, err := jwsB64.AppendDecode(dst, []byte(j.payload))
 	if err != nil {
 		return nil, errJWTEncoding
 	}
@@ -176,10 +185,51 @@ func (k *Key) verifyJWS(j *jws) ([]byte, error) {
 // the curve's size (RFC 7518 §3.4), RSASSA-PSS salts are the hash size
 // (RFC 7518 §3.5).
 func (k *Key) checkSignature(signingInput string, sig []byte) error {
-	if pss, ok := k.method.(*jwt.SigningMethodRSAPSS); ok {
-		return jwsVerifyPSS(pss, k.verifyKey, signingInput, sig)
+	m, isMAC := k.method.(*jwt.SigningMethodHMAC)
+	if isMAC {
+		return k.checkMAC(m, signingInput, sig)
 	}
-	if k.method.Verify(signingInput, sig, k.verifyKey) != nil {
+	// Passed on to an interface, sig would be moved to the heap in every
+	// call, and verifyJWS's buffer with it: copy it here instead, where
+	// the cryptography costs far more than the copy.
+	own := bytes.Clone(sig)
+	if pss, ok := k.method.(*jwt.SigningMethodRSAPSS); ok {
+		return jwsVerifyPSS(pss, k.verifyKey, signingInput, own)
+	}
+	if k.method.Verify(signingInput, own, k.verifyKey) != nil {
+		return ErrSignature
+	}
+	return nil
+}
+
+// jwsMAC is an HMAC state of one key, kept in the key's pool (Key.macs)
+// between verifications: reset, it holds the key's padded-key state, so
+// a verification hashes only the signing input, and allocates nothing.
+type jwsMAC struct {
+	h   hash.Hash
+	in  []byte            // the signing input: hash.Hash writes bytes
+	tag [sha512.Size]byte // the tag computed, cleared after use
+}
+
+// checkMAC checks the HMAC tag sig over signingInput, as golang-jwt's
+// SigningMethodHMAC.Verify does (the full tag, compared in constant
+// time), with a reused state of k's.
+func (k *Key) checkMAC(m *jwt.SigningMethodHMAC, signingInput string, sig []byte) error {
+	secret, ok := k.verifyKey.([]byte)
+	if !ok || !m.Hash.Available() {
+		return ErrSignature
+	}
+	mac, _ := k.macs.Get().(*jwsMAC)
+	if mac == nil {
+		mac = &jwsMAC{h: hmac.New(m.Hash.New, secret)}
+	}
+	mac.in = append(mac.in[:0], signingInput...)
+	mac.h.Write(mac.in)
+	ok = hmac.Equal(sig, mac.h.Sum(mac.tag[:0]))
+	mac.h.Reset()
+	clear(mac.tag[:])
+	k.macs.Put(mac)
+	if !ok {
 		return ErrSignature
 	}
 	return nil

@@ -24,7 +24,7 @@ func (j *legacyClaims) UnmarshalJSON(b []byte) error {
 		j.err = errJWTNotObject
 		return nil
 	}
-	j.err = j.c.jwtFromMap(m)
+	j.err = legacyFromMap(&j.c, m)
 	return nil
 }
 
@@ -156,4 +156,106 @@ func legacyMapError(err error, j *legacyClaims) error {
 		return ErrNotYetValid
 	}
 	return errJWTEncoding
+}
+
+// legacyFromMap is how Verify read the claims until jwtDecodeClaims read
+// the payload itself: from json.Unmarshal into map[string]any, taking the
+// registered ones out of m; what is left becomes Extra.
+func legacyFromMap(c *Claims, m map[string]any) error {
+	var err error
+	if v, ok := m["sub"]; ok {
+		s, isStr := v.(string)
+		if !isStr || s == "" {
+			return jwtBadClaim("sub", "a non-empty string")
+		}
+		c.Subject = s
+		delete(m, "sub")
+	} else {
+		return jwtBadClaim("sub", "present")
+	}
+	if v, ok := m["exp"]; ok {
+		if c.ExpiresAt, err = legacyDecodeDate("exp", v); err != nil {
+			return err
+		}
+		delete(m, "exp")
+	} else {
+		return jwtBadClaim("exp", "present")
+	}
+	if v, ok := m["iat"]; ok {
+		if c.IssuedAt, err = legacyDecodeDate("iat", v); err != nil {
+			return err
+		}
+		delete(m, "iat")
+	}
+	if v, ok := m["nbf"]; ok {
+		if c.NotBefore, err = legacyDecodeDate("nbf", v); err != nil {
+			return err
+		}
+		delete(m, "nbf")
+	}
+	for _, f := range [...]struct {
+		name string
+		dst  *string
+	}{{"jti", &c.ID}, {"type", &c.Type}, {"sid", &c.SessionID}, {"iss", &c.Issuer}} {
+		if v, ok := m[f.name]; ok {
+			s, isStr := v.(string)
+			if !isStr {
+				return jwtBadClaim(f.name, "a string")
+			}
+			*f.dst = s
+			delete(m, f.name)
+		}
+	}
+	if v, ok := m["aud"]; ok {
+		switch a := v.(type) {
+		case string:
+			c.Audience = []string{a}
+		case []any:
+			if len(a) > 0 {
+				c.Audience = make([]string, len(a))
+			}
+			for i, e := range a {
+				s, isStr := e.(string)
+				if !isStr {
+					return jwtBadClaim("aud", "a string or an array of strings")
+				}
+				c.Audience[i] = s
+			}
+		default:
+			return jwtBadClaim("aud", "a string or an array of strings")
+		}
+		delete(m, "aud")
+	}
+	if v, ok := m["fresh"]; ok {
+		switch f := v.(type) {
+		case bool:
+			c.Fresh = f
+		case float64:
+			if c.FreshUntil, err = legacyDecodeDate("fresh", v); err != nil {
+				return err
+			}
+		default:
+			return jwtBadClaim("fresh", "a boolean or a NumericDate")
+		}
+		delete(m, "fresh")
+	}
+	if v, ok := m["act"]; ok {
+		if c.Act, err = jwtDecodeAct(v); err != nil {
+			return err
+		}
+		delete(m, "act")
+	}
+	if len(m) > 0 {
+		c.Extra = m
+	}
+	return nil
+}
+
+// legacyDecodeDate checks that v is a JSON number within [0, jwtMaxDate].
+func legacyDecodeDate(name string, v any) (time.Time, error) {
+	f, ok := v.(float64) // a JSON number; a quoted "123" decodes as a string
+	if !ok {
+		return time.Time{}, jwtBadDate(name)
+	}
+	return jwtDate(name, f)
 }

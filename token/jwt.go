@@ -49,6 +49,7 @@ var (
 	errJWTEncoding    = fmt.Errorf("%w: bad base64url or JSON", ErrMalformed)
 	errJWTUTF8        = fmt.Errorf("%w: claims are not UTF-8", ErrMalformed)
 	errJWTNotObject   = fmt.Errorf("%w: claims are not a JSON object", ErrMalformed)
+	errJWTNumber      = fmt.Errorf("%w: claims hold a number beyond float64", ErrMalformed)
 	errJWTNoKid       = fmt.Errorf("%w: no kid header", ErrUnknownKey)
 	errJWTKid         = fmt.Errorf("%w: kid names no key of the keyring", ErrUnknownKey)
 	errJWTAlg         = fmt.Errorf("%w: alg header is not the key's algorithm", ErrSignature)
@@ -95,6 +96,10 @@ func (r *Keyring) Sign(c *Claims) (string, error) {
 	return tok, nil
 }
 
+// jwtPayloadBuf is the size of Verify's buffer for the payload, on its
+// stack: the claims latch issues fit; a longer payload gets the heap.
+const jwtPayloadBuf = 1024
+
 // Verify checks tok and returns its claims. The kid header selects the
 // key and the key alone fixes the algorithm. The steps, in order, each
 // refusing the token with the error named:
@@ -131,7 +136,8 @@ func (r *Keyring) Verify(tok string, o VerifyOptions) (*Claims, error) {
 	if err != nil {
 		return nil, err
 	}
-	payload, err := k.verifyJWS(&j)
+	var buf [jwtPayloadBuf]byte
+	payload, err := k.verifyJWS(&j, buf[:0])
 	if err != nil {
 		return nil, err
 	}

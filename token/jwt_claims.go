@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -69,28 +70,89 @@ func jwtIsReserved(name string) bool {
 // jwtDecodeClaims decodes the claims of a verified payload: UTF-8 (RFC
 // 8725 §3.7: encoding/json would turn invalid bytes into U+FFFD, so two
 // payloads would read the same), one JSON object, the registered claims
-// of their types. Errors are ErrMalformed.
+// of their types. It reads them as json.Unmarshal into map[string]any
+// would (exact, case-sensitive member names, the last duplicate wins, a
+// number beyond float64 refused anywhere), but copies the payload once
+// and slices the claims' strings from it. Errors are ErrMalformed.
 func jwtDecodeClaims(payload []byte) (*Claims, error) {
 	if !utf8.Valid(payload) {
 		return nil, errJWTUTF8
 	}
-	// Into an interface, not a map: encoding/json then builds the
-	// map[string]any (exact, case-sensitive member names, the last
-	// duplicate wins) without reflection, for the same result.
-	var v any
-	err := json.Unmarshal(payload, &v)
-	if _, syntax := err.(*json.SyntaxError); syntax {
+	p := jsonScan{s: string(payload)}
+	if !jsonValid(p.s) {
 		return nil, errJWTEncoding
 	}
-	m, isObject := v.(map[string]any)
-	if err != nil || !isObject { // valid JSON, but not an object of claims
+	if !p.object() { // valid JSON, but not an object of claims
 		return nil, errJWTNotObject
 	}
 	c := new(Claims)
-	if err := c.jwtFromMap(m); err != nil {
-		return nil, err
+	var reg [jwtRegCount]string // each registered claim's last value, as JSON
+	for {
+		name, value, fits, more := p.member()
+		switch {
+		case !more:
+			if err := c.jwtFromJSON(&reg); err != nil {
+				return nil, err
+			}
+			return c, nil
+		case !fits:
+			return nil, errJWTNumber
+		}
+		if i := jwtRegIndex(name); i >= 0 {
+			reg[i] = value
+			continue
+		}
+		if c.Extra == nil {
+			c.Extra = make(map[string]any)
+		}
+		c.Extra[name] = jsonValue(value)
 	}
-	return c, nil
+}
+
+// The registered claims jwtDecodeClaims reads into fields, as indexes of
+// the values it keeps.
+const (
+	jwtRegSub = iota
+	jwtRegExp
+	jwtRegIat
+	jwtRegNbf
+	jwtRegJti
+	jwtRegType
+	jwtRegSid
+	jwtRegIss
+	jwtRegAud
+	jwtRegFresh
+	jwtRegAct
+	jwtRegCount
+)
+
+// jwtRegIndex returns the index of the registered claim name, or -1.
+func jwtRegIndex(name string) int {
+	switch name {
+	case "sub":
+		return jwtRegSub
+	case "exp":
+		return jwtRegExp
+	case "iat":
+		return jwtRegIat
+	case "nbf":
+		return jwtRegNbf
+	case "jti":
+		return jwtRegJti
+	case "type":
+		return jwtRegType
+	case "sid":
+		return jwtRegSid
+	case "iss":
+		return jwtRegIss
+	case "aud":
+		return jwtRegAud
+	case "fresh":
+		return jwtRegFresh
+	case "act":
+		return jwtRegAct
+	}
+	return -1
 }
 
 // jwtCheck checks the registered claims against o at now and reports, in
@@ -135,99 +197,96 @@ func jwtBadClaim(name, want string) error {
 	return fmt.Errorf("%w: %q claim must be %s", ErrMalformed, name, want)
 }
 
-// jwtFromMap fills c from decoded claims, taking the registered ones out
-// of m; what is left becomes Extra.
-func (c *Claims) jwtFromMap(m map[string]any) error {
+// jwtFromJSON sets c's registered claims from their values, as JSON
+// (reg, indexed by jwtRegIndex; "" when absent), checking their types.
+func (c *Claims) jwtFromJSON(reg *[jwtRegCount]string) error {
 	var err error
-	if v, ok := m["sub"]; ok {
-		s, isStr := v.(string)
-		if !isStr || s == "" {
-			return jwtBadClaim("sub", "a non-empty string")
-		}
-		c.Subject = s
-		delete(m, "sub")
-	} else {
+	switch sub := reg[jwtRegSub]; {
+	case sub == "":
 		return jwtBadClaim("sub", "present")
-	}
-	if v, ok := m["exp"]; ok {
-		if c.ExpiresAt, err = jwtDecodeDate("exp", v); err != nil {
-			return err
-		}
-		delete(m, "exp")
-	} else {
+	case sub[0] != '"' || sub == `""`:
+		return jwtBadClaim("sub", "a non-empty string")
+	case reg[jwtRegExp] == "":
 		return jwtBadClaim("exp", "present")
 	}
-	if v, ok := m["iat"]; ok {
-		if c.IssuedAt, err = jwtDecodeDate("iat", v); err != nil {
-			return err
-		}
-		delete(m, "iat")
-	}
-	if v, ok := m["nbf"]; ok {
-		if c.NotBefore, err = jwtDecodeDate("nbf", v); err != nil {
-			return err
-		}
-		delete(m, "nbf")
-	}
+	c.Subject = jsonUnquote(reg[jwtRegSub])
 	for _, f := range [...]struct {
+		i    int
 		name string
-		dst  *string
-	}{{"jti", &c.ID}, {"type", &c.Type}, {"sid", &c.SessionID}, {"iss", &c.Issuer}} {
-		if v, ok := m[f.name]; ok {
-			s, isStr := v.(string)
-			if !isStr {
-				return jwtBadClaim(f.name, "a string")
-			}
-			*f.dst = s
-			delete(m, f.name)
-		}
-	}
-	if v, ok := m["aud"]; ok {
-		switch a := v.(type) {
-		case string:
-			c.Audience = []string{a}
-		case []any:
-			if len(a) > 0 {
-				c.Audience = make([]string, len(a))
-			}
-			for i, e := range a {
-				s, isStr := e.(string)
-				if !isStr {
-					return jwtBadClaim("aud", "a string or an array of strings")
-				}
-				c.Audience[i] = s
-			}
-		default:
-			return jwtBadClaim("aud", "a string or an array of strings")
-		}
-		delete(m, "aud")
-	}
-	if v, ok := m["fresh"]; ok {
-		switch f := v.(type) {
-		case bool:
-			c.Fresh = f
-		case float64:
-			if c.FreshUntil, err = jwtDecodeDate("fresh", v); err != nil {
+		dst  *time.Time
+	}{{jwtRegExp, "exp", &c.ExpiresAt}, {jwtRegIat, "iat", &c.IssuedAt}, {jwtRegNbf, "nbf", &c.NotBefore}} {
+		if v := reg[f.i]; v != "" {
+			if *f.dst, err = jwtDecodeDate(f.name, v); err != nil {
 				return err
 			}
-		default:
-			return jwtBadClaim("fresh", "a boolean or a NumericDate")
 		}
-		delete(m, "fresh")
 	}
-	if v, ok := m["act"]; ok {
-		if c.Act, err = jwtDecodeAct(v); err != nil {
+	for _, f := range [...]struct {
+		i    int
+		name string
+		dst  *string
+	}{{jwtRegJti, "jti", &c.ID}, {jwtRegType, "type", &c.Type}, {jwtRegSid, "sid", &c.SessionID}, {jwtRegIss, "iss", &c.Issuer}} {
+		if v := reg[f.i]; v != "" {
+			if v[0] != '"' {
+				return jwtBadClaim(f.name, "a string")
+			}
+			*f.dst = jsonUnquote(v)
+		}
+	}
+	if v := reg[jwtRegAud]; v != "" {
+		if c.Audience, err = jwtDecodeAud(v); err != nil {
 			return err
 		}
-		delete(m, "act")
 	}
-	if len(m) > 0 {
-		c.Extra = m
+	switch v := reg[jwtRegFresh]; v {
+	case "":
+	case "true", "false":
+		c.Fresh = v == "true"
+	default:
+		if !jsonIsNumber(v) {
+			return jwtBadClaim("fresh", "a boolean or a NumericDate")
+		}
+		if c.FreshUntil, err = jwtDecodeDate("fresh", v); err != nil {
+			return err
+		}
+	}
+	if v := reg[jwtRegAct]; v != "" {
+		var act any
+		json.Unmarshal([]byte(v), &act) // valid JSON, every number fits
+		if c.Act, err = jwtDecodeAct(act); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// jwtDecodeAct reads an "act" claim (see Act).
+// jwtDecodeAud reads an "aud" claim: a string or an array of strings.
+func jwtDecodeAud(v string) ([]string, error) {
+	bad := jwtBadClaim("aud", "a string or an array of strings")
+	switch v[0] {
+	case '"':
+		return []string{jsonUnquote(v)}, nil
+	case '[':
+	default:
+		return nil, bad
+	}
+	var a []any
+	json.Unmarshal([]byte(v), &a) // valid JSON, every number fits
+	if len(a) == 0 {
+		return nil, nil
+	}
+	aud := make([]string, len(a))
+	for i, e := range a {
+		s, ok := e.(string)
+		if !ok {
+			return nil, bad
+		}
+		aud[i] = s
+	}
+	return aud, nil
+}
+
+// jwtDecodeAct reads an "act" claim (see Act) that encoding/json decoded.
 func jwtDecodeAct(v any) (*Act, error) {
 	const want = `an object with a non-empty string "sub" and a string "sid"`
 	o, ok := v.(map[string]any)
@@ -247,15 +306,26 @@ func jwtDecodeAct(v any) (*Act, error) {
 	return a, nil
 }
 
-// jwtDecodeDate checks that v is a JSON number within [0, jwtMaxDate] and
-// returns it as a UTC time in whole seconds, rounded down as golang-jwt's
-// NumericDate does.
-func jwtDecodeDate(name string, v any) (time.Time, error) {
-	f, ok := v.(float64) // a JSON number; a quoted "123" decodes as a string
-	if !ok || !(f >= 0 && f <= jwtMaxDate) {
-		return time.Time{}, jwtBadClaim(name, "a number of seconds between 0 and 253402300799")
+// jwtDecodeDate reads the JSON value v of claim name as a NumericDate.
+func jwtDecodeDate(name, v string) (time.Time, error) {
+	if !jsonIsNumber(v) { // a quoted "123" is a string
+		return time.Time{}, jwtBadDate(name)
+	}
+	f, _ := strconv.ParseFloat(v, 64) // it fits: jwtDecodeClaims checked
+	return jwtDate(name, f)
+}
+
+// jwtDate checks that f is within [0, jwtMaxDate] and returns it as a UTC
+// time in whole seconds, rounded down as golang-jwt's NumericDate does.
+func jwtDate(name string, f float64) (time.Time, error) {
+	if !(f >= 0 && f <= jwtMaxDate) {
+		return time.Time{}, jwtBadDate(name)
 	}
 	return time.Unix(int64(f), 0).UTC(), nil
+}
+
+func jwtBadDate(name string) error {
+	return jwtBadClaim(name, "a number of seconds between 0 and 253402300799")
 }
 
 // jwtEncodeDate returns t in whole seconds, rounded down, checking that it

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"sync"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -27,9 +28,10 @@ type Key struct {
 	id        string
 	alg       string
 	method    jwt.SigningMethod
-	signKey   any     // []byte, *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey; nil: verify only
-	verifyKey any     // []byte, *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey
-	jwk       *keyJWK // public JWK; nil for HMAC keys, which are never published
+	signKey   any       // []byte, *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey; nil: verify only
+	verifyKey any       // []byte, *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey
+	jwk       *keyJWK   // public JWK; nil for HMAC keys, which are never published
+	macs      sync.Pool // of *jwsMAC, for HMAC keys: see checkMAC
 }
 
 // ID returns the key id, the JWT "kid" header of the tokens it signs.

@@ -207,7 +207,7 @@ func wpVerifyJWS(k *Key, tok string) error {
 	var j jws
 	err := j.parse(tok, nil)
 	if err == nil {
-		_, err = k.verifyJWS(&j)
+		_, err = k.verifyJWS(&j, nil)
 	}
 	return err
 }
@@ -352,7 +352,7 @@ func TestWycheproofJWK(t *testing.T) {
 				// As Keyring.Verify does, without its known headers.
 				if err = j.parse(v.JWS, nil); err == nil {
 					if k, err = ring.snap.Load().jwsKey(&j); err == nil {
-						_, err = k.verifyJWS(&j)
+						_, err = k.verifyJWS(&j, nil)
 					}
 				}
 			}

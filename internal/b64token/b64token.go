@@ -3,7 +3,10 @@
 // base64 alphabets, padding and JWT dots.
 package b64token
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Valid reports whether every byte of s is in the b64token alphabet. It
 // does not check the length.
@@ -17,10 +20,16 @@ func Valid(s string) bool {
 }
 
 // IsChar reports whether c is in the b64token alphabet.
-func IsChar(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-		c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '='
-}
+func IsChar(c byte) bool { return alphabet[c] }
+
+// alphabet holds, for each byte, whether it is in the b64token alphabet:
+// one load a byte where Valid is called on every request.
+var alphabet = func() (a [256]bool) {
+	for c := range a {
+		a[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~+/=", byte(c)) >= 0
+	}
+	return a
+}()
 
 // MaxLen bounds a presented token (latch.MaxTokenLen); longer is
 // malformed.
