@@ -37,6 +37,10 @@ const maxCachedSessions = 100_000
 // An entry is filled only from a read that began after the subscription
 // stood and that no report for its session overtook (see begin and fill),
 // so a read racing a revocation can never put the revoked session back.
+// And none is served longer than the trust period after its read began:
+// a report lost where no heartbeat can notice it (a store that reports
+// after the change, and crashed in between) goes stale for that long at
+// most.
 // A cached *store.Session is never modified: it is shared by every
 // request that reads it.
 type sessionCache struct {
@@ -72,6 +76,8 @@ type sessionCache struct {
 type cacheEntry struct {
 	s   *store.Session // nil: a tombstone
 	seq uint64
+	// read is when the read that filled it began (sinceStart).
+	read int64
 }
 
 // newSessionCache starts a cache over w: its subscription and heartbeat
@@ -108,22 +114,24 @@ func (c *sessionCache) sinceStart() int64 { return int64(time.Since(c.start)) }
 // get returns the cached session with id if the cache trusts itself and
 // the session is live at now; nil otherwise (read the store).
 func (c *sessionCache) get(id string, now time.Time) *store.Session {
-	if c.sinceStart() >= c.trusted.Load() {
+	since := c.sinceStart()
+	if since >= c.trusted.Load() {
 		return nil
 	}
 	c.mu.RLock()
 	e := c.entries[id]
 	c.mu.RUnlock()
-	if e.s == nil || !e.s.Live(now) {
+	if e.s == nil || since-e.read >= int64(c.trust) || !e.s.Live(now) {
 		return nil
 	}
 	return e.s
 }
 
-// ticket is a fill in flight: the seq at its start.
+// ticket is a fill in flight: the seq and the time at its start.
 type ticket struct {
-	seq uint64
-	ok  bool // the fill may store its result
+	seq  uint64
+	read int64
+	ok   bool // the fill may store its result
 }
 
 // begin starts a fill, before the store is read.
@@ -134,7 +142,7 @@ func (c *sessionCache) begin() ticket {
 		return ticket{}
 	}
 	c.inflight++
-	return ticket{seq: c.seq, ok: true}
+	return ticket{seq: c.seq, read: c.sinceStart(), ok: true}
 }
 
 // fill ends the fill t with what the read of id found: s, or nil when it
@@ -159,16 +167,16 @@ func (c *sessionCache) fill(t ticket, id string, s *store.Session) {
 		if e.s != nil {
 			c.remove(id, e.s.Subject)
 		}
-		c.add(s)
+		c.add(s, t.read)
 	}
 	if c.inflight == 0 {
 		c.clearTombstones()
 	}
 }
 
-// add stores s, dropping another entry when the cache is full. c.mu is
-// held.
-func (c *sessionCache) add(s *store.Session) {
+// add stores s, read at read, dropping another entry when the cache is
+// full. c.mu is held.
+func (c *sessionCache) add(s *store.Session, read int64) {
 	if len(c.entries) >= maxCachedSessions {
 		for id, e := range c.entries {
 			if e.s != nil {
@@ -177,7 +185,7 @@ func (c *sessionCache) add(s *store.Session) {
 			}
 		}
 	}
-	c.entries[s.ID] = cacheEntry{s: s}
+	c.entries[s.ID] = cacheEntry{s: s, read: read}
 	ids := c.bySubject[s.Subject]
 	if ids == nil {
 		ids = map[string]struct{}{}
@@ -258,7 +266,7 @@ func (c *sessionCache) touched(id string, now time.Time, idle time.Duration) {
 	if n.IdleUntil.After(n.ExpiresAt) {
 		n.IdleUntil = n.ExpiresAt
 	}
-	c.entries[id] = cacheEntry{s: &n}
+	c.entries[id] = cacheEntry{s: &n, read: e.read}
 }
 
 // reset empties the cache and stops trusting it; subscribed says whether

@@ -27,6 +27,7 @@ type watched struct {
 
 	mu      sync.Mutex
 	mute    bool          // drop every report, beats included
+	lose    bool          // drop the reports of changes, not the beats
 	broken  chan struct{} // closed: every Watch returns an error
 	onShown func(c store.Change)
 }
@@ -59,9 +60,9 @@ func (w *watched) Watch(ctx context.Context, fn func(store.Change)) error {
 	}()
 	err := w.Store.Watch(ctx, func(c store.Change) {
 		w.mu.Lock()
-		mute, shown := w.mute, w.onShown
+		mute, lose, shown := w.mute, w.lose, w.onShown
 		w.mu.Unlock()
-		if mute && c.Kind != store.ChangeReady {
+		if mute && c.Kind != store.ChangeReady || lose && (c.Kind == store.ChangeSession || c.Kind == store.ChangeSubject) {
 			return
 		}
 		fn(c)
@@ -404,5 +405,39 @@ func TestSessionCacheNeedsWatcher(t *testing.T) {
 		if _, err := latch.New(bg, cfg); err == nil || !strings.Contains(err.Error(), "SessionCache") {
 			t.Errorf("SessionCache %s: %v, want refused", d, err)
 		}
+	}
+}
+
+// TestSessionCacheEntryAge: a report lost while the heartbeats still
+// arrive (a store that crashed between a change and its report) leaves a
+// stale entry for SessionCache at most: no entry is served longer than
+// that after its read began.
+func TestSessionCacheEntryAge(t *testing.T) {
+	w := newWatched()
+	a := cachedEnv(t, latch.ModeOpaque, w, nil)
+	b := cachedEnv(t, latch.ModeOpaque, w, nil)
+	victim := a.Login(t, users["1"], "laptop")
+	p, err := a.Auth.Authenticate(bg, victim.AccessToken, access)
+	must(t, err)
+	read := time.Now()
+	if _, err := b.Auth.Authenticate(bg, victim.AccessToken, access); err != nil {
+		t.Fatal(err)
+	}
+	w.mu.Lock()
+	w.lose = true
+	w.mu.Unlock()
+	must(t, a.Auth.Logout(bg, p))
+	for {
+		_, err := b.Auth.Authenticate(bg, victim.AccessToken, access)
+		if errors.Is(err, latch.ErrTokenRevoked) {
+			break
+		}
+		if err != nil || time.Since(read) > cacheTrust+100*time.Millisecond {
+			t.Fatalf("%s after the read: %v, want refused once the entry is %s old", time.Since(read), err, cacheTrust)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !latch.CacheTrusted(b.Auth) {
+		t.Error("b stopped trusting its cache, though its beats still came back")
 	}
 }

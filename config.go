@@ -86,7 +86,8 @@ type Config struct {
 	// the change. Its value is how long the cache trusts itself without
 	// proof that reports still arrive: a heartbeat it sends through the
 	// store at least every third of it must have come back within it, or
-	// every check reads the store again. 0 (default): no cache. At least
+	// every check reads the store again; nor is an entry served longer
+	// than this after the read that filled it. 0 (default): no cache. At least
 	// 1s and at most 10m; the store must implement store.Watcher. See
 	// docs/performance.md.
 	SessionCache Duration `json:"session_cache"`

@@ -271,7 +271,7 @@ func lookups2(ctx context.Context, a store.Store, aIDs []string, b store.Store, 
 			id := ids[randIndex(len(ids))]
 			began := time.Now()
 			if _, err := s.Get(ctx, id, began); err != nil {
-				return fmt.Errorf("Get: %w", err)
+				return fmt.Errorf("store get: %w", err)
 			}
 			if into != nil {
 				*into = append(*into, time.Since(began))
