@@ -2,6 +2,7 @@ package latch_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/latchauth/latch/internal/authtest"
 )
@@ -14,6 +15,10 @@ import (
 func BenchmarkAuthenticate(b *testing.B) {
 	run := func(b *testing.B, e *env) {
 		tok := e.Login(b, users["1"], "bench").AccessToken
+		if _, err := e.Auth.Authenticate(bg, tok, access); err != nil {
+			b.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond) // a session cache's first beat is back
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := e.Auth.Authenticate(bg, tok, access); err != nil {

@@ -126,6 +126,7 @@ func New(t testing.TB, mode latch.Mode, edit func(*latch.Config), opts ...latch.
 		t.Fatalf("New(%s): %v", mode, err)
 	}
 	e.Auth = a
+	t.Cleanup(func() { a.Close() }) // stops a session cache; the store is the test's
 	return e
 }
 
@@ -235,9 +236,11 @@ type BenchCase struct {
 // BenchCases are the configurations every benchmark of authentication
 // measures: each mode, jwt with a session check, and opaque on a store
 // that is not store.Bounded, for what the goroutine guarding each call of
-// such a store costs.
+// such a store costs; and opaque and jwt with a session check served by
+// the session cache (Config.SessionCache) on the memory store.
 func BenchCases() []BenchCase {
 	check := func(c *latch.Config) { c.SessionCheck = true }
+	cached := func(c *latch.Config) { c.SessionCheck, c.SessionCache = true, latch.Duration(30*time.Second) }
 	unbounded := latch.WithStore(struct{ store.Store }{memstore.New()})
 	return []BenchCase{
 		{Name: "opaque", Mode: latch.ModeOpaque},
@@ -245,5 +248,7 @@ func BenchCases() []BenchCase {
 		{Name: "hybrid", Mode: latch.ModeHybrid},
 		{Name: "jwt+session_check", Mode: latch.ModeJWT, Edit: check},
 		{Name: "opaque+guarded", Mode: latch.ModeOpaque, Opts: []latch.Option{unbounded}},
+		{Name: "opaque+cache", Mode: latch.ModeOpaque, Edit: cached},
+		{Name: "jwt+session_check+cache", Mode: latch.ModeJWT, Edit: cached},
 	}
 }
