@@ -14,7 +14,7 @@ import (
 )
 
 // TestForgedPayloadNotDecoded: a forged token's payload is never decoded,
-// so refusing it costs the same, in allocations, whatever its size.
+// so refusing it costs about the same, in allocations, whatever its size.
 func TestForgedPayloadNotDecoded(t *testing.T) {
 	r := jwsTestRing(t)
 	o := VerifyOptions{Now: jwsTestNow}
@@ -41,7 +41,11 @@ func TestForgedPayloadNotDecoded(t *testing.T) {
 	}
 	a0, a700 := allocs(small), allocs(huge)
 	t.Logf("forged token: %v allocations with no extra member, %v with 700", a0, a700)
-	if a0 != a700 {
+	// Decoding 700 members would cost hundreds of allocations. The counts
+	// themselves may differ by one or two: the pool of HMAC states refills
+	// after a garbage collection, and under the race detector sync.Pool
+	// drops a share of what it is given on purpose.
+	if a700 > a0+5 {
 		t.Errorf("a forged token with 700 members made %v allocations, one with none %v: its payload was decoded", a700, a0)
 	}
 }
