@@ -204,7 +204,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store, opts ...Option) 
 		msg += fmt.Sprintf(" (%d throttle rule(s) left out: the store does not implement store.Throttle)", leftThrottle)
 	}
 	if leftWatch > 0 {
-		msg += fmt.Sprintf(" (%d watch rule(s) left out: the store does not implement store.Watcher)", leftWatch)
+		msg += fmt.Sprintf(" (%d watch rule(s) left out: the store does not report its changes (store.Watcher))", leftWatch)
 	}
 	t.Log(msg)
 }
