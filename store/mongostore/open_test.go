@@ -99,6 +99,7 @@ func TestOpenInvalid(t *testing.T) {
 		{"zero watch interval", "mongodb://u:" + pw + "@127.0.0.1:1/db?latch_watch_interval=0s"},
 		{"bad watch interval", "mongodb://u:" + pw + "@127.0.0.1:1/db?latch_watch_interval=often"},
 		{"negative watch margin", "mongodb://u:" + pw + "@127.0.0.1:1/db?latch_watch_margin=-1s"},
+		{"watch margin under 200ms", "mongodb://u:" + pw + "@127.0.0.1:1/db?latch_watch_margin=100ms"},
 		{"watch margin over a minute", "mongodb://u:" + pw + "@127.0.0.1:1/db?latch_watch_margin=2m"},
 		{"bad prefix", "mongodb://u:" + pw + "@127.0.0.1:1/db?latch_collection_prefix=a.b"},
 		{"bad driver option", "mongodb://u:" + pw + "@127.0.0.1:1/db?connectTimeoutMS=soon"},

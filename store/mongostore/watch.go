@@ -36,9 +36,14 @@ const (
 	DefaultWatchMargin = 2 * time.Second
 )
 
-// maxWatchMargin bounds WithWatchMargin well below reportKeep: a report
-// must outlive every window that may still hold it.
-const maxWatchMargin = time.Minute
+// WithWatchMargin's bounds: at least long enough for a report's insert
+// (which gets half the margin) on a loaded server, at most well below
+// reportKeep, since a report must outlive every window that may still
+// hold it.
+const (
+	minWatchMargin = 200 * time.Millisecond
+	maxWatchMargin = time.Minute
+)
 
 // reportKeep is how long a report is kept: its x is its t plus this.
 // A Watch whose polls fall further apart than half of it ends (see
@@ -82,12 +87,12 @@ func WithWatchInterval(d time.Duration) Option {
 // gives up after that and the method that made the change fails), so the
 // clocks must agree within the other half (1 s by default; NTP does
 // better). A report whose time lies further back than the margin when a
-// poll begins may be missed. d must be positive and at most a minute,
-// else ErrInvalid.
+// poll begins may be missed. d must be between 200 ms and a minute, else
+// ErrInvalid.
 func WithWatchMargin(d time.Duration) Option {
 	return func(c *config) error {
-		if d <= 0 || d > maxWatchMargin {
-			return fmt.Errorf("watch margin must be positive and at most %s", maxWatchMargin)
+		if d < minWatchMargin || d > maxWatchMargin {
+			return fmt.Errorf("watch margin must be between %s and %s", minWatchMargin, maxWatchMargin)
 		}
 		c.watchMargin = d
 		return nil

@@ -192,8 +192,8 @@ func TestWatchRefusesForeignDocuments(t *testing.T) {
 // off by default), and by Sweep.
 func TestWatchReportsCleaned(t *testing.T) {
 	t.Run("watch", func(t *testing.T) {
-		s := newStore(t, WithWatchMargin(20*time.Millisecond))
-		s.keep, s.pruneEvery = 500*time.Millisecond, 50*time.Millisecond
+		s := newStore(t)
+		s.keep, s.pruneEvery = time.Second, 50*time.Millisecond
 		revoked(t, s, "alice")
 		if n := count(t, s.changes, bson.D{}); n != 1 {
 			t.Fatalf("%d reports after one Revoke, want 1", n)
