@@ -13,8 +13,8 @@ import (
 
 // Create assigns s.ID and stores s. Without a cap it is one insert. With
 // max > 0 it takes the subject's turn (see lock.go), deletes the
-// subject's other sessions beyond the newest max-1 live ones, inserts the
-// session and ends the turn.
+// subject's other sessions beyond the newest max-1 live ones and reports
+// them in the change log, inserts the session and ends the turn.
 func (s *Store) Create(ctx context.Context, x *store.Session, max int) error {
 	const op = "create"
 	if err := s.gate.EnterSession(ctx, op, x); err != nil {
@@ -58,7 +58,8 @@ func (s *Store) insert(ctx context.Context, x *store.Session) error {
 }
 
 // evict deletes the sessions of x's subject that are dead at x.CreatedAt
-// and the live ones beyond the newest max-1.
+// and the live ones beyond the newest max-1, and reports them in the
+// change log.
 func (s *Store) evict(ctx context.Context, x *store.Session, max int) error {
 	docs, err := s.subjectDocs(ctx, "create", x.Subject)
 	if err != nil {
@@ -82,5 +83,10 @@ func (s *Store) evict(ctx context.Context, x *store.Session, max int) error {
 		return nil
 	}
 	_, err = s.c.DeleteMany(ctx, bson.D{{Key: "sub", Value: x.Subject}, {Key: "sid", Value: bson.D{{Key: "$in", Value: gone}}}})
-	return s.gate.Wrap(ctx, "create", err)
+	// Reported even when the delete failed: it may have landed.
+	rerr := s.report(ctx, "create", sessionChanges(x.Subject, gone)...)
+	if err != nil {
+		return s.gate.Wrap(ctx, "create", err)
+	}
+	return rerr
 }

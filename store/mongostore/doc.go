@@ -58,7 +58,8 @@
 //     after the login.
 //
 // The collection <prefix>strikes holds the strike records of
-// store.Throttle: see "Strike records" below.
+// store.Throttle: see "Strike records" below; <prefix>changes holds the
+// change log of store.Watcher: see "Change reports" below.
 //
 // Subjects and device fields are BSON strings, compared byte for byte
 // (a device field that is not valid UTF-8 is kept as binary instead, so it
@@ -70,10 +71,11 @@
 //
 // Migrate refuses a collection with a default collation other than simple
 // (subjects and ids are compared byte for byte), then creates an index on
-// sub and, where the server has them, a TTL
-// index on x (expireAfterSeconds 0) in both collections, which deletes
-// documents once their session (or strike record) has expired; it
-// creates <prefix>strikes first. Nothing relies on the TTL index: liveness is
+// sub, one on t in <prefix>changes and, where the server has them, a TTL
+// index on x (expireAfterSeconds 0) in the three collections, which
+// deletes documents once their session (or strike record, or report) has
+// expired; it creates <prefix>strikes and <prefix>changes first. Nothing
+// relies on the TTL index: liveness is
 // decided at read time with the caller's now. FerretDB answers
 // NotImplemented to it; Migrate then reports this once through the error
 // hook and succeeds, and the sweeper (WithSweepInterval, off by default
@@ -261,6 +263,47 @@
 // FerretDB every read of a key decodes the whole collection (17 ms per
 // AddStrike with a 200-document chain; see docs/stores.md).
 //
+// # Change reports
+//
+// The Store implements store.Watcher (latch's session cache needs it)
+// without change streams, which need a replica set, and FerretDB has
+// none: by a change log that every Watch polls. Each method that ends or
+// alters a session inserts, once its change can be read, one report into
+// <prefix>changes: _id a random id, t the writer's clock (a BSON date), c
+// the changes in the text form of storekit.ChangeText, x when it may go
+// (t plus 5 minutes). Revoke reports the session unless its delete
+// certainly deleted nothing; RevokeSubject every session it found (their
+// subject instead beyond 1,000); a capped Create the sessions it evicts;
+// Rotate and Freshen the session. A write whose outcome is unknown (it
+// failed, but may have landed) is reported all the same: a report may name
+// more than changed. Each costs one insert; a failed report fails the
+// method, although the change is made (Revoke, Rotate, Freshen may be
+// called again; the evicting login fails, as when its insert fails). The
+// report runs even if the caller's context is done, for at most half the
+// watch margin.
+//
+// There is no sequence the server hands out, so Watch orders by time: each
+// poll (every 50 ms, WithWatchInterval) asks for the reports whose t is no
+// older than the previous poll's start minus the watch margin (2 s,
+// WithWatchMargin) and delivers those whose _id it has not delivered, so
+// none is missed or repeated as long as a report lands within half the
+// margin of its t and the processes' clocks agree within the other half.
+// The first poll only marks where to start: what it finds was reported
+// before Watch began. A beat (Beat inserts a report too) is delivered after
+// the poll that follows the one that found it: that poll began after the
+// beat landed, so it finds every report that landed before.
+//
+// A process that dies between a change and its report loses the report:
+// the other processes' caches keep the session until its entry is as old
+// as the bound latch puts on every entry's age (Config.SessionCache).
+// Reports are deleted by the TTL index on x,
+// by Sweep, and by every Watch once a minute (FerretDB has no TTL index,
+// and the sweeper is off by default); a Watch whose polls fall more than
+// 2.5 minutes apart ends with an error, as the reports in between may be
+// gone. On FerretDB each poll reads the whole change log (it serves no
+// query from an index), a few hundred documents at most at a report a
+// second.
+//
 // # Replica sets
 //
 // Use w=majority (Open sets it unless the URL sets w; New uses the
@@ -276,7 +319,7 @@
 //
 // With WithSweepInterval(d), d > 0, a goroutine calls Sweep every d with
 // the time from WithClock (there is none by default), deleting documents
-// (sessions and strike records) whose x
+// (sessions, strike records and reports) whose x
 // is older than now minus a grace (5 minutes by default, see
 // WithSweepGrace). Its errors go to WithErrorHook, never to the standard
 // logger. Close stops it and waits.

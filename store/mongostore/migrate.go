@@ -15,6 +15,7 @@ import (
 const (
 	subjectIndex = "sub"
 	ttlIndex     = "x_ttl"
+	timeIndex    = "t" // of <prefix>changes: Watch polls by time
 )
 
 // Migrate prepares the collection for the Store, as sqlstore's Migrate
@@ -28,11 +29,12 @@ const (
 // revocation of "alice" end the sessions of "ALICE".
 //
 // Migrate creates the collections' indexes: one on the subject of
-// <prefix>sessions (List, RevokeSubject and capped Create query by it)
-// and, where the server has them, a TTL index on x in <prefix>sessions
-// and <prefix>strikes, the date each document may be deleted at (the
-// session's absolute expiry, the strike record's), creating
-// <prefix>strikes first. It is idempotent and safe to run from many
+// <prefix>sessions (List, RevokeSubject and capped Create query by it),
+// one on the time of <prefix>changes (the change log Watch polls) and,
+// where the server has them, a TTL index on x in all three, the date
+// each document may be deleted at (the session's absolute expiry, the
+// strike record's, the report's), creating <prefix>strikes and
+// <prefix>changes first. It is idempotent and safe to run from many
 // processes at once: creating an index that exists with the same
 // definition does nothing.
 //
@@ -52,19 +54,28 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err := s.checkCollation(ctx); err != nil {
 		return err
 	}
-	// The strikes collection has no index but the TTL one, which FerretDB
-	// refuses: it is created here, since creating it with a first insert
-	// would race other inserts on FerretDB ("database is locked").
-	if err := s.db.CreateCollection(ctx, s.strikes.Name()); err != nil && !hasCode(err, codeNamespaceExists) {
-		return s.gate.Wrap(ctx, op, err)
+	// The strikes and changes collections are created here, since
+	// creating one with a first insert would race other inserts on
+	// FerretDB ("database is locked"); strikes has no index but the TTL
+	// one, which FerretDB refuses.
+	for _, c := range []*mongo.Collection{s.strikes, s.changes} {
+		if err := s.db.CreateCollection(ctx, c.Name()); err != nil && !hasCode(err, codeNamespaceExists) {
+			return s.gate.Wrap(ctx, op, err)
+		}
 	}
-	if _, err := s.c.Indexes().CreateOne(ctx, mongo.IndexModel{
-		Keys:    bson.D{{Key: "sub", Value: 1}},
-		Options: options.Index().SetName(subjectIndex),
-	}); err != nil {
-		return s.gate.Wrap(ctx, op, err)
+	for _, ix := range []struct {
+		c    *mongo.Collection
+		key  string
+		name string
+	}{{s.c, "sub", subjectIndex}, {s.changes, "t", timeIndex}} {
+		if _, err := ix.c.Indexes().CreateOne(ctx, mongo.IndexModel{
+			Keys:    bson.D{{Key: ix.key, Value: 1}},
+			Options: options.Index().SetName(ix.name),
+		}); err != nil {
+			return s.gate.Wrap(ctx, op, err)
+		}
 	}
-	for _, c := range []*mongo.Collection{s.c, s.strikes} {
+	for _, c := range []*mongo.Collection{s.c, s.strikes, s.changes} {
 		if err := s.createTTL(ctx, c); err != nil {
 			return s.gate.Wrap(ctx, op, err)
 		}

@@ -28,6 +28,7 @@ type Store struct {
 	db      *mongo.Database
 	c       *mongo.Collection // sessions
 	strikes *mongo.Collection // see strikes.go
+	changes *mongo.Collection // the change log: see watch.go
 	prefix  string
 	owned   bool // Close also disconnects the client (stores from Open)
 	kit     storekit.Options
@@ -38,6 +39,10 @@ type Store struct {
 	afterRead   func()        // tests: called by Rotate after its read
 	oneQuery    atomic.Bool   // Migrate found MongoDB: read both documents with one $in
 	lease       time.Duration // how long a turn may stay unfinished: see lock.go
+
+	// The change log (watch.go): WithWatchInterval, WithWatchMargin, and
+	// for tests how long reports are kept and how often Watch prunes them.
+	interval, margin, keep, pruneEvery time.Duration
 }
 
 // Option configures a Store, in the style of every store of latch.
@@ -45,17 +50,24 @@ type Option func(*config) error
 
 type config struct {
 	storekit.Options
-	prefix string
+	prefix        string
+	watchInterval time.Duration
+	watchMargin   time.Duration
 }
 
 // defaults is the configuration of a Store without options.
 func defaults() config {
-	return config{Options: storekit.Options{SweepGrace: DefaultSweepGrace}, prefix: DefaultCollectionPrefix}
+	return config{
+		Options:       storekit.Options{SweepGrace: DefaultSweepGrace},
+		prefix:        DefaultCollectionPrefix,
+		watchInterval: DefaultWatchInterval,
+		watchMargin:   DefaultWatchMargin,
+	}
 }
 
-// DefaultCollectionPrefix prefixes the collection a Store uses unless
-// WithCollectionPrefix says otherwise: its one collection is
-// <prefix>sessions.
+// DefaultCollectionPrefix prefixes the collections a Store uses unless
+// WithCollectionPrefix says otherwise: <prefix>sessions,
+// <prefix>strikes and <prefix>changes.
 const DefaultCollectionPrefix = "latch_"
 
 // DefaultSweepGrace is how long past its expiry a document survives Sweep
@@ -69,8 +81,8 @@ const followUpTimeout = 2 * time.Second
 
 var prefixRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// WithCollectionPrefix sets the prefix of the collection's name (default
-// "latch_"): one to 40 ASCII letters, digits and underscores, not
+// WithCollectionPrefix sets the prefix of the collections' names
+// (default "latch_"): one to 40 ASCII letters, digits and underscores, not
 // starting with a digit. Two Stores with different prefixes share
 // nothing, so one database can hold several.
 func WithCollectionPrefix(p string) Option {
@@ -130,13 +142,18 @@ func New(db *mongo.Database, opts ...Option) (*Store, error) {
 // fromConfig is New once the options are applied.
 func fromConfig(db *mongo.Database, c config) *Store {
 	s := &Store{
-		db:      db,
-		c:       db.Collection(c.prefix + "sessions"),
-		strikes: db.Collection(c.prefix + "strikes"),
-		prefix:  c.prefix,
-		kit:     c.Options,
-		gate:    storekit.Gate{Store: "mongostore", ErrClosed: ErrClosed, ErrInvalid: ErrInvalid},
-		lease:   lockLease,
+		db:         db,
+		c:          db.Collection(c.prefix + "sessions"),
+		strikes:    db.Collection(c.prefix + "strikes"),
+		changes:    db.Collection(c.prefix + "changes"),
+		prefix:     c.prefix,
+		kit:        c.Options,
+		gate:       storekit.Gate{Store: "mongostore", ErrClosed: ErrClosed, ErrInvalid: ErrInvalid},
+		lease:      lockLease,
+		interval:   c.watchInterval,
+		margin:     c.watchMargin,
+		keep:       reportKeep,
+		pruneEvery: pruneEvery,
 	}
 	s.sweeper = storekit.StartSweeper(c.SweepInterval, s.sweep, s.kit.Report)
 	return s

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -19,13 +20,17 @@ func init() {
 	storekit.Register(Open, urls.Schemes...)
 }
 
-// The latch_ parameter of a URL beside the sweep's.
-const paramCollectionPrefix = "latch_collection_prefix"
+// The latch_ parameters of a URL beside the sweep's.
+const (
+	paramCollectionPrefix = "latch_collection_prefix"
+	paramWatchInterval    = "latch_watch_interval"
+	paramWatchMargin      = "latch_watch_margin"
+)
 
 var urls = &storekit.URLSpec{
 	Store:   "mongostore",
 	Schemes: []string{"mongodb", "mongodb+srv"},
-	Params:  []string{paramCollectionPrefix, storekit.ParamSweepInterval, storekit.ParamSweepGrace},
+	Params:  []string{paramCollectionPrefix, paramWatchInterval, paramWatchMargin, storekit.ParamSweepInterval, storekit.ParamSweepGrace},
 	Invalid: ErrInvalid,
 }
 
@@ -54,6 +59,8 @@ var urls = &storekit.URLSpec{
 //	latch_collection_prefix=app_   WithCollectionPrefix (default latch_)
 //	latch_sweep_interval=10m       WithSweepInterval, a time.ParseDuration string (default 0: no sweeper)
 //	latch_sweep_grace=5m           WithSweepGrace, a time.ParseDuration string
+//	latch_watch_interval=50ms      WithWatchInterval, a time.ParseDuration string
+//	latch_watch_margin=2s          WithWatchMargin, a time.ParseDuration string
 //
 // Unless the URL sets w (journal=true alone does not), the client writes
 // with w=majority, so an acknowledged rotation or revocation survives a
@@ -71,12 +78,7 @@ var urls = &storekit.URLSpec{
 // mongodb+srv host whose DNS lookup fails is an outage, not ErrInvalid.
 func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	c := defaults()
-	u, err := storekit.Configure(urls, rawURL, &c, func(u *storekit.URL) error {
-		if u.Has(paramCollectionPrefix) {
-			return WithCollectionPrefix(u.Value(paramCollectionPrefix))(&c)
-		}
-		return nil
-	}, opts...)
+	u, err := storekit.Configure(urls, rawURL, &c, urlParams(&c), opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -107,6 +109,21 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	}
 	s.owned = true
 	return s, nil
+}
+
+// urlParams sets c from the URL's latch_ parameters of this package.
+func urlParams(c *config) func(*storekit.URL) error {
+	return func(u *storekit.URL) error {
+		if u.Has(paramCollectionPrefix) {
+			if err := WithCollectionPrefix(u.Value(paramCollectionPrefix))(c); err != nil {
+				return err
+			}
+		}
+		if err := u.SetDuration(paramWatchInterval, func(d time.Duration) error { return WithWatchInterval(d)(c) }); err != nil {
+			return err
+		}
+		return u.SetDuration(paramWatchMargin, func(d time.Duration) error { return WithWatchMargin(d)(c) })
+	}
 }
 
 // database returns the database u names in its path.

@@ -41,15 +41,22 @@ func TestOpen(t *testing.T) {
 	}
 
 	prefix := randomPrefix()
-	raw := withDB(t, testDB, "latch_collection_prefix="+prefix+"&latch_sweep_interval=1h&latch_sweep_grace=1m")
+	raw := withDB(t, testDB, "latch_collection_prefix="+prefix+"&latch_sweep_interval=1h&latch_sweep_grace=1m&latch_watch_interval=20ms&latch_watch_margin=3s")
 	st, err := store.Open(ctx, raw)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
 	s := st.(*Store)
-	t.Cleanup(func() { drop(t, testClient(t).Database(testDB).Collection(prefix+"sessions")) })
+	t.Cleanup(func() {
+		for _, c := range []string{"sessions", "strikes", "changes"} {
+			drop(t, testClient(t).Database(testDB).Collection(prefix+c))
+		}
+	})
 	if s.c.Name() != prefix+"sessions" || s.kit.SweepInterval != time.Hour || s.kit.SweepGrace != time.Minute || !s.owned {
 		t.Errorf("Open's store: collection %s, sweep %s, grace %s, owned %v", s.c.Name(), s.kit.SweepInterval, s.kit.SweepGrace, s.owned)
+	}
+	if s.interval != 20*time.Millisecond || s.margin != 3*time.Second {
+		t.Errorf("Open's store: watch interval %s, margin %s; want 20ms, 3s", s.interval, s.margin)
 	}
 	now := time.Now().Truncate(time.Millisecond)
 	x := session("alice", now)
@@ -89,6 +96,11 @@ func TestOpenInvalid(t *testing.T) {
 		{"bad duration", "mongodb://u:" + pw + "@127.0.0.1:1/db?latch_sweep_interval=often"},
 		{"negative interval", "mongodb://u:" + pw + "@127.0.0.1:1/db?latch_sweep_interval=-1s"},
 		{"parameter twice", "mongodb://u:" + pw + "@127.0.0.1:1/db?latch_sweep_grace=1m&latch_sweep_grace=2m"},
+		{"zero watch interval", "mongodb://u:" + pw + "@127.0.0.1:1/db?latch_watch_interval=0s"},
+		{"bad watch interval", "mongodb://u:" + pw + "@127.0.0.1:1/db?latch_watch_interval=often"},
+		{"negative watch margin", "mongodb://u:" + pw + "@127.0.0.1:1/db?latch_watch_margin=-1s"},
+		{"watch margin under 200ms", "mongodb://u:" + pw + "@127.0.0.1:1/db?latch_watch_margin=100ms"},
+		{"watch margin over a minute", "mongodb://u:" + pw + "@127.0.0.1:1/db?latch_watch_margin=2m"},
 		{"bad prefix", "mongodb://u:" + pw + "@127.0.0.1:1/db?latch_collection_prefix=a.b"},
 		{"bad driver option", "mongodb://u:" + pw + "@127.0.0.1:1/db?connectTimeoutMS=soon"},
 		{"malformed query", "mongodb://u:" + pw + "@127.0.0.1:1/db?latch_sweep_grace=%zz" + pw},

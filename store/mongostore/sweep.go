@@ -12,8 +12,9 @@ import (
 // sweep grace (5 minutes unless WithSweepGrace says otherwise): sessions
 // past their absolute expiry with their activity, fresh documents and
 // claims, and claims and activity left behind by a revocation or a crash;
-// and the strike records (see AddStrike) expired before then. It returns
-// how many documents it deleted. Expired sessions already read as absent:
+// the strike records (see AddStrike) and the reports of the change log
+// (see Watch) expired before then. It returns how many documents it
+// deleted. Expired sessions already read as absent:
 // Sweep only frees space, as the TTL index does on MongoDB. Idle-expired
 // sessions go at their absolute expiry, as with the TTL index. The
 // sweeper goroutine (WithSweepInterval) calls it with the Store's clock;
@@ -26,7 +27,7 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 	}
 	old := bson.D{{Key: "x", Value: bson.D{{Key: "$lt", Value: nowDate(now.Add(-s.kit.SweepGrace))}}}}
 	n := 0
-	for _, c := range []*mongo.Collection{s.c, s.strikes} {
+	for _, c := range []*mongo.Collection{s.c, s.strikes, s.changes} {
 		res, err := c.DeleteMany(ctx, old)
 		if err != nil {
 			return n, s.gate.Wrap(ctx, op, err)

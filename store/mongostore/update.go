@@ -47,7 +47,8 @@ func (s *Store) Touch(ctx context.Context, id string, now time.Time, idle, every
 // session's fresh document with the generation it read, which nothing but
 // Freshen writes: the session document, which Rotate writes, is never
 // written back, and the session's FreshUntil is Freshen's only while the
-// session is still at that generation (see record.freshUntil).
+// session is still at that generation (see record.freshUntil). It then
+// reports the session in the change log.
 func (s *Store) Freshen(ctx context.Context, id string, until, now time.Time) error {
 	const op = "freshen"
 	if err := s.gate.EnterID(ctx, op, id); err != nil {
@@ -60,9 +61,15 @@ func (s *Store) Freshen(ctx context.Context, id string, until, now time.Time) er
 	if err != nil {
 		return err
 	}
-	return s.gate.Wrap(ctx, op, s.writeSide(ctx, r, freshID(id), kindFresh,
+	err = s.writeSide(ctx, r, freshID(id), kindFresh,
 		bson.E{Key: "g", Value: bson.D{{Key: "$lte", Value: r.s.Gen}}},
-		bson.E{Key: "g", Value: r.s.Gen}, bson.E{Key: "fu", Value: date(until)}))
+		bson.E{Key: "g", Value: r.s.Gen}, bson.E{Key: "fu", Value: date(until)})
+	// Reported even when the write failed: it may have landed.
+	rerr := s.report(ctx, op, store.Change{Kind: store.ChangeSession, ID: id})
+	if err != nil {
+		return s.gate.Wrap(ctx, op, err)
+	}
+	return rerr
 }
 
 // writeSide upserts the side document id (of kind k) of r's session with
@@ -98,8 +105,9 @@ func (s *Store) writeSide(ctx context.Context, r *record, id, k string, cond bso
 // unique _id index lets exactly one insert through), then update the
 // session document. Once the read is done, the claim and the update run
 // even if ctx is done meanwhile (for at most 2 seconds), so a canceled
-// request does not leave a claimed generation unapplied. See the package
-// doc for what a crash between the steps leaves.
+// request does not leave a claimed generation unapplied. The update is
+// then reported in the change log. See the package doc for what a crash
+// between the steps leaves.
 func (s *Store) Rotate(ctx context.Context, id string, rot store.Rotation, now time.Time) error {
 	const op = "rotate"
 	if err := s.gate.EnterRotation(ctx, op, id, &rot); err != nil {
@@ -179,6 +187,12 @@ func (s *Store) Rotate(ctx context.Context, id string, rot store.Rotation, now t
 		res, err = s.c.UpdateOne(fctx, filter, bson.D{{Key: "$set", Value: set}})
 		if err == nil || attempt == 2 || fctx.Err() != nil {
 			break
+		}
+	}
+	if err != nil || res.MatchedCount > 0 {
+		// Reported even when the update failed: it may have landed.
+		if rerr := s.report(ctx, op, store.Change{Kind: store.ChangeSession, ID: id}); err == nil && rerr != nil {
+			return rerr
 		}
 	}
 	if err != nil {

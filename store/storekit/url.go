@@ -218,23 +218,22 @@ func Configure[C Config, O ~func(C) error](spec *URLSpec, rawURL string, c C, ow
 
 // sweep sets c from the shared sweep parameters.
 func (u *URL) sweep(c Config) error {
-	for _, p := range []struct {
-		name string
-		set  func(time.Duration) func(Config) error
-	}{
-		{ParamSweepInterval, WithSweepInterval[Config]},
-		{ParamSweepGrace, WithSweepGrace[Config]},
-	} {
-		d, ok, err := u.Duration(p.name)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			continue
-		}
-		if err := p.set(d)(c); err != nil {
-			return fmt.Errorf("%s: %w", p.name, err)
-		}
+	if err := u.SetDuration(ParamSweepInterval, func(d time.Duration) error { return WithSweepInterval[Config](d)(c) }); err != nil {
+		return err
+	}
+	return u.SetDuration(ParamSweepGrace, func(d time.Duration) error { return WithSweepGrace[Config](d)(c) })
+}
+
+// SetDuration calls set with the latch_ parameter name, a
+// time.ParseDuration string, when the URL gives it; set's refusal comes
+// back prefixed with name.
+func (u *URL) SetDuration(name string, set func(time.Duration) error) error {
+	d, ok, err := u.Duration(name)
+	if err != nil || !ok {
+		return err
+	}
+	if err := set(d); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
 }

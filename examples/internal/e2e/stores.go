@@ -209,7 +209,7 @@ func dropTables(t *testing.T, driver, dsn, prefix string) {
 
 // WatchingStores names the backends whose stores report their changes
 // (store.Watcher), which Config.SessionCache needs.
-var WatchingStores = []string{"postgres", "redis", "redis-cluster"}
+var WatchingStores = []string{"postgres", "redis", "redis-cluster", "mongo"}
 
 // StoreURL returns the URL of the networked backend name (as in
 // WatchingStores) with its data under a tag of its own, removed when t
