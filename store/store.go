@@ -266,10 +266,12 @@ type Watcher interface {
 	// been lost, and the caller must assume anything changed and watch
 	// again.
 	Watch(ctx context.Context, fn func(Change)) error
-	// Beat sends a heartbeat named id to every Watch on the backend: each
-	// receives it as a ChangeBeat after every change reported before Beat
-	// was called. A watcher that gets its own beat back knows it missed
-	// nothing older.
+	// Beat sends a heartbeat named id to the Watches of this store value,
+	// and may send it to every Watch on the backend (sqlstore's polling
+	// stores send it to their own only): each receives it as a ChangeBeat
+	// after the report of every change that returned before Beat was
+	// called, whichever process made it. A watcher that gets its own beat
+	// back knows it missed nothing older.
 	Beat(ctx context.Context, id string) error
 }
 
