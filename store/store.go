@@ -255,8 +255,8 @@ const MaxStrikeKeyLen = 64
 type Watcher interface {
 	Store
 	// Watches reports whether this store value can report its changes: a
-	// store type may implement Watcher for some backends only (sqlstore
-	// does for PostgreSQL opened by URL). Its other methods then fail.
+	// store type may implement Watcher for some backends or settings
+	// only. When it reports false, the other methods fail.
 	Watches() bool
 	// Watch subscribes to the backend's changes and calls fn for each, one
 	// call at a time, in the order the backend delivers them: first a

@@ -23,7 +23,9 @@ import (
 // below the highest one read is a gap, which the poller reads again at
 // every poll until its row appears or the gap is older than gapKeep (a
 // rollback leaves a gap for good). So a change whose transaction commits
-// more than gapKeep after it wrote its row may go unreported.
+// more than gapKeep after it wrote its row may go unreported. A new Watch
+// starts from the newest row older than gapKeep, which the sweeper never
+// deletes, so that the transactions running when it starts are gaps too.
 
 // Bounds of the change log's readers and sweeper.
 const (
@@ -44,40 +46,41 @@ const (
 	maxPendingBeats = 1000
 )
 
-// polls is the set of a Store's polling Watches, each with the beats
-// (Beat's ids) waiting for the next poll that begins.
+// polls is the set of a Store's polling Watches.
 type polls struct {
 	mu      sync.Mutex
-	pending map[*pollWatch][]string
+	watches map[*pollWatch]struct{}
 }
 
 // pollWatch is one polling Watch.
-type pollWatch struct{}
+type pollWatch struct {
+	beats []string // Beat's ids waiting for the next poll to begin; guarded by polls.mu
+}
 
 func (p *polls) add(w *pollWatch) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.pending == nil {
-		p.pending = map[*pollWatch][]string{}
+	if p.watches == nil {
+		p.watches = map[*pollWatch]struct{}{}
 	}
-	p.pending[w] = nil
+	p.watches[w] = struct{}{}
 }
 
 func (p *polls) remove(w *pollWatch) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	delete(p.pending, w)
+	delete(p.watches, w)
 }
 
 // beat queues id for every polling Watch.
 func (p *polls) beat(id string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for w, ids := range p.pending {
-		if len(ids) == maxPendingBeats {
-			ids = ids[1:]
+	for w := range p.watches {
+		if len(w.beats) == maxPendingBeats {
+			w.beats = w.beats[1:]
 		}
-		p.pending[w] = append(ids, id)
+		w.beats = append(w.beats, id)
 	}
 }
 
@@ -85,8 +88,8 @@ func (p *polls) beat(id string) {
 func (p *polls) take(w *pollWatch) []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	ids := p.pending[w]
-	p.pending[w] = nil
+	ids := w.beats
+	w.beats = nil
 	return ids
 }
 
@@ -96,21 +99,28 @@ type changeLog struct {
 	gaps map[int64]time.Time // seqs below last not read yet, and when each was first missed
 }
 
-// missed opens a gap for each seq between last and seq.
-func (l *changeLog) missed(seq int64, at time.Time) error {
-	if seq-l.last-1 > int64(maxGaps-len(l.gaps)) {
-		return fmt.Errorf("more than %d seqs of the change log missing at once", maxGaps)
+// missed opens a gap for each seq between last and seq. Past maxGaps
+// open gaps it fails, unless opening (a new Watch, whose gaps are only
+// those transactions may still fill), when it opens the highest seqs
+// that fit.
+func (l *changeLog) missed(seq int64, at time.Time, opening bool) error {
+	from := l.last + 1
+	if room := int64(maxGaps - len(l.gaps)); seq-from > room {
+		if !opening {
+			return fmt.Errorf("more than %d seqs of the change log missing at once", maxGaps)
+		}
+		from = seq - room
 	}
-	for g := l.last + 1; g < seq; g++ {
+	for g := from; g < seq; g++ {
 		l.gaps[g] = at
 	}
 	return nil
 }
 
 // watchLog implements Watch by polling the change log every s.poll: it
-// reads the seqs of the last gapKeep (their gaps stay open), delivers
-// ChangeReady, then reports each new row, and each row that fills a gap,
-// as a ChangeSession. Beats queued before a poll began are delivered
+// reads where the log stands (openLog), delivers ChangeReady, then
+// reports each new row, and each row that fills a gap, as a
+// ChangeSession. Beats queued before a poll began are delivered
 // once it is done: every change committed before Beat was called has then
 // been reported.
 func (s *Store) watchLog(ctx context.Context, fn func(store.Change)) error {
@@ -196,13 +206,14 @@ func (s *Store) pollLog(ctx context.Context, l *changeLog, now time.Time, fn fun
 }
 
 // readPast reads the rows past l.last, in batches, opens a gap for each
-// seq it skips, and calls fn, if not nil, with a report of each.
+// seq it skips, and calls fn with a report of each; a nil fn is
+// openLog's reading, which reports nothing.
 func (s *Store) readPast(ctx context.Context, l *changeLog, now time.Time, fn func(store.Change)) error {
 	for {
 		n := 0
 		err := s.readLog(ctx, s.q.changesAfter, []any{l.last, pollBatch}, func(seq int64, id string) error {
 			n++
-			if err := l.missed(seq, now); err != nil {
+			if err := l.missed(seq, now, fn == nil); err != nil {
 				return err
 			}
 			l.last = seq

@@ -271,3 +271,24 @@ func TestWatchPolls(t *testing.T) {
 		})
 	})
 }
+
+// TestChangeLogGaps: a poll that finds more seqs missing than maxGaps
+// fails (the Watch ends and starts again); a new Watch opens the highest
+// that fit instead.
+func TestChangeLogGaps(t *testing.T) {
+	now := time.Now()
+	l := &changeLog{last: 10, gaps: map[int64]time.Time{}}
+	if err := l.missed(14, now, false); err != nil || len(l.gaps) != 3 {
+		t.Fatalf("missed(14) after 10: %v, %d gaps; want 11, 12, 13", err, len(l.gaps))
+	}
+	l.last = 14
+	if err := l.missed(15+maxGaps, now, false); err == nil {
+		t.Fatalf("missed opened %d gaps", len(l.gaps))
+	}
+	if err := l.missed(15+maxGaps, now, true); err != nil || len(l.gaps) != maxGaps {
+		t.Fatalf("opening: %v, %d gaps; want %d", err, len(l.gaps), maxGaps)
+	}
+	if _, ok := l.gaps[14+maxGaps]; !ok {
+		t.Error("opening did not keep the highest missing seq")
+	}
+}
