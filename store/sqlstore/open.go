@@ -66,8 +66,8 @@ var driverPackage = map[string]string{
 //
 // Otherwise the defaults hold: tables prefixed "latch_", a sweep every 10
 // minutes with a 5-minute grace, the change log polled every 50 ms,
-// sweeper errors discarded. Migrating on
-// open is safe: Migrate is idempotent and serializes concurrent migrators.
+// sweeper errors discarded. Migrating on open is safe: Migrate is
+// idempotent and serializes concurrent migrators.
 //
 // The pool is bounded: at most 16 open connections for PostgreSQL and
 // MySQL unless latch_max_conns says otherwise, 8 of them kept idle, and

@@ -20,9 +20,9 @@ const sweepBatch = 1000
 // space, and the grace keeps a node whose clock runs ahead from deleting
 // rows that other nodes still consider live. It also deletes, in the same
 // batches and without counting them, the rows of the change log (see
-// Watch) written 5 minutes before that, but the newest of them. The sweeper goroutine calls it
-// with the Store's clock; applications that turned the sweeper off
-// (WithSweepInterval(0)) may call it themselves. Pass the real time: a
+// Watch) written 5 minutes before that, but the newest of them. The
+// sweeper goroutine calls it with the Store's clock; applications that
+// turned the sweeper off (WithSweepInterval(0)) may call it themselves. Pass the real time: a
 // now further in the future than the grace would delete sessions that are
 // still live, and change reports not yet read.
 func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
