@@ -180,11 +180,14 @@ func watchReports(t *testing.T, h *harness) {
 }
 
 func watchBeatOrder(t *testing.T, h *harness) {
-	x := h.watch(t, h.watcher(t))
+	w := h.watcher(t)
+	x := h.watch(t, w)
 	now := h.clock.Now()
 	subject := "watch-order"
-	// Reports from several changes, then the beat: the watcher must have
-	// each report before the beat.
+	// Reports from several changes made through the store, then the
+	// watcher's own beat (a beat is promised to the Watches of the store
+	// value that sent it): the watcher must have each report before the
+	// beat.
 	var ids []string
 	for range 5 {
 		id := h.create(t, newSession(subject, now), 0)
@@ -194,7 +197,7 @@ func watchBeatOrder(t *testing.T, h *harness) {
 		ids = append(ids, id)
 	}
 	beat := "conformance-beat"
-	if err := h.w.Beat(h.ctx, beat); err != nil {
+	if err := w.Beat(h.ctx, beat); err != nil {
 		t.Fatalf("Beat: %v", err)
 	}
 	at := x.await(t, 10*time.Second, "the beat", func(c store.Change) bool { return c.Kind == store.ChangeBeat && c.ID == beat })

@@ -255,8 +255,8 @@ const MaxStrikeKeyLen = 64
 type Watcher interface {
 	Store
 	// Watches reports whether this store value can report its changes: a
-	// store type may implement Watcher for some backends only (sqlstore
-	// does for PostgreSQL opened by URL). Its other methods then fail.
+	// store type may implement Watcher for some backends or settings
+	// only. When it reports false, the other methods fail.
 	Watches() bool
 	// Watch subscribes to the backend's changes and calls fn for each, one
 	// call at a time, in the order the backend delivers them: first a
@@ -266,10 +266,12 @@ type Watcher interface {
 	// been lost, and the caller must assume anything changed and watch
 	// again.
 	Watch(ctx context.Context, fn func(Change)) error
-	// Beat sends a heartbeat named id to every Watch on the backend: each
-	// receives it as a ChangeBeat after every change reported before Beat
-	// was called. A watcher that gets its own beat back knows it missed
-	// nothing older.
+	// Beat sends a heartbeat named id to the Watches of this store value,
+	// and may send it to every Watch on the backend (sqlstore's polling
+	// stores send it to their own only): each receives it as a ChangeBeat
+	// after the report of every change that returned before Beat was
+	// called, whichever process made it. A watcher that gets its own beat
+	// back knows it missed nothing older.
 	Beat(ctx context.Context, id string) error
 }
 

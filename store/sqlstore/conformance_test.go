@@ -39,15 +39,24 @@ func TestConformance(t *testing.T) {
 	// round trip per query instead of three): the hashes then travel as
 	// escaped literals, so the suite runs in that mode too.
 	// Likewise a postgres:// URL sends arguments with binary_parameters=yes.
+	// A PostgreSQL pool passed to New polls the change log, as MySQL and
+	// SQLite do, instead of listening.
 	for _, v := range []struct {
 		name, param string
 		b           backend
+		polled      bool
 	}{
-		{"mysql-interpolated", "interpolateParams=true", backends[1]},
-		{"postgres-binary-parameters", "binary_parameters=yes", backends[0]},
+		{"mysql-interpolated", "interpolateParams=true", backends[1], false},
+		{"postgres-binary-parameters", "binary_parameters=yes", backends[0], false},
+		{"postgres-polled", "", backends[0], true},
 	} {
 		t.Run(v.name, func(t *testing.T) {
-			db := openDSN(t, v.b, withParam(v.b.dsn(t), v.param))
+			dsn := v.b.dsn(t)
+			if v.param != "" {
+				dsn = withParam(dsn, v.param)
+			}
+			db := openDSN(t, v.b, dsn)
+			db.polled = v.polled
 			conformance.Run(t, func(t *testing.T) store.Store { return newStore(t, db) },
 				conformance.WithTwin(func(t *testing.T, s store.Store) store.Store { return db.twin(t, s.(*Store)) }),
 				conformance.WithBroken(func(t *testing.T) store.Store { return brokenStore(t, v.b) }),

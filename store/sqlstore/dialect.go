@@ -41,6 +41,10 @@ type queries struct {
 	lock, deleteDead, others, deleteIDs                                    string
 	addStrike, strike, strikes, clearStrikes                               string
 	sweeps                                                                 []string // sweepIdle, sweepExpired, sweepStrikes
+	// The change log (see poll.go): the newest row written before a
+	// while ago by the server's clock, or before a time; the rows past a
+	// seq; the rows of a list of seqs; the sweep of the rows below a seq.
+	changesBefore, changesAnchor, changesAfter, changesIn, sweepChanges string
 }
 
 const columns = `id, subject, device_label, device_user_agent, device_ip,
@@ -49,15 +53,20 @@ const columns = `id, subject, device_label, device_user_agent, device_ip,
 	idle_timeout, actor_subject, actor_session_id`
 
 func buildQueries(d Dialect, prefix string) queries {
-	sessions, locks, strikes := prefix+"sessions", prefix+"subject_locks", prefix+"strikes"
+	sessions, locks, strikes, changes := prefix+"sessions", prefix+"subject_locks", prefix+"strikes", prefix+"changes"
 	least, greatest, div := "LEAST", "GREATEST", "/"
 	prepend := "substr(CAST(? AS text) || spent, 1, ?)"
 	upsert := "ON CONFLICT (bucket) DO UPDATE SET"
+	// The server's time in Unix milliseconds, as the change log's
+	// triggers write it.
+	nowMS := "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 	switch d {
 	case MySQL:
 		prepend, div, upsert = "LEFT(CONCAT(?, spent), ?)", "DIV", "ON DUPLICATE KEY UPDATE"
+		nowMS = "UNIX_TIMESTAMP() * 1000"
 	case SQLite:
 		least, greatest, prepend = "min", "max", "substr(? || spent, 1, ?)"
+		nowMS = "CAST(strftime('%s', 'now') AS INTEGER) * 1000"
 	}
 	const live = "idle_until > ? AND expires_at > ?"
 	// The existing strikes row: PostgreSQL's DO UPDATE names it by its
@@ -107,6 +116,11 @@ func buildQueries(d Dialect, prefix string) queries {
 		strike:       `SELECT strike_count, last_strike FROM ` + strikes + ` WHERE bucket = ?`,
 		strikes:      `SELECT bucket, strike_count, last_strike FROM ` + strikes + ` WHERE bucket IN (?) AND expires_at > ?`,
 		clearStrikes: `DELETE FROM ` + strikes + ` WHERE bucket IN (?)`,
+		changesBefore: `SELECT seq FROM ` + changes + ` WHERE changed_at < ` + nowMS + ` - ?
+			ORDER BY changed_at DESC, seq DESC LIMIT 1`,
+		changesAnchor: `SELECT seq FROM ` + changes + ` WHERE changed_at <= ? ORDER BY changed_at DESC, seq DESC LIMIT 1`,
+		changesAfter:  `SELECT seq, session_id FROM ` + changes + ` WHERE seq > ? ORDER BY seq LIMIT ?`,
+		changesIn:     `SELECT seq, session_id FROM ` + changes + ` WHERE seq IN (?)`,
 	}
 	if d == PostgreSQL {
 		q.addStrike += ` RETURNING strike_count, last_strike`
@@ -128,6 +142,7 @@ func buildQueries(d Dialect, prefix string) queries {
 		sweep(sessions, "id", "expires_at <= ?"),
 		sweep(strikes, "bucket", "expires_at <= ?"),
 	}
+	q.sweepChanges = sweep(changes, "seq", "seq < ?")
 	switch d {
 	case PostgreSQL:
 		// The upsert takes the row lock whether it inserts or updates.
@@ -144,7 +159,7 @@ func buildQueries(d Dialect, prefix string) queries {
 	if d == PostgreSQL {
 		for _, p := range []*string{&q.insert, &q.get, &q.live, &q.touch, &q.freshen, &q.rotate, &q.revoke,
 			&q.revokeSubject, &q.list, &q.lock, &q.deleteDead, &q.others, &q.addStrike, &q.strike,
-			&q.sweeps[0], &q.sweeps[1], &q.sweeps[2]} {
+			&q.sweeps[0], &q.sweeps[1], &q.sweeps[2], &q.changesBefore, &q.changesAnchor, &q.changesAfter, &q.sweepChanges} {
 			*p = sqlx.Rebind(sqlx.DOLLAR, *p)
 		}
 	}

@@ -39,7 +39,8 @@
 // golang-migrate, Rails and others), keyed by the session id; on
 // PostgreSQL and MySQL <prefix>subject_locks, with one row per subject
 // that logged in under a session cap; <prefix>strikes, the records of
-// store.Throttle, one row per key; and <prefix>schema_migrations. docs/stores.md in the repository gives the
+// store.Throttle, one row per key; <prefix>changes, the change log (see
+// Change reports); and <prefix>schema_migrations. docs/stores.md in the repository gives the
 // columns per dialect. Choices that matter:
 //
 //   - ids are compared case-sensitively and ordered byte-wise (PostgreSQL
@@ -164,6 +165,26 @@
 // that ever logged in under a cap, like a users table; deleting rows of
 // subjects without sessions by hand is
 // safe at any time.
+//
+// # Change reports
+//
+// Store implements store.Watcher (latch's Config.SessionCache) on every
+// dialect once Migrate has run. Triggers on <prefix>sessions log each
+// session deleted, or whose hashes or freshness change, in
+// <prefix>changes (seq, session_id, changed_at), in the transaction that
+// makes the change; Touch logs nothing. A PostgreSQL Store from Open
+// also gets a NOTIFY at commit, and listens on a connection of its own.
+// Every other Store (MySQL, MariaDB, SQLite, a PostgreSQL pool passed to
+// New) polls the log through its pool every 50 ms (WithPollInterval): one
+// query for the rows past the last seq read. Seqs may commit out of
+// order (an earlier one later), so a seq missing below one already read
+// is read again at every poll for a minute; a change whose transaction
+// commits more than a minute after writing its row may go unreported.
+// Such a Store's Beat writes nothing: it goes to the Store's own Watches,
+// after their next poll. Sweep deletes the log's rows older than 5
+// minutes past the grace, but the newest. Creating the MySQL triggers
+// with binary logging on needs SUPER or log_bin_trust_function_creators
+// (docs/stores.md).
 //
 // # SQLite
 //

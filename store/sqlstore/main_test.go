@@ -68,14 +68,16 @@ type testDB struct {
 	writes   *atomic.Int64 // statements that changed rows: see countWrites
 	b        backend
 	dsn      string
+	polled   bool // Stores poll the change log on PostgreSQL too
 }
 
-// New is New on the pool. On PostgreSQL the Store listens for its change
-// reports as one from Open does (sqlstore/postgres, which this package's
-// tests cannot import, registers the same pglisten.Listen).
+// New is New on the pool. On PostgreSQL, unless db.polled, the Store
+// listens for its change reports as one from Open does (sqlstore/postgres,
+// which this package's tests cannot import, registers the same
+// pglisten.Listen).
 func (db *testDB) New(opts ...Option) (*Store, error) {
 	s, err := New(db.DB.DB, db.d, opts...)
-	if err == nil && db.d == PostgreSQL {
+	if err == nil && db.d == PostgreSQL && !db.polled {
 		u, perr := url.Parse(db.dsn)
 		if perr != nil {
 			return nil, perr
@@ -112,7 +114,9 @@ func openDSN(t testing.TB, b backend, dsn string) *testDB {
 // pool of its own, as a second process would open it; closed when t ends.
 func (db *testDB) twin(t testing.TB, s *Store) *Store {
 	t.Helper()
-	s2, err := openDSN(t, db.b, db.dsn).New(WithTablePrefix(s.prefix), WithSweepInterval(0))
+	db2 := openDSN(t, db.b, db.dsn)
+	db2.polled = db.polled
+	s2, err := db2.New(WithTablePrefix(s.prefix), WithSweepInterval(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +156,7 @@ func dropTables(t testing.TB, db *testDB, prefix string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	for _, table := range []string{"sessions", "subject_locks", "strikes", "schema_migrations"} {
+	for _, table := range []string{"sessions", "subject_locks", "strikes", "changes", "schema_migrations"} {
 		if _, err := db.ExecContext(ctx, "DROP TABLE IF EXISTS "+prefix+table); err != nil {
 			t.Errorf("drop %s%s: %v", prefix, table, err)
 		}

@@ -174,12 +174,17 @@ func TestMigrationFiles(t *testing.T) {
 			for _, st := range m.stmts {
 				// A semicolon may only end a statement of a function's
 				// body, which is dollar-quoted and on the statement's one
-				// line.
+				// line, or of a trigger's BEGIN … END body, on the one
+				// line of its CREATE TRIGGER.
 				outside := st
 				if before, body, ok := strings.Cut(st, "$$"); ok {
 					if _, after, ok := strings.Cut(body, "$$"); ok && !contains(body, "\n") {
 						outside = before + after
 					}
+				}
+				if before, _, ok := strings.Cut(st, " BEGIN "); ok && strings.HasPrefix(st, "CREATE TRIGGER ") &&
+					strings.HasSuffix(st, " END") && !contains(st, "\n") {
+					outside = before
 				}
 				for _, bad := range []string{"{prefix}", ";"} {
 					if contains(st, bad) && (bad != ";" || contains(outside, bad)) {

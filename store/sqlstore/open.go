@@ -12,12 +12,13 @@ import (
 const (
 	paramTablePrefix = "latch_table_prefix"
 	paramMaxConns    = "latch_max_conns"
+	paramPoll        = "latch_poll_interval"
 )
 
 var urls = &storekit.URLSpec{
 	Store:   "sqlstore",
 	Schemes: []string{"sqlite", "postgres", "postgresql", "mysql"},
-	Params:  []string{paramTablePrefix, paramMaxConns, storekit.ParamSweepInterval, storekit.ParamSweepGrace},
+	Params:  []string{paramTablePrefix, paramMaxConns, paramPoll, storekit.ParamSweepInterval, storekit.ParamSweepGrace},
 	Invalid: ErrInvalid,
 }
 
@@ -61,10 +62,12 @@ var driverPackage = map[string]string{
 //	latch_sweep_interval=10m     WithSweepInterval, a time.ParseDuration string; 0 turns the sweeper off
 //	latch_sweep_grace=5m         WithSweepGrace, a time.ParseDuration string
 //	latch_max_conns=16           the pool's maximum of open connections, a positive integer
+//	latch_poll_interval=50ms     WithPollInterval, a time.ParseDuration string (not for PostgreSQL, which listens)
 //
 // Otherwise the defaults hold: tables prefixed "latch_", a sweep every 10
-// minutes with a 5-minute grace, sweeper errors discarded. Migrating on
-// open is safe: Migrate is idempotent and serializes concurrent migrators.
+// minutes with a 5-minute grace, the change log polled every 50 ms,
+// sweeper errors discarded. Migrating on open is safe: Migrate is
+// idempotent and serializes concurrent migrators.
 //
 // The pool is bounded: at most 16 open connections for PostgreSQL and
 // MySQL unless latch_max_conns says otherwise, 8 of them kept idle, and
@@ -85,6 +88,15 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 		if u.Has(paramTablePrefix) {
 			if err := WithTablePrefix(u.Value(paramTablePrefix))(&c); err != nil {
 				return err
+			}
+		}
+		poll, ok, err := u.Duration(paramPoll)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if err := WithPollInterval(poll)(&c); err != nil {
+				return fmt.Errorf("%s: %w", paramPoll, err)
 			}
 		}
 		maxConns, _, err = u.Int(paramMaxConns)

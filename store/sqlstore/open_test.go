@@ -101,7 +101,7 @@ func TestOpen(t *testing.T) {
 			use(t, withPrefix(u, "latch_max_conns", "3", "latch_sweep_grace", "1m"), 3)
 		case "mysql":
 			use(t, withPrefix(mysqlURL(t, b.dsn(t))), sqldriver.DefaultMaxConns)
-			use(t, withPrefix(mysqlURL(t, b.dsn(t)), "latch_max_conns", "5"), 5)
+			use(t, withPrefix(mysqlURL(t, b.dsn(t)), "latch_max_conns", "5", "latch_poll_interval", "20ms"), 5)
 		case "sqlite":
 			use(t, "sqlite:"+filepath.ToSlash(filepath.Join(t.TempDir(), "a.db")), 8)
 			use(t, "sqlite://"+filepath.ToSlash(filepath.Join(t.TempDir(), "b.db"))+"?latch_max_conns=2", 2)
@@ -122,6 +122,7 @@ func TestOpenParams(t *testing.T) {
 		"latch_max_conns=0", "latch_max_conns=-1", "latch_max_conns=", "latch_max_conns=1.5", "latch_max_conns=x",
 		"latch_max_conns=99999999999999999999",
 		"latch_sweep_grace=-1s", "latch_sweep_grace=soon", "latch_sweep_interval=-1s",
+		"latch_poll_interval=0", "latch_poll_interval=-1ms", "latch_poll_interval=11s", "latch_poll_interval=soon",
 		"latch_max_conns=1&latch_max_conns=2",
 		"latch_nonsense=1",
 	} {
@@ -151,6 +152,7 @@ func TestOpenErrorsHidePassword(t *testing.T) {
 		"postgres://latch:" + pw + "@127.0.0.1:1/db?latch_nonsense=" + pw,
 		"postgres://latch:" + pw + "@127.0.0.1:1/db?latch_max_conns=" + pw,
 		"postgres://latch:" + pw + "@127.0.0.1:1/db?latch_sweep_grace=" + pw,
+		"mysql://latch:" + pw + "@127.0.0.1:1/db?latch_poll_interval=" + pw,
 		"postgres://latch:" + pw + "@127.0.0.1:1/db?latch_table_prefix=",
 		"mysql://latch:" + pw + "@127.0.0.1:1/db?timeout=2s",
 		"mysql://latch:" + pw + "@127.0.0.1:1/db?timeout=" + pw,

@@ -39,8 +39,10 @@ type Store struct {
 	gate    storekit.Gate
 	sweeper *storekit.Sweeper
 	// listen subscribes to a notification channel (see Watch); nil for
-	// a store that cannot.
+	// a store that polls its change log instead.
 	listen func(ctx context.Context, channel string, ready func(), fn func(payload string)) error
+	poll   time.Duration // how often Watch polls the change log
+	polls  polls         // the polling Watches running, for Beat
 }
 
 // Option configures a Store, in the style of every store of latch.
@@ -49,6 +51,7 @@ type Option func(*config) error
 type config struct {
 	storekit.Options
 	prefix string
+	poll   time.Duration
 }
 
 // defaults is the configuration of a Store without options.
@@ -56,6 +59,7 @@ func defaults() config {
 	return config{
 		Options: storekit.Options{SweepInterval: DefaultSweepInterval, SweepGrace: DefaultSweepGrace},
 		prefix:  DefaultTablePrefix,
+		poll:    DefaultPollInterval,
 	}
 }
 
@@ -115,6 +119,31 @@ func WithSweepInterval(d time.Duration) Option { return storekit.WithSweepInterv
 // freeing their space. 0 sweeps at now exactly; a negative d is ErrInvalid.
 func WithSweepGrace(d time.Duration) Option { return storekit.WithSweepGrace[*config](d) }
 
+// DefaultPollInterval is how often Watch polls the change log unless
+// WithPollInterval says otherwise.
+const DefaultPollInterval = 50 * time.Millisecond
+
+// maxPollInterval bounds WithPollInterval well under how long a gap in
+// the change log stays open (see poll.go).
+const maxPollInterval = 10 * time.Second
+
+// WithPollInterval sets how often Watch reads the change log (default
+// 50 ms) on a store that polls it: MySQL, MariaDB, SQLite, and PostgreSQL
+// pools passed to New (a PostgreSQL store from Open listens instead). A
+// report reaches another process within about one interval, and a Beat
+// comes back within two. Each Watch runs one indexed query per interval
+// (two while a gap in the log is open). d must be positive and at most
+// 10 seconds; otherwise ErrInvalid.
+func WithPollInterval(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 || d > maxPollInterval {
+			return fmt.Errorf("poll interval must be positive and at most %s", maxPollInterval)
+		}
+		c.poll = d
+		return nil
+	}
+}
+
 // WithErrorHook sets the function the errors the Store would otherwise
 // drop go to: the sweeper's (an unreachable database, a missing table
 // before Migrate), and a migration lock or transaction that could not be
@@ -163,6 +192,7 @@ func fromConfig(db *sql.DB, d Dialect, c config) (*Store, error) {
 		kit:     c.Options,
 		retries: 20,
 		batch:   sweepBatch,
+		poll:    c.poll,
 		gate:    storekit.Gate{Store: "sqlstore", ErrClosed: ErrClosed, ErrInvalid: ErrInvalid},
 	}
 	s.sweeper = storekit.StartSweeper(c.SweepInterval, s.sweep, s.kit.Report)

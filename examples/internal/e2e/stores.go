@@ -194,7 +194,7 @@ func dropTables(t *testing.T, driver, dsn, prefix string) {
 			return
 		}
 		defer db.Close()
-		for _, table := range []string{"sessions", "subject_locks", "strikes", "schema_migrations"} {
+		for _, table := range []string{"sessions", "subject_locks", "strikes", "changes", "schema_migrations"} {
 			if _, err := db.Exec("DROP TABLE IF EXISTS " + prefix + table); err != nil {
 				t.Errorf("cleaning up: %v", err)
 			}
@@ -209,7 +209,7 @@ func dropTables(t *testing.T, driver, dsn, prefix string) {
 
 // WatchingStores names the backends whose stores report their changes
 // (store.Watcher), which Config.SessionCache needs.
-var WatchingStores = []string{"postgres", "redis", "redis-cluster", "mongo"}
+var WatchingStores = []string{"postgres", "mysql", "redis", "redis-cluster", "mongo"}
 
 // StoreURL returns the URL of the networked backend name (as in
 // WatchingStores) with its data under a tag of its own, removed when t
