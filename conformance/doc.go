@@ -38,7 +38,7 @@
 //
 // Each Run ends with a line such as
 //
-//	conformance: TestConformance/postgres: 58 rules ran, 58 passed
+//	conformance: TestConformance/postgres: 63 rules ran, 63 passed
 //
 // logged through t.Logf.
 package conformance
