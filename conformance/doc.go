@@ -36,6 +36,11 @@
 // the others. WithTwin lets the rule that strikes are counted atomically
 // race two store values on the same backend, as two processes would.
 //
+// The rules of the optional store.Watcher (named watch-) run on stores
+// that report their changes (Watches true), and are left out for the
+// others; with WithTwin the changes are watched from the twin, and each
+// must be reported within ReportWithin.
+//
 // Each Run ends with a line such as
 //
 //	conformance: TestConformance/postgres: 63 rules ran, 63 passed
