@@ -43,9 +43,14 @@ type Lookup func(ctx context.Context, id string) (subject string, secretHash []b
 // Each session has what a browser login gives it: a device (label, user
 // agent, IP) and three claims. The clock stands still at the logins, so
 // no authentication is due to record a use (Config.TouchInterval): the
-// common case, a read and no write, as in the hand-written path.
+// common case, a read and no write, as in the hand-written path. Both
+// run under one context that can be done, as a request's is.
 func Run(b *testing.B, s store.Store, hand func(b *testing.B, ids []string) Lookup) {
-	ctx := context.Background()
+	// A context that can be done, as net/http's request context is: for
+	// one, database/sql and lib/pq watch such a context in a goroutine
+	// per query, and never Background. latch adds the store timeout to it.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	now := time.Now().Truncate(time.Millisecond)
 	a, err := latch.New(ctx, latch.Config{Mode: latch.ModeOpaque, SessionKey: latch.Secret(key())},
 		latch.WithStore(s),
