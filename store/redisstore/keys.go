@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	gohash "hash"
 	"slices"
 
 	"github.com/redis/go-redis/v9"
@@ -69,6 +70,23 @@ func (s *Store) revokeIndex(subject, t string) string {
 		}
 	}
 	return s.indexIn(t, s.keys[0], subject)
+}
+
+// hasTag reports whether one of the routing keys gives subject the tag
+// t: slices.Contains(s.tags(subject), t), without allocating, for Get
+// asks it of every session it reads. The keys' HMAC states come from
+// pools (see fromConfig), reset before each use.
+func (s *Store) hasTag(subject, t string) bool {
+	for i := range s.keys {
+		m := s.macs[i].Get().(gohash.Hash)
+		m.Reset()
+		b := tagWith(m, subject)
+		s.macs[i].Put(m)
+		if string(b[:]) == t {
+			return true
+		}
+	}
+	return false
 }
 
 // tags returns subject's routing tags, the current key's first, without
