@@ -73,9 +73,8 @@ func (s *Store) revokeIndex(subject, t string) string {
 }
 
 // hasTag reports whether one of the routing keys gives subject the tag
-// t: slices.Contains(s.tags(subject), t), without allocating, for Get
-// asks it of every session it reads. The keys' HMAC states come from
-// pools (see fromConfig), reset before each use.
+// t, without allocating: Get asks it of every session it reads. The
+// keys' HMAC states come from pools (see fromConfig), reset before use.
 func (s *Store) hasTag(subject, t string) bool {
 	for i := range s.keys {
 		m := s.macs[i].Get().(gohash.Hash)
@@ -87,18 +86,6 @@ func (s *Store) hasTag(subject, t string) bool {
 		}
 	}
 	return false
-}
-
-// tags returns subject's routing tags, the current key's first, without
-// repeats.
-func (s *Store) tags(subject string) []string {
-	out := make([]string, 0, len(s.keys))
-	for _, k := range s.keys {
-		if t := tag(k, subject); !slices.Contains(out, t) {
-			out = append(out, t)
-		}
-	}
-	return out
 }
 
 // deadline is the instant Redis expires a session key: its idle or
