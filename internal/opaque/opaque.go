@@ -90,7 +90,8 @@ func Format(prefix, id, secret string) string {
 	n := copy(b, prefix)
 	n += copy(b[n:], id)
 	n += copy(b[n:], secret)
-	base62.Encode(b[n:], crc(b[:n]))
+	c := crc(b[:n])
+	base62.Encode(b[n:], c[:])
 	return string(b)
 }
 
@@ -118,15 +119,21 @@ func Parse(tok, prefix string) (id string, hash []byte, err error) {
 		}
 		return "", nil, ErrMalformed
 	}
+	// A copy on the stack: the checksum and the hash read bytes, and
+	// converting the string would put each copy on the heap.
+	var b [Len]byte
+	copy(b[:], tok)
+	defer clear(b[:])
 	var sum [sumLen]byte
-	base62.Encode(sum[:], crc([]byte(tok[:Len-sumLen])))
+	c := crc(b[:Len-sumLen])
+	base62.Encode(sum[:], c[:])
 	if string(sum[:]) != tok[Len-sumLen:] {
 		// The checksum is public (anyone can compute it), so this
 		// comparison needs no constant time.
 		return "", nil, ErrChecksum
 	}
-	id = tok[prefixLen : prefixLen+idLen]
-	return id, HashSecret(tok[prefixLen+idLen : Len-sumLen]), nil
+	h := sha256.Sum256(b[prefixLen+idLen : Len-sumLen])
+	return tok[prefixLen : prefixLen+idLen], h[:], nil
 }
 
 // Is reports whether tok looks like a latch opaque token (either
@@ -143,7 +150,7 @@ func HashSecret(secret string) []byte {
 	return h[:]
 }
 
-func crc(b []byte) []byte {
+func crc(b []byte) [4]byte {
 	c := crc32.ChecksumIEEE(b)
-	return []byte{byte(c >> 24), byte(c >> 16), byte(c >> 8), byte(c)}
+	return [4]byte{byte(c >> 24), byte(c >> 16), byte(c >> 8), byte(c)}
 }

@@ -7,6 +7,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	gohash "hash"
+	"io"
 	"math"
 	"time"
 
@@ -298,15 +300,20 @@ const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 // tagLen base62 characters. Without the key, an id's tag says nothing
 // about its subject.
 func tag(key []byte, subject string) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(subject))
-	n := binary.BigEndian.Uint64(m.Sum(nil)) % tagSpace // bias below 2^-45
-	var b [tagLen]byte
+	b := tagWith(hmac.New(sha256.New, key), subject)
+	return string(b[:])
+}
+
+// tagWith is tag with m, an HMAC-SHA256 state of the key, fresh or reset.
+func tagWith(m gohash.Hash, subject string) (b [tagLen]byte) {
+	io.WriteString(m, subject)
+	var sum [sha256.Size]byte
+	n := binary.BigEndian.Uint64(m.Sum(sum[:0])) % tagSpace // bias below 2^-45
 	for i := tagLen - 1; i >= 0; i-- {
 		b[i] = alphabet[n%62]
 		n /= 62
 	}
-	return string(b[:])
+	return b
 }
 
 // newID returns a fresh id carrying tag.

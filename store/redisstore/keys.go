@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	gohash "hash"
 	"slices"
 
 	"github.com/redis/go-redis/v9"
@@ -71,16 +72,20 @@ func (s *Store) revokeIndex(subject, t string) string {
 	return s.indexIn(t, s.keys[0], subject)
 }
 
-// tags returns subject's routing tags, the current key's first, without
-// repeats.
-func (s *Store) tags(subject string) []string {
-	out := make([]string, 0, len(s.keys))
-	for _, k := range s.keys {
-		if t := tag(k, subject); !slices.Contains(out, t) {
-			out = append(out, t)
+// hasTag reports whether one of the routing keys gives subject the tag
+// t, without allocating: Get asks it of every session it reads. The
+// keys' HMAC states come from pools (see fromConfig), reset before use.
+func (s *Store) hasTag(subject, t string) bool {
+	for i := range s.keys {
+		m := s.macs[i].Get().(gohash.Hash)
+		m.Reset()
+		b := tagWith(m, subject)
+		s.macs[i].Put(m)
+		if string(b[:]) == t {
+			return true
 		}
 	}
-	return out
+	return false
 }
 
 // deadline is the instant Redis expires a session key: its idle or

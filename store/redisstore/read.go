@@ -37,7 +37,7 @@ func (s *Store) Get(ctx context.Context, id string, now time.Time) (*store.Sessi
 	if !x.Live(now) {
 		return nil, store.ErrNotFound
 	}
-	if !slices.Contains(s.tags(x.Subject), id[:tagLen]) {
+	if !s.hasTag(x.Subject, id[:tagLen]) {
 		return nil, ErrRoutingKey
 	}
 	return x, nil

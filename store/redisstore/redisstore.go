@@ -1,8 +1,11 @@
 package redisstore
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -32,9 +35,10 @@ func (s *Store) Bounded() bool {
 type Store struct {
 	c       redis.UniversalClient
 	prefix  string
-	channel string   // where changes are reported (see Watch): <prefix>changes
-	keys    [][]byte // routing keys: the current one first, then the previous
-	owned   bool     // Close also closes c (stores from Open)
+	channel string       // where changes are reported (see Watch): <prefix>changes
+	keys    [][]byte     // routing keys: the current one first, then the previous
+	macs    []*sync.Pool // of each key, its HMAC-SHA256 states (see hasTag)
+	owned   bool         // Close also closes c (stores from Open)
 	kit     storekit.Options
 	gate    storekit.Gate
 	grace   time.Duration // strikeGrace; tests shorten it
@@ -172,8 +176,12 @@ func New(c redis.UniversalClient, opts ...Option) (*Store, error) {
 }
 
 func fromConfig(c redis.UniversalClient, cfg config) *Store {
+	macs := make([]*sync.Pool, len(cfg.keys))
+	for i, k := range cfg.keys {
+		macs[i] = &sync.Pool{New: func() any { return hmac.New(sha256.New, k) }}
+	}
 	return &Store{
-		c: c, prefix: cfg.prefix, channel: cfg.prefix + "changes", keys: cfg.keys, kit: cfg.Options, grace: strikeGrace,
+		c: c, prefix: cfg.prefix, channel: cfg.prefix + "changes", keys: cfg.keys, macs: macs, kit: cfg.Options, grace: strikeGrace,
 		gate: storekit.Gate{Store: "redisstore", ErrClosed: ErrClosed, ErrInvalid: ErrInvalid},
 	}
 }

@@ -22,16 +22,9 @@ import (
 // session at most once a minute (Config.TouchInterval), so Touch is rare.
 func BenchmarkStore(b *testing.B) {
 	b.Run("memory", func(b *testing.B) { conformance.Benchmark(b, memstore.New()) })
-	// Connected as store.Open connects for a URL: arguments in the same
-	// round trip as the query.
-	params := map[string]string{"postgres": "binary_parameters=yes", "mysql": "interpolateParams=true"}
 	for _, be := range backends {
 		b.Run(be.name, func(b *testing.B) {
-			dsn := be.dsn(b)
-			if p := params[be.name]; p != "" {
-				dsn = withParam(dsn, p)
-			}
-			s := newStore(b, openDSN(b, be, dsn))
+			s := newStore(b, benchDB(b, be))
 			conformance.Benchmark(b, s, conformance.WithSettle(func(b *testing.B) { analyze(b, s) }))
 		})
 	}

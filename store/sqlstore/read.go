@@ -18,7 +18,7 @@ func (s *Store) Get(ctx context.Context, id string, now time.Time) (*store.Sessi
 	}
 	var r row
 	t := ms(now)
-	if err := s.db.QueryRowxContext(ctx, s.q.get, id, t, t).StructScan(&r); err != nil {
+	if err := s.queryGet(ctx, id, t).Scan(r.fields()...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, store.ErrNotFound
 		}
@@ -50,7 +50,7 @@ func (s *Store) List(ctx context.Context, subject string, now time.Time) ([]stor
 	defer rows.Close()
 	for rows.Next() {
 		var r row
-		if err := rows.StructScan(&r); err != nil {
+		if err := rows.Scan(r.fields()...); err != nil {
 			return nil, s.wrap(ctx, op, err)
 		}
 		x, err := r.session()

@@ -33,6 +33,15 @@ type row struct {
 	ActorSessionID sql.NullString `db:"actor_session_id"`
 }
 
+// fields returns pointers to r's fields in the order of columns, for
+// Scan: no reflection per row, as StructScan has.
+func (r *row) fields() []any {
+	return []any{&r.ID, &r.Subject, &r.DeviceLabel, &r.DeviceUserAgent, &r.DeviceIP,
+		&r.SecretHash, &r.RefreshHash, &r.Spent, &r.Claims,
+		&r.CreatedAt, &r.LastUsedAt, &r.RotatedAt, &r.FreshUntil, &r.AccessExpiresAt, &r.IdleUntil, &r.ExpiresAt,
+		&r.IdleTimeout, &r.ActorSubject, &r.ActorSessionID}
+}
+
 func (r *row) session() (store.Session, error) {
 	spent, err := decodeSpent(r.Spent)
 	if err != nil {

@@ -37,6 +37,7 @@ type Store struct {
 	retries int
 	batch   int // rows per DELETE of Sweep
 	gate    storekit.Gate
+	stmts   prepared // see prepared.go
 	sweeper *storekit.Sweeper
 	// listen subscribes to a notification channel (see Watch); nil for
 	// a store that polls its change log instead.
@@ -208,6 +209,7 @@ func fromConfig(db *sql.DB, d Dialect, c config) (*Store, error) {
 func (s *Store) Close() error {
 	s.sweeper.Stop() // first: a sweep it interrupts is not an error to report
 	return s.gate.Close(func() error {
+		s.closeStmts()
 		if s.owned {
 			return s.db.Close()
 		}
