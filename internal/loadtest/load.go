@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -132,6 +134,9 @@ func runLoad(o loadOptions) error {
 		// runs right after the same neighbour.
 		for k := range ready {
 			e := ready[(k+round)%len(ready)]
+			if err := useEvery(ctx, e.s.addr, e.s.tokens); err != nil {
+				return fmt.Errorf("%s: %w", e.res.name, err)
+			}
 			w, err := runWrk(ctx, wrk, script, e.s.addr, e.s.tokens, o.duration)
 			if err != nil {
 				return fmt.Errorf("%s: %w", e.res.name, err)
@@ -240,3 +245,58 @@ func verdict(r *result, by map[string]*result, bare float64) string {
 
 // kilo writes requests per second in thousands, one decimal.
 func kilo(rps float64) string { return fmt.Sprintf("%.1fk", rps/1000) }
+
+// useEvery sends one request with each of the server's tokens, untimed,
+// 32 at a time, before a round: the rounds of one server are about a
+// minute apart, and without it each would begin with every session's
+// once-a-minute work at once (latch writing its last use, touch_interval;
+// a session cache reading it again, session_cache), which a steady load
+// spreads over the minute. The round then measures that steady state.
+func useEvery(ctx context.Context, addr, tokensPath string) error {
+	b, err := os.ReadFile(tokensPath)
+	if err != nil {
+		return err
+	}
+	toks := strings.Fields(string(b))
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
+	defer client.CloseIdleConnections()
+	next := make(chan string)
+	errs := make(chan error, 32)
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Go(func() {
+			for tok := range next {
+				req, err := http.NewRequestWithContext(ctx, "GET", "http://"+addr+"/protected", nil)
+				if err != nil {
+					errs <- err
+					return
+				}
+				req.Header.Set("Authorization", "Bearer "+tok)
+				r, err := client.Do(req)
+				if err != nil {
+					errs <- err
+					return
+				}
+				io.Copy(io.Discard, r.Body)
+				r.Body.Close()
+			}
+		})
+	}
+	for _, tok := range toks {
+		select {
+		case next <- tok:
+		case err := <-errs:
+			close(next)
+			wg.Wait()
+			return err
+		}
+	}
+	close(next)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return nil
+	}
+}

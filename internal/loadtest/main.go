@@ -29,12 +29,20 @@ import (
 // tokenCount is how many sessions or tokens each server prepares.
 var tokenCount = 10_000
 
+// touchInterval, when set, is the latch rows' LATCH_TOUCH_INTERVAL: a
+// run's rounds of one server are about a minute apart, so with latch's
+// default (1m) the first use of every session in each round writes its
+// last use to the store, which a steady load of 10,000 sessions does
+// once a minute each.
+var touchInterval string
+
 func main() {
 	server := flag.String("server", "", "run one server (see servers) instead of the harness")
 	tokens := flag.String("tokens", "", "with -server: file to write the tokens to, one a line")
 	prefix := flag.String("prefix", "", "with -server: the Redis key prefix of the hand-written baseline")
 	redisURL := flag.String("redis", "", "with -server: the Redis URL of the hand-written baseline")
 	flag.IntVar(&tokenCount, "sessions", tokenCount, "distinct sessions or tokens per server")
+	flag.StringVar(&touchInterval, "touch-interval", "", "the latch servers' LATCH_TOUCH_INTERVAL (default latch's, 1m)")
 	rounds := flag.Int("rounds", 3, "wrk rounds per server; the table shows the median")
 	duration := flag.String("d", "3s", "wrk's duration of one round")
 	only := flag.String("only", "", "comma-separated rows to run (default all); bare is always run")

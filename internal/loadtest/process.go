@@ -71,6 +71,9 @@ func start(ctx context.Context, r row, b backends, dir string) (*running, error)
 		if r.cache {
 			env = append(env, "LATCH_SESSION_CACHE="+sessionCacheSetting)
 		}
+		if touchInterval != "" {
+			env = append(env, "LATCH_TOUCH_INTERVAL="+touchInterval)
+		}
 		switch r.store {
 		case "redis":
 			s.cleanup = func(ctx context.Context) error { return b.dropRedis(ctx, prefix) }
