@@ -24,6 +24,10 @@ const (
 // one more drops another.
 const maxCachedSessions = 100_000
 
+// maxTombstones bounds the tombstones kept while fills are in flight
+// (see dropSession); past it, every fill in flight is dropped instead.
+const maxTombstones = maxCachedSessions / 10
+
 // sessionCache keeps, in this process, the sessions access tokens were
 // checked against, and drops each as soon as the store reports a change
 // to it (store.Watcher). Only what the store reports can make an entry
@@ -70,9 +74,11 @@ type sessionCache struct {
 	loopsStopped sync.WaitGroup
 }
 
-// cacheEntry is a cached session, or a tombstone: the seq of a report
-// about a session while fills were in flight, which a fill that began
-// before it must not overwrite.
+// cacheEntry is a cached session, or a tombstone: a report about a
+// session while fills were in flight. Its seq is the report's, or the seq
+// at which the fill that stored the session began: a fill that began
+// before it must not overwrite it, since it may have read the session as
+// it was before a report.
 type cacheEntry struct {
 	s   *store.Session // nil: a tombstone
 	seq uint64
@@ -101,10 +107,24 @@ func newSessionCache(w store.Watcher, trust time.Duration, log *slog.Logger) *se
 	return c
 }
 
+// closeWait bounds how long close waits for the subscription and the
+// heartbeat to end: a store that is not store.Bounded may hold a call
+// past its context (lib/pq reading a silent server), and shutting down
+// must not wait on it. Such a loop ends when its call returns.
+const closeWait = 5 * time.Second
+
 // close stops the subscription and the heartbeat and empties the cache.
 func (c *sessionCache) close() {
 	c.stop()
-	c.loopsStopped.Wait()
+	stopped := make(chan struct{})
+	go func() { c.loopsStopped.Wait(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(closeWait):
+		if c.log != nil {
+			c.log.Warn("latch: session cache: the store's change reports did not stop within " + closeWait.String() + "; closing without them")
+		}
+	}
 	c.reset(false)
 }
 
@@ -157,8 +177,9 @@ func (c *sessionCache) fill(t ticket, id string, s *store.Session) {
 	c.inflight--
 	e, had := c.entries[id]
 	switch {
-	case t.seq < c.floor, e.s == nil && had && e.seq > t.seq:
-		// overtaken by a reset, or by a report about this session
+	case t.seq < c.floor, had && e.seq > t.seq:
+		// overtaken by a reset, by a report about this session, or by a
+		// fill that began later
 	case s == nil:
 		if e.s != nil {
 			c.remove(id, e.s.Subject)
@@ -167,16 +188,16 @@ func (c *sessionCache) fill(t ticket, id string, s *store.Session) {
 		if e.s != nil {
 			c.remove(id, e.s.Subject)
 		}
-		c.add(s, t.read)
+		c.add(s, t)
 	}
 	if c.inflight == 0 {
 		c.clearTombstones()
 	}
 }
 
-// add stores s, read at read, dropping another entry when the cache is
-// full. c.mu is held.
-func (c *sessionCache) add(s *store.Session, read int64) {
+// add stores s, read by the fill t, dropping another entry when the
+// cache is full. c.mu is held.
+func (c *sessionCache) add(s *store.Session, t ticket) {
 	if len(c.entries) >= maxCachedSessions {
 		for id, e := range c.entries {
 			if e.s != nil {
@@ -185,7 +206,7 @@ func (c *sessionCache) add(s *store.Session, read int64) {
 			}
 		}
 	}
-	c.entries[s.ID] = cacheEntry{s: s, read: read}
+	c.entries[s.ID] = cacheEntry{s: s, seq: t.seq, read: t.read}
 	ids := c.bySubject[s.Subject]
 	if ids == nil {
 		ids = map[string]struct{}{}
@@ -225,12 +246,19 @@ func (c *sessionCache) dropSession(id string) {
 	if e := c.entries[id]; e.s != nil {
 		c.remove(id, e.s.Subject)
 	}
-	if c.inflight > 0 {
-		if _, ok := c.entries[id]; !ok {
-			c.tombstones = append(c.tombstones, id)
-		}
-		c.entries[id] = cacheEntry{seq: c.seq}
+	if c.inflight == 0 {
+		return
 	}
+	if len(c.tombstones) >= maxTombstones {
+		// Drop every fill in flight rather than remember more.
+		c.floor = c.seq
+		c.clearTombstones()
+		return
+	}
+	if _, ok := c.entries[id]; !ok {
+		c.tombstones = append(c.tombstones, id)
+	}
+	c.entries[id] = cacheEntry{seq: c.seq}
 }
 
 // dropSubject drops every session of subject. A fill in flight may be of
@@ -266,7 +294,7 @@ func (c *sessionCache) touched(id string, now time.Time, idle time.Duration) {
 	if n.IdleUntil.After(n.ExpiresAt) {
 		n.IdleUntil = n.ExpiresAt
 	}
-	c.entries[id] = cacheEntry{s: &n, read: e.read}
+	c.entries[id] = cacheEntry{s: &n, seq: e.seq, read: e.read}
 }
 
 // reset empties the cache and stops trusting it; subscribed says whether

@@ -52,6 +52,7 @@ func (s *Store) Watch(ctx context.Context, fn func(store.Change)) error {
 		return s.wrap(ctx, op, err)
 	}
 	fn(store.Change{Kind: store.ChangeReady})
+	_, cluster := s.c.(*redis.ClusterClient)
 	var beats beatCopies
 	quiet := false // the last read timed out
 	for {
@@ -71,15 +72,20 @@ func (s *Store) Watch(ctx context.Context, fn func(store.Change)) error {
 			return s.wrap(ctx, op, err)
 		}
 		quiet = false
+		if _, again := msg.(*redis.Subscription); again {
+			// go-redis subscribed again on its own: reports in between
+			// may be lost.
+			return s.wrap(ctx, op, errors.New("the subscription was renewed"))
+		}
 		m, ok := msg.(*redis.Message)
 		if !ok {
-			continue // a pong, or the subscription's confirmation again
+			continue // a pong
 		}
 		c, ok := storekit.ParseChange(m.Payload)
 		if !ok {
 			return s.wrap(ctx, op, errors.New("a message on the change channel is not a report"))
 		}
-		if c.Kind == store.ChangeBeat {
+		if c.Kind == store.ChangeBeat && cluster {
 			if c.ID, ok = beats.add(c.ID); !ok {
 				continue
 			}
@@ -140,16 +146,17 @@ type beatCopies map[string]map[string]struct{}
 // never all arrive (a primary failed over in between) is forgotten.
 const maxPendingBeats = 64
 
-// add records one copy of a beat and returns the beat's id and whether it
-// is complete. A beat of a single server (no "~") is complete at once.
+// add records one copy of a Cluster beat, text being id~n~addr, and
+// returns the beat's id and whether it is complete. The id may hold "~"
+// itself: the suffix is read from the right.
 func (b *beatCopies) add(text string) (string, bool) {
-	id, rest, cluster := strings.Cut(text, "~")
-	if !cluster {
-		return id, true
+	head, from, ok := cutLast(text, "~")
+	if !ok {
+		return "", false
 	}
-	count, from, ok := strings.Cut(rest, "~")
+	id, count, ok := cutLast(head, "~")
 	n, err := strconv.Atoi(count)
-	if !ok || err != nil || n < 1 {
+	if !ok || err != nil || n < 1 || id == "" {
 		return "", false
 	}
 	if *b == nil {
@@ -169,4 +176,12 @@ func (b *beatCopies) add(text string) (string, bool) {
 	}
 	delete(*b, id)
 	return id, true
+}
+
+// cutLast is strings.Cut at the last sep.
+func cutLast(s, sep string) (before, after string, found bool) {
+	if i := strings.LastIndex(s, sep); i >= 0 {
+		return s[:i], s[i+len(sep):], true
+	}
+	return s, "", false
 }

@@ -100,3 +100,37 @@ func TestWatchRefusesForeignMessages(t *testing.T) {
 		t.Fatal("Watch still runs 5s after a foreign message")
 	}
 }
+
+// TestBeatIDsWithTilde: a beat id may hold "~" (printable ASCII): on one
+// server it comes back whole, and a Cluster beat's copies, whose suffix
+// Watch reads from the right, come back as the id sent.
+func TestBeatIDsWithTilde(t *testing.T) {
+	eachTopology(t, func(t *testing.T, tp topology) {
+		s := newStore(t, tp.client(t))
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		ready := make(chan struct{})
+		got := make(chan string, 4)
+		go s.Watch(ctx, func(ch store.Change) {
+			switch ch.Kind {
+			case store.ChangeReady:
+				close(ready)
+			case store.ChangeBeat:
+				got <- ch.ID
+			}
+		})
+		<-ready
+		const id = "a~3~b"
+		if err := s.Beat(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case g := <-got:
+			if g != id {
+				t.Fatalf("beat came back as %q, want %q", g, id)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the beat never came back")
+		}
+	})
+}

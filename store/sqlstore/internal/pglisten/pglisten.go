@@ -64,7 +64,15 @@ func Listen(ctx context.Context, u *url.URL, channel string, ready func(), fn fu
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if err := lc.Ping(); err != nil {
+				// A ping unanswered by the next tick closes the
+				// connection: lib/pq waits on a silent server until TCP
+				// gives up.
+				silent := time.AfterFunc(pingEvery, func() { lc.Close() })
+				err := lc.Ping()
+				if !silent.Stop() && err == nil {
+					err = errors.New("the server did not answer a ping")
+				}
+				if err != nil {
 					pinged <- err
 					lc.Close()
 					return
