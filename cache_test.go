@@ -375,17 +375,7 @@ func TestSessionCacheChannelBreaks(t *testing.T) {
 		w, a, b, victim, p := setup(t)
 		w.setMute(true) // reports and beats vanish; the subscription stands
 		must(t, a.Auth.Logout(bg, p))
-		start := time.Now()
-		for {
-			_, err := b.Auth.Authenticate(bg, victim.AccessToken, access)
-			if errors.Is(err, latch.ErrTokenRevoked) {
-				break
-			}
-			if err != nil || time.Since(start) > cacheTrust+100*time.Millisecond {
-				t.Fatalf("after %s without reports: %v, want refused within SessionCache (%s)", time.Since(start), err, cacheTrust)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		refusedWithinTrust(t, b, victim.AccessToken, time.Now(), "without reports")
 		if latch.CacheTrusted(b.Auth) {
 			t.Error("b still trusts its cache with no beat back")
 		}
@@ -427,17 +417,25 @@ func TestSessionCacheEntryAge(t *testing.T) {
 	w.lose = true
 	w.mu.Unlock()
 	must(t, a.Auth.Logout(bg, p))
-	for {
-		_, err := b.Auth.Authenticate(bg, victim.AccessToken, access)
-		if errors.Is(err, latch.ErrTokenRevoked) {
-			break
-		}
-		if err != nil || time.Since(read) > cacheTrust+100*time.Millisecond {
-			t.Fatalf("%s after the read: %v, want refused once the entry is %s old", time.Since(read), err, cacheTrust)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	refusedWithinTrust(t, b, victim.AccessToken, read, "after the cache read the session")
 	if !latch.CacheTrusted(b.Auth) {
 		t.Error("b stopped trusting its cache, though its beats still came back")
+	}
+}
+
+// refusedWithinTrust polls e with tok until it is refused as revoked,
+// and fails if any other error comes first or if that takes longer than
+// SessionCache (and a little) from since.
+func refusedWithinTrust(t *testing.T, e *env, tok string, since time.Time, what string) {
+	t.Helper()
+	for {
+		_, err := e.Auth.Authenticate(bg, tok, access)
+		if errors.Is(err, latch.ErrTokenRevoked) {
+			return
+		}
+		if err != nil || time.Since(since) > cacheTrust+100*time.Millisecond {
+			t.Fatalf("%s %s: %v, want refused within SessionCache (%s)", time.Since(since), what, err, cacheTrust)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

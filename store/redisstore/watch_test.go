@@ -30,16 +30,7 @@ func TestWatchEndsWhenConnectionKilled(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ready := make(chan struct{})
-	done := make(chan error, 1)
-	go func() {
-		done <- s.Watch(ctx, func(ch store.Change) {
-			if ch.Kind == store.ChangeReady {
-				close(ready)
-			}
-		})
-	}()
-	<-ready
+	done := startWatch(ctx, t, s, nil)
 	list, err := admin.Do(ctx, "CLIENT", "LIST", "TYPE", "pubsub").Text()
 	if err != nil {
 		t.Fatal(err)
@@ -78,16 +69,7 @@ func TestWatchRefusesForeignMessages(t *testing.T) {
 	s := newStore(t, c)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ready := make(chan struct{})
-	done := make(chan error, 1)
-	go func() {
-		done <- s.Watch(ctx, func(ch store.Change) {
-			if ch.Kind == store.ChangeReady {
-				close(ready)
-			}
-		})
-	}()
-	<-ready
+	done := startWatch(ctx, t, s, nil)
 	if err := c.Publish(ctx, s.channel, "hello").Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -109,17 +91,12 @@ func TestBeatIDsWithTilde(t *testing.T) {
 		s := newStore(t, tp.client(t))
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		ready := make(chan struct{})
 		got := make(chan string, 4)
-		go s.Watch(ctx, func(ch store.Change) {
-			switch ch.Kind {
-			case store.ChangeReady:
-				close(ready)
-			case store.ChangeBeat:
+		startWatch(ctx, t, s, func(ch store.Change) {
+			if ch.Kind == store.ChangeBeat {
 				got <- ch.ID
 			}
 		})
-		<-ready
 		const id = "a~3~b"
 		if err := s.Beat(ctx, id); err != nil {
 			t.Fatal(err)
@@ -133,4 +110,27 @@ func TestBeatIDsWithTilde(t *testing.T) {
 			t.Fatal("the beat never came back")
 		}
 	})
+}
+
+// startWatch runs s.Watch with fn (nil: none) until ctx ends, and returns
+// once the subscription stands; the channel gets Watch's return.
+func startWatch(ctx context.Context, t *testing.T, s *Store, fn func(store.Change)) <-chan error {
+	t.Helper()
+	ready := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Watch(ctx, func(ch store.Change) {
+			if ch.Kind == store.ChangeReady {
+				close(ready)
+			} else if fn != nil {
+				fn(ch)
+			}
+		})
+	}()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("Watch returned before the subscription stood: %v", err)
+	}
+	return done
 }
